@@ -1,0 +1,167 @@
+"""veille.toml: where it is found, ``${ENV_VAR}`` expansion, validation.
+
+Every user mistake in the configuration becomes a :class:`ConfigError` whose
+message is one line naming the key, so the CLI can print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+DEFAULT_CONFIG_NAME = "veille.toml"
+DEFAULT_DATABASE = "./veille.db"
+
+NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
+
+
+class ConfigError(Exception):
+    """A configuration mistake, worded for the user, one line per problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# The searches a job seeker interested in public-sector transformation runs by
+# hand on CSP. The site matches loosely, so a few broad phrases catch most of
+# what the subscriptions later filter precisely.
+DEFAULT_CSP_KEYWORDS = [
+    "transformation publique",
+    "innovation publique",
+    "laboratoire d'innovation",
+    "design de services",
+    "transformation numérique",
+    "modernisation",
+    "chargé de mission transformation",
+    "SGAR",
+]
+
+
+class ChoisirLeServicePublicSource(_Section):
+    base_url: HttpUrlStr = "https://choisirleservicepublic.gouv.fr"
+    keywords: list[NonEmptyStr] = Field(default_factory=lambda: list(DEFAULT_CSP_KEYWORDS), min_length=1)
+    # The site's internal place ids (Paris=284, Île-de-France=208, ...), not département codes.
+    localisations: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    # The site's category ids (A=1805, A+=4327/4328).
+    categories: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    max_pages: int = Field(10, ge=1, le=500)
+    stop_after_known: int = Field(5, ge=1)
+
+
+class Sources(_Section):
+    choisirleservicepublic: ChoisirLeServicePublicSource = Field(default_factory=ChoisirLeServicePublicSource)
+
+
+class Http(_Section):
+    # Seconds between requests to one site before AutoThrottle adapts it.
+    delay: float = Field(1.0, ge=0)
+    # CSP listing pages weigh ~4.5 MB; slow answers are normal.
+    timeout: float = Field(180.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    # A Retry-After longer than this is treated as a block, not waited out.
+    max_retry_after: float = Field(300.0, ge=0)
+    cache: bool = False
+    cache_dir: str = ".scrapy/httpcache"
+    cache_expiration: int = Field(0, ge=0)
+
+
+class Config(_Section):
+    database: NonEmptyStr = DEFAULT_DATABASE
+    contact: str = ""
+    http: Http = Field(default_factory=Http)
+    sources: Sources = Field(default_factory=Sources)
+
+    # Not read from the file: where it came from, for relative paths and messages.
+    source_path: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file: ``VEILLE_DB`` wins over the config file's ``database``."""
+        env = os.environ.get("VEILLE_DB")
+        if env:
+            return Path(env).expanduser()
+        path = Path(self.database).expanduser()
+        if not path.is_absolute() and self.source_path is not None:
+            path = self.source_path.parent / path
+        return path
+
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+
+        def substitute(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV_REFERENCE.sub(substitute, value)
+    if isinstance(value, dict):
+        return {key: _expand_env(item, f"{where}.{key}" if where else key) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    return value
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if error["type"] == "missing":
+        return f"{key}: required key is missing"
+    message = error["msg"]
+    if "input" in error and not isinstance(error["input"], (dict, list)):
+        message += f" (got {error['input']!r})"
+    return f"{key}: {message}"
+
+
+def parse_config(data: dict, source_path: Path | None = None) -> Config:
+    label = str(source_path) if source_path else "config"
+    try:
+        expanded = _expand_env(data, "")
+    except ConfigError as error:
+        raise ConfigError(f"{label}: {error}") from None
+    try:
+        config = Config.model_validate(expanded)
+    except ValidationError as error:
+        lines = [f"{label}: {_describe(item)}" for item in error.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    config.source_path = source_path
+    return config
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    """``--config`` wins, then ``VEILLE_CONFIG``, then ``./veille.toml`` if present."""
+    for origin, candidate in (("--config", explicit), ("VEILLE_CONFIG", os.environ.get("VEILLE_CONFIG"))):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"{origin}: config file not found: {path}")
+            return path
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    """The configuration, or the built-in defaults when there is no file."""
+    path = find_config_path(explicit)
+    if path is None:
+        return parse_config({})
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    return parse_config(data, path.resolve())

@@ -1,0 +1,101 @@
+"""Crawl extensions: the run ledger, progress lines, and errors Scrapy only logs."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from scrapy import signals
+from twisted.internet import task
+
+from crawler.errors import SAMPLES_KEY, SPIDER_EXCEPTION, count_error, errors_from_stats
+from storage.runs import FAILED, INTERRUPTED, OK, finish_run, start_run
+
+
+def run_summary(stats: dict) -> dict:
+    return {
+        "pages": stats.get("veille/pages", 0),
+        "items": stats.get("item_scraped_count", 0),
+        "new": stats.get("veille/offers/new", 0),
+        "updated": stats.get("veille/offers/updated", 0),
+        "unchanged": stats.get("veille/offers/unchanged", 0),
+        "dropped": stats.get("item_dropped_count", 0),
+        "errors": errors_from_stats(stats),
+    }
+
+
+class RunLedger:
+    """Opens a row in ``runs`` when a spider starts and closes it with the counts and
+    errors when it stops. Any counted error, or a stop other than a normal finish,
+    makes the run failed; Ctrl-C / SIGTERM makes it interrupted."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.response_received, signal=signals.response_received)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        spider.run_id = start_run(spider.db, spider.name, spider.run_options())
+
+    def response_received(self, response, request, spider):
+        if not request.url.endswith("/robots.txt"):
+            self.crawler.stats.inc_value("veille/pages")
+
+    def spider_error(self, failure, response, spider):
+        count_error(self.crawler.stats, SPIDER_EXCEPTION, f"{failure.value.__class__.__name__}: {failure.value}", response.url)
+
+    def spider_closed(self, spider, reason):
+        stats = self.crawler.stats.get_stats()
+        summary = run_summary(stats)
+        if reason == "shutdown":
+            status = INTERRUPTED
+        elif summary["errors"] or reason != "finished":
+            status = FAILED
+        else:
+            status = OK
+        finish_run(spider.db, spider.run_id, status=status, reason=reason, error_samples=stats.get(SAMPLES_KEY, []), **summary)
+        self.crawler.stats.set_value("veille/run_id", spider.run_id)
+        self.crawler.stats.set_value("veille/status", status)
+
+
+class Progress:
+    """A progress line on stderr every ``VEILLE_PROGRESS_INTERVAL`` seconds (0 = off)."""
+
+    def __init__(self, crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.task = None
+        self.started = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getfloat("VEILLE_PROGRESS_INTERVAL", 0))
+
+    def spider_opened(self, spider):
+        if self.interval > 0:
+            self.started = time.monotonic()
+            self.task = task.LoopingCall(self.report, spider)
+            self.task.start(self.interval, now=False)
+
+    def report(self, spider):
+        summary = run_summary(self.crawler.stats.get_stats())
+        errors = sum(summary["errors"].values())
+        elapsed = time.monotonic() - self.started
+        print(
+            f"{spider.name}: {elapsed:.0f}s, {summary['pages']} pages, {summary['items']} offers "
+            f"({summary['new']} new, {summary['updated']} updated), {errors} errors",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def spider_closed(self, spider, reason):
+        if self.task and self.task.running:
+            self.task.stop()

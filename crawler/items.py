@@ -1,0 +1,100 @@
+"""The offer item: one shape for every source, and its validation.
+
+Spiders yield :class:`OfferItem`; the validation pipeline checks it with
+:func:`validate_offer` (pydantic validates the dataclass from its annotations,
+so the shape is written down exactly once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
+
+Versant = Literal["État", "Territoriale", "Hospitalière"]
+Category = Literal["A+", "A", "B", "C"]
+
+# Metropolitan 01-95 (with 2A/2B), overseas 971-976, collectivities 975-988.
+DEPARTMENT_CODE = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-8]|98[4-9])$")
+EMAIL = re.compile(r"^[^@\s<>\[\]]+@[^@\s<>\[\]]+\.[A-Za-z]{2,}$")
+
+
+def _iso_date(value: str) -> str:
+    dt.date.fromisoformat(value)  # raises ValueError on 2026-02-30 or dd/mm/yyyy
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Url = Annotated[str, StringConstraints(pattern=r"^(https?://|mailto:)\S+$")]
+DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_CODE.pattern)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL.pattern)]
+
+
+class Contact(TypedDict, total=False):
+    name: Text
+    role: Text
+    email: Email
+    phone: Text
+    text: Text
+
+
+@dataclass
+class OfferItem:
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    source: Text
+    source_id: Text
+    url: Url
+    title: Text
+    employer: Text | None = None
+    # The ministry or parent organisation, when the page names one beside the employer.
+    organisation: Text | None = None
+    versant: Versant | None = None
+    category: Category | None = None
+    contract: Text | None = None
+    location: Text | None = None
+    department: DepartmentCode | None = None
+    region: Text | None = None
+    remote: Text | None = None
+    published_on: IsoDate | None = None
+    deadline: IsoDate | None = None
+    vacancy_date: IsoDate | None = None
+    domain: Text | None = None
+    missions: Text | None = None
+    profile: Text | None = None
+    contacts: list[Contact] = field(default_factory=list)
+    apply_url: Url | None = None
+    # The source's own label -> value pairs, nothing thrown away.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+OFFER_FIELDS = tuple(f.name for f in dataclasses.fields(OfferItem))
+_offer_adapter = TypeAdapter(OfferItem)
+
+
+class InvalidOffer(ValueError):
+    """An item that does not have the offer shape; ``reason`` is short and stable for counting."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+def validate_offer(item: OfferItem | dict) -> dict:
+    """The item as a plain dict, or :class:`InvalidOffer` naming the first bad field."""
+    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+    try:
+        validated = _offer_adapter.validate_python(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = [str(part) for part in first["loc"]] or ["item"]
+        raise InvalidOffer(f"invalid {location[0]}", f"{'.'.join(location)}: {first['msg']}") from None
+    return dataclasses.asdict(validated)

@@ -1,0 +1,103 @@
+"""What every veille spider shares: configuration, database, full mode, error counting."""
+
+from __future__ import annotations
+
+import os
+
+import scrapy
+from scrapy.exceptions import CloseSpider, UsageError
+
+from crawler import __version__
+from crawler.config import Config, ConfigError, load_config
+from crawler.errors import BLOCKED, LAYOUT_CHANGED, TRUNCATED, classify_failure, count_error
+from crawler.parsing import is_truncated_html
+from storage import open_db
+from storage.offers import known_source_ids
+
+TRUE_WORDS = {"1", "true", "yes", "on", "oui"}
+
+
+def user_agent(contact: str) -> str:
+    contact_part = f"contact: {contact}" if contact else "contact not configured"
+    return f"veille/{__version__} (public-sector job offer watcher; {contact_part})"
+
+
+def config_from_settings(settings) -> Config:
+    try:
+        return load_config(settings.get("VEILLE_CONFIG") or None)
+    except ConfigError as error:
+        raise UsageError(str(error), print_help=False) from None
+
+
+def apply_config(settings, config: Config) -> None:
+    """Layer veille.toml on Scrapy's settings at "project" priority, so that
+    ``scrapy crawl -s NAME=value`` still wins over the file."""
+    http = config.http
+    values = {
+        "USER_AGENT": user_agent(config.contact),
+        "VEILLE_DB": str(config.database_path),
+        "DOWNLOAD_DELAY": http.delay,
+        "AUTOTHROTTLE_START_DELAY": max(http.delay, 0.1),
+        "DOWNLOAD_TIMEOUT": http.timeout,
+        "RETRY_TIMES": http.retries,
+        "VEILLE_MAX_RETRY_AFTER": http.max_retry_after,
+        "HTTPCACHE_ENABLED": http.cache,
+        "HTTPCACHE_DIR": http.cache_dir,
+        "HTTPCACHE_EXPIRATION_SECS": http.cache_expiration,
+    }
+    for name, value in values.items():
+        settings.set(name, value, priority="project")
+
+
+class VeilleSpider(scrapy.Spider):
+    """Base of every source's spider.
+
+    Arguments (``-a name=value`` or ``veille crawl --full``): ``full=1`` ignores
+    stop-at-known and re-reads every offer.
+    """
+
+    def __init__(self, *args, full: str | bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.full = full is True or str(full).strip().lower() in TRUE_WORDS
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        apply_config(settings, config_from_settings(settings))
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = config_from_settings(crawler.settings)
+        spider.db = open_db(crawler.settings.get("VEILLE_DB") or spider.config.database_path)
+        spider.run_id = None
+        return spider
+
+    def run_options(self) -> dict:
+        return {"full": self.full, "pid": os.getpid()}
+
+    def known_ids(self) -> set[str]:
+        """Source ids already stored; empty in full mode, so everything is re-read."""
+        return set() if self.full else known_source_ids(self.db, self.name)
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def count_error(self, error_class: str, message: str, url: str | None = None) -> None:
+        self.logger.error("%s: %s (%s)", error_class, message, url)
+        count_error(self.crawler.stats, error_class, message, url)
+
+    def on_request_error(self, failure):
+        """Errback of every request: count the failure by class; stop at a block."""
+        error_class, message = classify_failure(failure)
+        self.count_error(error_class, message, failure.request.url)
+        if error_class == BLOCKED:
+            raise CloseSpider(BLOCKED)
+
+    def page_is_whole(self, response) -> bool:
+        if is_truncated_html(response.body):
+            self.count_error(TRUNCATED, "page has no closing </html>", response.url)
+            return False
+        return True
+
+    def layout_changed(self, message: str, response) -> None:
+        self.count_error(LAYOUT_CHANGED, message, response.url)

@@ -1,0 +1,60 @@
+"""Opening the database: WAL, a busy timeout, and the schema brought up to date."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from storage.migrations import migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+    """A connection to the veille database at ``path``, created if needed.
+
+    WAL lets ``veille status`` read while a crawl writes; the busy timeout lets a
+    second writer wait for the first instead of failing at once.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    # WAL is crash-safe with synchronous=NORMAL: a power cut may lose the last
+    # commits, never corrupt the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if migrate:
+        migrations.apply(db)
+    return db
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes the write lock at once.
+
+    A deferred ``BEGIN`` that reads and then writes fails with SQLITE_BUSY, without
+    waiting, when another process wrote in between (a crawl and an alert dispatch
+    running together); ``BEGIN IMMEDIATE`` waits for the busy timeout instead.
+    Nested calls join the outer transaction.
+    """
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")

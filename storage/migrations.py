@@ -1,0 +1,98 @@
+"""The schema, as an ordered list of migrations (sqlite-utils' own mechanism).
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("veille")
+
+OFFER_CONTENT_COLUMNS = {
+    "url": str,
+    "title": str,
+    "employer": str,
+    "organisation": str,
+    "versant": str,
+    "category": str,
+    "contract": str,
+    "location": str,
+    "department": str,
+    "region": str,
+    "remote": str,
+    "published_on": str,
+    "deadline": str,
+    "vacancy_date": str,
+    "domain": str,
+    "missions": str,
+    "profile": str,
+    "contacts": str,  # JSON list
+    "apply_url": str,
+    "raw": str,  # JSON object
+}
+
+
+@migrations()
+def m001_offers_versions_runs(db: Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "source": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,  # running | ok | failed
+            "reason": str,  # Scrapy's finish reason, or why the run failed
+            "pages": int,
+            "items": int,
+            "new": int,
+            "updated": int,
+            "unchanged": int,
+            "dropped": int,
+            "errors": str,  # JSON {error class: count}
+            "error_samples": str,  # JSON [{class, url, message}], a few per class
+            "options": str,  # JSON, e.g. {"full": true}
+            "pid": int,
+        },
+        pk="id",
+        not_null={"source", "started_at", "status"},
+    )
+    db["runs"].create_index(["source", "started_at"])
+
+    db["offers"].create(
+        {
+            "source": str,
+            "source_id": str,
+            **OFFER_CONTENT_COLUMNS,
+            "content_hash": str,
+            "first_seen": str,
+            "last_seen": str,
+            "updated_at": str,
+            "first_run_id": int,
+            "last_run_id": int,
+        },
+        pk=("source", "source_id"),
+        not_null={"url", "title", "content_hash", "first_seen", "last_seen"},
+    )
+    db["offers"].create_index(["first_seen"])
+    db["offers"].create_index(["published_on"])
+    # Accent-insensitive: "numerique" finds "numérique".
+    db["offers"].enable_fts(
+        ["title", "employer", "organisation", "missions", "profile"],
+        tokenize="unicode61 remove_diacritics 2",
+        create_triggers=True,
+    )
+
+    db["offer_versions"].create(
+        {
+            "id": int,
+            "source": str,
+            "source_id": str,
+            "run_id": int,
+            "seen_at": str,
+            "content_hash": str,
+            "changes": str,  # JSON {field: [old, new]}
+        },
+        pk="id",
+    )
+    db["offer_versions"].create_index(["source", "source_id"])

@@ -1,0 +1,198 @@
+"""Offers: stored once however often they are crawled, with a version for every change.
+
+An offer is identified by (source, source_id). Re-crawling it unchanged only
+touches ``last_seen``; a change rewrites the row and records what changed in
+``offer_versions``. Nothing here ever deletes an offer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+from storage.migrations import OFFER_CONTENT_COLUMNS
+
+CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
+JSON_FIELDS = ("contacts", "raw")
+KEY_FIELDS = ("source", "source_id")
+# SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
+_CHUNK = 900
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _column_value(name: str, value):
+    if name in JSON_FIELDS:
+        return json.dumps(value if value is not None else ([] if name == "contacts" else {}), ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def to_row(offer: dict) -> dict:
+    """The offer's stored columns (JSON fields serialised) and its content hash."""
+    row = {name: offer[name] for name in KEY_FIELDS}
+    for name in CONTENT_FIELDS:
+        row[name] = _column_value(name, offer.get(name))
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in CONTENT_FIELDS:
+        value = row[name]
+        digest.update(b"\x1f" if value is None else str(value).encode("utf-8"))
+        digest.update(b"\x1e")
+    row["content_hash"] = digest.hexdigest()
+    return row
+
+
+@dataclass
+class UpsertResult:
+    new: list[tuple[str, str]] = field(default_factory=list)
+    updated: list[tuple[str, str]] = field(default_factory=list)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+
+    def outcome(self, key: tuple[str, str]) -> str:
+        for name in ("new", "updated", "unchanged"):
+            if key in getattr(self, name):
+                return name
+        raise KeyError(key)
+
+
+def _existing_hashes(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for source, source_id in keys:
+        by_source[source].append(source_id)
+    found = {}
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            cursor = db.execute(
+                f"select source_id, content_hash from offers where source = ? and source_id in ({marks})",
+                [source, *chunk],
+            )
+            found.update(((source, source_id), content_hash) for source_id, content_hash in cursor)
+    return found
+
+
+def _changes(db: Database, row: dict) -> dict[str, list]:
+    old = db.execute(
+        f"select {', '.join(CONTENT_FIELDS)} from offers where source = ? and source_id = ?",
+        [row["source"], row["source_id"]],
+    ).fetchone()
+    changes = {}
+    for name, old_value in zip(CONTENT_FIELDS, old):
+        if old_value != row[name]:
+            if name in JSON_FIELDS:
+                changes[name] = [json.loads(old_value) if old_value else None, json.loads(row[name])]
+            else:
+                changes[name] = [old_value, row[name]]
+    return changes
+
+
+_INSERT_COLUMNS = (*KEY_FIELDS, *CONTENT_FIELDS, "content_hash", "first_seen", "last_seen", "updated_at", "first_run_id", "last_run_id")
+_INSERT_SQL = f"insert into offers ({', '.join(_INSERT_COLUMNS)}) values ({', '.join('?' * len(_INSERT_COLUMNS))})"
+_TOUCH_SQL = "update offers set last_seen = ?, last_run_id = ? where source = ? and source_id = ?"
+_UPDATE_SQL = (
+    f"update offers set {', '.join(f'{name} = ?' for name in CONTENT_FIELDS)}, content_hash = ?, "
+    "last_seen = ?, updated_at = ?, last_run_id = ? where source = ? and source_id = ?"
+)
+_VERSION_SQL = "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
+
+
+def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None) -> UpsertResult:
+    """Store validated offers in one transaction and say which were new, updated or unchanged."""
+    seen_at = seen_at or now_iso()
+    rows = {}
+    for offer in offers:
+        row = to_row(offer)
+        rows[(row["source"], row["source_id"])] = row  # the last copy of a key in a batch wins
+    result = UpsertResult()
+    with write_transaction(db):
+        known = _existing_hashes(db, rows)
+        inserts, touches, updates, versions = [], [], [], []
+        for key, row in rows.items():
+            old_hash = known.get(key)
+            if old_hash is None:
+                inserts.append(
+                    (*(row[name] for name in KEY_FIELDS), *(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, seen_at, run_id, run_id)
+                )
+                result.new.append(key)
+            elif old_hash == row["content_hash"]:
+                touches.append((seen_at, run_id, *key))
+                result.unchanged.append(key)
+            else:
+                changes = _changes(db, row)
+                updates.append((*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key))
+                versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
+                result.updated.append(key)
+        if inserts:
+            db.conn.executemany(_INSERT_SQL, inserts)
+        if touches:
+            db.conn.executemany(_TOUCH_SQL, touches)
+        if updates:
+            db.conn.executemany(_UPDATE_SQL, updates)
+            db.conn.executemany(_VERSION_SQL, versions)
+    return result
+
+
+def known_source_ids(db: Database, source: str) -> set[str]:
+    return {source_id for (source_id,) in db.execute("select source_id from offers where source = ?", [source])}
+
+
+def from_row(row: dict) -> dict:
+    offer = dict(row)
+    for name in JSON_FIELDS:
+        if isinstance(offer.get(name), str):
+            offer[name] = json.loads(offer[name])
+    return offer
+
+
+def get_offer(db: Database, source: str, source_id: str) -> dict | None:
+    rows = list(db["offers"].rows_where("source = ? and source_id = ?", [source, source_id]))
+    return from_row(rows[0]) if rows else None
+
+
+def search_offers(
+    db: Database,
+    *,
+    query: str | None = None,
+    source: str | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+) -> Iterator[dict]:
+    """Offers, newest first; ``query`` is full-text and accent-insensitive, ``since`` an ISO date
+    compared with the publication date, or the first-seen date when the source gives none."""
+    where, params = [], []
+    if source:
+        where.append("offers.source = ?")
+        params.append(source)
+    if since:
+        where.append("coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) >= ?")
+        params.append(since)
+    sql = "select offers.* from offers"
+    if query:
+        sql += " join offers_fts on offers_fts.rowid = offers.rowid"
+        where.append("offers_fts match ?")
+        params.append(db.quote_fts(query))
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += " order by coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) desc, offers.first_seen desc"
+    if limit:
+        sql += f" limit {int(limit)}"
+    cursor = db.execute(sql, params)
+    columns = [description[0] for description in cursor.description]
+    for values in cursor:
+        yield from_row(dict(zip(columns, values)))
+
+
+def versions_of(db: Database, source: str, source_id: str) -> list[dict]:
+    return [
+        {**row, "changes": json.loads(row["changes"])}
+        for row in db["offer_versions"].rows_where("source = ? and source_id = ?", [source, source_id], order_by="id")
+    ]

@@ -1,0 +1,99 @@
+"""The crawl-run ledger: one row per crawl of a source, written when it starts and when it ends."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+from storage.offers import now_iso
+
+RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
+
+
+def start_run(db: Database, source: str, options: dict | None = None) -> int:
+    with write_transaction(db):
+        table = db["runs"].insert(
+            {
+                "source": source,
+                "started_at": now_iso(),
+                "status": RUNNING,
+                "options": json.dumps(options or {}, sort_keys=True),
+                "pid": os.getpid(),
+            }
+        )
+    return table.last_pk
+
+
+def finish_run(
+    db: Database,
+    run_id: int,
+    *,
+    status: str,
+    reason: str,
+    pages: int,
+    items: int,
+    new: int,
+    updated: int,
+    unchanged: int,
+    dropped: int,
+    errors: dict[str, int],
+    error_samples: list[dict],
+) -> None:
+    with write_transaction(db):
+        db["runs"].update(
+            run_id,
+            {
+                "finished_at": now_iso(),
+                "status": status,
+                "reason": reason,
+                "pages": pages,
+                "items": items,
+                "new": new,
+                "updated": updated,
+                "unchanged": unchanged,
+                "dropped": dropped,
+                "errors": json.dumps(errors, sort_keys=True),
+                "error_samples": json.dumps(error_samples, ensure_ascii=False),
+            },
+        )
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _decoded(row: dict) -> dict:
+    run = dict(row)
+    for name, empty in (("errors", {}), ("error_samples", []), ("options", {})):
+        run[name] = json.loads(run[name]) if run.get(name) else empty
+    if run["status"] == RUNNING and not _pid_alive(run.get("pid")):
+        # The process that owned this run died without finishing it.
+        run["status"] = INTERRUPTED
+    return run
+
+
+def get_run(db: Database, run_id: int) -> dict:
+    return _decoded(db["runs"].get(run_id))
+
+
+def last_runs(db: Database) -> list[dict]:
+    """The latest run of every source that has run, by source name."""
+    rows = db.execute_returning_dicts(
+        "select * from runs where id in (select max(id) from runs group by source) order by source"
+    )
+    return [_decoded(row) for row in rows]
+
+
+def runs_of(db: Database, source: str, limit: int = 10) -> list[dict]:
+    return [_decoded(row) for row in db["runs"].rows_where("source = ?", [source], order_by="id desc", limit=limit)]
