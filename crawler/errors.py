@@ -8,7 +8,14 @@ so a page that no longer looks as expected is an error, never an empty result.
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionDone,
@@ -59,8 +66,12 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return BLOCKED, str(error) or "blocked"
     if isinstance(error, IgnoreRequest) and "robots.txt" in str(error).lower():
         return ROBOTS, "forbidden by robots.txt"
-    if isinstance(error, (TimeoutError, TCPTimedOutError)):
+    if isinstance(error, (DownloadTimeoutError, TimeoutError, TCPTimedOutError)):
         return TIMEOUT, "timed out"
+    if isinstance(error, ResponseDataLossError):
+        return TRUNCATED, "response cut short (data loss)"
+    if isinstance(error, (DownloadConnectionRefusedError, CannotResolveHostError, DownloadFailedError)):
+        return CONNECTION, f"{error.__class__.__name__}: {error}"[:200]
     if isinstance(error, (ResponseFailed, ResponseNeverReceived)):
         reasons = getattr(error, "reasons", [])
         text = " ".join(repr(reason.value) for reason in reasons) if reasons else repr(error)

@@ -31,8 +31,8 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retry, but waiting before each retry: what Retry-After asks, or an
-    exponential backoff with jitter. The wait also slows the whole download slot,
-    so the other requests to the site back off too.
+    exponential backoff with jitter. A retried status also doubles the delay of
+    the site's download slot, so the other requests to the site back off too.
 
     A Retry-After longer than ``VEILLE_MAX_RETRY_AFTER`` is not waited out: the
     site is telling us to go away, which is a block.
@@ -49,11 +49,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = min(self.max_delay, self.base_delay * 2**attempt)
         return delay * random.uniform(0.8, 1.2)
 
-    def _slow_down_slot(self, request: Request, delay: float) -> None:
+    def _slow_down_slot(self, request: Request) -> None:
+        """Double the delay between requests to this site (AutoThrottle, when on, adapts it back)."""
         downloader = self.crawler.engine.downloader if self.crawler.engine else None
         slot = downloader.slots.get(request.meta.get("download_slot")) if downloader else None
         if slot is not None:
-            slot.delay = max(slot.delay, min(delay, self.max_delay))
+            slot.delay = min(self.max_delay, max(slot.delay * 2, self.base_delay))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
@@ -65,7 +66,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is None:
             return response
         delay = retry_after if retry_after is not None else self._backoff(request)
-        self._slow_down_slot(request, delay)
+        self._slow_down_slot(request)
         await sleep(delay)
         return retry
 

@@ -46,8 +46,10 @@ class ReplaySite:
     """``with ReplaySite() as site: site.add(path, body); site.url`` → http://127.0.0.1:PORT"""
 
     def __init__(self):
-        self.routes: dict[str, Route] = {}
-        self.requests: list[str] = []
+        # A path answers with its routes in turn, the last one repeating.
+        self.routes: dict[str, list[Route]] = {}
+        self.log: list[tuple[float, str]] = []  # (time.monotonic(), path) of every request
+        self.user_agents: set[str] = set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -57,7 +59,11 @@ class ReplaySite:
     def add(self, path: str, body: bytes | str = b"", **options) -> None:
         if isinstance(body, str):
             body = body.encode("utf-8")
-        self.routes[path] = Route(body=body, **options)
+        self.routes[path] = [Route(body=body, **options)]
+
+    def add_sequence(self, path: str, routes: list[Route]) -> None:
+        """Answer the n-th request for ``path`` with ``routes[n]`` (the last one repeats)."""
+        self.routes[path] = list(routes)
 
     def add_file(self, path: str, file: Path, **options) -> None:
         file = Path(file)
@@ -81,8 +87,13 @@ class ReplaySite:
         return f"http://{host}:{port}"
 
     def requested(self, prefix: str = "") -> list[str]:
+        """Paths requested so far, in order, that start with ``prefix``."""
         with self._lock:
-            return [path for path in self.requests if path.startswith(prefix)]
+            return [path for _, path in self.log if path.startswith(prefix)]
+
+    def times_of(self, path: str) -> list[float]:
+        with self._lock:
+            return [when for when, requested in self.log if requested == path]
 
     def start(self) -> "ReplaySite":
         site = self
@@ -92,9 +103,13 @@ class ReplaySite:
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 with site._lock:
-                    site.requests.append(self.path)
-                route = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
-                if route is None:
+                    hits = sum(1 for _, path in site.log if path == self.path)
+                    site.log.append((time.monotonic(), self.path))
+                    site.user_agents.add(self.headers.get("User-Agent", ""))
+                routes = site.routes.get(self.path) or site.routes.get(self.path.split("?", 1)[0])
+                if routes:
+                    route = routes[min(hits, len(routes) - 1)]
+                else:
                     route = Route(body=b"<html><body><h1>404 Not Found</h1></body></html>", status=404)
                 if route.delay:
                     time.sleep(route.delay)

@@ -30,8 +30,9 @@ def config_from_settings(settings) -> Config:
 
 
 def apply_config(settings, config: Config) -> None:
-    """Layer veille.toml on Scrapy's settings at "project" priority, so that
-    ``scrapy crawl -s NAME=value`` still wins over the file."""
+    """Layer veille.toml on Scrapy's settings at "spider" priority: above the
+    project's settings.py (which the crawler process re-applies at "project"
+    priority after this runs), below ``scrapy crawl -s NAME=value``."""
     http = config.http
     values = {
         "USER_AGENT": user_agent(config.contact),
@@ -46,7 +47,7 @@ def apply_config(settings, config: Config) -> None:
         "HTTPCACHE_EXPIRATION_SECS": http.cache_expiration,
     }
     for name, value in values.items():
-        settings.set(name, value, priority="project")
+        settings.set(name, value, priority="spider")
 
 
 class VeilleSpider(scrapy.Spider):

@@ -77,10 +77,19 @@ def m001_offers_versions_runs(db: Database) -> None:
     db["offers"].create_index(["first_seen"])
     db["offers"].create_index(["published_on"])
     # Accent-insensitive: "numerique" finds "numérique".
-    db["offers"].enable_fts(
-        ["title", "employer", "organisation", "missions", "profile"],
-        tokenize="unicode61 remove_diacritics 2",
-        create_triggers=True,
+    fts_columns = ["title", "employer", "organisation", "missions", "profile"]
+    db["offers"].enable_fts(fts_columns, tokenize="unicode61 remove_diacritics 2", create_triggers=True)
+    # sqlite-utils' update trigger fires on any update; every crawl touches
+    # last_seen of every known offer, so re-index only when indexed text changes.
+    columns = ", ".join(f'"{name}"' for name in fts_columns)
+    old_values = ", ".join(f'old."{name}"' for name in fts_columns)
+    new_values = ", ".join(f'new."{name}"' for name in fts_columns)
+    db.execute('DROP TRIGGER "offers_au"')
+    db.execute(
+        f"""CREATE TRIGGER "offers_au" AFTER UPDATE OF {columns} ON "offers" BEGIN
+  INSERT INTO "offers_fts" ("offers_fts", rowid, {columns}) VALUES('delete', old.rowid, {old_values});
+  INSERT INTO "offers_fts" (rowid, {columns}) VALUES (new.rowid, {new_values});
+END"""
     )
 
     db["offer_versions"].create(

@@ -1,0 +1,103 @@
+"""Shared fixtures: a fresh database, recorded pages, a loopback replay site, real crawls."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.replay import ReplaySite
+from storage import open_db
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+
+# Fast and quiet crawls against 127.0.0.1: no politeness delays, short timeouts.
+TEST_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": "0",
+    "DOWNLOAD_DELAY": "0",
+    "VEILLE_RETRY_BASE_DELAY": "0.05",
+    "LOG_LEVEL": "INFO",
+    "HTTPCACHE_ENABLED": "0",
+}
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    return open_db(tmp_path / "veille.db")
+
+
+@pytest.fixture
+def fixture_path():
+    def path(source: str, name: str) -> Path:
+        return FIXTURES / source / name
+
+    return path
+
+
+@pytest.fixture
+def replay_site():
+    sites = []
+
+    def start(manifest: Path | None = None) -> ReplaySite:
+        site = ReplaySite()
+        if manifest:
+            site.load_manifest(manifest)
+        sites.append(site.start())
+        return site
+
+    yield start
+    for site in sites:
+        site.stop()
+
+
+def toml_value(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_config(path: Path, data: dict) -> Path:
+    """A veille.toml from nested dicts (tables) and values."""
+    lines = []
+
+    def emit(table: dict, prefix: str) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        if prefix and scalars:
+            lines.append(f"[{prefix}]")
+        for key, value in scalars.items():
+            lines.append(f"{key} = {toml_value(value)}")
+        for key, value in table.items():
+            if isinstance(value, dict):
+                emit(value, f"{prefix}.{key}" if prefix else key)
+
+    emit(data, "")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scrapy_crawl(tmp_path):
+    """Run the real ``scrapy crawl`` from the repository root, in a subprocess."""
+
+    def crawl(spider: str, config: Path, *, args: dict | None = None, settings: dict | None = None, timeout: float = 120):
+        command = [sys.executable, "-m", "scrapy", "crawl", spider]
+        for name, value in {**TEST_SETTINGS, **(settings or {})}.items():
+            command += ["-s", f"{name}={value}"]
+        for name, value in (args or {}).items():
+            command += ["-a", f"{name}={value}"]
+        env = {**os.environ, "VEILLE_CONFIG": str(config)}
+        env.pop("VEILLE_DB", None)
+        return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+    return crawl
+
+
+def run_veille(*args, env: dict | None = None, cwd: Path | None = None, timeout: float = 120):
+    """The installed ``veille`` command, as a user runs it."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,106 @@
+"""The veille command as a user runs it (subprocesses, a real database, loopback only)."""
+
+import json
+
+import pytest
+
+from tests.conftest import FIXTURES, run_veille, write_config
+
+
+@pytest.fixture
+def crawled(tmp_path, replay_site):
+    """A config pointing at the CSP replay site, and the result of `veille crawl` on it."""
+    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "veille.db"),
+            "http": {"delay": 0},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
+        },
+    )
+    result = run_veille("--config", str(config), "crawl", "choisirleservicepublic")
+    return config, result
+
+
+def test_crawl_prints_a_summary_and_exits_0(crawled):
+    config, result = crawled
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("choisirleservicepublic"))
+    assert line.split()[:6] == ["choisirleservicepublic", "ok", "28", "26", "26", "0"]
+
+
+def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
+    """[http] delay = 0 must beat settings.py's DOWNLOAD_DELAY = 1."""
+    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})
+    result = run_veille("--config", str(config), "-v", "crawl")
+    assert result.returncode == 0
+    overridden = result.stderr[result.stderr.index("Overridden settings:") :]
+    overridden = overridden[: overridden.index("}")]
+    assert "'AUTOTHROTTLE_START_DELAY': 0.1" in overridden  # derived from [http] delay
+    assert "'DOWNLOAD_DELAY'" not in overridden  # back to Scrapy's default 0
+
+
+def test_crawl_exit_code_is_1_when_a_source_fails(tmp_path, replay_site):
+    site = replay_site()
+    site.add("/nos-offres/filtres/mot-cles/x/", "<html><body>new design</body></html>")
+    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["x"]}}})
+    result = run_veille("--config", str(config), "crawl", "choisirleservicepublic")
+    assert result.returncode == 1
+    assert "layout_changed 1" in result.stdout
+
+
+def test_unknown_source_is_a_usage_error(tmp_path):
+    result = run_veille("crawl", "nosuchsource", env={"VEILLE_DB": str(tmp_path / "v.db")})
+    assert result.returncode == 2
+    assert "unknown source nosuchsource; sources: choisirleservicepublic" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_offers_table_search_and_json(crawled):
+    config, _ = crawled
+    table = run_veille("--config", str(config), "offers", "--search", "MOBILITE")
+    assert table.returncode == 0
+    assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in table.stdout
+    assert table.stdout.strip().endswith("1 offers")
+    lines = run_veille("--config", str(config), "offers", "--json", "--since", "2026-10-02").stdout.splitlines()
+    offers = [json.loads(line) for line in lines]
+    assert {o["published_on"] for o in offers} >= {"2026-10-02", "2026-10-06"}
+    assert all(o["published_on"] >= "2026-10-02" for o in offers)
+    assert all(isinstance(o["raw"], dict) for o in offers)
+
+
+def test_offers_rejects_a_bad_date_clearly(crawled):
+    config, _ = crawled
+    result = run_veille("--config", str(config), "offers", "--since", "last week")
+    assert result.returncode == 2
+    assert "'last week' is not a date like 2026-11-24" in result.stderr
+
+
+def test_status_shows_the_last_run(crawled):
+    config, _ = crawled
+    result = run_veille("--config", str(config), "status")
+    assert result.returncode == 0
+    row = next(line for line in result.stdout.splitlines() if line.startswith("choisirleservicepublic"))
+    assert " ok " in row and row.split()[-2:] == ["26", "-"]
+
+
+def test_status_on_an_empty_database(tmp_path):
+    result = run_veille("status", env={"VEILLE_DB": str(tmp_path / "new.db")}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "No crawl yet" in result.stdout
+
+
+def test_demo_works_offline(tmp_path):
+    result = run_veille("demo", "--keep", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    assert "Replaying recorded pages of choisirleservicepublic on 127.0.0.1" in result.stderr
+    assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in result.stdout
+    assert (tmp_path / "demo" / "demo.db").exists()
+
+
+def test_help_lists_the_commands():
+    result = run_veille("--help")
+    for command in ("crawl", "offers", "status", "demo"):
+        assert f"  {command} " in result.stdout

@@ -1,0 +1,42 @@
+"""The README stays true: its test command is CI's, and the commands it shows exist."""
+
+import re
+import shlex
+
+from crawler.cli import cli
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def shell_blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test_command = next(line for block in shell_blocks() for line in block.splitlines() if "pytest" in line)
+    ci_script = (REPO / ".ci" / "run").read_text()
+    assert test_command in ci_script.splitlines()
+
+
+def test_every_veille_command_shown_exists_with_its_options():
+    shown = [line.split("#")[0].strip() for block in shell_blocks() for line in block.splitlines()]
+    shown = [line.removeprefix(".venv/bin/") for line in shown if line.startswith(("veille ", ".venv/bin/veille "))]
+    assert len(shown) >= 6
+    for line in shown:
+        words = shlex.split(line)[1:]
+        command = cli.commands[words[0]]
+        options = {option for param in command.params for option in getattr(param, "opts", [])}
+        for word in words[1:]:
+            if word.startswith("--"):
+                assert word in options, f"{line}: {word} is not an option of `veille {words[0]}`"
+
+
+def test_every_config_key_the_readme_names_exists():
+    from crawler.config import Config, Http, Sources
+
+    for key in re.findall(r"^- `([a-z_]+)`:", README, re.M):
+        assert key in Config.model_fields, key
+    assert "[http]" in README and set(Http.model_fields) >= {"delay", "timeout", "retries", "cache"}
+    for source in re.findall(r"`\[sources\.([a-z_]+)\]`", README):
+        assert source in Sources.model_fields

@@ -1,0 +1,106 @@
+"""Storage: an offer is stored once, changes become versions, nothing is deleted, FTS ignores accents."""
+
+import sqlite3
+
+from crawler.items import OfferItem, validate_offer
+from storage import open_db
+from storage.migrations import migrations
+from storage.offers import get_offer, known_source_ids, search_offers, upsert_offers, versions_of
+from storage.runs import FAILED, INTERRUPTED, finish_run, get_run, last_runs, start_run
+
+
+def offer(source_id="2026-1", **fields):
+    base = dict(source="choisirleservicepublic", source_id=source_id, url=f"https://example.gouv.fr/{source_id}", title="Chargé de mission innovation")
+    return validate_offer(OfferItem(**{**base, **fields}))
+
+
+def test_schema_is_created_by_migrations_in_wal_mode(fresh_db):
+    assert {"offers", "offer_versions", "runs", "offers_fts", "_sqlite_migrations"} <= set(fresh_db.table_names())
+    assert fresh_db.journal_mode == "wal"
+    assert [m.name for m in migrations.applied(fresh_db)] == [m.name for m in migrations._migrations]
+    assert fresh_db.execute("pragma busy_timeout").fetchone()[0] >= 5000
+
+
+def test_reopening_does_not_reapply_migrations(tmp_path):
+    open_db(tmp_path / "v.db")
+    db = open_db(tmp_path / "v.db")
+    names = [m.name for m in migrations.applied(db)]
+    assert len(names) == len(set(names))
+    assert migrations.pending(db) == []
+
+
+def test_new_then_unchanged_touches_only_last_seen(fresh_db):
+    first = upsert_offers(fresh_db, [offer()], run_id=1, seen_at="2026-11-01T08:00:00+00:00")
+    assert first.new == [("choisirleservicepublic", "2026-1")]
+    again = upsert_offers(fresh_db, [offer()], run_id=2, seen_at="2026-11-02T08:00:00+00:00")
+    assert again.unchanged == [("choisirleservicepublic", "2026-1")] and not again.new and not again.updated
+    row = fresh_db["offers"].get(("choisirleservicepublic", "2026-1"))
+    assert (row["first_seen"], row["last_seen"], row["updated_at"]) == ("2026-11-01T08:00:00+00:00", "2026-11-02T08:00:00+00:00", "2026-11-01T08:00:00+00:00")
+    assert (row["first_run_id"], row["last_run_id"]) == (1, 2)
+    assert fresh_db["offer_versions"].count == 0
+
+
+def test_a_change_adds_a_version_with_what_changed(fresh_db):
+    upsert_offers(fresh_db, [offer(deadline="2026-12-01", raw={"Statut": "Vacant"})], run_id=1, seen_at="2026-11-01T08:00:00+00:00")
+    result = upsert_offers(fresh_db, [offer(deadline="2026-12-15", raw={"Statut": "Susceptible d'être vacant"})], run_id=2, seen_at="2026-11-03T08:00:00+00:00")
+    assert result.updated == [("choisirleservicepublic", "2026-1")]
+    stored = get_offer(fresh_db, "choisirleservicepublic", "2026-1")
+    assert stored["deadline"] == "2026-12-15"
+    assert stored["updated_at"] == "2026-11-03T08:00:00+00:00"
+    [version] = versions_of(fresh_db, "choisirleservicepublic", "2026-1")
+    assert version["changes"] == {"deadline": ["2026-12-01", "2026-12-15"], "raw": [{"Statut": "Vacant"}, {"Statut": "Susceptible d'être vacant"}]}
+    assert (version["run_id"], version["seen_at"]) == (2, "2026-11-03T08:00:00+00:00")
+
+
+def test_a_batch_mixes_outcomes_and_never_deletes(fresh_db):
+    upsert_offers(fresh_db, [offer("a"), offer("b")])
+    result = upsert_offers(fresh_db, [offer("b", title="Autre titre"), offer("c")])
+    assert (result.new, result.updated, result.unchanged) == ([("choisirleservicepublic", "c")], [("choisirleservicepublic", "b")], [])
+    assert known_source_ids(fresh_db, "choisirleservicepublic") == {"a", "b", "c"}
+
+
+def test_full_text_search_ignores_accents_and_case(fresh_db):
+    upsert_offers(fresh_db, [offer("a", title="Chef de projet numérique"), offer("b", title="Gestionnaire RH", missions="Accompagner la TRANSFORMATION publique")])
+    assert [o["source_id"] for o in search_offers(fresh_db, query="numerique")] == ["a"]
+    assert [o["source_id"] for o in search_offers(fresh_db, query="transformation")] == ["b"]
+    # User input with FTS syntax characters is quoted, not an SQL error.
+    assert list(search_offers(fresh_db, query='"chef" AND (')) == []
+
+
+def test_search_since_uses_publication_date(fresh_db):
+    upsert_offers(fresh_db, [offer("old", published_on="2026-01-05"), offer("new", published_on="2026-11-20")])
+    assert [o["source_id"] for o in search_offers(fresh_db, since="2026-11-01")] == ["new"]
+
+
+def test_run_ledger(fresh_db):
+    run_id = start_run(fresh_db, "choisirleservicepublic", {"full": True})
+    finish_run(fresh_db, run_id, status=FAILED, reason="finished", pages=3, items=2, new=1, updated=1, unchanged=0, dropped=0, errors={"http_5xx": 1}, error_samples=[{"class": "http_5xx", "url": "u", "message": "HTTP 500"}])
+    run = get_run(fresh_db, run_id)
+    assert (run["status"], run["pages"], run["errors"], run["options"]) == (FAILED, 3, {"http_5xx": 1}, {"full": True})
+    assert [r["id"] for r in last_runs(fresh_db)] == [run_id]
+
+
+def test_a_run_whose_process_died_shows_as_interrupted(fresh_db):
+    run_id = start_run(fresh_db, "jorf")
+    fresh_db["runs"].update(run_id, {"pid": 2**22 + 12345})  # no such process
+    assert get_run(fresh_db, run_id)["status"] == INTERRUPTED
+
+
+def test_concurrent_writer_waits_instead_of_failing(tmp_path):
+    db = open_db(tmp_path / "v.db")
+    other = sqlite3.connect(tmp_path / "v.db", isolation_level=None, check_same_thread=False)
+    other.execute("begin immediate")
+    import threading
+
+    threading.Timer(0.3, lambda: other.execute("commit")).start()
+    result = upsert_offers(db, [offer("x")])  # waits for the lock, does not raise "database is locked"
+    assert result.new
+
+
+def test_search_follows_changes_of_indexed_text(fresh_db):
+    upsert_offers(fresh_db, [offer("a", title="Chef de projet numérique")])
+    upsert_offers(fresh_db, [offer("a", title="Designer de services")])
+    upsert_offers(fresh_db, [offer("a", title="Designer de services")])  # only last_seen changes
+    assert [o["source_id"] for o in search_offers(fresh_db, query="designer")] == ["a"]
+    assert list(search_offers(fresh_db, query="numerique")) == []
+    assert fresh_db.execute("select count(*) from offers_fts").fetchone()[0] == 1
