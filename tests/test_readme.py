@@ -35,7 +35,11 @@ def test_every_veille_command_shown_exists_with_its_options():
 def test_every_config_key_the_readme_names_exists():
     from crawler.config import Config, Http, Sources
 
-    for key in re.findall(r"^- `([a-z_]+)`:", README, re.M):
+    section = README[README.index("## Configuration") :]
+    section = section[: section.index("\n## ", 3)]
+    keys = re.findall(r"^- `([a-z_]+)`:", section, re.M)
+    assert keys
+    for key in keys:
         assert key in Config.model_fields, key
     assert "[http]" in README and set(Http.model_fields) >= {"delay", "timeout", "retries", "cache"}
     for source in re.findall(r"`\[sources\.([a-z_]+)\]`", README):
