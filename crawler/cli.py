@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 import textwrap
+import zoneinfo
 from pathlib import Path
 
 import click
@@ -136,6 +137,31 @@ def print_runs(runs: list[dict]) -> None:
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
 
 
+def check_sources(sources) -> list[str]:
+    """The named sources, or all of them; an unknown name is a usage error."""
+    known = available_sources()
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
+    return list(sources) or known
+
+
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> None:
+    """Source health after crawling: tell the admin channel about breakages and recoveries."""
+    from crawler.health import assess, notify_admin, ping_heartbeat
+
+    db = state.db()
+    for run in runs:
+        if run.get("id") is None:
+            continue
+        notice = assess(db, run, state.config)
+        if notice:
+            click.echo(f"veille: {notice.title}", err=True)
+            notify_admin(state.config, notice)
+    if heartbeat and runs and all(run["status"] == "ok" for run in runs):
+        ping_heartbeat(state.config.admin.heartbeat_url)
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option("--full", is_flag=True, help="Ignore stop-at-known: re-read every listing page and offer.")
@@ -147,13 +173,58 @@ def crawl(state: State, sources, full):
     (stop_after_known in veille.toml); --full reads everything again. Exit code 0
     when every run succeeded, 1 when one failed (see `veille status`).
     """
-    known = available_sources()
-    unknown = [name for name in sources if name not in known]
-    if unknown:
-        raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
-    runs = run_crawl(state, list(sources) or known, full=full)
+    runs = run_crawl(state, check_sources(sources), full=full)
     print_runs(runs)
+    after_runs(state, runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+
+
+@cli.command("run")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@pass_state
+def run_command(state: State, sources):
+    """For cron: crawl all (or the named) sources, check their health, send the alerts.
+
+    Exit code 0 when every source went well, 1 when one failed (the alerts of the
+    others are sent all the same), 2 on a bad configuration. While another run
+    holds the database's lock, exit 0 at once: no double crawl, no double send.
+    """
+    from crawler.locking import RunLock
+
+    sources = check_sources(sources)
+    lock = RunLock(state.config.database_path)
+    if not lock.acquire():
+        click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
+        sys.exit(0)
+    with lock:
+        runs = run_crawl(state, sources)
+        print_runs(runs)
+        after_runs(state, runs, heartbeat=True)
+    sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+
+
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Print the jobs and their next run times, and exit.")
+@pass_state
+def schedule(state: State, list_only):
+    """Run the long-lived scheduler (stop it with Ctrl-C or SIGTERM).
+
+    Crawls each source on its [schedule.sources] times, each in a subprocess with a
+    time limit (`veille run SOURCE`: crawl, health check, alerts), and sends the
+    digests of the subscriptions on their own times.
+    """
+    import logging
+
+    import scheduler
+
+    jobs = scheduler.build_jobs(state.config, available_sources())
+    if list_only:
+        timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
+        rows = [[job.description, when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z") if when else "never"] for job, when in scheduler.next_run_times(jobs)]
+        click.echo(tabulate(rows, headers=["job", "next run"]))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    sys.exit(scheduler.run_scheduler(state.config, available_sources()))
 
 
 # -- offers ---------------------------------------------------------------------------------
@@ -220,35 +291,50 @@ def _duration(run: dict) -> str:
 @cli.command()
 @pass_state
 def status(state: State):
-    """Last run of every source: when, result, counts and errors."""
+    """Every source: last run, result, counts, errors, health and next scheduled run."""
+    import scheduler
+    from crawler.health import health_states
     from storage.runs import last_runs
 
     db = state.db()
     click.echo(f"database: {state.config.database_path}")
     stored = dict(db.execute("select source, count(*) from offers group by source").fetchall())
-    runs = last_runs(db)
+    runs = {run["source"]: run for run in last_runs(db)}
+    health = health_states(db)
+    sources = available_sources()
+    next_runs = {job.id.removeprefix("crawl:"): when for job, when in scheduler.next_run_times(scheduler.build_jobs(state.config, sources))}
+    timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
     if not runs:
         click.echo("No crawl yet: run `veille crawl`.")
-        return
-    rows = [
-        [
-            run["source"],
-            run["started_at"].replace("T", " ")[:16],
-            _duration(run),
-            run["status"],
-            run.get("pages") or 0,
-            run.get("items") or 0,
-            run.get("new") or 0,
-            run.get("updated") or 0,
-            stored.get(run["source"], 0),
-            _error_summary(run["errors"]),
-        ]
-        for run in runs
-    ]
-    click.echo(tabulate(rows, headers=["source", "last run (UTC)", "took", "result", "pages", "offers", "new", "updated", "stored", "errors"]))
-    for run in runs:
+    rows = []
+    for source in sorted(set(sources) | set(runs)):
+        run = runs.get(source, {})
+        when = next_runs.get(source)
+        source_health = health.get(source)
+        rows.append(
+            [
+                source,
+                run["started_at"].replace("T", " ")[:16] if run else "never",
+                _duration(run) if run else "",
+                run.get("status", ""),
+                run.get("items") or 0,
+                run.get("new") or 0,
+                run.get("updated") or 0,
+                stored.get(source, 0),
+                _error_summary(run.get("errors") or {}),
+                source_health["state"] if source_health else "",
+                when.astimezone(timezone).strftime("%m-%d %H:%M") if when else "",
+            ]
+        )
+    if runs:
+        click.echo(tabulate(rows, headers=["source", "last run (UTC)", "took", "result", "offers", "new", "updated", "stored", "errors", "health", f"next run ({timezone.key})"]))
+    for run in runs.values():
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
+    for source, source_health in sorted(health.items()):
+        if source_health["state"] == "failing" and source_health["problem"]:
+            told = "admin told" if source_health["alerted_at"] else "not yet reported"
+            click.echo(f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})")
 
 
 # -- demo -----------------------------------------------------------------------------------

@@ -101,3 +101,83 @@ def run_veille(*args, env: dict | None = None, cwd: Path | None = None, timeout:
     """The installed ``veille`` command, as a user runs it."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def parse_table(output: str) -> list[dict]:
+    """The rows of a table printed by tabulate (header, dashes, rows) as dicts."""
+    lines = output.splitlines()
+    dashes_at = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    spans, start = [], 0
+    for part in lines[dashes_at].split("  "):
+        if part:
+            spans.append((start, start + len(part)))
+        start += len(part) + 2
+    header = lines[dashes_at - 1]
+    names = [header[a:b].strip() for a, b in spans]
+    rows = []
+    for line in lines[dashes_at + 1 :]:
+        if not line.strip():
+            break
+        rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
+    return rows
+
+
+class HttpSink:
+    """A loopback HTTP server that answers 200 and keeps what it receives (webhooks, heartbeats)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict] = []
+        self.statuses: list[int] = []  # answers to give, in turn; then 200
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                sink.received.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+                status = sink.statuses.pop(0) if sink.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def json_bodies(self) -> list[dict]:
+        return [json.loads(item["body"]) for item in self.received if item["body"]]
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def http_sink():
+    sinks = []
+
+    def start() -> HttpSink:
+        sinks.append(HttpSink())
+        return sinks[-1]
+
+    yield start
+    for sink in sinks:
+        sink.stop()
