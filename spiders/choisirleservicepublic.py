@@ -338,12 +338,18 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 self.layout_changed("listing has no offer card (li.item .fr-card--offer) and does not say there is none", response)
             return
         stop_after = self.source_config.stop_after_known
+        in_window = 0
         for card_selector in cards:
             card = parse_card(card_selector)
             if not card["url"] or not card["source_id"]:
                 self.layout_changed(f"card without an offer link: {card['title']!r}", response)
                 continue
-            if card["source_id"] in self.known:
+            if self.since:
+                # --since: re-read every offer published in the window, known or not.
+                if card["published_on"] and card["published_on"] < self.since:
+                    continue
+                in_window += 1
+            elif card["source_id"] in self.known:
                 known_streak += 1
                 continue
             known_streak = 0
@@ -353,6 +359,9 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 errback=self.on_request_error,
                 cb_kwargs={"card": card},
             )
+        if self.since and not in_window:
+            self.logger.info("%r: no offer published since %s on page %d, not paging further", keyword, self.since, page)
+            return
         if known_streak >= stop_after:
             self.logger.info("%r: %d offers in a row already known, not paging further", keyword, known_streak)
             return
