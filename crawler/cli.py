@@ -87,11 +87,15 @@ def _iso_date(ctx, param, value):
 # -- crawl ----------------------------------------------------------------------------------
 
 
-def available_sources() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
+def available_sources(state: State | None = None) -> list[str]:
+    """Every spider: the built-in sources and the [[sources.site]] of the configuration."""
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    return sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    settings = get_project_settings()
+    if state is not None and state.config.source_path:
+        settings.set("VEILLE_CONFIG", str(state.config.source_path), priority="cmdline")
+    return sorted(get_spider_loader(settings).list())
 
 
 def run_crawl(state: State, sources: list[str], *, full: bool = False, settings: dict | None = None) -> list[dict]:
@@ -147,7 +151,7 @@ def crawl(state: State, sources, full):
     (stop_after_known in veille.toml); --full reads everything again. Exit code 0
     when every run succeeded, 1 when one failed (see `veille status`).
     """
-    known = available_sources()
+    known = available_sources(state)
     unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
