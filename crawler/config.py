@@ -89,7 +89,7 @@ class ModernisationSource(_Section):
     # Recruitment pages to read; empty: found from the home page's navigation links.
     start_urls: list[PageRef] = Field(default_factory=list)
     # Links in plain lists of a recruitment page that are offers (cards always are).
-    offer_link_pattern: Regex = r"/(offres?|postes?|emplois?|recrutements?|nous-rejoindre|jobs?|carrieres?)[-/][^?#]*[^/?#]"
+    offer_link_pattern: Regex = r"/(offres?|offres-d-?emploi|offres-emploi|postes?|emplois?|jobs?|recrutements?)/[^?#]*[^/?#]"
     no_offer_text: Regex = DEFAULT_NO_OFFER_TEXT
     max_pages: int = Field(10, ge=1, le=500)
     stop_after_known: int = Field(5, ge=1)

@@ -5,8 +5,7 @@
 the page (``ul.tw-flex li``: "Paris - 75", "CDI"). Without JSON-LD everything
 comes from the page: ``[data-cy=jobTitle]``, the company link, "Publié le …",
 and the ``#offer-panel`` sections ("Les missions du poste", "Le profil
-recherché"), whose full text is in ``[data-truncate-text-target=content]``
-behind an "Afficher la suite" button.
+recherché"), cut by an "Afficher la suite" button that only hides text.
 """
 
 from __future__ import annotations
@@ -40,20 +39,17 @@ def _without_widgets(text: str | None) -> str | None:
 
 
 def page_sections(response) -> dict[str, str]:
-    """Section heading -> full text, from ``#offer-panel`` (or the whole page)."""
+    """Section heading -> full text, from ``#offer-panel`` (or the whole page). The
+    whole section is read: the part behind "Afficher la suite" is in the page too."""
     panel = response.css("#offer-panel") or response.xpath("//body")
     found = {}
     for block in panel.xpath(".//section | .//details"):
-        heading = block.xpath("./h2 | ./summary//h2 | ./summary | .//h2")[:1]
+        heading = block.xpath(".//h2 | ./summary")[:1]
         if not heading:
             continue
         title = element_text(heading[0].root)
-        content = block.css("[data-truncate-text-target='content']")
-        text = "\n".join(filter(None, (element_text(part.root) for part in content))) if content else None
-        if not text:
-            whole = element_text(block.root) or ""
-            text = whole[len(title):] if title and whole.startswith(title) else whole
-        text = _without_widgets(text)
+        whole = element_text(block.root) or ""
+        text = _without_widgets(whole[len(title):] if title and whole.startswith(title) else whole)
         if title and text:
             found[title] = text
     return found
@@ -86,6 +82,7 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
     if json_contract:
         raw["employmentType"] = json_contract
     place_match = _PLACE_TAG.match(place) if place else None
+    apply = response.xpath("//a[@id='postuler' or normalize-space(.)='Postuler sur le site du recruteur']/@href").get()
     return OfferItem(
         source=source,
         source_id=number_from_url(response.url) or fields.get("source_id") or response.url,
@@ -102,5 +99,6 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         domain=fields.get("domain"),
         missions=fields.get("missions") or by_key.get("missions"),
         profile=fields.get("profile") or by_key.get("profile"),
+        apply_url=response.urljoin(apply.strip()) if apply else None,
         raw=raw,
     )

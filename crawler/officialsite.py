@@ -68,7 +68,11 @@ def parse_offer_page(response, *, source: str, source_id: str | None = None, hin
     raw = {**from_page.pop("raw"), **from_json.pop("raw")}
     merged = {}
     for name in OFFER_FIELDS:
-        value = from_hints.get(name) or from_json.get(name) or from_page.get(name)
+        if name == "contract":
+            # JSON-LD's employmentType says full or part time; the page says CDI, CDD, stage.
+            value = from_hints.get(name) or from_page.get(name) or from_json.get(name)
+        else:
+            value = from_hints.get(name) or from_json.get(name) or from_page.get(name)
         if value:
             merged[name] = value
     if not merged.get("title") or not (posting or merged.get("missions") or merged.get("profile")):
