@@ -49,7 +49,7 @@ LABEL_FIELDS = [
 ]
 SECTION_FIELDS = [
     ("profile", re.compile(r"profil|competences|qui etes vous|vous etes|savoir etre|qualites")),
-    ("missions", re.compile(r"mission|descriptif du poste|description du poste|le poste|activites|vos taches|ce que vous ferez")),
+    ("missions", re.compile(r"mission|descriptif du poste|description du poste|le poste|activites|responsabilites|vos taches|ce que vous ferez")),
     ("contacts", re.compile(r"contact|candidater|candidature|pour nous rejoindre|postuler")),
 ]
 

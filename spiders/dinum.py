@@ -100,8 +100,10 @@ def parse_offer(response) -> OfferItem | None:
     if not title or details is None:
         return None
     by_label = {label_key(label): value for label, value in info.items()}
-    page_text = element_text(response.css("main").xpath(".")[0].root if response.css("main") else response.xpath("//body")[0].root) or ""
+    page_text = element_text((response.css("main") or response.xpath("//body"))[0].root) or ""
     published_match = _PUBLISHED.search(page_text)
+    if not info and not published_match:
+        return None  # the listing page has the same cover and content blocks, but no offer facts
     published_on = parse_date(published_match.group(1)) if published_match else None
     found_sections = dsfr.sections(details)
     place = by_label.get("localisation")
