@@ -187,3 +187,18 @@ def test_two_sites_with_one_name():
     site = {"name": "lyon", "start_urls": ["https://x.fr/"], "offer_link_pattern": "/o/"}
     with pytest.raises(ConfigError, match=r"sources.site: 'lyon' is configured twice"):
         parse_config({"sources": {"site": [site, site]}})
+
+
+def test_the_documented_site_examples_are_valid_config():
+    import re
+    import tomllib
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    readme_site = parse_config(tomllib.loads(block)).sources.site[0]
+    assert (readme_site.name, readme_site.css.offer_links) == ("ademe", "article.offre h3 a")
+    example = (REPO / "veille.example.toml").read_text(encoding="utf-8")
+    commented = example[example.index("# [[sources.site]]") :]
+    uncommented = "\n".join(line.removeprefix("# ") for line in commented.splitlines())
+    example_site = parse_config(tomllib.loads(uncommented)).sources.site[0]
+    assert example_site.name == "ademe" and example_site.css.next_page == "a.pager-next"
