@@ -92,6 +92,10 @@ def board_for_url(url: str) -> Board | None:
     return next((board for board in BOARDS if board.host.match(host) and board.offer_path.search(parts.path)), None)
 
 
+def board_named(name: str) -> Board:
+    return next(board for board in BOARDS if board.name == name)
+
+
 def board_fetch_url(board: Board, url: str, config: Config) -> str:
     """Where to fetch a board's page: the real URL moved onto the board's configured base_url."""
     base = getattr(config.sources, board.name).base_url.rstrip("/")

@@ -26,8 +26,8 @@ from crawler.parsing import (
 
 HEADING_TAGS = ("h2", "h3", "h4", "h5")
 # Markup around the content that never holds an offer's text.
-_CHROME = "ancestor-or-self::*[self::header or self::footer or self::nav or contains(@class, 'fr-breadcrumb') or contains(@class, 'fr-skiplinks') or contains(@class, 'fr-follow') or contains(@class, 'fr-pagination')]"
-_CONTRACT_WORDS = re.compile(
+CHROME = "ancestor-or-self::*[self::header or self::footer or self::nav or contains(@class, 'fr-breadcrumb') or contains(@class, 'fr-skiplinks') or contains(@class, 'fr-follow') or contains(@class, 'fr-pagination')]"
+CONTRACT_WORDS = re.compile(
     r"\b(CDI|CDD|stage|alternance|apprentissage|int[ée]rim|ind[ée]pendant|freelance|fonctionnaire|titulaire|contractuel|vacataire|d[ée]tachement|VIA|service civique)\b",
     re.IGNORECASE,
 )
@@ -98,7 +98,7 @@ def list_links(content) -> list[dict]:
     """Links in plain lists (``ul``/``ol``) of the content, outside cards and site chrome: (url, text)."""
     links = []
     for link in content.xpath(".//li//a[@href]"):
-        if link.xpath(_CHROME) or link.xpath("ancestor::*[contains(@class, 'fr-card')]"):
+        if link.xpath(CHROME) or link.xpath("ancestor::*[contains(@class, 'fr-card')]"):
             continue
         links.append({"url": link.attrib["href"].strip(), "title": _text(link)})
     return links
@@ -134,7 +134,7 @@ def sections(content) -> dict[str, str]:
     found: dict[str, str] = {}
     root = content.root
     for heading in root.xpath(".//h2 | .//h3 | .//h4 | .//h5"):
-        if heading.xpath(_CHROME) or heading.xpath("ancestor::*[contains(@class, 'fr-card')]"):
+        if heading.xpath(CHROME) or heading.xpath("ancestor::*[contains(@class, 'fr-card')]"):
             continue
         title = element_text(heading)
         level = _level(heading)
@@ -177,7 +177,7 @@ def labelled_values(content) -> dict[str, str]:
         if label.rstrip().endswith(":") or (rest or "").lstrip().startswith(":"):
             add(label, (rest or "").lstrip(" :"))
     for node in root.xpath(".//p | .//li | .//*[contains(@class, 'fr-badge')]"):
-        if node.xpath(_CHROME):
+        if node.xpath(CHROME):
             continue
         match = _LABEL_LINE.match(element_text(node) or "")
         if match and "\n" not in match.group("label"):
@@ -228,7 +228,7 @@ def page_fields(response, content=None) -> dict:
         published_text = match.group(1) if match else None
     published_on = parse_date(published_text)
     start_text = _first(labels, LABEL_FIELDS, "vacancy_date")
-    contract = _first(labels, LABEL_FIELDS, "contract") or next((b for b in badges + tags if _CONTRACT_WORDS.search(b)), None)
+    contract = _first(labels, LABEL_FIELDS, "contract") or next((b for b in badges + tags if CONTRACT_WORDS.search(b)), None)
     location = _first(labels, LABEL_FIELDS, "location")
     contact_text = section_text(found_sections, "contacts")
     mailtos = [href[7:].split("?")[0] for href in content.xpath(".//a[starts-with(@href, 'mailto:')]/@href").getall()]

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import scrapy
 
 from crawler import dsfr, jsonld
-from crawler.boards import board_fetch_url, board_for_url, parse_board_offer
+from crawler.boards import board_fetch_url, board_for_url, board_named, parse_board_offer
 from crawler.items import OFFER_FIELDS, OfferItem
 from crawler.parsing import clean, department_code, element_text, parse_date
 from crawler.spider import VeilleSpider
@@ -96,7 +96,7 @@ def card_offer(card: dict, url: str, *, source: str, employer: str | None = None
     """An offer known only from its card or link text (its page is a document, or unreadable)."""
     text = card.get("description") or card.get("detail")
     badges = card.get("badges") or []
-    contract = next((badge for badge in badges + (card.get("tags") or []) if dsfr._CONTRACT_WORDS.search(badge)), None)
+    contract = next((badge for badge in badges + (card.get("tags") or []) if dsfr.CONTRACT_WORDS.search(badge)), None)
     return OfferItem(
         source=source,
         source_id=offer_id_from_url(url, with_host=True),
@@ -163,7 +163,7 @@ class OfficialSiteSpider(VeilleSpider):
             for anchor in content.xpath(".//a[@href]"):
                 href = anchor.attrib["href"].strip()
                 absolute = response.urljoin(href)
-                if href not in listed and not anchor.xpath(dsfr._CHROME) and (board_for_url(absolute) or pattern.search(absolute)):
+                if href not in listed and not anchor.xpath(dsfr.CHROME) and (board_for_url(absolute) or pattern.search(absolute)):
                     links.append({"url": href, "title": element_text(anchor.root)})
                     listed.add(href)
         unique, seen = [], set()
@@ -240,11 +240,9 @@ class OfficialSiteSpider(VeilleSpider):
     # -- offers -------------------------------------------------------------------------
 
     def parse_board_page(self, response, board_name: str, url: str, card: dict):
-        from crawler.boards import BOARDS
-
         if not self.page_is_whole(response):
             return
-        board = next(b for b in BOARDS if b.name == board_name)
+        board = board_named(board_name)
         offer = parse_board_offer(board, response, source=self.name, url=url)
         if offer is None:
             self.layout_changed(f"{board_name} offer page has none of the fields its parser reads", response)
