@@ -87,11 +87,15 @@ def _iso_date(ctx, param, value):
 # -- crawl ----------------------------------------------------------------------------------
 
 
-def available_sources() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
+def available_sources(state: State | None = None) -> list[str]:
+    """Every spider: the built-in sources and the [[sources.site]] of the configuration."""
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    return sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    settings = get_project_settings()
+    if state is not None and state.config.source_path:
+        settings.set("VEILLE_CONFIG", str(state.config.source_path), priority="cmdline")
+    return sorted(get_spider_loader(settings).list())
 
 
 def run_crawl(state: State, sources: list[str], *, full: bool = False, settings: dict | None = None) -> list[dict]:
@@ -147,7 +151,7 @@ def crawl(state: State, sources, full):
     (stop_after_known in veille.toml); --full reads everything again. Exit code 0
     when every run succeeded, 1 when one failed (see `veille status`).
     """
-    known = available_sources()
+    known = available_sources(state)
     unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
@@ -254,14 +258,18 @@ def status(state: State):
 # -- demo -----------------------------------------------------------------------------------
 
 
-def _demo_config(sites: dict[str, str], database: Path) -> str:
-    """A veille.toml pointing every source with a recorded site at its loopback replay."""
+def _manifest(path: Path) -> dict:
     import tomllib
 
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _demo_config(sites: dict[str, str], database: Path) -> str:
+    """A veille.toml pointing every source with a recorded site at its loopback replay."""
     lines = [f"database = {json.dumps(str(database))}", 'contact = "demo (loopback only)"', "[http]", "delay = 0", "timeout = 20", "retries = 1"]
     for source, url in sites.items():
-        with (FIXTURES_DIR / source / "replay.toml").open("rb") as handle:
-            demo_settings = tomllib.load(handle).get("config", {})
+        demo_settings = _manifest(FIXTURES_DIR / source / "replay.toml").get("config", {})
         lines.append(f"[sources.{source}]")
         for key, value in demo_settings.items():
             value = json.loads(json.dumps(value).replace("{replay}", url))
@@ -284,15 +292,19 @@ def demo(state: State, keep):
     workdir.mkdir(parents=True, exist_ok=True)
     sites = {}
     try:
+        crawled = []
         for manifest in manifests:
             site = ReplaySite()
             site.load_manifest(manifest)
             sites[manifest.parent.name] = site.start()
+            # A board without a spider (crawl = false) is served for the sources that link to it.
+            if _manifest(manifest).get("crawl", True):
+                crawled.append(manifest.parent.name)
         config_file = workdir / "veille.toml"
         config_file.write_text(_demo_config({name: site.url for name, site in sites.items()}, workdir / "demo.db"), encoding="utf-8")
         click.echo(f"Replaying recorded pages of {', '.join(sites)} on 127.0.0.1; crawling into {workdir / 'demo.db'}", err=True)
         demo_state = State(str(config_file), state.verbose)
-        runs = run_crawl(demo_state, list(sites), settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False})
+        runs = run_crawl(demo_state, crawled, settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False})
         click.echo()
         print_runs(runs)
         click.echo()
