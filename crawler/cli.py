@@ -88,11 +88,15 @@ def _iso_date(ctx, param, value):
 # -- crawl ----------------------------------------------------------------------------------
 
 
-def available_sources() -> list[str]:
-    from scrapy.spiderloader import SpiderLoader
+def available_sources(state: State | None = None) -> list[str]:
+    """Every spider: the built-in sources and the [[sources.site]] of the configuration."""
+    from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
-    return sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    settings = get_project_settings()
+    if state is not None and state.config.source_path:
+        settings.set("VEILLE_CONFIG", str(state.config.source_path), priority="cmdline")
+    return sorted(get_spider_loader(settings).list())
 
 
 def run_crawl(state: State, sources: list[str], *, full: bool = False, settings: dict | None = None) -> list[dict]:
@@ -137,9 +141,9 @@ def print_runs(runs: list[dict]) -> None:
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
 
 
-def check_sources(sources) -> list[str]:
+def check_sources(state: State, sources) -> list[str]:
     """The named sources, or all of them; an unknown name is a usage error."""
-    known = available_sources()
+    known = available_sources(state)
     unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
@@ -173,7 +177,7 @@ def crawl(state: State, sources, full):
     (stop_after_known in veille.toml); --full reads everything again. Exit code 0
     when every run succeeded, 1 when one failed (see `veille status`).
     """
-    runs = run_crawl(state, check_sources(sources), full=full)
+    runs = run_crawl(state, check_sources(state, sources), full=full)
     print_runs(runs)
     after_runs(state, runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
@@ -191,7 +195,7 @@ def run_command(state: State, sources):
     """
     from crawler.locking import RunLock
 
-    sources = check_sources(sources)
+    sources = check_sources(state, sources)
     lock = RunLock(state.config.database_path)
     if not lock.acquire():
         click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
@@ -217,14 +221,14 @@ def schedule(state: State, list_only):
 
     import scheduler
 
-    jobs = scheduler.build_jobs(state.config, available_sources())
+    jobs = scheduler.build_jobs(state.config, available_sources(state))
     if list_only:
         timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
         rows = [[job.description, when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z") if when else "never"] for job, when in scheduler.next_run_times(jobs)]
         click.echo(tabulate(rows, headers=["job", "next run"]))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-    sys.exit(scheduler.run_scheduler(state.config, available_sources()))
+    sys.exit(scheduler.run_scheduler(state.config, available_sources(state)))
 
 
 # -- offers ---------------------------------------------------------------------------------
@@ -301,7 +305,7 @@ def status(state: State):
     stored = dict(db.execute("select source, count(*) from offers group by source").fetchall())
     runs = {run["source"]: run for run in last_runs(db)}
     health = health_states(db)
-    sources = available_sources()
+    sources = available_sources(state)
     next_runs = {job.id.removeprefix("crawl:"): when for job, when in scheduler.next_run_times(scheduler.build_jobs(state.config, sources))}
     timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
     if not runs:
@@ -340,14 +344,18 @@ def status(state: State):
 # -- demo -----------------------------------------------------------------------------------
 
 
-def _demo_config(sites: dict[str, str], database: Path) -> str:
-    """A veille.toml pointing every source with a recorded site at its loopback replay."""
+def _manifest(path: Path) -> dict:
     import tomllib
 
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _demo_config(sites: dict[str, str], database: Path) -> str:
+    """A veille.toml pointing every source with a recorded site at its loopback replay."""
     lines = [f"database = {json.dumps(str(database))}", 'contact = "demo (loopback only)"', "[http]", "delay = 0", "timeout = 20", "retries = 1"]
     for source, url in sites.items():
-        with (FIXTURES_DIR / source / "replay.toml").open("rb") as handle:
-            demo_settings = tomllib.load(handle).get("config", {})
+        demo_settings = _manifest(FIXTURES_DIR / source / "replay.toml").get("config", {})
         lines.append(f"[sources.{source}]")
         for key, value in demo_settings.items():
             value = json.loads(json.dumps(value).replace("{replay}", url))
@@ -370,15 +378,19 @@ def demo(state: State, keep):
     workdir.mkdir(parents=True, exist_ok=True)
     sites = {}
     try:
+        crawled = []
         for manifest in manifests:
             site = ReplaySite()
             site.load_manifest(manifest)
             sites[manifest.parent.name] = site.start()
+            # A board without a spider (crawl = false) is served for the sources that link to it.
+            if _manifest(manifest).get("crawl", True):
+                crawled.append(manifest.parent.name)
         config_file = workdir / "veille.toml"
         config_file.write_text(_demo_config({name: site.url for name, site in sites.items()}, workdir / "demo.db"), encoding="utf-8")
         click.echo(f"Replaying recorded pages of {', '.join(sites)} on 127.0.0.1; crawling into {workdir / 'demo.db'}", err=True)
         demo_state = State(str(config_file), state.verbose)
-        runs = run_crawl(demo_state, list(sites), settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False})
+        runs = run_crawl(demo_state, crawled, settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False})
         click.echo()
         print_runs(runs)
         click.echo()

@@ -56,8 +56,119 @@ class ChoisirLeServicePublicSource(_Section):
     stop_after_known: int = Field(5, ge=1)
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"not a regular expression: {error}") from None
+    return value
+
+
+def _css(value: str) -> str:
+    from parsel.csstranslator import HTMLTranslator
+
+    try:
+        HTMLTranslator().css_to_xpath(value)
+    except Exception as error:  # cssselect raises several unrelated classes
+        raise ValueError(f"not a CSS selector: {error}") from None
+    return value
+
+
+Regex = Annotated[NonEmptyStr, AfterValidator(_regex)]
+CssSelector = Annotated[NonEmptyStr, AfterValidator(_css)]
+# A page of the site: an absolute URL, or a path resolved against the source's base_url.
+PageRef = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(https?://[^\s/]+|/)\S*$")]
+
+# What an official careers page says when it has no opening; anything else without offers is a broken page.
+DEFAULT_NO_OFFER_TEXT = r"aucun(e)? (poste|offre|recrutement)s?|pas d.(offre|poste)s?|aucun r[ée]sultat|0 offre"
+
+
+class ModernisationSource(_Section):
+    """modernisation.gouv.fr, the DITP's site."""
+
+    base_url: HttpUrlStr = "https://www.modernisation.gouv.fr"
+    # Recruitment pages to read; empty: found from the home page's navigation links.
+    start_urls: list[PageRef] = Field(default_factory=list)
+    # Links in plain lists of a recruitment page that are offers (cards always are).
+    offer_link_pattern: Regex = r"/(offres?|offres-d-?emploi|offres-emploi|postes?|emplois?|jobs?|recrutements?)/[^?#]*[^/?#]"
+    no_offer_text: Regex = DEFAULT_NO_OFFER_TEXT
+    max_pages: int = Field(10, ge=1, le=500)
+    stop_after_known: int = Field(5, ge=1)
+
+
+class DinumSource(_Section):
+    """design.numerique.gouv.fr/recrutement/, the DINUM design team's openings."""
+
+    base_url: HttpUrlStr = "https://design.numerique.gouv.fr"
+    listing_path: PageRef = "/recrutement/"
+
+
+class PasserellesSource(_Section):
+    """passerelles.economie.gouv.fr, where offers linked from other sources are read."""
+
+    base_url: HttpUrlStr = "https://www.passerelles.economie.gouv.fr"
+
+
+class HelloWorkSource(_Section):
+    """hellowork.com, where offers linked from other sources are read."""
+
+    base_url: HttpUrlStr = "https://www.hellowork.com"
+
+
+class SiteCss(_Section):
+    """CSS hints for a configured site; each one wins over what veille finds on its own."""
+
+    # Listing pages.
+    offer_links: CssSelector | None = None
+    next_page: CssSelector | None = None
+    # Offer pages.
+    title: CssSelector | None = None
+    employer: CssSelector | None = None
+    location: CssSelector | None = None
+    contract: CssSelector | None = None
+    published_on: CssSelector | None = None
+    deadline: CssSelector | None = None
+    missions: CssSelector | None = None
+    profile: CssSelector | None = None
+
+
+SITE_NAME = r"^[a-z][a-z0-9_-]*$"
+
+
+class SiteSource(_Section):
+    """An official careers page watched by configuration only (``[[sources.site]]``)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SITE_NAME, max_length=60)]
+    start_urls: list[HttpUrlStr] = Field(min_length=1)
+    # Searched in each link's absolute URL on the listing pages.
+    offer_link_pattern: Regex
+    # The employer when an offer page does not name one.
+    employer: NonEmptyStr | None = None
+    no_offer_text: Regex = DEFAULT_NO_OFFER_TEXT
+    max_pages: int = Field(10, ge=1, le=500)
+    stop_after_known: int = Field(5, ge=1)
+    css: SiteCss = Field(default_factory=SiteCss)
+
+
 class Sources(_Section):
     choisirleservicepublic: ChoisirLeServicePublicSource = Field(default_factory=ChoisirLeServicePublicSource)
+    modernisation: ModernisationSource = Field(default_factory=ModernisationSource)
+    dinum: DinumSource = Field(default_factory=DinumSource)
+    passerelles: PasserellesSource = Field(default_factory=PasserellesSource)
+    hellowork: HelloWorkSource = Field(default_factory=HelloWorkSource)
+    site: list[SiteSource] = Field(default_factory=list)
+
+    @field_validator("site")
+    @classmethod
+    def _site_names_are_free(cls, sites):
+        seen = set()
+        for site in sites:
+            if site.name in cls.model_fields:
+                raise ValueError(f"{site.name!r} is the name of a built-in source; choose another name")
+            if site.name in seen:
+                raise ValueError(f"{site.name!r} is configured twice")
+            seen.add(site.name)
+        return sites
 
 
 class Http(_Section):
@@ -209,7 +320,7 @@ def _describe(error: dict) -> str:
         return f"{key}: unknown key"
     if error["type"] == "missing":
         return f"{key}: required key is missing"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], (dict, list)):
         message += f" (got {error['input']!r})"
     return f"{key}: {message}"

@@ -83,7 +83,7 @@ _FRENCH_DATE = re.compile(
     r"\b(?P<day>\d{1,2})(?:er)?\s+(?P<month>" + "|".join(FRENCH_MONTHS) + r")\s+(?P<year>\d{4})\b", re.IGNORECASE
 )
 _NUMERIC_DATE = re.compile(r"\b(?P<day>\d{1,2})[/.-](?P<month>\d{1,2})[/.-](?P<year>\d{4})\b")
-_ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
+_ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?!\d)")  # also "2026-03-02T10:00"
 
 
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
@@ -180,3 +180,74 @@ def load_json_ld(texts) -> list[dict]:
 def is_truncated_html(body: bytes) -> bool:
     """A page cut short in transit or in storage has no closing html tag."""
     return b"</html>" not in body[-4096:].lower()
+
+
+def label_key(text: str | None) -> str:
+    """A label as a stable key: accents, case, curly apostrophes, punctuation and a trailing colon ignored."""
+    plain = strip_accents(text or "").lower().replace("’", "'")
+    return " ".join(re.sub(r"[^\w' ]", " ", plain).split())
+
+
+def fragment_text(markup: str | None) -> str | None:
+    """The readable text of an HTML fragment (a JSON-LD description, say); plain text passes through."""
+    if not markup or not markup.strip():
+        return None
+    if "<" not in markup:
+        return clean(markup)
+    root = etree.fromstring(f"<div>{markup}</div>", etree.HTMLParser())
+    body = root.find(".//body") if root is not None else None
+    return element_text(body if body is not None else root)
+
+
+# Unicode hyphens that real pages put in addresses ("candidatures‐DINUM@pm.gouv.fr") and no mail server accepts.
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u00ad": ""})
+_EMAIL_IN_TEXT = re.compile(r"[\w.+\u2010\u2011-]+@[\w\u2010\u2011-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+
+
+def emails_in(text: str | None) -> list[str]:
+    """The e-mail addresses in ``text``, in order, once each, with look-alike hyphens made real."""
+    found: list[str] = []
+    for match in _EMAIL_IN_TEXT.finditer(text or ""):
+        email = match.group(0).translate(_HYPHENS).strip(".")
+        if email not in found:
+            found.append(email)
+    return found
+
+
+def contacts_from_text(text: str | None) -> list[dict]:
+    """One contact per e-mail address in ``text``; the whole text as one contact when it has none."""
+    emails = emails_in(text)
+    if emails:
+        return [{"email": email} for email in emails]
+    cleaned = clean(text)
+    return [{"text": cleaned}] if cleaned else []
+
+
+_DAY_MONTH = re.compile(r"\b(?P<day>\d{1,2})(?:er)?\s+(?P<month>" + "|".join(FRENCH_MONTHS) + r")\b", re.IGNORECASE)
+
+
+def parse_date_after(text: str | None, after: str | None) -> str | None:
+    """Like :func:`parse_date`, and a day without a year ("3 janvier") becomes its first
+    occurrence on or after the ISO date ``after`` (an offer's publication date)."""
+    full = parse_date(text)
+    if full or not text or not after:
+        return full
+    match = _DAY_MONTH.search(strip_accents(text))
+    if not match:
+        return None
+    reference = dt.date.fromisoformat(after)
+    month = FRENCH_MONTHS[match.group("month").lower()]
+    for year in (reference.year, reference.year + 1):
+        candidate = _date(str(year), month, match.group("day"))
+        if candidate and candidate >= after:
+            return candidate
+    return None
+
+
+def department_from_postcode(code: str | None) -> str | None:
+    """"75007" -> "75", "97411" -> "974", "20000" (Corsica) -> None: the code alone cannot tell 2A from 2B."""
+    digits = re.sub(r"\s", "", code or "")
+    if not re.fullmatch(r"\d{5}", digits):
+        return None
+    candidate = digits[:3] if digits.startswith("97") or digits.startswith("98") else digits[:2]
+    return candidate if DEPARTMENT_CODE.match(candidate) else None

@@ -99,19 +99,19 @@ def test_broken_layout_alerts_the_admin_channel_once_and_recovery_once(broken_th
     good_listing = site.routes[listing]
     site.add(listing, "<!doctype html><html><body><main><section class='results-v2'></section></main></body></html>")
 
-    first = run_veille("--config", str(config), "run")
+    first = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert first.returncode == 1
     [alert] = admin.json_bodies()
     assert alert["title"] == "veille · source en panne · choisirleservicepublic"
     assert "la page ne ressemble plus à ce que veille sait lire" in alert["message"]
     assert heartbeat.received == []  # no heartbeat after a failed run
 
-    second = run_veille("--config", str(config), "run")
+    second = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert second.returncode == 1
     assert len(admin.json_bodies()) == 1  # not repeated
 
     site.routes[listing] = good_listing
-    third = run_veille("--config", str(config), "run")
+    third = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert third.returncode == 0, third.stderr
     assert [body["title"] for body in admin.json_bodies()] == ["veille · source en panne · choisirleservicepublic", "veille · source rétablie · choisirleservicepublic"]
     assert [item["path"] for item in heartbeat.received] == ["/ping"]
@@ -123,7 +123,7 @@ def test_broken_layout_alerts_the_admin_channel_once_and_recovery_once(broken_th
 def test_status_shows_a_failing_source_and_its_problem(broken_then_fixed):
     site, admin, heartbeat, config = broken_then_fixed
     site.add("/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/", "<html><body>maintenance</body></html>")
-    run_veille("--config", str(config), "run")
+    run_veille("--config", str(config), "run", "choisirleservicepublic")
     status = run_veille("--config", str(config), "status")
     assert "choisirleservicepublic: failing since" in status.stdout
     assert "(admin told)" in status.stdout
