@@ -163,11 +163,11 @@ def test_a_listing_without_offer_links_fails_unless_it_says_so(tmp_path, replay_
 
 BAD_SITES = [
     ('name = "dinum"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"', "sources.site: 'dinum' is the name of a built-in source; choose another name"),
-    ('name = "Mairie de Lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"', "sources.site.0.name: String should match pattern"),
-    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "(/o/"', "sources.site.0.offer_link_pattern: not a regular expression: missing ), unterminated subpattern"),
-    ('name = "lyon"\nstart_urls = []\noffer_link_pattern = "/o/"', "sources.site.0.start_urls: List should have at least 1 item"),
-    ('name = "lyon"\nstart_urls = ["https://x.fr/"]', "sources.site.0.offer_link_pattern: required key is missing"),
-    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"\ncss = { title = "h1[[" }', "sources.site.0.css.title: not a CSS selector"),
+    ('name = "Mairie de Lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"', "sources.site[0].name: String should match pattern"),
+    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "(/o/"', "sources.site[0].offer_link_pattern: not a regular expression: missing ), unterminated subpattern"),
+    ('name = "lyon"\nstart_urls = []\noffer_link_pattern = "/o/"', "sources.site[0].start_urls: List should have at least 1 item"),
+    ('name = "lyon"\nstart_urls = ["https://x.fr/"]', "sources.site[0].offer_link_pattern: required key is missing"),
+    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"\ncss = { title = "h1[[" }', "sources.site[0].css.title: not a CSS selector"),
 ]
 
 
