@@ -198,7 +198,7 @@ def test_the_documented_site_examples_are_valid_config():
     readme_site = parse_config(tomllib.loads(block)).sources.site[0]
     assert (readme_site.name, readme_site.css.offer_links) == ("ademe", "article.offre h3 a")
     example = (REPO / "veille.example.toml").read_text(encoding="utf-8")
-    commented = example[example.index("# [[sources.site]]") :]
+    commented = example[example.index("# [[sources.site]]") :].split("\n\n")[0]
     uncommented = "\n".join(line.removeprefix("# ") for line in commented.splitlines())
     example_site = parse_config(tomllib.loads(uncommented)).sources.site[0]
     assert example_site.name == "ademe" and example_site.css.next_page == "a.pager-next"
