@@ -835,9 +835,15 @@ class JorfSpider(VeilleSpider):
         for notice, ministry in notices:
             offer = notice_offer(notice, ministry)
             batch.notices_found += 1
+            reference = offer.raw.get("avis antérieur")
+            if reference and reference["relation"] == CANCELLED:
+                # A notice that only withdraws an earlier one is no offer: it closes that one.
+                self._record_superseded(offer)
+                continue
             batch.pending_items += 1
             yield offer
-            self._record_superseded(offer)
+            if reference:
+                self._record_superseded(offer)
 
     # -- cancelled and replaced notices ------------------------------------------------------
 
@@ -918,9 +924,13 @@ class JorfSpider(VeilleSpider):
         batch.texts_seen = contents.texts_seen
         for problem in contents.broken:
             self._batch_error(batch, BAD_ARCHIVE, problem, response.url)
-        for text_id in contents.missing:
-            if not get_offer(self.db, SOURCE, text_id):
-                self.count_error(LAYOUT_CHANGED, f"{batch.name}: {text_id} is listed as a vacancy but is not in the archive", response.url)
+        unknown = [text_id for text_id in contents.missing if not get_offer(self.db, SOURCE, text_id)]
+        if unknown and not contents.texts_seen:
+            # Tables of contents list vacancies yet no text file came: texts are no longer where we look.
+            self.count_error(LAYOUT_CHANGED, f"{batch.name}: {len(unknown)} vacancies listed but no JORFTEXT file in the archive", response.url)
+        elif unknown:
+            # Evening archives re-send tables of contents with only some of their texts.
+            self.logger.warning("%s: vacancies listed but not sent, not stored yet: %s", batch.name, ", ".join(unknown))
         yield from self._offers(batch, contents.notices, response.url)
 
     def archive_failed(self, failure):
