@@ -44,6 +44,7 @@ from lxml import etree
 from scrapy import signals
 from scrapy.exceptions import UsageError
 from scrapy.http import JsonRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.errors import BAD_ARCHIVE, LAYOUT_CHANGED, SPIDER_EXCEPTION, classify_failure
 from crawler.items import OfferItem
@@ -760,7 +761,7 @@ class JorfSpider(VeilleSpider):
         spider.piste = spider.source_config.piste if spider.source_config.piste.enabled else None
         spider.batches = {}
         spider.queue = deque()
-        spider.token, spider.token_expires = None, 0.0
+        spider.token, spider.token_expires, spider.token_waiting = None, 0.0, None
         crawler.signals.connect(spider._item_stored, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_stored, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
@@ -772,7 +773,8 @@ class JorfSpider(VeilleSpider):
 
     async def start(self):
         if self.piste:
-            yield self._token_request(then=self._last_issues_request)
+            for request in self._last_issues_request():
+                yield request
         else:
             yield scrapy.Request(self.index_url, callback=self.parse_index, errback=self.on_request_error, dont_filter=True)
 
@@ -944,7 +946,7 @@ class JorfSpider(VeilleSpider):
 
     # -- PISTE (Légifrance API) --------------------------------------------------------------
 
-    def _token_request(self, then) -> scrapy.Request:
+    def _token_request(self) -> scrapy.Request:
         piste = self.piste
         return scrapy.FormRequest(
             piste.token_url,
@@ -956,12 +958,11 @@ class JorfSpider(VeilleSpider):
             },
             callback=self.parse_token,
             errback=self.on_request_error,
-            cb_kwargs={"then": then},
             meta={"dont_cache": True},
             dont_filter=True,
         )
 
-    def parse_token(self, response, then):
+    def parse_token(self, response):
         try:
             answer = response.json()
         except ValueError:
@@ -971,29 +972,55 @@ class JorfSpider(VeilleSpider):
             self.layout_changed("the PISTE token answer has no access_token", response)
             return
         self.token = token
-        # Renew a minute early rather than have a request refused mid-run.
-        self.token_expires = time.monotonic() + float(answer.get("expires_in") or 3600) - 60
-        yield then()
+        # Renew a little early (a minute, or half the lifetime of a short-lived token)
+        # rather than have a request refused mid-run.
+        lifetime = float(answer.get("expires_in") or 3600)
+        self.token_expires = time.monotonic() + max(lifetime - 60, lifetime / 2)
+        waiting, self.token_waiting = self.token_waiting, None
+        for call in waiting or []:
+            yield from call()
 
-    def _api(self, path: str, data: dict, callback, **options) -> scrapy.Request:
-        """A PISTE API call, preceded by a token request when there is no valid token."""
+    def _api(self, path: str, data: dict, callback, *, errback=None, meta: dict | None = None, **options):
+        """A PISTE API call (a generator of 0 or 1 request). Without a valid token, the call waits
+        for one; a single token request is in flight however many calls wait."""
         if not self.token or time.monotonic() >= self.token_expires:
-            return self._token_request(then=lambda: self._api(path, data, callback, **options))
-        options.setdefault("errback", self.on_request_error)
-        return JsonRequest(
+            self.token = None
+            first = self.token_waiting is None
+            self.token_waiting = [*(self.token_waiting or []), lambda: self._api(path, data, callback, errback=errback, meta=meta, **options)]
+            if first:
+                yield self._token_request()
+            return
+        call = (path, data, callback, errback, meta or {}, options)
+        yield JsonRequest(
             self.piste.api_url.rstrip("/") + path,
             data=data,
             headers={"Authorization": f"Bearer {self.token}"},
             callback=callback,
+            errback=self._api_failed,
+            meta={**(meta or {}), "piste_call": call},
             dont_filter=True,
             **options,
         )
 
-    def _last_issues_request(self) -> scrapy.Request:
+    def _api_failed(self, failure):
+        """A token refused before its time (revoked, server restarted) is renewed and the call
+        made again, once; other failures go to the call's own errback."""
+        path, data, callback, errback, meta, options = failure.request.meta["piste_call"]
+        if isinstance(failure.value, HttpError) and failure.value.response.status == 401 and not meta.get("piste_renewed"):
+            if failure.request.headers.get("Authorization", b"").decode() == f"Bearer {self.token}":
+                self.logger.info("PISTE refused the token; asking for a new one")
+                self.token = None  # else another call already renewed it
+            yield from self._api(path, data, callback, errback=errback, meta={**meta, "piste_renewed": True}, **options)
+            return
+        outcome = (errback or self.on_request_error)(failure)
+        if outcome is not None:
+            yield from outcome
+
+    def _last_issues_request(self):
         start = dt.date.fromisoformat(self._window_start(archives.PISTE_ISSUE))
         # One issue a day at most, plus a margin for special issues; the API caps it below 2500.
         count = min(2499, max(1, (dt.date.today() - start).days + 7))
-        return self._api("/consult/lastNJo", {"nbElement": count}, self.parse_last_issues)
+        yield from self._api("/consult/lastNJo", {"nbElement": count}, self.parse_last_issues)
 
     def parse_last_issues(self, response):
         try:
@@ -1017,7 +1044,7 @@ class JorfSpider(VeilleSpider):
     def _next_issue(self):
         if self.queue:
             date, container_id = self.queue.popleft()
-            yield self._api(
+            yield from self._api(
                 "/consult/jorfCont",
                 {"id": container_id, "pageNumber": 1, "pageSize": 10},
                 self.parse_piste_issue,
@@ -1054,7 +1081,7 @@ class JorfSpider(VeilleSpider):
             chosen = [(entry, entry.ministry) for entry in issue.entries if is_fallback_notice(entry.nature, entry.title, self.source_config.include_concours)]
         for entry, ministry in chosen:
             batch.open_parts += 1
-            yield self._api(
+            yield from self._api(
                 "/consult/jorf",
                 {"textCid": entry.text_id},
                 self.parse_piste_text,
