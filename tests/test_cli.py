@@ -34,7 +34,7 @@ def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
     """[http] delay = 0 must beat settings.py's DOWNLOAD_DELAY = 1."""
     site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
     config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})
-    result = run_veille("--config", str(config), "-v", "crawl")
+    result = run_veille("--config", str(config), "-v", "crawl", "choisirleservicepublic")
     assert result.returncode == 0
     overridden = result.stderr[result.stderr.index("Overridden settings:") :]
     overridden = overridden[: overridden.index("}")]
@@ -54,7 +54,7 @@ def test_crawl_exit_code_is_1_when_a_source_fails(tmp_path, replay_site):
 def test_unknown_source_is_a_usage_error(tmp_path):
     result = run_veille("crawl", "nosuchsource", env={"VEILLE_DB": str(tmp_path / "v.db")})
     assert result.returncode == 2
-    assert "unknown source nosuchsource; sources: choisirleservicepublic" in result.stderr
+    assert "unknown source nosuchsource; sources: choisirleservicepublic, jorf" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -95,8 +95,11 @@ def test_status_on_an_empty_database(tmp_path):
 def test_demo_works_offline(tmp_path):
     result = run_veille("demo", "--keep", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert "Replaying recorded pages of choisirleservicepublic on 127.0.0.1" in result.stderr
+    assert "Replaying recorded pages of choisirleservicepublic, jorf on 127.0.0.1" in result.stderr
     assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in result.stdout
+    assert "Chargé de mission transformation et innovation publique" in result.stdout
+    runs = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.startswith(("choisirleservicepublic ", "jorf "))}
+    assert runs == {"choisirleservicepublic": "ok", "jorf": "ok"}
     assert (tmp_path / "demo" / "demo.db").exists()
 
 
