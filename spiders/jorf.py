@@ -37,6 +37,7 @@ import time
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import lxml.html
 import scrapy
@@ -631,86 +632,86 @@ class BadArchive(Exception):
 
 @dataclass
 class ArchiveContents:
-    issues: list[Issue]
     texts_seen: int
-    notices: list[tuple[Notice, str | None]]  # with the ministry heading of the table of contents
-    broken: list[str] = field(default_factory=list)  # kept texts that could not be parsed
+    chosen: list[tuple[str, str | None]]  # the notices' text ids, oldest first, with their ministry heading
+    held: dict[str, bytes]  # the chosen texts' XML, released as they are parsed
     missing: list[str] = field(default_factory=list)  # listed as vacancies, absent from the archive
+    broken: list[str] = field(default_factory=list)  # chosen texts that could not be parsed
+
+    def notices(self) -> Iterator[tuple[Notice, str | None]]:
+        """Each notice, parsed when asked for (a text that is not XML goes to ``broken``)."""
+        for text_id, ministry in self.chosen:
+            data = self.held.pop(text_id, None)
+            if data is None:
+                continue
+            try:
+                yield parse_texte(data), ministry
+            except (etree.XMLSyntaxError, ValueError) as error:
+                self.broken.append(f"{text_id}: bad XML: {error}")
 
 
 _HEAD_BYTES = 4096
-_HEAD_FIELD = re.compile(rb"<(NATURE|TITREFULL)>([^<]*)</\1>")
+_HEAD_FIELD = re.compile(rb"<(NATURE|TITREFULL|DATE_PUBLI|NUM_SEQUENCE)>([^<]*)</\1>")
 
 
 def read_archive(body: bytes, include_concours: bool = False) -> ArchiveContents:
-    """The vacancy notices of a JORFSIMPLE archive, read in one streaming pass.
+    """Which texts of a JORFSIMPLE archive are vacancy notices, in one streaming pass.
 
-    Only the head of each text is looked at (its NATURE and TITREFULL), and only
-    the texts that may be notices are kept in memory and parsed: a 13 MB
-    maintenance archive unpacks to ~100 MB of XML, nearly all of it irrelevant.
+    Only the head of each text is looked at (NATURE, TITREFULL…) and only the texts
+    that may be notices are kept; tables of contents are reduced to what decides.
+    A 13 MB maintenance archive unpacks to ~100 MB of XML, nearly all of it irrelevant.
     """
-    issues: list[Issue] = []
-    heads: dict[str, tuple[str | None, str | None]] = {}
+    chosen: dict[str, str | None] = {}  # by the tables of contents
+    placed: set[str] = set()  # texts whose table of contents has a vacancy section
+    heads: dict[str, dict[str, str]] = {}
     held: dict[str, bytes] = {}
-    texts_seen = 0
+    containers = texts_seen = 0
     try:
         # "r|*": a stream, gzip or not (a server may already have decoded it); the wrapper folder is ignored.
         with tarfile.open(fileobj=io.BytesIO(body), mode="r|*") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
+            while (member := tar.next()) is not None:
+                # A stream keeps every member's header otherwise: ~1 KB each, twice the archive's size.
+                tar.members.clear()
                 filename = member.name.rsplit("/", 1)[-1]
-                if not filename.endswith(".xml"):
+                if not member.isfile() or not filename.endswith(".xml"):
                     continue
                 if filename.startswith("JORFCONT"):
-                    data = tar.extractfile(member).read()
                     try:
-                        issues.append(parse_container(data))
+                        issue = parse_container(tar.extractfile(member).read())
                     except (etree.XMLSyntaxError, ValueError) as error:
                         raise BadArchive(f"{member.name}: bad XML: {error}") from None
+                    containers += 1
+                    if issue.has_vacancy_section:
+                        placed.update(entry.text_id for entry in issue.entries)
+                        chosen.update((entry.text_id, entry.section_ministry) for entry in vacancy_entries(issue, include_concours))
                 elif filename.startswith("JORFTEXT"):
                     texts_seen += 1
                     handle = tar.extractfile(member)
                     head = handle.read(_HEAD_BYTES)
                     fields = {name.decode(): html.unescape(value.decode("utf-8", "replace")) for name, value in _HEAD_FIELD.findall(head)}
-                    nature, title = fields.get("NATURE"), fields.get("TITREFULL")
-                    if title is None or nature == "AVIS" or notice_kind(title):
+                    if "TITREFULL" not in fields or fields.get("NATURE") == "AVIS" or notice_kind(fields["TITREFULL"]):
                         text_id = filename[: -len(".xml")]
                         held[text_id] = head + handle.read()
-                        heads[text_id] = (nature, title)
+                        heads[text_id] = fields
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise BadArchive(f"not a readable tar.gz: {error}") from None
-    if not issues:
+    if not containers:
         raise BadArchive("no JORFCONT (issue table of contents) in the archive")
 
-    chosen: dict[str, str | None] = {}
-    placed: dict[str, Issue] = {}
-    for issue in issues:
-        for entry in issue.entries:
-            placed.setdefault(entry.text_id, issue)
-        if issue.has_vacancy_section:
-            for entry in vacancy_entries(issue, include_concours):
-                chosen[entry.text_id] = entry.section_ministry
-    for text_id, (nature, title) in heads.items():
-        issue = placed.get(text_id)
-        if text_id in chosen or (issue is not None and issue.has_vacancy_section):
-            continue  # the table of contents decided
-        if is_fallback_notice(nature, title, include_concours):
-            chosen[text_id] = None
+    for text_id, fields in heads.items():
+        if text_id not in chosen and text_id not in placed and is_fallback_notice(fields.get("NATURE"), fields.get("TITREFULL"), include_concours):
+            chosen[text_id] = None  # no table of contents with a vacancy section decided for it
+    missing = [text_id for text_id in chosen if text_id not in held]
 
-    contents = ArchiveContents(issues, texts_seen, [])
-    for text_id, ministry in chosen.items():
-        data = held.pop(text_id, None)
-        if data is None:
-            contents.missing.append(text_id)
-            continue
-        try:
-            contents.notices.append((parse_texte(data), ministry))
-        except (etree.XMLSyntaxError, ValueError) as error:
-            contents.broken.append(f"{text_id}: bad XML: {error}")
-    # Oldest first, so that a notice replacing another comes after it.
-    contents.notices.sort(key=lambda pair: (pair[0].published_on or "", int(pair[0].sequence) if (pair[0].sequence or "").isdigit() else 0, pair[0].text_id))
-    return contents
+    def publication_order(text_id: str):
+        fields = heads[text_id]
+        sequence = fields.get("NUM_SEQUENCE", "")
+        return fields.get("DATE_PUBLI", ""), int(sequence) if sequence.isdigit() else 0, text_id
+
+    order = sorted((text_id for text_id in chosen if text_id in held), key=publication_order)
+    return ArchiveContents(
+        texts_seen, [(text_id, chosen[text_id]) for text_id in order], {text_id: held[text_id] for text_id in order}, missing
+    )
 
 
 # -- the spider -----------------------------------------------------------------------------
@@ -924,8 +925,6 @@ class JorfSpider(VeilleSpider):
             self._batch_error(batch, BAD_ARCHIVE, str(error), response.url)
             return
         batch.texts_seen = contents.texts_seen
-        for problem in contents.broken:
-            self._batch_error(batch, BAD_ARCHIVE, problem, response.url)
         unknown = [text_id for text_id in contents.missing if not get_offer(self.db, SOURCE, text_id)]
         if unknown and not contents.texts_seen:
             # Tables of contents list vacancies yet no text file came: texts are no longer where we look.
@@ -933,7 +932,9 @@ class JorfSpider(VeilleSpider):
         elif unknown:
             # Evening archives re-send tables of contents with only some of their texts.
             self.logger.warning("%s: vacancies listed but not sent, not stored yet: %s", batch.name, ", ".join(unknown))
-        yield from self._offers(batch, contents.notices, response.url)
+        yield from self._offers(batch, contents.notices(), response.url)
+        for problem in contents.broken:
+            self._batch_error(batch, BAD_ARCHIVE, problem, response.url)
 
     def archive_failed(self, failure):
         name = failure.request.meta["jorf_batch"]

@@ -60,7 +60,7 @@ def occitanie_archive() -> bytes:
 
 def offers_of(archive: bytes, **options) -> dict[str, dict]:
     contents = read_archive(archive, **options)
-    return {notice.text_id: validate_offer(notice_offer(notice, ministry)) for notice, ministry in contents.notices}
+    return {notice.text_id: validate_offer(notice_offer(notice, ministry)) for notice, ministry in contents.notices()}
 
 
 # -- the index ------------------------------------------------------------------------------
@@ -184,9 +184,10 @@ def test_target_offer_004_keeps_the_jo_facts_the_text_and_its_html():
 def test_the_seven_vacancies_and_nothing_else_come_out_of_the_real_issue():
     contents = read_archive(real_issue_archive())
     assert contents.texts_seen == 11
-    assert {notice.text_id: ministry for notice, ministry in contents.notices} == SEVEN
-    assert [notice.sequence for notice, _ in contents.notices] == ["93", "94", "95", "96", "97", "98", "99"]
-    assert (contents.broken, contents.missing) == ([], [])
+    notices = list(contents.notices())
+    assert {notice.text_id: ministry for notice, ministry in notices} == SEVEN
+    assert [notice.sequence for notice, _ in notices] == ["93", "94", "95", "96", "97", "98", "99"]  # publication order
+    assert (contents.broken, contents.missing, contents.held) == ([], [], {})  # each text released once parsed
 
 
 EXPECTED = {
@@ -225,7 +226,7 @@ def test_an_issue_without_the_vacancy_heading_falls_back_on_avis_titles():
     assert not parse_container(container).has_vacancy_section
     contents = read_archive(real_issue_archive(container))
     # The AVIS "Avis modifiant l'avis relatif aux prix…" and the ARRETE are still left out.
-    assert {notice.text_id for notice, _ in contents.notices} == set(SEVEN)
+    assert {notice.text_id for notice, _ in contents.notices()} == set(SEVEN)
     offers = offers_of(real_issue_archive(container))
     assert offers["JORFTEXT000054246558"]["organisation"] == "Ministère de la culture"  # from MINISTERE
 
@@ -235,14 +236,14 @@ def test_texts_whose_table_of_contents_is_not_in_the_archive_fall_back_on_avis_t
     texts = [handmade_text(text_id) for text_id in SEVEN] + [handmade_text("JORFTEXT000054246584"), handmade_text("JORFTEXT000054245350")]
     archive = handmade.build_archive("20260613-213012", [read("JORFCONT000043945510-handmade.xml")], texts)
     contents = read_archive(archive)
-    assert {notice.text_id for notice, _ in contents.notices} == set(SEVEN)
+    assert {notice.text_id for notice, _ in contents.notices()} == set(SEVEN)
     assert contents.missing == ["JORFTEXT000043946125"]  # listed by the table of contents, not sent
 
 
 def test_archive_without_gzip_is_read_too():
     """A server that decodes the .tar.gz in transit (Content-Encoding) hands over a bare tar."""
     contents = read_archive(real_issue_archive(compress=False))
-    assert len(contents.notices) == 7
+    assert len(list(contents.notices())) == 7
 
 
 # -- broken archives ------------------------------------------------------------------------
@@ -274,8 +275,8 @@ def test_a_notice_with_bad_xml_is_reported_and_the_others_still_come_out():
     texts = [handmade_text(text_id) for text_id in SEVEN]
     texts[2] = texts[2].replace(b"</TEXTE>", b"")
     contents = read_archive(handmade.build_archive("20260613-003512", [REAL_CONTAINER], texts))
+    assert len(list(contents.notices())) == 6
     assert [problem.split(":")[0] for problem in contents.broken] == ["JORFTEXT000054246539"]
-    assert len(contents.notices) == 6
 
 
 # -- texts ----------------------------------------------------------------------------------

@@ -217,7 +217,7 @@ def dila_offers() -> dict[str, dict]:
     offers = {}
     for container, texts in ((CONTAINERS[0], [OCCITANIE]), (CONTAINERS[1], SEVEN)):
         archive = handmade.build_archive("20260613-003512", [(JORF / container).read_bytes()], [(JORF / f"{t}-handmade.xml").read_bytes() for t in texts])
-        for notice, ministry in read_archive(archive).notices:
+        for notice, ministry in read_archive(archive).notices():
             offers[notice.text_id] = validate_offer(notice_offer(notice, ministry))
     return offers
 
