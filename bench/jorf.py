@@ -42,7 +42,7 @@ from tests.fixtures.jorf import build_handmade as handmade  # noqa: E402
 FIXTURES = ROOT / "tests" / "fixtures" / "jorf"
 TARGET_RATIO, TARGET_MEMORY = 1.5, 3.0
 ARCHIVE_SIZE = 13 * 1024 * 1024
-NOTICES = ["JORFTEXT000043946125", "JORFTEXT000054246502", "JORFTEXT000054246518", "JORFTEXT000054246539",
+NOTICES = ["JORFTEXT000054246502", "JORFTEXT000054246518", "JORFTEXT000054246539",
            "JORFTEXT000054246543", "JORFTEXT000054246548", "JORFTEXT000054246558", "JORFTEXT000054246574"]  # fmt: skip
 
 
@@ -51,32 +51,33 @@ def _renumber(xml: bytes, old: str, new: str) -> bytes:
 
 
 def build_maintenance_archive(target: int = ARCHIVE_SIZE) -> tuple[bytes, int, int]:
-    """(archive, issues, XML files). An issue is shaped like a real daily delivery (83 texts in
-    ~440 KB): the real table of contents, the 8 handmade notices, 74 texts made of the real
-    nomination text with a few KB of real prose, and every third issue the real 600 KB arrêté.
-    Issues are added until the archive reaches ``target`` bytes."""
+    """(archive, issues, XML files). Each issue is shaped like the real one of 13 June 2026: its
+    real table of contents (ids renumbered) and 101 texts, 7 of them the vacancy notices it lists
+    (the handmade ones), the others the real nomination text with a few KB of prose, and in every
+    third issue the real 600 KB arrêté. Issues are added until the archive reaches ``target`` bytes."""
     container = (FIXTURES / "JORFCONT000054245240.xml").read_bytes()
     large = (FIXTURES / "JORFTEXT000054245373.xml").read_bytes()
     short = (FIXTURES / "JORFTEXT000054246001.xml").read_bytes()
-    # Prose for the short texts: words of the notices drawn at random (seeded), which gzip compresses
+    notices = [(FIXTURES / f"{text_id}-handmade.xml").read_bytes() for text_id in NOTICES]
+    # Prose for the other texts: words of the notices drawn at random (seeded), which gzip compresses
     # about as well as real French text; slices of one text would compress far too well.
     words = " ".join(paragraph for notice in [handmade.OCCITANIE, *handmade.VACANCIES] for paragraph in notice["paragraphs"]).split()
-    notices = [(FIXTURES / f"{text_id}-handmade.xml").read_bytes() for text_id in NOTICES]
+
+    def renumbered(xml: bytes, text_id: str, issue: int, offset: int = 0) -> bytes:
+        new_id = f"JORFTEXT{int(text_id[8:]) + issue * 10_000 + offset:012d}"
+        return _renumber(_renumber(xml, text_id, new_id), "JORFCONT000054245240", f"JORFCONT{54245240 + issue * 10_000:012d}")
 
     def issue_files(issue: int) -> tuple[bytes, list[bytes]]:
-        cont_id = f"JORFCONT{54245240 + issue * 10_000:012d}"
-        texts = []
-        for number, notice in enumerate(notices):
-            text = _renumber(notice, NOTICES[number], f"JORFTEXT{int(NOTICES[number][8:]) + issue * 10_000:012d}")
-            texts.append(_renumber(text, "JORFCONT000054245240", cont_id))
+        texts = [renumbered(notice, text_id, issue) for text_id, notice in zip(NOTICES, notices)]
+        others = 101 - len(texts)
         if issue % 3 == 0:
-            texts.append(_renumber(_renumber(large, "JORFTEXT000054245373", f"JORFTEXT{54245373 + issue * 10_000:012d}"), "JORFCONT000054245240", cont_id))
-        for number in range(74):
+            texts.append(renumbered(large, "JORFTEXT000054245373", issue))
+            others -= 1
+        for number in range(others):
             prose = " ".join(random.Random(issue * 1000 + number).choices(words, k=450))
             body = short.replace("la maréchale des logis Daïmy SAID est nommée régisseuse suppléante".encode(), escape(prose).encode())
-            body = _renumber(body, "JORFTEXT000054246001", f"JORFTEXT{54246001 + issue * 10_000 + number * 3:012d}")
-            texts.append(_renumber(body, "JORFCONT000054245240", cont_id))
-        return _renumber(container, "JORFCONT000054245240", cont_id), texts
+            texts.append(renumbered(body, "JORFTEXT000054246001", issue, offset=number * 3))
+        return _renumber(container, "JORFCONT000054245240", f"JORFCONT{54245240 + issue * 10_000:012d}"), texts
 
     sample_container, sample_texts = issue_files(1)
     per_issue = len(handmade.build_archive("20260612-205512", [sample_container], sample_texts))

@@ -328,8 +328,10 @@ def find_phones(text: str | None) -> list[str]:
 
 def find_emails(text: str | None) -> list[str]:
     """Real e-mail addresses in ``text``; obfuscated ones ("[email protected]") are not addresses."""
+    if not text or "@" not in text:
+        return []
     emails = []
-    for candidate in _EMAIL_IN_TEXT.findall(text or ""):
+    for candidate in _EMAIL_IN_TEXT.findall(text):
         candidate = candidate.rstrip(".")
         if EMAIL.match(candidate) and candidate not in emails:
             emails.append(candidate)

@@ -28,6 +28,7 @@ configured: OAuth client credentials, then ``consult/lastNJo`` →
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import io
 import json
@@ -78,6 +79,7 @@ ARCHIVE_WARNSIZE = 48 * 1024 * 1024
 VACANCY, RECRUITMENT, CONCOURS = "vacancy", "recruitment", "concours"
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str | None) -> str:
     """Text as a comparison key: accents, case, curly apostrophes and spacing ignored."""
     return " ".join(strip_accents(text or "").lower().replace("’", "'").split())
@@ -104,6 +106,11 @@ def archive_date(name: str) -> str:
 # -- tables of contents ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_vacancy_heading(heading: str) -> bool:
+    return re.search(r"\bvacances? d'emplois?\b", _key(heading)) is not None
+
+
 @dataclass(frozen=True)
 class TocEntry:
     text_id: str
@@ -112,11 +119,11 @@ class TocEntry:
     nature: str | None = None  # PISTE's table of contents gives it, DILA's does not
     ministry: str | None = None  # likewise
 
-    @property
+    @functools.cached_property
     def vacancy_level(self) -> int | None:
         """Index of the "Avis de concours et de vacance d'emplois" heading in ``headings``."""
         for index, heading in enumerate(self.headings):
-            if re.search(r"\bvacances? d'emplois?\b", _key(heading)):
+            if _is_vacancy_heading(heading):
                 return index
         return None
 
@@ -135,7 +142,7 @@ class Issue:
     published_on: str | None
     entries: list[TocEntry]
 
-    @property
+    @functools.cached_property
     def has_vacancy_section(self) -> bool:
         return any(entry.vacancy_level is not None for entry in self.entries)
 
@@ -449,7 +456,7 @@ def _vacancy_date(text: str) -> str | None:
 
 
 _DEADLINE_MARKER = re.compile(
-    r"(?:au plus tard(?: le)?|avant le|jusqu['’]au|date limite[^:.]{0,60}?(?::|est fix[ée]e au|au)?)\s*(?P<rest>[^;]{0,60})", re.I
+    r"(?:au plus tard(?: le)?|avant le|jusqu['’]au|date limite[^:.]{0,60}?(?::|est fix[ée]e au|au)?)\s*(?P<rest>[^;\n]{0,60})", re.I
 )
 _DELAY = re.compile(r"d[ée]lai\s+(?:de\s+|d['’])(?P<number>[\w\s-]{1,40}?)\s+(?P<unit>jours?|semaines?|mois)\b(?P<rest>[^.;]{0,160})", re.I)
 _APPLICATION_WORDS = re.compile(r"candidat|dossier|d[ée]p[ôo]t|transmis|adress", re.I)
@@ -458,10 +465,9 @@ _APPLICATION_WORDS = re.compile(r"candidat|dossier|d[ée]p[ôo]t|transmis|adress
 def _deadline(text: str, published: str | None) -> str | None:
     """An explicit date ("au plus tard le 3 juillet 2026") in a sentence about applying, else
     "dans un délai de trente jours à compter de la publication" counted from the publication date."""
-    for sentence in re.split(r"(?<=[.;])\s+|\n", text):
-        if not _APPLICATION_WORDS.search(sentence):
-            continue
-        for match in _DEADLINE_MARKER.finditer(sentence):
+    for match in _DEADLINE_MARKER.finditer(text):
+        sentence_start = max(text.rfind(". ", 0, match.start()), text.rfind("\n", 0, match.start())) + 1
+        if _APPLICATION_WORDS.search(text, sentence_start, match.end()) or _APPLICATION_WORDS.search(match.group("rest")):
             date = parse_date(match.group("rest"))
             if date:
                 return date
@@ -530,6 +536,9 @@ _JO_REFERENCE = re.compile(
 def earlier_notice_reference(notice: Notice) -> dict | None:
     """What a notice says of an earlier one it cancels or replaces: the relation, the sentence,
     and the earlier one's publication date, JO number and text number when given."""
+    lowered = notice.text.lower()
+    if not any(word in lowered for word in ("annul", "remplac", "rectifi", "retir", "rapport", "modifie l")):
+        return None
     for pattern in (_SUPERSEDES, _ANNULLED):
         match = pattern.search(notice.text)
         if not match:
