@@ -1,12 +1,15 @@
 """How much does reading a JORFSIMPLE maintenance archive cost, compared with merely unpacking and parsing it?
 
-The archive (~13 MB, the size of DILA's evening maintenance deliveries) is built
-here from the real files of tests/fixtures/jorf: issues made of the real table
-of contents (ids renumbered), the real 600 KB arrêté, short texts made from the
-real nomination text with paragraphs of real prose, and the handmade notices.
+The archive (~13 MB, the size of DILA's larger evening maintenance deliveries)
+is built here from the files of tests/fixtures/jorf, issue after issue shaped
+like the real one of 13 June 2026: its real table of contents (ids renumbered),
+101 texts of which the 7 vacancy notices it lists (handmade), the real 600 KB
+arrêté in every third issue, and the real nomination text, filled with prose,
+for the rest.
 
 - veille: ``read_archive`` (one streaming pass, only notices parsed) + every
-  notice turned into a validated offer + stored with ``upsert_offers``;
+  notice turned into a validated offer and stored with ``upsert_offers`` in its
+  own transaction, as the spider's pipelines do;
 - baseline: a bare ``tarfile`` stream of the same bytes with ``lxml.etree``
   parsing every XML member.
 
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import io
 import random
-import re
 import subprocess
 import sys
 import tarfile

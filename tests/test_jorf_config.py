@@ -47,3 +47,20 @@ def test_an_unset_secret_is_a_config_error_not_a_traceback(tmp_path, monkeypatch
     assert result.returncode == 2
     assert "sources.jorf.piste.client_secret: environment variable PISTE_CLIENT_SECRET is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_example_config_shows_the_defaults(monkeypatch):
+    from crawler.config import JorfSource, load_config
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("SMTP_PASSWORD", "x")
+    assert load_config(REPO / "veille.example.toml").sources.jorf == JorfSource()
+
+
+def test_the_readme_states_the_retry_limit_the_ledger_applies():
+    from storage.archives import MAX_ATTEMPTS
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"tried again next run, up to {MAX_ATTEMPTS} times" in readme.replace("\n", " ")
+    assert "first_run_days` (how far back the very first run reads, default 30)" in readme.replace("\n", " ")
