@@ -157,7 +157,7 @@ def crawl(state: State, sources, full, since):
     """Crawl the named sources (default: all) into the database.
 
     Listing pages are read until K offers in a row are already stored
-    (stop_after_known in veille.toml); --full reads everything again. The JORF
+    (stop_after_known in veille.toml); --full reads everything again. The jorf source
     reads only the archives not yet in its ledger (on its first run, those of the
     last first_run_days days, or since --since). Exit code 0 when every run
     succeeded, 1 when one failed (see `veille status`).
