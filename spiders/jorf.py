@@ -755,7 +755,8 @@ class _Batch:
 
 class JorfSpider(VeilleSpider):
     """Arguments: ``since=YYYY-MM-DD`` reads the archives (or issues) delivered since that date that
-    are not yet processed; ``full=1`` reads them again even if they were."""
+    are not yet processed; ``full=1`` reads them again even if they were. The setting
+    ``JORF_INDEX_URL`` (``-s``) overrides ``[sources.jorf] index_url``."""
 
     name = "jorf"
 
@@ -1007,7 +1008,8 @@ class JorfSpider(VeilleSpider):
             headers={"Authorization": f"Bearer {self.token}"},
             callback=callback,
             errback=self._api_failed,
-            meta={**(meta or {}), "piste_call": call},
+            # Answers depend on the day and on the token: never from the HTTP cache.
+            meta={**(meta or {}), "piste_call": call, "dont_cache": True},
             dont_filter=True,
             **options,
         )
