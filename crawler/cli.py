@@ -98,8 +98,12 @@ def available_sources(state: State | None = None) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def run_crawl(state: State, sources: list[str], *, full: bool = False, settings: dict | None = None) -> list[dict]:
-    """Crawl ``sources`` in this process, concurrently, and return their runs from the ledger."""
+def run_crawl(
+    state: State, sources: list[str], *, full: bool = False, since: str | None = None, settings: dict | None = None
+) -> list[dict]:
+    """Crawl ``sources`` in this process, concurrently, and return their runs from the ledger.
+
+    ``since`` (ISO date) reaches every spider as ``-a since=DATE``; a source that has no use for it ignores it."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
@@ -118,7 +122,10 @@ def run_crawl(state: State, sources: list[str], *, full: bool = False, settings:
     for source in sources:
         crawler = process.create_crawler(source)
         crawlers.append(crawler)
-        process.crawl(crawler, full="1" if full else "")
+        spider_args = {"full": "1" if full else ""}
+        if since:
+            spider_args["since"] = since
+        process.crawl(crawler, **spider_args)
     process.start()
     db = state.db()
     runs = []
@@ -143,19 +150,27 @@ def print_runs(runs: list[dict]) -> None:
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option("--full", is_flag=True, help="Ignore stop-at-known: re-read every listing page and offer.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    callback=_iso_date,
+    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet.",
+)
 @pass_state
-def crawl(state: State, sources, full):
+def crawl(state: State, sources, full, since):
     """Crawl the named sources (default: all) into the database.
 
     Listing pages are read until K offers in a row are already stored
-    (stop_after_known in veille.toml); --full reads everything again. Exit code 0
-    when every run succeeded, 1 when one failed (see `veille status`).
+    (stop_after_known in veille.toml); --full reads everything again. The jorf source
+    reads only the archives not yet in its ledger (on its first run, those of the
+    last first_run_days days, or since --since). Exit code 0 when every run
+    succeeded, 1 when one failed (see `veille status`).
     """
     known = available_sources(state)
     unknown = [name for name in sources if name not in known]
     if unknown:
         raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
-    runs = run_crawl(state, list(sources) or known, full=full)
+    runs = run_crawl(state, list(sources) or known, full=full, since=since)
     print_runs(runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
 
@@ -221,10 +236,36 @@ def _duration(run: dict) -> str:
     return f"{seconds:.0f}s"
 
 
+def print_archives(db, limit: int = 10) -> None:
+    """The JORF archive ledger: the latest archives, what came out of them, and what failed."""
+    from storage.archives import archive_counts, recent_archives
+
+    archives = recent_archives(db, limit)
+    if not archives:
+        return
+    counts = archive_counts(db)
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    click.echo(f"\njorf archives ({summary}); latest {len(archives)}:")
+    rows = [
+        [
+            archive["name"],
+            archive["status"],
+            f"{archive['size'] / 1024:,.0f} KB" if archive["size"] else "",
+            archive["texts_seen"] if archive["texts_seen"] is not None else "",
+            archive["notices_found"] if archive["notices_found"] is not None else "",
+            (archive["processed_at"] or "").replace("T", " ")[:16],
+            archive["attempts"],
+            _short(archive["last_error"], 60),
+        ]
+        for archive in archives
+    ]
+    click.echo(tabulate(rows, headers=["archive", "status", "size", "texts", "notices", "processed (UTC)", "tries", "last error"]))
+
+
 @cli.command()
 @pass_state
 def status(state: State):
-    """Last run of every source: when, result, counts and errors."""
+    """Last run of every source: when, result, counts and errors; the JORF archive ledger."""
     from storage.runs import last_runs
 
     db = state.db()
@@ -253,6 +294,7 @@ def status(state: State):
     for run in runs:
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
+    print_archives(db)
 
 
 # -- demo -----------------------------------------------------------------------------------

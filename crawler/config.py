@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
@@ -149,8 +149,38 @@ class SiteSource(_Section):
     css: SiteCss = Field(default_factory=SiteCss)
 
 
+class PisteApi(_Section):
+    """Légifrance's API on PISTE: used instead of the DILA archives only when both credentials are set."""
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    token_url: HttpUrlStr = "https://oauth.piste.gouv.fr/api/oauth/token"
+    api_url: HttpUrlStr = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
+
+    @model_validator(mode="after")
+    def _both_or_neither(self):
+        if bool(self.client_id.strip()) != bool(self.client_secret.get_secret_value().strip()):
+            raise ValueError("set both client_id and client_secret, or neither")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id.strip())
+
+
+class JorfSource(_Section):
+    # DILA's open-data directory of daily JORFSIMPLE archives (no key needed).
+    index_url: HttpUrlStr = "https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/"
+    # With an empty archive ledger, read only the archives of the last N days (--since wins).
+    first_run_days: int = Field(30, ge=1, le=3660)
+    # Also keep exam notices ("avis de concours", "examen professionnel") of the vacancy section.
+    include_concours: bool = False
+    piste: PisteApi = Field(default_factory=PisteApi)
+
+
 class Sources(_Section):
     choisirleservicepublic: ChoisirLeServicePublicSource = Field(default_factory=ChoisirLeServicePublicSource)
+    jorf: JorfSource = Field(default_factory=JorfSource)
     modernisation: ModernisationSource = Field(default_factory=ModernisationSource)
     dinum: DinumSource = Field(default_factory=DinumSource)
     passerelles: PasserellesSource = Field(default_factory=PasserellesSource)

@@ -105,3 +105,46 @@ END"""
         pk="id",
     )
     db["offer_versions"].create_index(["source", "source_id"])
+
+
+@migrations()
+def m002_jorf_archives(db: Database) -> None:
+    # The JORF ledger: one row per DILA archive (or PISTE issue) the spider tried to
+    # read. An archive is "processed" only once its notices are stored; a broken one
+    # stays "error" and is read again next run, until it is given up on.
+    db["jorf_archives"].create(
+        {
+            "name": str,  # JORFSIMPLE_20260612-205512.tar.gz, or a JORFCONT id in PISTE mode
+            "kind": str,  # dila_archive | piste_issue
+            "date": str,  # ISO date of the delivery (archive name) or of the issue
+            "url": str,
+            "size": int,  # bytes downloaded
+            "status": str,  # processed | error | given_up
+            "texts_seen": int,
+            "notices_found": int,
+            "attempts": int,
+            "first_tried_at": str,
+            "processed_at": str,
+            "last_error": str,
+            "run_id": int,
+        },
+        pk="name",
+        not_null={"kind", "status", "attempts", "first_tried_at"},
+    )
+    db["jorf_archives"].create_index(["kind", "date"])
+    # A later notice that cancels or replaces an earlier offer ("le présent avis annule
+    # et remplace l'avis publié au Journal officiel du …"). Kept apart from the offers
+    # so that re-crawling the earlier offer never undoes it.
+    db["superseded_offers"].create(
+        {
+            "source": str,
+            "source_id": str,  # the earlier offer
+            "superseded_by": str,  # source_id of the later notice
+            "relation": str,  # cancelled | replaced
+            "evidence": str,  # the sentence that says so
+            "recorded_at": str,
+            "run_id": int,
+        },
+        pk=("source", "source_id", "superseded_by"),
+        not_null={"relation", "recorded_at"},
+    )
