@@ -73,7 +73,7 @@ def last_run(tmp_path):
 def test_scrapy_list_shows_configured_sites(tmp_path, sites):
     result = scrapy("list", config=site_config(tmp_path, sites))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["choisirleservicepublic", "dinum", "ditp-recrutement", "modernisation"]
+    assert result.stdout.split() == ["choisirleservicepublic", "dinum", "ditp-recrutement", "jorf", "modernisation"]
 
 
 def test_a_site_configured_only_in_toml_is_crawled_end_to_end(tmp_path, sites):
@@ -198,7 +198,7 @@ def test_the_documented_site_examples_are_valid_config():
     readme_site = parse_config(tomllib.loads(block)).sources.site[0]
     assert (readme_site.name, readme_site.css.offer_links) == ("ademe", "article.offre h3 a")
     example = (REPO / "veille.example.toml").read_text(encoding="utf-8")
-    commented = example[example.index("# [[sources.site]]") :]
+    commented = example[example.index("# [[sources.site]]") :].split("\n\n")[0]
     uncommented = "\n".join(line.removeprefix("# ") for line in commented.splitlines())
     example_site = parse_config(tomllib.loads(uncommented)).sources.site[0]
     assert example_site.name == "ademe" and example_site.css.next_page == "a.pager-next"
