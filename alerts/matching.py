@@ -108,7 +108,12 @@ class OfferIndex:
 
 @dataclass
 class Rule:
-    """A subscription compiled for matching. Empty filters let everything through."""
+    """A subscription compiled for matching.
+
+    An offer matches when one of the keywords or the query finds it, it passes
+    every filter (an empty filter lets everything through) and no exclusion
+    finds it.
+    """
 
     name: str
     keywords: tuple[Term, ...] = ()
@@ -154,10 +159,13 @@ class Rule:
                     return 0
         if self.employers:
             result &= _any_bits(self.employers, index)
-        if self.keywords:
-            result &= _any_bits(self.keywords, index)
-        if result and self.query is not None:
-            result &= self.query.bits(index)
+        if not result:
+            return 0
+        # The keywords and the query are two ways to say what to look for: either will do.
+        found = _any_bits(self.keywords, index)
+        if self.query is not None:
+            found |= self.query.bits(index)
+        result &= found
         if result and self.exclusions:
             result &= ~_any_bits(self.exclusions, index)
         return result

@@ -25,11 +25,15 @@ from functools import lru_cache
 # a slash: chargé·e·s, chargé(e)s, chargé-e, développeur.euse, chef(fe),
 # expert·es, un·e. The base word is kept; its stem covers the other forms.
 _INCLUSIVE_SUFFIX = re.compile(
-    r"(?<=[^\W\d_])(?:[·•‧⋅.(/]\s?(?:e|es|s|se|ses|euse|euses|rice|rices|ice|ices|ère|ères|ere|eres|ne|nes|le|les|te|tes|fe|ffe|fes|ffes|x)\)?|-(?:e|es)\b)+(?![^\W_])",
+    r"(?<=[^\W\d_])(?:[·•‧⋅.(/]\s?(?:e|es|s|se|ses|euse|euses|rice|rices|ice|ices|ère|ères|ere|eres|ne|nes|le|les|te|tes|fe|ffe|fes|ffes|x)\)?s?|-(?:e|es)\b)+(?![^\W_])",
     re.IGNORECASE,
 )
 _ELISION = re.compile(r"\b(?:[ldjnmtsc]|qu|jusqu|lorsqu|puisqu)'(?=\w)")
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[a-z0-9]+|\n")
+# A phrase never spans two sentences, list items or lines: they become a break
+# that no keyword contains.
+_BREAK = re.compile(r"[.;:!?](?=\s)|[\r\n•▪◦]+")
+BREAK = "|"
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
@@ -73,5 +77,9 @@ def tokens(text: str | None) -> list[str]:
     if not text:
         return []
     text = _INCLUSIVE_SUFFIX.sub("", text)
-    text = _ELISION.sub(" ", fold(text))
-    return [stem(word) for word in _TOKEN.findall(text) if word not in STOP_WORDS]
+    text = _BREAK.sub("\n", _ELISION.sub(" ", fold(text)))
+    keys = [BREAK if word == "\n" else stem(word) for word in _TOKEN.findall(text) if word not in STOP_WORDS]
+    # Breaks only matter between words.
+    while keys and keys[-1] == BREAK:
+        keys.pop()
+    return [key for position, key in enumerate(keys) if key != BREAK or (position and keys[position - 1] != BREAK)]

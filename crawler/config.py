@@ -185,7 +185,7 @@ class Subscription(_Section):
     name: NonEmptyStr
     # Any of these phrases (accent/case/inflection-insensitive); "title:…" limits one to a field.
     keywords: list[KeywordStr] = Field(default_factory=list)
-    # A full-text query (AND/OR/NOT, "phrases", field:word); with keywords, both must match.
+    # A full-text query (AND/OR/NOT, "phrases", field:word); an offer found by it or by a keyword matches.
     query: Annotated[NonEmptyStr, AfterValidator(_query)] | None = None
     exclude: list[KeywordStr] = Field(default_factory=list)
     departements: list[DepartementCode] = Field(default_factory=list)

@@ -1,0 +1,164 @@
+"""Real loopback servers for alert tests: an SMTP server (aiosmtpd) and an HTTP webhook sink.
+
+Import the fixtures into a test module to use them:
+``from tests.alerts_support import smtp_server, webhook_sink  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from storage.offers import upsert_offers
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1. ``hold_after(n)`` keeps the (n+1)th message's DATA
+    unanswered until ``release()``, to catch a sender in the middle of a send."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list = []
+        self._controller: Controller | None = None
+        self._hold_after: int | None = None
+        self.holding = threading.Event()
+        self._release = threading.Event()
+
+    # aiosmtpd handler hook
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        if self._hold_after is not None and len(self.messages) > self._hold_after:
+            self.holding.set()
+            while not self._release.is_set():
+                await asyncio.sleep(0.02)
+        return "250 Message accepted for delivery"
+
+    def url(self, to: str = "alice@example.org", **options) -> str:
+        query = "&".join(f"{key}={value}" for key, value in {"from": "veille@example.org", "to": to, **options}.items())
+        return f"mailto://127.0.0.1:{self.port}?{query}"
+
+    def start(self) -> "SmtpServer":
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._release.set()
+            self._controller.stop()
+            self._controller = None
+
+    def hold_after(self, count: int) -> None:
+        self._hold_after = count
+
+    def release(self) -> None:
+        self._release.set()
+
+    def wait_for(self, count: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+class WebhookSink:
+    """An HTTP server on 127.0.0.1 recording every POST; answers with the next
+    status of ``statuses`` (200 once they run out)."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.statuses: list[int] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = sink.statuses.pop(0) if sink.statuses else 200
+                sink.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                answer = b"ok" if status < 400 else b"server error"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def json_bodies(self) -> list[dict]:
+        return [json.loads(request["body"]) for request in self.requests]
+
+    def start(self) -> "WebhookSink":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    servers = []
+
+    def start(port: int | None = None, *, running: bool = True) -> SmtpServer:
+        server = SmtpServer(port)
+        servers.append(server)
+        return server.start() if running else server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def webhook_sink():
+    sink = WebhookSink().start()
+    yield sink
+    sink.stop()
+
+
+def offer(source_id: str, title: str, **fields) -> dict:
+    """A valid offer dict; ``fields`` override the defaults."""
+    data = {
+        "source": "choisirleservicepublic",
+        "source_id": source_id,
+        "url": f"https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-{source_id}/",
+        "title": title,
+        "employer": "Direction interministérielle de la transformation publique (DITP)",
+        "location": "Paris (75)",
+        "department": "75",
+        "deadline": "2099-12-31",
+        "published_on": "2026-10-02",
+    }
+    data.update(fields)
+    return data
+
+
+def store(db, *offers: dict) -> None:
+    from crawler.items import validate_offer
+
+    upsert_offers(db, [validate_offer(item) for item in offers])
