@@ -102,7 +102,7 @@ class WebhookSink:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -148,7 +148,7 @@ def offer(source_id: str, title: str, **fields) -> dict:
         "source_id": source_id,
         "url": f"https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-{source_id}/",
         "title": title,
-        "employer": "Direction interministérielle de la transformation publique (DITP)",
+        "employer": "Ministère de l'Intérieur",
         "location": "Paris (75)",
         "department": "75",
         "deadline": "2099-12-31",
