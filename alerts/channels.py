@@ -53,11 +53,19 @@ class _quiet_apprise:
         self.logger.propagate = self.saved[1]
 
 
+@lru_cache(maxsize=1)
+def _asset():
+    import apprise
+
+    # Names the sender: the e-mail's X-Application header, Slack's footer.
+    return apprise.AppriseAsset(app_id="veille", app_desc="veille : offres d'emploi public")
+
+
 def _instantiate(url: str):
     import apprise
 
     with _quiet_apprise():
-        return apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+        return apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
 
 
 def _scheme(url: str) -> str:
@@ -97,11 +105,11 @@ def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
 
     with _quiet_apprise() as log:
         try:
-            plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
+            plugin = apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
             if plugin is None:
                 return SendResult(False, f"apprise cannot use this {_scheme(url)}:// URL")
             body_format = plugin.resolve_format(None)
-            notifier = apprise.Apprise()
+            notifier = apprise.Apprise(asset=_asset())
             notifier.add(plugin)
             ok = notifier.notify(body=bodies[str(body_format.value)], title=title, body_format=body_format)
         except Exception as error:  # a plugin bug must not stop the other channels

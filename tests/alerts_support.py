@@ -28,8 +28,13 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1. ``hold_after(n)`` keeps the (n+1)th message's DATA
-    unanswered until ``release()``, to catch a sender in the middle of a send."""
+    """aiosmtpd on 127.0.0.1.
+
+    ``hold_after(n, stage)`` stalls the (n+1)th message until ``release()``, to catch
+    a sender in the middle of a send: at "RCPT" the message has not been
+    transferred yet; at "DATA" it has been received in full and only the server's
+    "250 accepted" is missing.
+    """
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
@@ -37,17 +42,26 @@ class SmtpServer:
         self.envelopes: list = []
         self._controller: Controller | None = None
         self._hold_after: int | None = None
+        self._hold_stage = "DATA"
         self.holding = threading.Event()
         self._release = threading.Event()
 
-    # aiosmtpd handler hook
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
-        self.envelopes.append(envelope)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        if self._hold_after is not None and len(self.messages) > self._hold_after:
+    async def _hold(self, stage: str, received: int) -> None:
+        if self._hold_after is not None and self._hold_stage == stage and received > self._hold_after:
             self.holding.set()
             while not self._release.is_set():
                 await asyncio.sleep(0.02)
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's naming)
+        await self._hold("RCPT", len(self.messages) + 1)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        await self._hold("DATA", len(self.messages))
         return "250 Message accepted for delivery"
 
     def url(self, to: str = "alice@example.org", **options) -> str:
@@ -65,10 +79,13 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
-    def hold_after(self, count: int) -> None:
-        self._hold_after = count
+    def hold_after(self, count: int, stage: str = "DATA") -> None:
+        self._hold_after, self._hold_stage = count, stage
+        self.holding.clear()
+        self._release.clear()
 
     def release(self) -> None:
+        self._hold_after = None
         self._release.set()
 
     def wait_for(self, count: int, timeout: float = 10) -> None:
