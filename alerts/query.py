@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from alerts.text import tokens
@@ -59,6 +60,7 @@ class Term:
         return self.text
 
 
+@lru_cache(maxsize=65536)
 def parse_term(text: str, fields: tuple[str, ...] | None = None) -> Term:
     """``"title:chargé de mission"`` -> a Term on the title; ValueError worded for the user."""
     raw = text.strip()
@@ -213,6 +215,11 @@ class _Parser:
         raise ValueError(f"unexpected {self.items[self.position][1] if self.position < len(self.items) else 'end'!r} in the query")
 
 
+@lru_cache(maxsize=4096)
 def parse_query(text: str):
-    """A query's tree of Term/And/Or/Not; ValueError worded for the user."""
+    """A query's tree of Term/And/Or/Not; ValueError worded for the user.
+
+    Cached, like parse_term: subscriptions sharing a phrase share its Term, which
+    the offer index then evaluates once.
+    """
     return _Parser(text).parse()

@@ -19,38 +19,46 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-# Inclusive-writing suffixes after a middle dot, a point, brackets, a hyphen or
-# a slash: chargé·e·s, chargé(e)s, chargé-e, développeur.euse, chef(fe),
-# expert·es, un·e. The base word is kept; its stem covers the other forms.
+# Characters that mean something before accents go: the typographic apostrophe,
+# ligatures, the inclusive-writing middle dot (a point, once folded) and bullets
+# (a line break).
+_SPECIAL = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("·", "."), ("‧", "."), ("⋅", "."), ("•", "\n"), ("▪", "\n"), ("◦", "\n"))
+
+# Inclusive-writing suffixes after a point, brackets, a slash or a hyphen:
+# chargé·e·s, chargé(e)s, chargé-e, développeur.euse, chef(fe), expert·es,
+# un·e. The base word is kept; its stem covers the other forms. Runs on folded
+# text and starts with the marker, so that the regex engine only stops at markers.
+_SUFFIX = r"(?:e|es|s|se|ses|euse|euses|rice|rices|ice|ices|ere|eres|ne|nes|le|les|te|tes|fe|ffe|fes|ffes|x)"
 _INCLUSIVE_SUFFIX = re.compile(
-    r"(?<=[^\W\d_])(?:[·•‧⋅.(/]\s?(?:e|es|s|se|ses|euse|euses|rice|rices|ice|ices|ère|ères|ere|eres|ne|nes|le|les|te|tes|fe|ffe|fes|ffes|x)\)?s?|-(?:e|es)\b)+(?![^\W_])",
-    re.IGNORECASE,
+    rf"[.(/-](?<=[a-z][.(/-])(?:(?<=[.(/])\s?{_SUFFIX}\)?s?|(?<=-)(?:e|es)\b)(?:[.(/]\s?{_SUFFIX}\)?s?)*(?![a-z0-9])"
 )
-_ELISION = re.compile(r"\b(?:[ldjnmtsc]|qu|jusqu|lorsqu|puisqu)'(?=\w)")
-_TOKEN = re.compile(r"[a-z0-9]+|\n")
-# A phrase never spans two sentences, list items or lines: they become a break
-# that no keyword contains.
-_BREAK = re.compile(r"[.;:!?](?=\s)|[\r\n•▪◦]+")
+# A word, with the apostrophe of an elision (l', d', qu'), or what ends a
+# sentence, a list item or a line: a phrase never spans two of them, so they
+# become a break key that no keyword contains.
+_SCAN = re.compile(r"[a-z0-9]+'?|[.;:!?](?=\s)|[\r\n|]")
 BREAK = "|"
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'", "`": "'"})
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 
 # Articles and the commonest prepositions are dropped from both sides so that
-# "design de services" matches "design des services" and "design du service".
+# "design de services" matches "design des services" and "design du service";
+# so are elided words.
 STOP_WORDS = frozenset({"de", "des", "du", "la", "le", "les", "un", "une", "au", "aux"})
+_SKIPPED = STOP_WORDS | {f"{word}'" for word in ("l", "d", "j", "n", "m", "t", "s", "c", "qu", "jusqu", "lorsqu", "puisqu")}
 
 
 def fold(text: str) -> str:
-    """Lower case, no accents, ligatures spelt out, one kind of apostrophe."""
-    text = unicodedata.normalize("NFKD", text.lower().translate(_LIGATURES))
-    return _COMBINING.sub("", text)
+    """Lower case, ASCII only: accents off, ligatures spelt out, one kind of apostrophe.
+    What is not Latin script (quotes, dashes, emoji) is dropped."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    for char, replacement in _SPECIAL:
+        if char in text:
+            text = text.replace(char, replacement)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Savoy's minimal French stemmer on a folded word: plural, then feminine endings."""
+def _stem(word: str) -> str:
     if len(word) < 4 or word.isdigit():
         return word
     if word.endswith("x"):
@@ -71,15 +79,32 @@ def stem(word: str) -> str:
     return word
 
 
+_BREAKS = {char: BREAK for char in ".;:!?\r\n|"}
+_STEMS: dict[str, str] = dict(_BREAKS)
+
+
+def stem(word: str) -> str:
+    """Savoy's minimal French stemmer on a folded word: plural, then feminine endings."""
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) > 500_000:
+            _STEMS.clear()
+            _STEMS.update(_BREAKS)
+        found = _STEMS[word] = _stem(word.rstrip("'"))
+    return found
+
+
 def tokens(text: str | None) -> list[str]:
     """Match keys of ``text`` in order: folded, inclusive suffixes removed, elisions and
-    articles dropped, stemmed."""
+    articles dropped, stemmed, with a break (``|``) between sentences and lines."""
     if not text:
         return []
-    text = _INCLUSIVE_SUFFIX.sub("", text)
-    text = _BREAK.sub("\n", _ELISION.sub(" ", fold(text)))
-    keys = [BREAK if word == "\n" else stem(word) for word in _TOKEN.findall(text) if word not in STOP_WORDS]
+    text = _INCLUSIVE_SUFFIX.sub("", fold(text))
+    stems = _STEMS
+    keys = [stems.get(word) or stem(word) for word in _SCAN.findall(text) if word not in _SKIPPED]
     # Breaks only matter between words.
     while keys and keys[-1] == BREAK:
         keys.pop()
-    return [key for position, key in enumerate(keys) if key != BREAK or (position and keys[position - 1] != BREAK)]
+    while keys and keys[0] == BREAK:
+        keys.pop(0)
+    return keys
