@@ -202,3 +202,19 @@ def test_every_betagouv_post_is_readable():
     offers = betagouv_offers()
     assert len(offers) == 543
     assert all(offer["title"] and offer["missions"] for offer in offers.values())
+
+
+def test_readme_shows_the_shipped_profile_and_true_figures(default_profile, profile_results):
+    import re
+    import tomllib
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### The default profile.*?```toml\n(.*?)```", readme, re.S).group(1)
+    shown = tomllib.loads(block)["subscriptions"][0]
+    assert [term.text for term in default_profile.keywords] == shown["keywords"]
+    assert shown["name"] == default_profile.name
+    labels = [label for label, _ in profile_results.values()]
+    borderline_kept = sum(1 for label, hit in profile_results.values() if label == "borderline" and hit)
+    text = " ".join(readme.split())
+    assert f"none of the {labels.count('unrelated')} plainly unrelated ones" in text
+    assert f"{borderline_kept} of the {labels.count('borderline')} borderline" in text
