@@ -79,6 +79,10 @@ def check_channel_url(url: str) -> str:
     plugin = _instantiate(url)
     if plugin is None:
         raise ValueError(f"apprise cannot use this {_scheme(url)}:// URL (unknown scheme or missing parts; see https://github.com/caronc/apprise/wiki)")
+    if len(plugin) > 1:
+        # Apprise sends one message per target; if one fails, retrying the channel
+        # would send the others twice. One target a channel keeps "exactly once".
+        raise ValueError(f"this {_scheme(url)}:// URL has {len(plugin)} destinations: give each its own channel so that each is sent exactly once")
     return url
 
 

@@ -93,7 +93,11 @@ _HTML = _env.from_string(
 <p style="font-size: 1.1em"><strong>{{ heading }}</strong></p>
 {% for item in items %}
 <div style="margin: 0 0 1.2em 0; padding: 0 0 0 0.8em; border-left: 3px solid #000091">
-<p style="margin: 0"><a href="{{ item.view.links[0][1] if item.view.links else '' }}" style="color: #000091; font-weight: bold">{{ item.view.title }}</a></p>
+{% if item.view.links %}
+<p style="margin: 0"><a href="{{ item.view.links[0][1] }}" style="color: #000091; font-weight: bold">{{ item.view.title }}</a></p>
+{% else %}
+<p style="margin: 0"><strong>{{ item.view.title }}</strong></p>
+{% endif %}
 {% if item.where %}<p style="margin: 0">{{ item.where }}</p>{% endif %}
 {% if item.details %}<p style="margin: 0; color: #3a3a3a">{{ item.details | join(" · ") }}</p>{% endif %}
 {% for label, url in item.view.links %}

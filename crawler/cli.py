@@ -282,9 +282,9 @@ def print_alert_status(db) -> None:
     click.echo(tabulate(table, headers=["subscription", "channel", "pending", "failed", "sent", "next try", "last error"]))
     failed = outbox.failed_alerts(db, limit=5)
     if failed:
-        click.echo(f"Failed alerts (gave up after {failed[0]['attempts']} attempts; `veille alert --retry-failed` queues them again):")
+        click.echo("Failed alerts, given up on (`veille alert --retry-failed` queues them again):")
         for row in failed:
-            click.echo(f"  {row['subscription']}: {row['unit']} -> {row['channel']}: {row['last_error']}")
+            click.echo(f"  {row['subscription']}: {row['unit']} -> {row['channel']} after {row['attempts']} attempts: {row['last_error']}")
     interrupted = outbox.interrupted_deliveries(db)
     if interrupted:
         click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
@@ -336,19 +336,22 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
         click.echo(f"{count} failed alert(s) queued again.")
     report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
     if dry_run:
-        from storage.offers import get_offer
+        from alerts.units import OfferUnits
 
         for sub in report.subscriptions:
             click.echo(f"{sub.name}: {len(sub.would_send)} new matching offer(s) would be queued")
+            views = OfferUnits().views(db, sub.would_send[:50])
             for key in sub.would_send[:50]:
-                _, source, source_id = key.split(":", 2)
-                found = get_offer(db, source, source_id)
-                click.echo(f"  {source}  {_short(found['title'] if found else key, 80)}")
+                view = views.get(key)
+                click.echo(f"  {_short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
         return
-    rows = [
-        [sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-")), _paris(sub.next_due)]
-        for sub in report.subscriptions
-    ]
+
+    def result(sub) -> str:
+        if not config.subscription(sub.name).channels:
+            return "no channel"
+        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
+
+    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
     click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
     for sub in report.subscriptions:
         for failure in sub.failures:

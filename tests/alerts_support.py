@@ -1,7 +1,7 @@
 """Real loopback servers for alert tests: an SMTP server (aiosmtpd) and an HTTP webhook sink.
 
-Import the fixtures into a test module to use them:
-``from tests.alerts_support import smtp_server, webhook_sink  # noqa: F401``.
+The fixtures ``smtp_server`` and ``webhook_sink`` are registered for every test by
+``pytest_plugins`` in tests/conftest.py.
 """
 
 from __future__ import annotations

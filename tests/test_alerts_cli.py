@@ -2,7 +2,7 @@
 run as a user runs them, against a real SMTP server on 127.0.0.1."""
 
 from storage import open_db
-from tests.alerts_support import offer, smtp_server, store  # noqa: F401
+from tests.alerts_support import offer, store
 from tests.conftest import run_veille
 
 
@@ -64,7 +64,7 @@ def test_alert_with_smtp_down_exits_1_and_status_reports_the_failure(tmp_path, s
     again = veille(config, "alert")  # max_attempts = 2: now failed for good
     assert again.returncode == 1
     status = veille(config, "status")
-    assert "Failed alerts (gave up after 2 attempts" in status.stdout
+    assert "Failed alerts, given up on" in status.stdout and "after 2 attempts" in status.stdout
     assert "offer:choisirleservicepublic:n-1" in status.stdout
 
     server.start()

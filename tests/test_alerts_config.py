@@ -68,6 +68,7 @@ def test_no_subscription_is_fine_and_alert_settings_have_defaults():
         ({"channels": [MAIL, "nope://user:hunter2@host"]}, "subscriptions[0].channels[1]: apprise cannot use this nope:// URL"),
         ({"channels": ["mailto://"]}, "subscriptions[0].channels[0]: apprise cannot use this mailto:// URL"),
         ({"channels": [MAIL, MAIL.replace("secret", "other")]}, "subscriptions[0].channels[1]: same destination as channels[0]"),
+        ({"channels": [MAIL + ",bob@example.org"]}, "subscriptions[0].channels[0]: this mailto:// URL has 2 destinations: give each its own channel"),
         ({"colour": "blue"}, "subscriptions[0].colour: unknown key"),
     ],
 )

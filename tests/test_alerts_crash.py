@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from storage import open_db
-from tests.alerts_support import offer, smtp_server, store  # noqa: F401
+from tests.alerts_support import offer, store
 from tests.conftest import REPO, run_veille
 
 SUBSCRIPTIONS = ["s0", "s1", "s2", "s3"]

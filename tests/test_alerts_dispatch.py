@@ -10,7 +10,7 @@ from alerts import outbox
 from alerts.dispatch import MAX_PER_MESSAGE, dispatch, next_due
 from alerts.schedule import PARIS
 from crawler.config import parse_config
-from tests.alerts_support import offer, store, webhook_sink  # noqa: F401
+from tests.alerts_support import offer, store
 
 T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
 

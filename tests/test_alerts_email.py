@@ -6,7 +6,7 @@ import re
 
 from alerts.dispatch import dispatch
 from crawler.config import parse_config
-from tests.alerts_support import offer, smtp_server, store  # noqa: F401
+from tests.alerts_support import offer, store
 
 T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
 

@@ -8,7 +8,7 @@ from apprise.plugins.slack import NotifySlack
 
 from alerts.dispatch import dispatch
 from crawler.config import parse_config
-from tests.alerts_support import offer, store, webhook_sink  # noqa: F401
+from tests.alerts_support import offer, store
 
 T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
 SLACK = "slack://T0VEILLE1/B0VEILLE2/abcdefghijklmnopqrstuvwx/#offres"
