@@ -101,6 +101,22 @@ def channel_format(url: str) -> str:
     return str(plugin.resolve_format(None).value) if plugin is not None else "text"
 
 
+def channel_body_limit(url: str) -> int:
+    """The longest body the channel's service takes: Discord 2,000, Telegram 4,096...
+
+    Apprise's generic default (32,768, what e-mail and webhooks inherit) is not a
+    limit of the service, so it does not count.
+    """
+    from apprise.plugins.base import NotifyBase
+
+    plugin = _instantiate(url)
+    limit = getattr(plugin, "body_maxlen", 0) or 0
+    if not limit or limit >= NotifyBase.body_maxlen:
+        return 10**9
+    # A margin for the title, which some services count in the same limit.
+    return max(limit - (getattr(plugin, "title_maxlen", 0) or 0), 500)
+
+
 def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
     """Send one message through apprise, in the format the channel renders
     (``bodies`` has "html", "markdown" and "text"). ``ok`` only when apprise

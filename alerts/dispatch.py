@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from alerts import outbox
-from alerts.channels import channel_key, send
+from alerts.channels import channel_body_limit, channel_format, channel_key, send
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import PARIS, parse_mode
@@ -135,28 +135,41 @@ def _deliver(db: Database, config: Config, subscription: Subscription, report: S
     mode = parse_mode(subscription.mode)
     for url in subscription.channels:
         key = channel_key(url)
-        total = outbox.count_due(db, subscription.name, key, now)
-        parts = math.ceil(total / MAX_PER_MESSAGE)
-        for part in range(1, parts + 1):
-            claimed = outbox.claim(db, subscription.name, key, now, MAX_PER_MESSAGE)
+        body_format, limit = channel_format(url), channel_body_limit(url)
+        remaining = outbox.count_due(db, subscription.name, key, now)
+        per_message = MAX_PER_MESSAGE
+        part, parts = 0, math.ceil(remaining / per_message)
+        while remaining > 0:
+            claimed = outbox.claim(db, subscription.name, key, now, per_message)
             if claimed is None:
                 break
             delivery_id, rows = claimed
+            part += 1
             try:
                 views = units.views(db, [row.unit for row in rows])
                 gone = [row for row in rows if row.unit not in views]
                 if gone:
                     outbox.abandon(db, gone, "the offer is no longer stored", now)
                     rows = [row for row in rows if row.unit in views]
+                    remaining -= len(gone)
                 if not rows:
                     outbox.finish(db, delivery_id, [], ok=True, error=None, now=now, **_policy(config))
+                    part -= 1
                     continue
                 message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+                # A service with a small limit (Discord, SMS...) gets fewer offers a message.
+                while len(message.bodies()[body_format]) > limit and len(rows) > 1:
+                    keep = max(1, len(rows) // 2)
+                    outbox.unclaim(db, delivery_id, rows[keep:])
+                    rows, per_message = rows[:keep], keep
+                    parts = part + math.ceil((remaining - keep) / per_message)
+                    message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
                 result = send(url, message.title, message.bodies())
             except Exception as error:  # never leave a delivery 'sending' in a live process
                 outbox.finish(db, delivery_id, rows, ok=False, error=f"{type(error).__name__}: {error}", now=now, **_policy(config))
                 raise
             outbox.finish(db, delivery_id, rows, ok=result.ok, error=result.error, now=now, **_policy(config))
+            remaining -= len(rows)
             if result.ok:
                 report.sent += len(rows)
                 report.messages += 1

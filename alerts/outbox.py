@@ -159,6 +159,15 @@ def claim(db: Database, name: str, channel: str, now: dt.datetime, limit: int) -
     return delivery_id, rows
 
 
+def unclaim(db: Database, delivery_id: int, rows: list[OutboxRow]) -> None:
+    """Give back alerts a delivery took but will not send (its message would be too long)."""
+    if not rows:
+        return
+    with write_transaction(db):
+        db.conn.executemany("update alert_outbox set delivery_id = null where id = ? and delivery_id = ?", [(row.id, delivery_id) for row in rows])
+        db.execute("update alert_deliveries set alerts = alerts - ? where id = ?", [len(rows), delivery_id])
+
+
 def finish(db: Database, delivery_id: int, rows: list[OutboxRow], *, ok: bool, error: str | None, now: dt.datetime, max_attempts: int, retry_base: float, retry_max: float) -> None:
     """Record what apprise said: sent, or a retry later with backoff, or failed for good."""
     stamp = iso(now)

@@ -190,3 +190,20 @@ def test_next_due_for_a_scheduler(fresh_db, webhook_sink, mode):
         assert due is None  # served by the dispatch after each crawl
     else:
         assert due == dt.datetime(2026, 10, 5, 8, 0, tzinfo=PARIS)
+
+
+def test_a_service_with_a_small_limit_gets_the_offers_over_several_short_messages(fresh_db, webhook_sink, monkeypatch):
+    from apprise.plugins.custom_json import NotifyJSON
+
+    monkeypatch.setattr(NotifyJSON, "body_maxlen", 1500)  # like Discord's 2,000
+    config = config_for(hook(webhook_sink))
+    dispatch(fresh_db, config, now=at(0))
+    store(fresh_db, *[offer(f"n-{i}", f"Poste {i} de chef de projet transformation publique") for i in range(7)])
+    report = dispatch(fresh_db, config, now=at(1)).subscriptions[0]
+    payloads = webhook_sink.json_bodies()
+    assert report.sent == 7 and report.messages == len(payloads) > 1
+    assert all(len(payload["message"]) <= 1500 for payload in payloads)
+    listed = [f"Poste {i} " for i in range(7)]
+    assert sorted(sum(text in payload["message"] for payload in payloads) for text in listed) == [1] * 7  # each once
+    assert payloads[-1]["title"].endswith(f"({len(payloads)}/{len(payloads)})")
+    assert {row["status"] for row in outbox_rows(fresh_db)} == {"sent"}
