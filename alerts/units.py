@@ -27,6 +27,7 @@ SOURCE_LABELS = {
     "jorf": "Journal officiel",
     "dinum": "DINUM",
     "ditp": "DITP",
+    "modernisation": "modernisation.gouv.fr (DITP)",
     "passerelles": "Passerelles",
     "hellowork": "HelloWork",
     "betagouv": "beta.gouv.fr",

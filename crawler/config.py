@@ -126,21 +126,23 @@ def _category(value: Any) -> str:
     return category
 
 
-def known_sources() -> list[str]:
-    """Source names: one spider module a source, named after it (read without importing Scrapy)."""
+def known_sources(config: "Config | None" = None) -> list[str]:
+    """Source names: one spider module a source, named after it (read without
+    importing Scrapy), and the sources the configuration sets up, a ``[sources.x]``
+    table or a list of named ones."""
     import pkgutil
 
     import spiders
 
-    return sorted(module.name for module in pkgutil.iter_modules(spiders.__path__) if not module.name.startswith("_"))
-
-
-def _source(value: str) -> str:
-    name = value.strip()
-    known = known_sources()
-    if name not in known:
-        raise _user_error(f"unknown source {name!r}; sources: {', '.join(known)}")
-    return name
+    names = {module.name for module in pkgutil.iter_modules(spiders.__path__) if not module.name.startswith("_")}
+    if config is not None:
+        for field_name in type(config.sources).model_fields:
+            value = getattr(config.sources, field_name)
+            if isinstance(value, list):
+                names.update(item.name for item in value if getattr(item, "name", None))
+            else:
+                names.add(field_name)
+    return sorted(names)
 
 
 def _term(value: str) -> str:
@@ -175,7 +177,6 @@ DepartementCode = Annotated[str, BeforeValidator(_departement)]
 RegionName = Annotated[str, BeforeValidator(_region)]
 VersantName = Annotated[str, BeforeValidator(_versant)]
 CategoryName = Annotated[str, BeforeValidator(_category)]
-SourceName = Annotated[NonEmptyStr, AfterValidator(_source)]
 ChannelUrl = Annotated[NonEmptyStr, AfterValidator(_channel)]
 
 
@@ -192,7 +193,8 @@ class Subscription(_Section):
     regions: list[RegionName] = Field(default_factory=list)
     categories: list[CategoryName] = Field(default_factory=list)
     versants: list[VersantName] = Field(default_factory=list)
-    sources: list[SourceName] = Field(default_factory=list)
+    # Checked against the spiders and configured sites once the whole file is read.
+    sources: list[NonEmptyStr] = Field(default_factory=list)
     employers: list[KeywordStr] = Field(default_factory=list)
     # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
     channels: list[ChannelUrl] = Field(default_factory=list)
@@ -291,19 +293,23 @@ def parse_config(data: dict, source_path: Path | None = None) -> Config:
     except ValidationError as error:
         lines = [f"{label}: {_describe(item)}" for item in error.errors()]
         raise ConfigError("\n".join(lines)) from None
-    _check_subscriptions_are_distinct(config, label)
+    _check_subscriptions(config, label)
     config.source_path = source_path
     return config
 
 
-def _check_subscriptions_are_distinct(config: Config, label: str) -> None:
-    # Names and channels key the alert outbox: two of a kind would share one row.
+def _check_subscriptions(config: Config, label: str) -> None:
+    """What needs the whole file: keywords or a query, known sources, distinct names and
+    channels (they key the alert outbox: two of a kind would share one row)."""
     from alerts.channels import channel_key
 
     seen: dict[str, int] = {}
     for index, subscription in enumerate(config.subscriptions):
         if not subscription.keywords and not subscription.query:
             raise ConfigError(f"{label}: subscriptions[{index}].keywords: no keyword and no query: give at least one of them")
+        for position, source in enumerate(subscription.sources):
+            if source not in (known := known_sources(config)):
+                raise ConfigError(f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: {', '.join(known)}")
         if subscription.name in seen:
             raise ConfigError(f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of subscriptions[{seen[subscription.name]}]")
         seen[subscription.name] = index
