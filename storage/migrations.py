@@ -148,3 +148,61 @@ def m002_jorf_archives(db: Database) -> None:
         pk=("source", "source_id", "superseded_by"),
         not_null={"relation", "recorded_at"},
     )
+
+
+@migrations()
+def m003_alerts(db: Database) -> None:
+    """The alert outbox and each subscription's dispatch state (see alerts/)."""
+    # Per subscription: how far matching has gone and which digest slot was last served.
+    db.execute(
+        """CREATE TABLE alert_subscriptions (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    -- Position (offers.rowid today) of the last unit this subscription was matched against.
+    matched_through INTEGER NOT NULL,
+    matched_at TEXT,
+    -- The last digest slot (UTC ISO) whose alerts were released; NULL for immediate.
+    digest_served_through TEXT,
+    last_sent_at TEXT
+)"""
+    )
+    # One row per alert to deliver: what matched (the unit), for whom, on which channel.
+    db.execute(
+        """CREATE TABLE alert_outbox (
+    id INTEGER PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    -- The alerted unit: 'offer:<source>:<source_id>' today; a job key once offers are grouped.
+    unit TEXT NOT NULL,
+    -- The channel's apprise URL with secrets masked and no options (alerts.channels.channel_key).
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    reasons TEXT,
+    created_at TEXT NOT NULL,
+    -- When the alert may go out: set at once for immediate, at the digest slot otherwise.
+    released_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    -- The delivery that sent it, or is sending it.
+    delivery_id INTEGER,
+    sent_at TEXT,
+    UNIQUE (subscription, unit, channel)
+)"""
+    )
+    db.execute("CREATE INDEX alert_outbox_due ON alert_outbox (status, subscription, channel, next_attempt_at)")
+    # One row per message handed to apprise: 'sending' until apprise answers. A
+    # 'sending' row whose process died is the one message that may have gone
+    # out twice.
+    db.execute(
+        """CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'interrupted')),
+    alerts INTEGER NOT NULL,
+    error TEXT,
+    pid INTEGER
+)"""
+    )
