@@ -99,8 +99,12 @@ def available_sources(state: State | None = None) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def run_crawl(state: State, sources: list[str], *, full: bool = False, settings: dict | None = None) -> list[dict]:
-    """Crawl ``sources`` in this process, concurrently, and return their runs from the ledger."""
+def run_crawl(
+    state: State, sources: list[str], *, full: bool = False, since: str | None = None, settings: dict | None = None
+) -> list[dict]:
+    """Crawl ``sources`` in this process, concurrently, and return their runs from the ledger.
+
+    ``since`` (ISO date) reaches every spider as ``-a since=DATE``; a source that has no use for it ignores it."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
@@ -119,7 +123,10 @@ def run_crawl(state: State, sources: list[str], *, full: bool = False, settings:
     for source in sources:
         crawler = process.create_crawler(source)
         crawlers.append(crawler)
-        process.crawl(crawler, full="1" if full else "")
+        spider_args = {"full": "1" if full else ""}
+        if since:
+            spider_args["since"] = since
+        process.crawl(crawler, **spider_args)
     process.start()
     db = state.db()
     runs = []
@@ -169,15 +176,23 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> No
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option("--full", is_flag=True, help="Ignore stop-at-known: re-read every listing page and offer.")
+@click.option(
+    "--since",
+    metavar="DATE",
+    callback=_iso_date,
+    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet.",
+)
 @pass_state
-def crawl(state: State, sources, full):
+def crawl(state: State, sources, full, since):
     """Crawl the named sources (default: all) into the database.
 
     Listing pages are read until K offers in a row are already stored
-    (stop_after_known in veille.toml); --full reads everything again. Exit code 0
-    when every run succeeded, 1 when one failed (see `veille status`).
+    (stop_after_known in veille.toml); --full reads everything again. The jorf source
+    reads only the archives not yet in its ledger (on its first run, those of the
+    last first_run_days days, or since --since). Exit code 0 when every run
+    succeeded, 1 when one failed (see `veille status`).
     """
-    runs = run_crawl(state, check_sources(state, sources), full=full)
+    runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_runs(runs)
     after_runs(state, runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
@@ -292,10 +307,37 @@ def _duration(run: dict) -> str:
     return f"{seconds:.0f}s"
 
 
+def print_archives(db, limit: int = 10) -> None:
+    """The JORF archive ledger: the latest archives, what came out of them, and what failed."""
+    from storage.archives import archive_counts, recent_archives
+
+    archives = recent_archives(db, limit)
+    if not archives:
+        return
+    counts = archive_counts(db)
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    click.echo(f"\njorf archives ({summary}); latest {len(archives)}:")
+    rows = [
+        [
+            archive["name"],
+            archive["status"],
+            f"{archive['size'] / 1024:,.0f} KB" if archive["size"] else "",
+            archive["texts_seen"] if archive["texts_seen"] is not None else "",
+            archive["notices_found"] if archive["notices_found"] is not None else "",
+            (archive["processed_at"] or "").replace("T", " ")[:16],
+            archive["attempts"],
+            _short(archive["last_error"], 60),
+        ]
+        for archive in archives
+    ]
+    click.echo(tabulate(rows, headers=["archive", "status", "size", "texts", "notices", "processed (UTC)", "tries", "last error"]))
+
+
 @cli.command()
 @pass_state
 def status(state: State):
-    """Every source: last run, result, counts, errors, health and next scheduled run."""
+    """Every source: last run, result, counts, errors, health and next scheduled run;
+    the JORF archive ledger; pending and failed alerts."""
     import scheduler
     from crawler.health import health_states
     from storage.runs import last_runs
@@ -339,6 +381,187 @@ def status(state: State):
         if source_health["state"] == "failing" and source_health["problem"]:
             told = "admin told" if source_health["alerted_at"] else "not yet reported"
             click.echo(f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})")
+    print_archives(db)
+    print_alert_status(db)
+
+
+# -- alerts ---------------------------------------------------------------------------------
+
+
+def _paris(moment) -> str:
+    """A UTC datetime or ISO string as Paris wall-clock time, to the minute."""
+    from alerts.schedule import PARIS
+
+    if not moment:
+        return "-"
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
+def print_alert_status(db) -> None:
+    """Pending and failed alerts by subscription and channel, and sends cut short by a crash."""
+    from alerts import outbox
+
+    rows = outbox.summary(db)
+    if not rows:
+        return
+    click.echo("\nalerts (times in Europe/Paris):")
+    table = [
+        [row["subscription"], _short(row["channel"], 48), row["pending"], row["failed"], row["sent"], _paris(row["next_attempt_at"]) if row["pending"] else "-", _short(row["last_error"], 60) if row["last_error"] else ""]
+        for row in rows
+    ]
+    click.echo(tabulate(table, headers=["subscription", "channel", "pending", "failed", "sent", "next try", "last error"]))
+    failed = outbox.failed_alerts(db, limit=5)
+    if failed:
+        click.echo("Failed alerts, given up on (`veille alert --retry-failed` queues them again):")
+        for row in failed:
+            click.echo(f"  {row['subscription']}: {row['unit']} -> {row['channel']} after {row['attempts']} attempts: {row['last_error']}")
+    interrupted = outbox.interrupted_deliveries(db)
+    if interrupted:
+        click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
+
+
+def _describe_subscription(subscription) -> str:
+    parts = []
+    if subscription.keywords:
+        parts.append(f"{len(subscription.keywords)} keywords")
+    if subscription.query:
+        parts.append("query")
+    if subscription.exclude:
+        parts.append(f"{len(subscription.exclude)} exclusions")
+    for name in ("departements", "regions", "categories", "versants", "sources", "employers"):
+        values = getattr(subscription, name)
+        if values:
+            parts.append(f"{name}: {', '.join(values)}")
+    return "; ".join(parts)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be queued and sent; write and send nothing.")
+@click.option("--backfill", is_flag=True, help="Match every stored open offer, not only those new since the last dispatch (an offer already alerted is never sent again).")
+@click.option("--subscription", "-s", "names", multiple=True, metavar="NAME", help="Only this subscription (repeatable).")
+@click.option("--retry-failed", is_flag=True, help="Queue alerts marked failed again, their attempts reset (after fixing a channel).")
+@pass_state
+def alert(state: State, dry_run, backfill, names, retry_failed):
+    """Match the offers stored since the last dispatch against every subscription
+    and send what is due: one message per subscription and channel.
+
+    A new subscription starts from now: it does not receive the offers already
+    stored unless --backfill. Digest subscriptions ("daily 08:00") send when
+    their time has come. An alert is marked sent only once its channel accepted
+    it; a failed channel is retried on later runs with growing delays. Exit code
+    0 when everything due was sent, 1 when a channel failed (see `veille status`).
+    """
+    from alerts import outbox
+    from alerts.dispatch import dispatch, utcnow
+
+    config = state.config
+    if not config.subscriptions:
+        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        return
+    for name in names:
+        config.subscription(name)  # unknown name: one-line error, exit 2
+    db = state.db()
+    if retry_failed and not dry_run:
+        count = outbox.retry_failed(db, utcnow(), list(names) or None)
+        click.echo(f"{count} failed alert(s) queued again.")
+    report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
+    if dry_run:
+        from alerts.units import OfferUnits
+
+        for sub in report.subscriptions:
+            click.echo(f"{sub.name}: {len(sub.would_send)} new matching offer(s) would be queued")
+            views = OfferUnits().views(db, sub.would_send[:50])
+            for key in sub.would_send[:50]:
+                view = views.get(key)
+                click.echo(f"  {_short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
+        return
+
+    def result(sub) -> str:
+        if not config.subscription(sub.name).channels:
+            return "no channel"
+        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
+
+    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
+    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
+    for sub in report.subscriptions:
+        for failure in sub.failures:
+            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {_paris(failure.next_attempt_at)}", err=True)
+    if report.interrupted:
+        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.option("--test", "test_name", metavar="NAME", help="Show which stored offers this subscription matches, and why.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many offers.")
+@pass_state
+def subscriptions(state: State, test_name, limit):
+    """List the subscriptions of veille.toml with their alert counts, or try one on the stored offers."""
+    from alerts import outbox
+    from alerts.dispatch import next_due
+    from alerts.matching import OfferIndex, Rule, describe_reasons, match
+    from storage.offers import search_offers
+
+    config = state.config
+    if test_name:
+        subscription = config.subscription(test_name)
+        db = state.db()
+        stored = list(search_offers(db))
+        index = OfferIndex(stored)
+        rule = Rule.from_subscription(subscription)
+        found = match([rule], index)[rule.name]
+        rows = [
+            [offer.get("published_on") or offer["first_seen"][:10], offer["source"], _short(offer["title"], 55), _short(offer.get("employer"), 30), offer.get("deadline") or "", _short(describe_reasons(rule.reasons(index, position)), 70)]
+            for position in found[:limit]
+            for offer in [stored[position]]
+        ]
+        if rows:
+            click.echo(tabulate(rows, headers=["published", "source", "title", "employer", "deadline", "why"]))
+        click.echo(f"\n{len(found)} of {len(stored)} stored offers match {subscription.name!r}" + (f" (first {limit} shown)" if len(found) > limit else ""))
+        return
+    if not config.subscriptions:
+        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        return
+    db = state.db()
+    counts = {}
+    for row in outbox.summary(db):
+        total = counts.setdefault(row["subscription"], [0, 0, 0])
+        total[0] += row["pending"]
+        total[1] += row["failed"]
+        total[2] += row["sent"]
+    due = next_due(db, config)
+    from alerts.channels import channel_key
+
+    rows = [
+        [sub.name, sub.mode, _short(_describe_subscription(sub), 50), "\n".join(_short(channel_key(url), 45) for url in sub.channels) or "(none)", *counts.get(sub.name, [0, 0, 0]), _paris(due.get(sub.name))]
+        for sub in config.subscriptions
+    ]
+    click.echo(tabulate(rows, headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "next due"]))
+
+
+@cli.command("notify-test")
+@click.argument("name")
+@pass_state
+def notify_test(state: State, name):
+    """Send a test message on every channel of subscription NAME (nothing is recorded)."""
+    from alerts.channels import channel_key, send
+    from alerts.render import render_test
+
+    subscription = state.config.subscription(name)
+    if not subscription.channels:
+        raise click.ClickException(f"subscription {name!r} has no channels: add apprise URLs to its `channels`")
+    message = render_test(subscription.name)
+    failed = 0
+    for url in subscription.channels:
+        result = send(url, message.title, message.bodies())
+        if result.ok:
+            click.echo(f"ok      {channel_key(url)}")
+        else:
+            failed += 1
+            click.echo(f"FAILED  {channel_key(url)}: {result.error}")
+    sys.exit(1 if failed else 0)
 
 
 # -- demo -----------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
@@ -150,8 +151,38 @@ class SiteSource(_Section):
     css: SiteCss = Field(default_factory=SiteCss)
 
 
+class PisteApi(_Section):
+    """Légifrance's API on PISTE: used instead of the DILA archives only when both credentials are set."""
+
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    token_url: HttpUrlStr = "https://oauth.piste.gouv.fr/api/oauth/token"
+    api_url: HttpUrlStr = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
+
+    @model_validator(mode="after")
+    def _both_or_neither(self):
+        if bool(self.client_id.strip()) != bool(self.client_secret.get_secret_value().strip()):
+            raise ValueError("set both client_id and client_secret, or neither")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id.strip())
+
+
+class JorfSource(_Section):
+    # DILA's open-data directory of daily JORFSIMPLE archives (no key needed).
+    index_url: HttpUrlStr = "https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/"
+    # With an empty archive ledger, read only the archives of the last N days (--since wins).
+    first_run_days: int = Field(30, ge=1, le=3660)
+    # Also keep exam notices ("avis de concours", "examen professionnel") of the vacancy section.
+    include_concours: bool = False
+    piste: PisteApi = Field(default_factory=PisteApi)
+
+
 class Sources(_Section):
     choisirleservicepublic: ChoisirLeServicePublicSource = Field(default_factory=ChoisirLeServicePublicSource)
+    jorf: JorfSource = Field(default_factory=JorfSource)
     modernisation: ModernisationSource = Field(default_factory=ModernisationSource)
     dinum: DinumSource = Field(default_factory=DinumSource)
     passerelles: PasserellesSource = Field(default_factory=PasserellesSource)
@@ -182,6 +213,116 @@ class Http(_Section):
     cache: bool = False
     cache_dir: str = ".scrapy/httpcache"
     cache_expiration: int = Field(0, ge=0)
+
+
+# -- subscriptions and alerts ---------------------------------------------------------------
+
+
+def _user_error(message: str) -> PydanticCustomError:
+    # A custom error type keeps pydantic's "Value error, " prefix and the raw
+    # input (a channel URL holds secrets) out of the one-line message.
+    return PydanticCustomError("veille", message)
+
+
+def _checked(check):
+    def validate(value):
+        try:
+            return check(value)
+        except ValueError as error:
+            raise _user_error(str(error)) from None
+
+    return validate
+
+
+def _departement(value: Any) -> str:
+    from crawler.items import DEPARTMENT_CODE
+
+    code = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value).strip().upper()
+    if not DEPARTMENT_CODE.match(code):
+        raise _user_error(f"unknown département {str(value)!r}")
+    return code
+
+
+def _region(value: str) -> str:
+    from alerts.regions import REGION_DEPARTMENTS, canonical_region
+
+    region = canonical_region(value)
+    if region is None:
+        raise _user_error(f"unknown région {value!r}; régions: {', '.join(REGION_DEPARTMENTS)}")
+    return region
+
+
+def _versant(value: str) -> str:
+    from crawler.parsing import normalize_versant, strip_accents
+
+    versant = normalize_versant(value) or {"fpe": "État", "fpt": "Territoriale", "fph": "Hospitalière"}.get(strip_accents(value).lower().strip())
+    if versant is None:
+        raise _user_error(f"unknown versant {value!r}; versants: État, Territoriale, Hospitalière")
+    return versant
+
+
+def _category(value: Any) -> str:
+    category = str(value).strip().upper()
+    if category not in ("A+", "A", "B", "C"):
+        raise _user_error(f"unknown category {str(value)!r}; categories: A+, A, B, C")
+    return category
+
+
+def known_sources(config: "Config | None" = None) -> list[str]:
+    """Source names: one spider module a source, named after it (read without
+    importing Scrapy), and the sources the configuration sets up, a ``[sources.x]``
+    table or a list of named ones."""
+    import pkgutil
+
+    import spiders
+
+    names = {module.name for module in pkgutil.iter_modules(spiders.__path__) if not module.name.startswith("_")}
+    if config is not None:
+        for field_name in type(config.sources).model_fields:
+            value = getattr(config.sources, field_name)
+            if isinstance(value, list):
+                names.update(item.name for item in value if getattr(item, "name", None))
+            else:
+                names.add(field_name)
+    return sorted(names)
+
+
+def _term(value: str) -> str:
+    from alerts.query import parse_term
+
+    _checked(parse_term)(value)
+    return value.strip()
+
+
+def _query(value: str) -> str:
+    from alerts.query import parse_query
+
+    _checked(parse_query)(value)
+    return value.strip()
+
+
+def _mode(value: str) -> str:
+    from alerts.schedule import parse_mode
+
+    return str(_checked(parse_mode)(value))
+
+
+def _channel(value: str) -> str:
+    from alerts.channels import check_channel_url
+
+    _checked(check_channel_url)(value)
+    return value.strip()
+
+
+KeywordStr = Annotated[NonEmptyStr, AfterValidator(_term)]
+DepartementCode = Annotated[str, BeforeValidator(_departement)]
+RegionName = Annotated[str, BeforeValidator(_region)]
+VersantName = Annotated[str, BeforeValidator(_versant)]
+CategoryName = Annotated[str, BeforeValidator(_category)]
+ChannelUrl = Annotated[NonEmptyStr, AfterValidator(_channel)]
+
+
+# -- running unattended ---------------------------------------------------------------------
 
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
@@ -244,7 +385,7 @@ class Schedule(_Section):
 
 class Admin(_Section):
     # apprise URLs of whoever runs this veille: source health alerts go there.
-    urls: list[NonEmptyStr] = Field(default_factory=list)
+    urls: list[ChannelUrl] = Field(default_factory=list)
     # Pinged (HTTP GET) after every successful run, for healthchecks.io-style dead man's switches.
     heartbeat_url: HttpUrlStr | None = None
     # Alert after this many failed runs in a row (blocks and layout changes alert at once).
@@ -252,15 +393,35 @@ class Admin(_Section):
     # Alert when a field is filled in less than this share of its usual coverage.
     coverage_drop: float = Field(0.5, gt=0, lt=1)
 
-    @field_validator("urls")
-    @classmethod
-    def _apprise_urls(cls, urls: list[str]) -> list[str]:
-        import apprise
 
-        for url in urls:
-            if not apprise.Apprise().add(url):
-                raise ValueError(f"not a notification URL apprise understands: {url!r}")
-        return urls
+class Subscription(_Section):
+    """What a job seeker wants to hear about, and where to tell them (see alerts/)."""
+
+    name: NonEmptyStr
+    # Any of these phrases (accent/case/inflection-insensitive); "title:…" limits one to a field.
+    keywords: list[KeywordStr] = Field(default_factory=list)
+    # A full-text query (AND/OR/NOT, "phrases", field:word); an offer found by it or by a keyword matches.
+    query: Annotated[NonEmptyStr, AfterValidator(_query)] | None = None
+    exclude: list[KeywordStr] = Field(default_factory=list)
+    departements: list[DepartementCode] = Field(default_factory=list)
+    regions: list[RegionName] = Field(default_factory=list)
+    categories: list[CategoryName] = Field(default_factory=list)
+    versants: list[VersantName] = Field(default_factory=list)
+    # Checked against the spiders and configured sites once the whole file is read.
+    sources: list[NonEmptyStr] = Field(default_factory=list)
+    employers: list[KeywordStr] = Field(default_factory=list)
+    # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
+    channels: list[ChannelUrl] = Field(default_factory=list)
+    mode: Annotated[str, AfterValidator(_mode)] = "immediate"
+
+
+class Alerts(_Section):
+    # A channel that fails is retried on later dispatches after retry_base
+    # seconds, doubling each time up to retry_max; after max_attempts the
+    # alert is marked failed and `veille status` reports it.
+    max_attempts: int = Field(8, ge=1, le=100)
+    retry_base: float = Field(300.0, ge=0)
+    retry_max: float = Field(6 * 3600.0, ge=0)
 
 
 class Config(_Section):
@@ -270,6 +431,16 @@ class Config(_Section):
     sources: Sources = Field(default_factory=Sources)
     schedule: Schedule = Field(default_factory=Schedule)
     admin: Admin = Field(default_factory=Admin)
+    alerts: Alerts = Field(default_factory=Alerts)
+    subscriptions: list[Subscription] = Field(default_factory=list)
+
+    def subscription(self, name: str) -> Subscription:
+        """The subscription called ``name``; ConfigError listing the names otherwise."""
+        for subscription in self.subscriptions:
+            if subscription.name == name:
+                return subscription
+        names = ", ".join(repr(s.name) for s in self.subscriptions) or "none is configured"
+        raise ConfigError(f"subscriptions: no subscription named {name!r} ({names})")
 
     # Not read from the file: where it came from, for relative paths and messages.
     source_path: Path | None = Field(default=None, exclude=True)
@@ -306,7 +477,7 @@ def _expand_env(value: Any, where: str) -> Any:
     return value
 
 
-def key_path(loc) -> str:
+def _key_path(loc) -> str:
     """("subscriptions", 0, "channels") -> "subscriptions[0].channels"."""
     path = ""
     for part in loc:
@@ -315,12 +486,15 @@ def key_path(loc) -> str:
 
 
 def _describe(error: dict) -> str:
-    key = key_path(error["loc"]) or "(top level)"
+    key = _key_path(error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     if error["type"] == "missing":
         return f"{key}: required key is missing"
-    message = error["msg"].removeprefix("Value error, ")
+    message = error["msg"]
+    if error["type"] == "veille":
+        return f"{key}: {message}"
+    message = message.removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], (dict, list)):
         message += f" (got {error['input']!r})"
     return f"{key}: {message}"
@@ -337,8 +511,32 @@ def parse_config(data: dict, source_path: Path | None = None) -> Config:
     except ValidationError as error:
         lines = [f"{label}: {_describe(item)}" for item in error.errors()]
         raise ConfigError("\n".join(lines)) from None
+    _check_subscriptions(config, label)
     config.source_path = source_path
     return config
+
+
+def _check_subscriptions(config: Config, label: str) -> None:
+    """What needs the whole file: keywords or a query, known sources, distinct names and
+    channels (they key the alert outbox: two of a kind would share one row)."""
+    from alerts.channels import channel_key
+
+    seen: dict[str, int] = {}
+    for index, subscription in enumerate(config.subscriptions):
+        if not subscription.keywords and not subscription.query:
+            raise ConfigError(f"{label}: subscriptions[{index}].keywords: no keyword and no query: give at least one of them")
+        for position, source in enumerate(subscription.sources):
+            if source not in (known := known_sources(config)):
+                raise ConfigError(f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: {', '.join(known)}")
+        if subscription.name in seen:
+            raise ConfigError(f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of subscriptions[{seen[subscription.name]}]")
+        seen[subscription.name] = index
+        keys: dict[str, int] = {}
+        for position, url in enumerate(subscription.channels):
+            key = channel_key(url)
+            if key in keys:
+                raise ConfigError(f"{label}: subscriptions[{index}].channels[{position}]: same destination as channels[{keys[key]}] ({key})")
+            keys[key] = position
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:

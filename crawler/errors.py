@@ -36,6 +36,8 @@ CONNECTION = "connection"  # refused, reset, DNS
 ROBOTS = "robots_disallowed"
 INVALID_ITEM = "invalid_item"
 SPIDER_EXCEPTION = "spider_exception"  # a bug in a parse callback
+ITEM_ERROR = "item_error"  # a pipeline failed on an item (e.g. the database): the item is not stored
+BAD_ARCHIVE = "bad_archive"  # a downloaded archive is unreadable (truncated gzip, bad XML, missing parts)
 
 ERROR_STATS_PREFIX = "veille/errors/"
 SAMPLES_KEY = "veille/error_samples"

@@ -8,7 +8,7 @@ import time
 from scrapy import signals
 from twisted.internet import task
 
-from crawler.errors import SAMPLES_KEY, SPIDER_EXCEPTION, count_error, errors_from_stats
+from crawler.errors import ITEM_ERROR, SAMPLES_KEY, SPIDER_EXCEPTION, count_error, errors_from_stats
 from crawler.items import OFFER_FIELDS
 from storage.runs import FAILED, INTERRUPTED, OK, finish_run, start_run
 
@@ -49,6 +49,7 @@ class RunLedger:
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
 
@@ -70,6 +71,10 @@ class RunLedger:
 
     def spider_error(self, failure, response, spider):
         count_error(self.crawler.stats, SPIDER_EXCEPTION, f"{failure.value.__class__.__name__}: {failure.value}", response.url)
+
+    def item_error(self, item, response, spider, failure):
+        url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)
+        count_error(self.crawler.stats, ITEM_ERROR, f"{failure.value.__class__.__name__}: {failure.value}", url)
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()

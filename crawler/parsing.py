@@ -13,7 +13,7 @@ import unicodedata
 
 from lxml import etree
 
-from crawler.items import DEPARTMENT_CODE
+from crawler.items import DEPARTMENT_CODE, EMAIL
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul".split()
@@ -199,24 +199,9 @@ def fragment_text(markup: str | None) -> str | None:
     return element_text(body if body is not None else root)
 
 
-# Unicode hyphens that real pages put in addresses ("candidatures‐DINUM@pm.gouv.fr") and no mail server accepts.
-_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u00ad": ""})
-_EMAIL_IN_TEXT = re.compile(r"[\w.+\u2010\u2011-]+@[\w\u2010\u2011-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
-
-
-def emails_in(text: str | None) -> list[str]:
-    """The e-mail addresses in ``text``, in order, once each, with look-alike hyphens made real."""
-    found: list[str] = []
-    for match in _EMAIL_IN_TEXT.finditer(text or ""):
-        email = match.group(0).translate(_HYPHENS).strip(".")
-        if email not in found:
-            found.append(email)
-    return found
-
-
 def contacts_from_text(text: str | None) -> list[dict]:
     """One contact per e-mail address in ``text``; the whole text as one contact when it has none."""
-    emails = emails_in(text)
+    emails = find_emails(text)
     if emails:
         return [{"email": email} for email in emails]
     cleaned = clean(text)
@@ -244,10 +229,161 @@ def parse_date_after(text: str | None, after: str | None) -> str | None:
     return None
 
 
-def department_from_postcode(code: str | None) -> str | None:
-    """"75007" -> "75", "97411" -> "974", "20000" (Corsica) -> None: the code alone cannot tell 2A from 2B."""
-    digits = re.sub(r"\s", "", code or "")
-    if not re.fullmatch(r"\d{5}", digits):
+# -- numbers and dates written in words ----------------------------------------------------
+
+_NUMBER_WORDS = {
+    "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
+    "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
+    "seize": 16, "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
+}  # fmt: skip
+
+
+def french_number(text: str | None) -> int | None:
+    """"trente" -> 30, "quarante-cinq" -> 45, "soixante et onze" -> 71, "quatre-vingt-dix" -> 90,
+    "deux cents" -> 200, "30" -> 30; None when it is not a number."""
+    if not text:
         return None
-    candidate = digits[:3] if digits.startswith("97") or digits.startswith("98") else digits[:2]
-    return candidate if DEPARTMENT_CODE.match(candidate) else None
+    words = re.sub(r"[-\s]+", " ", strip_accents(text).lower()).split()
+    if not words:
+        return None
+    if len(words) == 1 and words[0].isdigit():
+        return int(words[0])
+    total = current = 0
+    previous = None
+    for word in words:
+        if word == "et":
+            continue
+        if word in ("cent", "cents"):
+            current = max(current, 1) * 100
+        elif word == "mille":
+            total += max(current, 1) * 1000
+            current = 0
+        elif word in ("vingt", "vingts") and previous == "quatre":
+            current += 80 - 4  # "quatre-vingt": the 4 already added becomes 80
+        elif word in _NUMBER_WORDS:
+            current += _NUMBER_WORDS[word]
+        else:
+            return None
+        previous = word
+    return total + current
+
+
+def add_to_date(iso: str, *, days: int = 0, months: int = 0) -> str:
+    """An ISO date moved by whole months (clamped to the month's last day), then days."""
+    date = dt.date.fromisoformat(iso)
+    if months:
+        month_index = date.month - 1 + months
+        year, month = date.year + month_index // 12, month_index % 12 + 1
+        next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+        date = date.replace(year=year, month=month, day=min(date.day, (next_month - dt.timedelta(days=1)).day))
+    return (date + dt.timedelta(days=days)).isoformat()
+
+
+# -- places ---------------------------------------------------------------------------------
+
+REGION_DEPARTMENTS = {
+    "Auvergne-Rhône-Alpes": "01 03 07 15 26 38 42 43 63 69 73 74",
+    "Bourgogne-Franche-Comté": "21 25 39 58 70 71 89 90",
+    "Bretagne": "22 29 35 56",
+    "Centre-Val de Loire": "18 28 36 37 41 45",
+    "Corse": "2A 2B",
+    "Grand Est": "08 10 51 52 54 55 57 67 68 88",
+    "Hauts-de-France": "02 59 60 62 80",
+    "Île-de-France": "75 77 78 91 92 93 94 95",
+    "Normandie": "14 27 50 61 76",
+    "Nouvelle-Aquitaine": "16 17 19 23 24 33 40 47 64 79 86 87",
+    "Occitanie": "09 11 12 30 31 32 34 46 48 65 66 81 82",
+    "Pays de la Loire": "44 49 53 72 85",
+    "Provence-Alpes-Côte d'Azur": "04 05 06 13 83 84",
+    "Guadeloupe": "971",
+    "Martinique": "972",
+    "Guyane": "973",
+    "La Réunion": "974",
+    "Mayotte": "976",
+}
+_DEPARTMENT_REGION = {code: region for region, codes in REGION_DEPARTMENTS.items() for code in codes.split()}
+_REGION_ALIASES = {"Réunion": "La Réunion", "PACA": "Provence-Alpes-Côte d'Azur"}
+
+
+def _place_key(text: str) -> str:
+    return " ".join(re.sub(r"[-'’]", " ", strip_accents(text).lower()).split())
+
+
+_REGION_NAMES = {_place_key(name): name for name in [*REGION_DEPARTMENTS, *_REGION_ALIASES]}
+_REGION_PATTERN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _REGION_NAMES), key=len, reverse=True)) + r")\b")
+
+
+def find_region(text: str | None) -> str | None:
+    """The first French region named in ``text`` ("d'Occitanie", "(Grand Est)", "de La Réunion")."""
+    if not text:
+        return None
+    match = _REGION_PATTERN.search(_place_key(text))
+    if not match:
+        return None
+    name = _REGION_NAMES[match.group(1)]
+    return _REGION_ALIASES.get(name, name)
+
+
+def region_of_department(code: str | None) -> str | None:
+    return _DEPARTMENT_REGION.get(code or "")
+
+
+def department_from_postcode(postcode: str | None) -> str | None:
+    """"31000" -> "31", "97400" -> "974", "20000" -> "2A", "20200" -> "2B"."""
+    postcode = re.sub(r"\s", "", postcode or "")
+    if not re.fullmatch(r"\d{5}", postcode):
+        return None
+    if postcode.startswith("20"):
+        code = "2A" if postcode < "20200" else "2B"
+    elif postcode.startswith(("97", "98")):
+        code = postcode[:3]
+    else:
+        code = postcode[:2]
+    return code if DEPARTMENT_CODE.match(code) else None
+
+
+_POSTAL_TOWN = re.compile(
+    r"(?<![\d,.])\b(?P<postcode>\d{2} ?\d{3})\s+(?P<town>[A-ZÀ-Ý][\w'’-]*(?:[ -][\w'’-]+)*?)"
+    r"(?=\s+(?:cedex|CEDEX|Cedex|SP)\b|\s*[,.;:)\n]|\s*$)"
+)
+
+
+def find_postal_town(text: str | None) -> tuple[str, str] | None:
+    """The first "31000 Toulouse"-style postal code and town in ``text`` (Cedex dropped)."""
+    for match in _POSTAL_TOWN.finditer(text or ""):
+        postcode = match.group("postcode").replace(" ", "")
+        if department_from_postcode(postcode):
+            return postcode, match.group("town")
+    return None
+
+
+# -- contacts -------------------------------------------------------------------------------
+
+_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)33[\s.]?(?:\(0\)[\s.]?)?|0)([1-9](?:[\s.\-]?\d{2}){4})(?!\d)")
+# Unicode hyphens that real pages put in addresses ("candidatures‐DINUM@pm.gouv.fr") and no mail server accepts.
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u00ad": ""})
+_EMAIL_IN_TEXT = re.compile(r"[\w.+\u2010\u2011-]+@[\w\u2010\u2011-]+(?:\.[\w\u2010\u2011-]+)*\.[A-Za-z]{2,}")
+
+
+def find_phones(text: str | None) -> list[str]:
+    """French phone numbers in ``text``, written "05 34 45 33 02" ("+33 5 ..." numbers included)."""
+    phones = []
+    for match in _PHONE.finditer(text or ""):
+        digits = "0" + re.sub(r"\D", "", match.group(1))
+        phone = " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+        if phone not in phones:
+            phones.append(phone)
+    return phones
+
+
+def find_emails(text: str | None) -> list[str]:
+    """Real e-mail addresses in ``text``, in order, once each, look-alike hyphens made real;
+    obfuscated ones ("[email protected]") are not addresses."""
+    if not text or "@" not in text:
+        return []
+    emails = []
+    for match in _EMAIL_IN_TEXT.finditer(text):
+        candidate = match.group(0).translate(_HYPHENS).strip(".")
+        if EMAIL.match(candidate) and candidate not in emails:
+            emails.append(candidate)
+    return emails

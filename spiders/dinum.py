@@ -30,7 +30,7 @@ from crawler.parsing import (
     contacts_from_text,
     department_code,
     element_text,
-    emails_in,
+    find_emails,
     label_key,
     parse_date,
     parse_date_after,
@@ -108,7 +108,7 @@ def parse_offer(response) -> OfferItem | None:
     found_sections = dsfr.sections(details)
     place = by_label.get("localisation")
     mailtos = [href for href in details.xpath(".//a[starts-with(@href, 'mailto:')]/@href").getall()]
-    emails = emails_in(" ".join(href[7:] for href in mailtos)) or emails_in(element_text(details.root))
+    emails = find_emails(" ".join(href[7:] for href in mailtos)) or find_emails(element_text(details.root))
     csp_link = response.xpath("//a[contains(., 'Place de l') or contains(@href, 'place-emploi-public') or contains(@href, 'choisirleservicepublic')]/@href").get()
 
     raw = dict(info)

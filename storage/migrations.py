@@ -108,7 +108,108 @@ END"""
 
 
 @migrations()
-def m005_health(db: Database) -> None:
+def m002_jorf_archives(db: Database) -> None:
+    # The JORF ledger: one row per DILA archive (or PISTE issue) the spider tried to
+    # read. An archive is "processed" only once its notices are stored; a broken one
+    # stays "error" and is read again next run, until it is given up on.
+    db["jorf_archives"].create(
+        {
+            "name": str,  # JORFSIMPLE_20260612-205512.tar.gz, or a JORFCONT id in PISTE mode
+            "kind": str,  # dila_archive | piste_issue
+            "date": str,  # ISO date of the delivery (archive name) or of the issue
+            "url": str,
+            "size": int,  # bytes downloaded
+            "status": str,  # processed | error | given_up
+            "texts_seen": int,
+            "notices_found": int,
+            "attempts": int,
+            "first_tried_at": str,
+            "processed_at": str,
+            "last_error": str,
+            "run_id": int,
+        },
+        pk="name",
+        not_null={"kind", "status", "attempts", "first_tried_at"},
+    )
+    db["jorf_archives"].create_index(["kind", "date"])
+    # A later notice that cancels or replaces an earlier offer ("le présent avis annule
+    # et remplace l'avis publié au Journal officiel du …"). Kept apart from the offers
+    # so that re-crawling the earlier offer never undoes it.
+    db["superseded_offers"].create(
+        {
+            "source": str,
+            "source_id": str,  # the earlier offer
+            "superseded_by": str,  # source_id of the later notice
+            "relation": str,  # cancelled | replaced
+            "evidence": str,  # the sentence that says so
+            "recorded_at": str,
+            "run_id": int,
+        },
+        pk=("source", "source_id", "superseded_by"),
+        not_null={"relation", "recorded_at"},
+    )
+
+
+@migrations()
+def m003_alerts(db: Database) -> None:
+    """The alert outbox and each subscription's dispatch state (see alerts/)."""
+    # Per subscription: how far matching has gone and which digest slot was last served.
+    db.execute(
+        """CREATE TABLE alert_subscriptions (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    -- Position (offers.rowid today) of the last unit this subscription was matched against.
+    matched_through INTEGER NOT NULL,
+    matched_at TEXT,
+    -- The last digest slot (UTC ISO) whose alerts were released; NULL for immediate.
+    digest_served_through TEXT,
+    last_sent_at TEXT
+)"""
+    )
+    # One row per alert to deliver: what matched (the unit), for whom, on which channel.
+    db.execute(
+        """CREATE TABLE alert_outbox (
+    id INTEGER PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    -- The alerted unit: 'offer:<source>:<source_id>' today; a job key once offers are grouped.
+    unit TEXT NOT NULL,
+    -- The channel's apprise URL with secrets masked and no options (alerts.channels.channel_key).
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    reasons TEXT,
+    created_at TEXT NOT NULL,
+    -- When the alert may go out: set at once for immediate, at the digest slot otherwise.
+    released_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    -- The delivery that sent it, or is sending it.
+    delivery_id INTEGER,
+    sent_at TEXT,
+    UNIQUE (subscription, unit, channel)
+)"""
+    )
+    db.execute("CREATE INDEX alert_outbox_due ON alert_outbox (status, subscription, channel, next_attempt_at)")
+    # One row per message handed to apprise: 'sending' until apprise answers. A
+    # 'sending' row whose process died is the one message that may have gone
+    # out twice.
+    db.execute(
+        """CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'interrupted')),
+    alerts INTEGER NOT NULL,
+    error TEXT,
+    pid INTEGER
+)"""
+    )
+
+
+@migrations()
+def m004_health(db: Database) -> None:
     # Share of each run's offers that had each field filled: a selector that
     # breaks shows as a field whose coverage collapses.
     db["runs"].add_column("field_coverage", str)  # JSON {field: 0.0-1.0}

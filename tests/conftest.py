@@ -13,6 +13,9 @@ import pytest
 from crawler.replay import ReplaySite
 from storage import open_db
 
+# Loopback SMTP server and webhook sink fixtures for the alert tests.
+pytest_plugins = ["tests.alerts_support"]
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 

@@ -54,7 +54,7 @@ def test_crawl_exit_code_is_1_when_a_source_fails(tmp_path, replay_site):
 def test_unknown_source_is_a_usage_error(tmp_path):
     result = run_veille("crawl", "nosuchsource", env={"VEILLE_DB": str(tmp_path / "v.db")})
     assert result.returncode == 2
-    assert "unknown source nosuchsource; sources: choisirleservicepublic, dinum, modernisation" in result.stderr
+    assert "unknown source nosuchsource; sources: choisirleservicepublic, dinum, jorf, modernisation" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -95,10 +95,12 @@ def test_status_on_an_empty_database(tmp_path):
 def test_demo_works_offline(tmp_path):
     result = run_veille("demo", "--keep", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert "Replaying recorded pages of choisirleservicepublic, dinum, hellowork, modernisation, passerelles on 127.0.0.1" in result.stderr
+    assert "Replaying recorded pages of choisirleservicepublic, dinum, hellowork, jorf, modernisation, passerelles on 127.0.0.1" in result.stderr
     assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in result.stdout
-    runs = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.split()[:1] in (["choisirleservicepublic"], ["dinum"], ["modernisation"]) and len(line.split()) > 5}
-    assert runs == {"choisirleservicepublic": "ok", "dinum": "ok", "modernisation": "ok"}  # boards are served, not crawled
+    assert "Chargé de mission transformation et innovation publique" in result.stdout
+    crawled = ("choisirleservicepublic", "dinum", "jorf", "modernisation")
+    runs = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in crawled and len(line.split()) > 5}
+    assert runs == {name: "ok" for name in crawled}  # boards (hellowork, passerelles) are served, not crawled
     assert "Chef du Pôle Voix de l'Usager H/F" in result.stdout and "Designer UX/UI senior" in result.stdout
     assert (tmp_path / "demo" / "demo.db").exists()
 

@@ -73,7 +73,7 @@ def last_run(tmp_path):
 def test_scrapy_list_shows_configured_sites(tmp_path, sites):
     result = scrapy("list", config=site_config(tmp_path, sites))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["choisirleservicepublic", "dinum", "ditp-recrutement", "modernisation"]
+    assert result.stdout.split() == ["choisirleservicepublic", "dinum", "ditp-recrutement", "jorf", "modernisation"]
 
 
 def test_a_site_configured_only_in_toml_is_crawled_end_to_end(tmp_path, sites):
@@ -194,7 +194,7 @@ def test_the_documented_site_examples_are_valid_config():
     import tomllib
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    [block] = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    [block] = [block for block in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[[sources.site]]" in block]
     readme_site = parse_config(tomllib.loads(block)).sources.site[0]
     assert (readme_site.name, readme_site.css.offer_links) == ("ademe", "article.offre h3 a")
     example = (REPO / "veille.example.toml").read_text(encoding="utf-8")

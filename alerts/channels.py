@@ -1,0 +1,139 @@
+"""Channels are apprise URLs (``mailto://``, ``slack://``, anything apprise knows).
+
+A channel is known in the outbox by its *key*: apprise's own privacy URL
+(passwords and tokens masked) without its query string. It holds no secret,
+reads well in ``veille status``, and stays the same when a password changes,
+so a rotated secret never re-sends alerts nor orphans pending ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+_APPRISE_LOGGER = "apprise"
+
+
+@dataclass
+class SendResult:
+    ok: bool
+    error: str | None = None
+
+
+class _Collect(logging.Handler):
+    """Apprise says why a notification failed only in its log: keep the useful lines."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        # Debug lines can hold full URLs with tokens; only the exception detail is kept.
+        if record.levelno >= logging.WARNING or message.startswith(("Socket Exception", "Response Details")):
+            self.lines.append(" ".join(message.split()))
+
+
+class _quiet_apprise:
+    """Route apprise's log to a collector instead of stderr, for the duration of a call."""
+
+    def __enter__(self) -> _Collect:
+        self.logger = logging.getLogger(_APPRISE_LOGGER)
+        self.handler = _Collect()
+        self.saved = (self.logger.level, self.logger.propagate)
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False
+        return self.handler
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.saved[0])
+        self.logger.propagate = self.saved[1]
+
+
+@lru_cache(maxsize=1)
+def _asset():
+    import apprise
+
+    # Names the sender: the e-mail's X-Application header, Slack's footer.
+    return apprise.AppriseAsset(app_id="veille", app_desc="veille : offres d'emploi public")
+
+
+def _instantiate(url: str):
+    import apprise
+
+    with _quiet_apprise():
+        return apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
+
+
+def _scheme(url: str) -> str:
+    return url.strip().split("://", 1)[0] if "://" in url else url.strip()[:12]
+
+
+def check_channel_url(url: str) -> str:
+    """The URL if apprise can use it; a ValueError that shows no secret otherwise."""
+    if "://" not in url:
+        raise ValueError(f"not an apprise URL (expected scheme://…, e.g. mailto://… or slack://…; got {_scheme(url)!r}…)")
+    plugin = _instantiate(url)
+    if plugin is None:
+        raise ValueError(f"apprise cannot use this {_scheme(url)}:// URL (unknown scheme or missing parts; see https://github.com/caronc/apprise/wiki)")
+    if len(plugin) > 1:
+        # Apprise sends one message per target; if one fails, retrying the channel
+        # would send the others twice. One target a channel keeps "exactly once".
+        raise ValueError(f"this {_scheme(url)}:// URL has {len(plugin)} destinations: give each its own channel so that each is sent exactly once")
+    return url
+
+
+@lru_cache(maxsize=1024)
+def channel_key(url: str) -> str:
+    """The channel as the outbox knows it: apprise's privacy URL without its options."""
+    plugin = _instantiate(url)
+    if plugin is None:
+        return f"{_scheme(url)}://?"
+    return plugin.url(privacy=True).split("?", 1)[0]
+
+
+def channel_format(url: str) -> str:
+    """"html", "markdown" or "text": what the channel renders."""
+    plugin = _instantiate(url)
+    return str(plugin.resolve_format(None).value) if plugin is not None else "text"
+
+
+def channel_body_limit(url: str) -> int:
+    """The longest body the channel's service takes: Discord 2,000, Telegram 4,096...
+
+    Apprise's generic default (32,768, what e-mail and webhooks inherit) is not a
+    limit of the service, so it does not count.
+    """
+    from apprise.plugins.base import NotifyBase
+
+    plugin = _instantiate(url)
+    limit = getattr(plugin, "body_maxlen", 0) or 0
+    if not limit or limit >= NotifyBase.body_maxlen:
+        return 10**9
+    # A margin for the title, which some services count in the same limit.
+    return max(limit - (getattr(plugin, "title_maxlen", 0) or 0), 500)
+
+
+def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
+    """Send one message through apprise, in the format the channel renders
+    (``bodies`` has "html", "markdown" and "text"). ``ok`` only when apprise
+    reports that the service accepted it."""
+    import apprise
+
+    with _quiet_apprise() as log:
+        try:
+            plugin = apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
+            if plugin is None:
+                return SendResult(False, f"apprise cannot use this {_scheme(url)}:// URL")
+            body_format = plugin.resolve_format(None)
+            notifier = apprise.Apprise(asset=_asset())
+            notifier.add(plugin)
+            ok = notifier.notify(body=bodies[str(body_format.value)], title=title, body_format=body_format)
+        except Exception as error:  # a plugin bug must not stop the other channels
+            return SendResult(False, f"{type(error).__name__}: {error}")
+    if ok:
+        return SendResult(True)
+    return SendResult(False, "; ".join(dict.fromkeys(log.lines))[-500:] or "apprise reported a failure")

@@ -1,0 +1,258 @@
+"""A dispatch: match what is new against every subscription, then deliver what is due.
+
+:func:`dispatch` is what ``veille alert`` runs and what a scheduler calls after
+every crawl and at digest times; :func:`next_due` says when each subscription
+next has something to send. Both take ``now`` so that time can be fixed in tests.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from alerts import outbox
+from alerts.channels import channel_body_limit, channel_format, channel_key, send
+from alerts.matching import OfferIndex, Rule
+from alerts.render import Item, render
+from alerts.schedule import PARIS, parse_mode
+from alerts.units import OfferUnits, Unit
+from crawler.config import Config, Subscription
+
+# Alerts listed in one message at most; more go in several messages ("1/3", ...).
+# Keeps Slack under its size limit and bounds what one interrupted send can duplicate.
+MAX_PER_MESSAGE = 50
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class ChannelFailure:
+    channel: str
+    error: str
+    alerts: int
+    next_attempt_at: dt.datetime | None
+
+
+@dataclass
+class SubscriptionReport:
+    name: str
+    mode: str
+    matched: int = 0  # units that newly matched in this dispatch
+    queued: int = 0  # outbox rows created (units x channels)
+    sent: int = 0  # alerts delivered (units x channels)
+    messages: int = 0
+    due: bool = True  # False: a digest whose slot has not come
+    failures: list[ChannelFailure] = field(default_factory=list)
+    pending: int = 0  # still waiting after this dispatch (digest, backoff)
+    next_due: dt.datetime | None = None
+    would_send: list[str] = field(default_factory=list)  # dry run: unit keys that match
+
+
+@dataclass
+class DispatchReport:
+    subscriptions: list[SubscriptionReport]
+    interrupted: int = 0  # deliveries found cut short (each may have duplicated one message)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(report.failures for report in self.subscriptions)
+
+
+def _selected(config: Config, only: list[str] | None) -> list[Subscription]:
+    if not only:
+        return list(config.subscriptions)
+    return [config.subscription(name) for name in only]
+
+
+def _rules(subscriptions: list[Subscription]) -> list[Rule]:
+    return [Rule.from_subscription(subscription) for subscription in subscriptions]
+
+
+def find_matches(db: Database, subscriptions: list[Subscription], *, units=None, now: dt.datetime, backfill: bool = False, register: bool = True) -> tuple[int, dict[str, list[tuple[Unit, list]]]]:
+    """Units new to each subscription that it matches, with the reasons.
+
+    A subscription seen for the first time starts at the current position (no
+    back catalogue) unless ``backfill``, which matches every stored open unit.
+    Returns the position matched through and the matches by subscription.
+    """
+    units = units or OfferUnits()
+    through = units.high_water(db)
+    states = outbox.subscription_states(db)
+    starts = {}
+    for subscription in subscriptions:
+        state = states.get(subscription.name)
+        if state is None and register:
+            mode = parse_mode(subscription.mode)
+            outbox.register(db, subscription.name, matched_through=0 if backfill else through, now=now, digest_slot=mode.last_slot(now))
+        starts[subscription.name] = 0 if backfill else (state["matched_through"] if state else through)
+    lowest = min(starts.values(), default=through)
+    if lowest >= through:
+        return through, {subscription.name: [] for subscription in subscriptions}
+    batch = units.between(db, lowest, through, today=now.astimezone(PARIS).date())
+    positions = [unit.position for unit in batch]
+    index = OfferIndex(unit.document for unit in batch)
+    matches = {}
+    for subscription, rule in zip(subscriptions, _rules(subscriptions)):
+        # Only the units after this subscription's own mark: a suffix of the batch.
+        skip = bisect.bisect_right(positions, starts[subscription.name])
+        bits = rule.bits(index) & ~((1 << skip) - 1)
+        found = []
+        while bits:
+            low = bits & -bits
+            position = low.bit_length() - 1
+            found.append((batch[position], rule.reasons(index, position)))
+            bits ^= low
+        matches[subscription.name] = found
+    return through, matches
+
+
+def _release_if_due(db: Database, subscription: Subscription, state: dict | None, now: dt.datetime) -> bool:
+    """Release the pending alerts of an immediate subscription, or of a digest whose slot came."""
+    mode = parse_mode(subscription.mode)
+    if not mode.is_digest:
+        outbox.release(db, subscription.name, now)
+        return True
+    slot = mode.last_slot(now)
+    served = state.get("digest_served_through") if state else None
+    if served is None:
+        # Newly a digest: its first period starts now.
+        outbox.set_digest_mark(db, subscription.name, slot)
+        return False
+    if slot > outbox.parse_iso(served):
+        outbox.release(db, subscription.name, now, digest_slot=slot)
+        return True
+    return False
+
+
+def _deliver(db: Database, config: Config, subscription: Subscription, report: SubscriptionReport, *, units, now: dt.datetime) -> None:
+    mode = parse_mode(subscription.mode)
+    for url in subscription.channels:
+        key = channel_key(url)
+        body_format, limit = channel_format(url), channel_body_limit(url)
+        remaining = outbox.count_due(db, subscription.name, key, now)
+        per_message = MAX_PER_MESSAGE
+        part, parts = 0, math.ceil(remaining / per_message)
+        while remaining > 0:
+            claimed = outbox.claim(db, subscription.name, key, now, per_message)
+            if claimed is None:
+                break
+            delivery_id, rows = claimed
+            part += 1
+            try:
+                views = units.views(db, [row.unit for row in rows])
+                gone = [row for row in rows if row.unit not in views]
+                if gone:
+                    outbox.abandon(db, gone, "the offer is no longer stored", now)
+                    rows = [row for row in rows if row.unit in views]
+                    remaining -= len(gone)
+                if not rows:
+                    outbox.finish(db, delivery_id, [], ok=True, error=None, now=now, **_policy(config))
+                    part -= 1
+                    continue
+                message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+                # A service with a small limit (Discord, SMS...) gets fewer offers a message.
+                while len(message.bodies()[body_format]) > limit and len(rows) > 1:
+                    keep = max(1, len(rows) // 2)
+                    outbox.unclaim(db, delivery_id, rows[keep:])
+                    rows, per_message = rows[:keep], keep
+                    parts = part + math.ceil((remaining - keep) / per_message)
+                    message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+                result = send(url, message.title, message.bodies())
+            except Exception as error:  # never leave a delivery 'sending' in a live process
+                outbox.finish(db, delivery_id, rows, ok=False, error=f"{type(error).__name__}: {error}", now=now, **_policy(config))
+                raise
+            outbox.finish(db, delivery_id, rows, ok=result.ok, error=result.error, now=now, **_policy(config))
+            remaining -= len(rows)
+            if result.ok:
+                report.sent += len(rows)
+                report.messages += 1
+            else:
+                retry = outbox.earliest_retry(db, subscription.name)
+                report.failures.append(ChannelFailure(key, result.error or "failed", len(rows), retry))
+                break  # the channel is down: its other parts wait for the retry too
+
+
+def _policy(config: Config) -> dict:
+    return {"max_attempts": config.alerts.max_attempts, "retry_base": config.alerts.retry_base, "retry_max": config.alerts.retry_max}
+
+
+def dispatch(
+    db: Database,
+    config: Config,
+    *,
+    now: dt.datetime | None = None,
+    backfill: bool = False,
+    dry_run: bool = False,
+    only: list[str] | None = None,
+    units=None,
+) -> DispatchReport:
+    """Match new units against the subscriptions, queue the alerts, send what is due.
+
+    ``dry_run`` writes nothing and sends nothing: it reports what would be
+    queued. ``only`` limits the dispatch to the named subscriptions.
+    """
+    now = now or utcnow()
+    units = units or OfferUnits()
+    subscriptions = _selected(config, only)
+    reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
+    through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
+    for subscription in subscriptions:
+        reports[subscription.name].matched = len(matches[subscription.name])
+    if dry_run:
+        for subscription in subscriptions:
+            reports[subscription.name].would_send = [unit.key for unit, _ in matches[subscription.name]]
+        return DispatchReport(list(reports.values()), dry_run=True)
+
+    alerts = [
+        (subscription.name, unit.key, channel_key(url), reasons)
+        for subscription in subscriptions
+        for unit, reasons in matches[subscription.name]
+        for url in subscription.channels
+    ]
+    outbox.record_matches(db, names=[s.name for s in subscriptions], through=through, alerts=alerts, now=now)
+    for subscription in subscriptions:
+        reports[subscription.name].queued = sum(1 for name, *_ in alerts if name == subscription.name)
+
+    interrupted = outbox.recover_interrupted(db, now)
+    states = outbox.subscription_states(db)
+    for subscription in subscriptions:
+        report = reports[subscription.name]
+        report.due = _release_if_due(db, subscription, states.get(subscription.name), now)
+        _deliver(db, config, subscription, report, units=units, now=now)
+    for subscription in subscriptions:
+        report = reports[subscription.name]
+        report.pending = db.execute("select count(*) from alert_outbox where subscription = ? and status = 'pending'", [subscription.name]).fetchone()[0]
+        report.next_due = next_due(db, config, now, names=[subscription.name]).get(subscription.name)
+    return DispatchReport(list(reports.values()), interrupted=interrupted)
+
+
+def next_due(db: Database, config: Config, now: dt.datetime | None = None, *, names: list[str] | None = None) -> dict[str, dt.datetime | None]:
+    """When each subscription next has something to send, for a scheduler.
+
+    Immediate subscriptions: None unless a failed channel is waiting for its
+    retry (they are otherwise served by the dispatch after each crawl). Digests:
+    their next slot, or an earlier retry.
+    """
+    now = now or utcnow()
+    states = outbox.subscription_states(db)
+    due = {}
+    for subscription in _selected(config, names):
+        mode = parse_mode(subscription.mode)
+        retry = outbox.earliest_retry(db, subscription.name)
+        candidates = [retry] if retry else []
+        if mode.is_digest:
+            state = states.get(subscription.name) or {}
+            served = state.get("digest_served_through")
+            candidates.append(mode.next_slot(outbox.parse_iso(served) if served else now))
+        due[subscription.name] = min(candidates) if candidates else None
+    return due
+
+
+

@@ -1,0 +1,247 @@
+"""Matching many subscriptions against a batch of new offers, and saying why.
+
+The batch is indexed once: each (field, key) gets a posting *bitset* (a Python
+int, bit i = offer i), and each field of each offer its keys as a compact string,
+one character a key, where a phrase is a substring. A term is the AND of its
+keys' postings, checked for adjacency only on the offers that have every key; a
+subscription is bit operations over terms and filters. Terms and filter values
+shared by many subscriptions are computed once. This is what makes 10,000
+subscriptions x 1,000 offers take well under a second (bench/match.py) where a
+loop of regexes takes a minute.
+
+Offers are plain dicts shaped like :class:`crawler.items.OfferItem`; a later
+alerted unit (a job grouping several offers) only needs to provide the same
+keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from alerts.query import FIELDS, Term, parse_query, parse_term
+from alerts.regions import offer_regions
+from alerts.text import tokens
+
+
+def iter_bits(bits: int) -> Iterator[int]:
+    """Indexes of the set bits, lowest first."""
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
+class OfferIndex:
+    """A batch of offers, indexed for matching."""
+
+    def __init__(self, offers: Iterable[dict]):
+        self.offers = list(offers)
+        self.everything = (1 << len(self.offers)) - 1
+        self._codes: dict[str, str] = {}
+        self.text: dict[str, list[str]] = {name: [] for name in FIELDS}
+        self.postings: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
+        self.values: dict[str, dict[str, int]] = {"department": {}, "region": {}, "category": {}, "versant": {}, "source": {}}
+        codes = self._codes
+        for position, offer in enumerate(self.offers):
+            bit = 1 << position
+            for name in FIELDS:
+                words = tokens(offer.get(name))
+                self.text[name].append("".join([codes.get(word) or self._new_code(word) for word in words]))
+                postings = self.postings[name]
+                for word in set(words):
+                    postings[word] = postings.get(word, 0) | bit
+            facets = {
+                "department": [offer.get("department")],
+                "region": offer_regions(offer),
+                "category": [offer.get("category")],
+                "versant": [offer.get("versant")],
+                "source": [offer.get("source")],
+            }
+            for kind, found in facets.items():
+                table = self.values[kind]
+                for value in found:
+                    if value:
+                        table[value] = table.get(value, 0) | bit
+        # By id(term), holding the term so that its id cannot be reused while cached.
+        self._terms: dict[int, tuple[Term, int]] = {}
+
+    def _new_code(self, word: str) -> str:
+        code = self._codes[word] = chr(0x100 + len(self._codes))
+        return code
+
+    def _needle(self, term: Term) -> str | None:
+        codes = [self._codes.get(word) for word in term.words]
+        return None if None in codes else "".join(codes)
+
+    def __len__(self) -> int:
+        return len(self.offers)
+
+    def term_bits(self, term: Term) -> int:
+        """The offers where the term's words follow each other in one of its fields."""
+        cached = self._terms.get(id(term))
+        if cached is not None:
+            return cached[1]
+        result = 0
+        needle = self._needle(term)
+        if needle is not None:
+            for name in term.fields:
+                postings = self.postings[name]
+                candidates = self.everything
+                for word in term.words:
+                    candidates &= postings.get(word, 0)
+                    if not candidates:
+                        break
+                if candidates and len(needle) > 1:
+                    texts = self.text[name]
+                    verified = 0
+                    for position in iter_bits(candidates):
+                        if needle in texts[position]:
+                            verified |= 1 << position
+                    candidates = verified
+                result |= candidates
+        self._terms[id(term)] = (term, result)
+        return result
+
+    def value_bits(self, kind: str, values: Iterable[str]) -> int:
+        table = self.values[kind]
+        result = 0
+        for value in values:
+            result |= table.get(value, 0)
+        return result
+
+    def fields_with(self, term: Term, position: int) -> list[str]:
+        """The fields of one offer where the term occurs (for explanations)."""
+        needle = self._needle(term)
+        if needle is None:
+            return []
+        return [name for name in term.fields if needle in self.text[name][position]]
+
+
+@dataclass
+class Rule:
+    """A subscription compiled for matching.
+
+    An offer matches when one of the keywords or the query finds it, it passes
+    every filter (an empty filter lets everything through) and no exclusion
+    finds it.
+    """
+
+    name: str
+    keywords: tuple[Term, ...] = ()
+    query: object | None = None
+    exclusions: tuple[Term, ...] = ()
+    employers: tuple[Term, ...] = ()
+    departments: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    versants: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    _filters: list = field(default_factory=list, repr=False)
+
+    @classmethod
+    def from_subscription(cls, subscription) -> "Rule":
+        """From a validated ``crawler.config.Subscription`` (or anything with its attributes)."""
+        return cls(
+            name=subscription.name,
+            keywords=tuple(parse_term(text) for text in subscription.keywords),
+            query=parse_query(subscription.query) if subscription.query else None,
+            exclusions=tuple(parse_term(text) for text in subscription.exclude),
+            employers=tuple(parse_term(text, ("employer", "organisation")) for text in subscription.employers),
+            departments=frozenset(subscription.departements),
+            regions=frozenset(subscription.regions),
+            categories=frozenset(subscription.categories),
+            versants=frozenset(subscription.versants),
+            sources=frozenset(subscription.sources),
+        )
+
+    def bits(self, index: OfferIndex) -> int:
+        """The offers of ``index`` this subscription matches."""
+        result = index.everything
+        for kind, values in (
+            ("source", self.sources),
+            ("department", self.departments),
+            ("category", self.categories),
+            ("versant", self.versants),
+            ("region", self.regions),
+        ):
+            if values:
+                result &= index.value_bits(kind, values)
+                if not result:
+                    return 0
+        if self.employers:
+            result &= _any_bits(self.employers, index)
+        if not result:
+            return 0
+        # The keywords and the query are two ways to say what to look for: either will do.
+        found = _any_bits(self.keywords, index)
+        if self.query is not None:
+            found |= self.query.bits(index)
+        result &= found
+        if result and self.exclusions:
+            result &= ~_any_bits(self.exclusions, index)
+        return result
+
+    def reasons(self, index: OfferIndex, position: int) -> list[dict]:
+        """Why offer ``position`` matches: the terms found and where, the filters it passed.
+
+        Structured (``{"term", "fields"}`` or ``{"filter", "value"}``) so that the
+        CLI can say it in English and the messages in French (see describe_reasons).
+        """
+        found = []
+        terms = list(self.keywords) + (self.query.terms() if self.query is not None else []) + list(self.employers)
+        for term in terms:
+            fields = index.fields_with(term, position)
+            if fields:
+                found.append({"term": term.label, "fields": fields})
+        offer = index.offers[position]
+        for kind, values, value in (
+            ("source", self.sources, offer.get("source")),
+            ("department", self.departments, offer.get("department")),
+            ("category", self.categories, offer.get("category")),
+            ("versant", self.versants, offer.get("versant")),
+        ):
+            if values and value in values:
+                found.append({"filter": kind, "value": value})
+        if self.regions:
+            found.extend({"filter": "region", "value": region} for region in sorted(offer_regions(offer) & self.regions))
+        return found
+
+
+FIELD_NAMES_FR = {
+    "title": "titre",
+    "employer": "employeur",
+    "organisation": "organisation",
+    "domain": "domaine",
+    "missions": "missions",
+    "profile": "profil",
+    "location": "lieu",
+    "contract": "contrat",
+}
+FILTER_NAMES_FR = {"source": "source", "department": "département", "category": "catégorie", "versant": "versant", "region": "région"}
+
+
+def describe_reasons(reasons: list[dict], *, french: bool = False) -> str:
+    """``« transformation publique » in title, missions; department 44`` (or in French)."""
+    parts = []
+    for reason in reasons:
+        if "term" in reason:
+            fields = [FIELD_NAMES_FR.get(name, name) for name in reason["fields"]] if french else reason["fields"]
+            parts.append(f"« {reason['term']} » {'dans' if french else 'in'} {', '.join(fields)}")
+        else:
+            kind = FILTER_NAMES_FR.get(reason["filter"], reason["filter"]) if french else reason["filter"]
+            parts.append(f"{kind} {reason['value']}")
+    return "; ".join(parts)
+
+
+def _any_bits(terms: Iterable[Term], index: OfferIndex) -> int:
+    result = 0
+    for term in terms:
+        result |= index.term_bits(term)
+    return result
+
+
+def match(rules: Iterable[Rule], offers: list[dict] | OfferIndex) -> dict[str, list[int]]:
+    """Positions (in ``offers``) matched by each rule, by rule name."""
+    index = offers if isinstance(offers, OfferIndex) else OfferIndex(offers)
+    return {rule.name: list(iter_bits(rule.bits(index))) for rule in rules}

@@ -1,0 +1,248 @@
+"""The alert outbox (tables from migration m003_alerts): exactly-once bookkeeping.
+
+Life of an alert row: created *pending* when a unit matches (UNIQUE on
+subscription, unit, channel, so it can never be queued twice), *released* when
+it may go out (at once, or at its digest slot), *claimed* by a delivery just
+before apprise is called, then *sent* once apprise reports success, or back to
+pending with exponential backoff, or *failed* after ``max_attempts``.
+
+Every step is its own short transaction and the network call happens between
+two of them. If the process dies during the call, the delivery row stays
+'sending'; the next dispatch marks it 'interrupted' and sends its alerts
+again. That message is the only one that can arrive twice: alerts are marked
+sent right after each message, one message at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+SENDING, INTERRUPTED = "sending", "interrupted"
+# A 'sending' delivery older than this is taken as dead even if its pid is reused.
+STALE_DELIVERY = dt.timedelta(hours=1)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    unit: str
+    reasons: list
+    attempts: int
+
+
+def retry_delay(attempts: int, base: float, maximum: float) -> dt.timedelta:
+    """Wait before the next try after ``attempts`` failed ones: base, 2x, 4x, ... capped."""
+    return dt.timedelta(seconds=min(maximum, base * 2 ** max(0, attempts - 1)))
+
+
+# -- subscription state ----------------------------------------------------------------------
+
+
+def subscription_states(db: Database) -> dict[str, dict]:
+    return {row["name"]: row for row in db["alert_subscriptions"].rows}
+
+
+def register(db: Database, name: str, *, matched_through: int, now: dt.datetime, digest_slot: dt.datetime | None) -> None:
+    """Start tracking a subscription; an existing one is left as it is."""
+    db.execute(
+        "insert or ignore into alert_subscriptions (name, created_at, matched_through, digest_served_through) values (?, ?, ?, ?)",
+        [name, iso(now), matched_through, iso(digest_slot) if digest_slot else None],
+    )
+
+
+def record_matches(db: Database, *, names: list[str], through: int, alerts: list[tuple[str, str, str, list]], now: dt.datetime) -> int:
+    """Queue ``(subscription, unit, channel, reasons)`` alerts and move the subscriptions'
+    matching mark to ``through``, atomically. Returns how many rows are new."""
+    stamp = iso(now)
+    with write_transaction(db):
+        before = db.execute("select total_changes()").fetchone()[0]
+        db.conn.executemany(
+            "insert or ignore into alert_outbox (subscription, unit, channel, reasons, created_at, next_attempt_at) values (?, ?, ?, ?, ?, ?)",
+            [(name, unit, channel, json.dumps(reasons, ensure_ascii=False), stamp, stamp) for name, unit, channel, reasons in alerts],
+        )
+        added = db.execute("select total_changes()").fetchone()[0] - before
+        db.conn.executemany(
+            "update alert_subscriptions set matched_through = max(matched_through, ?), matched_at = ? where name = ?",
+            [(through, stamp, name) for name in names],
+        )
+    return added
+
+
+def release(db: Database, name: str, now: dt.datetime, *, digest_slot: dt.datetime | None = None) -> int:
+    """Let a subscription's pending alerts go out; a digest also records the slot it serves."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "update alert_outbox set released_at = ? where subscription = ? and status = ? and released_at is null",
+            [iso(now), name, PENDING],
+        )
+        if digest_slot is not None:
+            db.execute("update alert_subscriptions set digest_served_through = ? where name = ?", [iso(digest_slot), name])
+    return cursor.rowcount
+
+
+def set_digest_mark(db: Database, name: str, slot: dt.datetime) -> None:
+    with write_transaction(db):
+        db.execute("update alert_subscriptions set digest_served_through = ? where name = ?", [iso(slot), name])
+
+
+# -- deliveries -------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted(db: Database, now: dt.datetime) -> int:
+    """Mark deliveries whose process died mid-send as interrupted, freeing their alerts
+    for the next send. Returns how many: each may have reached its recipient once already."""
+    stale_before = iso(now - STALE_DELIVERY)
+    with write_transaction(db):
+        dead = [
+            row["id"]
+            for row in db.execute_returning_dicts("select id, pid, started_at from alert_deliveries where status = ?", [SENDING])
+            if (row["pid"] != os.getpid() and not _pid_alive(row["pid"])) or row["started_at"] < stale_before
+        ]
+        for delivery_id in dead:
+            db.execute(
+                "update alert_deliveries set status = ?, finished_at = ?, error = ? where id = ?",
+                [INTERRUPTED, iso(now), "the process stopped while sending; its alerts are sent again", delivery_id],
+            )
+    return len(dead)
+
+
+_DUE = """from alert_outbox where subscription = ? and channel = ? and status = 'pending'
+and released_at is not null and next_attempt_at <= ?
+and (delivery_id is null or delivery_id not in (select id from alert_deliveries where status = 'sending'))"""
+
+
+def count_due(db: Database, name: str, channel: str, now: dt.datetime) -> int:
+    return db.execute(f"select count(*) {_DUE}", [name, channel, iso(now)]).fetchone()[0]
+
+
+def claim(db: Database, name: str, channel: str, now: dt.datetime, limit: int) -> tuple[int, list[OutboxRow]] | None:
+    """Take up to ``limit`` due alerts of one subscription and channel for one message."""
+    with write_transaction(db):
+        rows = [
+            OutboxRow(row["id"], row["unit"], json.loads(row["reasons"] or "[]"), row["attempts"])
+            for row in db.execute_returning_dicts(f"select id, unit, reasons, attempts {_DUE} order by id limit {int(limit)}", [name, channel, iso(now)])
+        ]
+        if not rows:
+            return None
+        delivery_id = db["alert_deliveries"].insert(
+            {"subscription": name, "channel": channel, "started_at": iso(now), "status": SENDING, "alerts": len(rows), "pid": os.getpid()}
+        ).last_pk
+        db.conn.executemany("update alert_outbox set delivery_id = ? where id = ?", [(delivery_id, row.id) for row in rows])
+    return delivery_id, rows
+
+
+def unclaim(db: Database, delivery_id: int, rows: list[OutboxRow]) -> None:
+    """Give back alerts a delivery took but will not send (its message would be too long)."""
+    if not rows:
+        return
+    with write_transaction(db):
+        db.conn.executemany("update alert_outbox set delivery_id = null where id = ? and delivery_id = ?", [(row.id, delivery_id) for row in rows])
+        db.execute("update alert_deliveries set alerts = alerts - ? where id = ?", [len(rows), delivery_id])
+
+
+def finish(db: Database, delivery_id: int, rows: list[OutboxRow], *, ok: bool, error: str | None, now: dt.datetime, max_attempts: int, retry_base: float, retry_max: float) -> None:
+    """Record what apprise said: sent, or a retry later with backoff, or failed for good."""
+    stamp = iso(now)
+    with write_transaction(db):
+        if ok:
+            db.conn.executemany(
+                "update alert_outbox set status = ?, sent_at = ?, attempts = attempts + 1, last_error = null where id = ?",
+                [(SENT, stamp, row.id) for row in rows],
+            )
+            db.execute("update alert_deliveries set status = ?, finished_at = ? where id = ?", [SENT, stamp, delivery_id])
+            db.execute(
+                "update alert_subscriptions set last_sent_at = ? where name = (select subscription from alert_deliveries where id = ?)",
+                [stamp, delivery_id],
+            )
+            return
+        updates = []
+        for row in rows:
+            attempts = row.attempts + 1
+            status = FAILED if attempts >= max_attempts else PENDING
+            next_attempt = iso(now + retry_delay(attempts, retry_base, retry_max))
+            updates.append((status, attempts, next_attempt, error, row.id))
+        db.conn.executemany("update alert_outbox set status = ?, attempts = ?, next_attempt_at = ?, last_error = ? where id = ?", updates)
+        db.execute("update alert_deliveries set status = ?, finished_at = ?, error = ? where id = ?", [FAILED, stamp, error, delivery_id])
+
+
+def abandon(db: Database, rows: list[OutboxRow], reason: str, now: dt.datetime) -> None:
+    """Alerts whose unit can no longer be shown (its offer was removed) fail at once."""
+    with write_transaction(db):
+        db.conn.executemany(
+            "update alert_outbox set status = ?, last_error = ?, next_attempt_at = ? where id = ?",
+            [(FAILED, reason, iso(now), row.id) for row in rows],
+        )
+
+
+def retry_failed(db: Database, now: dt.datetime, names: list[str] | None = None) -> int:
+    """Put failed alerts back in the queue, their attempts reset (after fixing a channel)."""
+    where, params = "status = ?", [FAILED]
+    if names:
+        where += f" and subscription in ({', '.join('?' * len(names))})"
+        params += names
+    with write_transaction(db):
+        cursor = db.execute(f"update alert_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, released_at = coalesce(released_at, ?) where {where}", [iso(now), iso(now), *params])
+    return cursor.rowcount
+
+
+# -- what `veille status` and the scheduler read --------------------------------------------------
+
+
+def summary(db: Database) -> list[dict]:
+    """Per subscription and channel: pending, failed and sent counts, next retry, last error."""
+    return db.execute_returning_dicts(
+        """select subscription, channel,
+  sum(status = 'pending') as pending,
+  sum(status = 'failed') as failed,
+  sum(status = 'sent') as sent,
+  min(case when status = 'pending' and released_at is not null then next_attempt_at end) as next_attempt_at,
+  max(case when status != 'sent' then attempts end) as attempts,
+  (select last_error from alert_outbox o2 where o2.subscription = o.subscription and o2.channel = o.channel
+     and o2.status != 'sent' and o2.last_error is not null order by o2.id desc limit 1) as last_error
+from alert_outbox o group by subscription, channel order by subscription, channel"""
+    )
+
+
+def failed_alerts(db: Database, limit: int = 20) -> list[dict]:
+    return db.execute_returning_dicts(
+        "select subscription, unit, channel, attempts, last_error, created_at from alert_outbox where status = 'failed' order by id desc limit ?", [limit]
+    )
+
+
+def interrupted_deliveries(db: Database) -> list[dict]:
+    return db.execute_returning_dicts("select * from alert_deliveries where status = ? order by id", [INTERRUPTED])
+
+
+def earliest_retry(db: Database, name: str) -> dt.datetime | None:
+    value = db.execute(
+        "select min(next_attempt_at) from alert_outbox where subscription = ? and status = 'pending' and released_at is not null", [name]
+    ).fetchone()[0]
+    return parse_iso(value) if value else None

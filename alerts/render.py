@@ -1,0 +1,180 @@
+"""The alert messages, in French: one per subscription, channel and dispatch.
+
+Three bodies of the same message: HTML for e-mail (apprise derives the e-mail's
+plain-text part from it, so every link is also written out as its URL),
+Markdown for Slack and other Markdown channels (apprise turns it into Slack's
+mrkdwn: ``[label](<url>)`` becomes ``<url|label>``) and plain text for the
+rest. Offer text is untrusted: Jinja autoescaping makes it inert in HTML, and
+:func:`markdown_text` escapes every character Markdown or Slack would read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from jinja2 import Environment
+
+from alerts.matching import describe_reasons
+from alerts.schedule import Mode
+from alerts.units import UnitView
+
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
+
+
+def french_date(iso: str | None) -> str:
+    """"2025-05-22" -> "22 mai 2025", "2021-10-01" -> "1er octobre 2021"."""
+    if not iso:
+        return ""
+    try:
+        day = dt.date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]()<>#!|])")
+
+
+def markdown_text(text: str | None) -> str:
+    """Offer text as literal Markdown: nothing in it can become a link, a mention or markup."""
+    if not text:
+        return ""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def count_phrase(count: int) -> str:
+    return f"{count} nouvelle offre" if count == 1 else f"{count} nouvelles offres"
+
+
+@dataclass
+class Item:
+    view: UnitView
+    reasons: list[dict]
+
+    @property
+    def why(self) -> str:
+        return describe_reasons(self.reasons, french=True)
+
+    @property
+    def details(self) -> list[str]:
+        parts = []
+        if self.view.deadline:
+            parts.append(f"Date limite : {french_date(self.view.deadline)}")
+        if self.view.published_on:
+            parts.append(f"publiée le {french_date(self.view.published_on)}")
+        if self.view.contract:
+            parts.append(self.view.contract)
+        return parts
+
+    @property
+    def where(self) -> str:
+        return " · ".join(part for part in (self.view.employer, self.view.place) if part)
+
+
+@dataclass
+class Message:
+    title: str
+    html: str
+    markdown: str
+    text: str
+
+    def bodies(self) -> dict[str, str]:
+        return {"html": self.html, "markdown": self.markdown, "text": self.text}
+
+
+_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_plain_env = Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_plain_env.filters["md"] = markdown_text
+
+_HTML = _env.from_string(
+    """<html><body style="font-family: Marianne, Arial, sans-serif; color: #161616; max-width: 42em">
+<p style="font-size: 1.1em"><strong>{{ heading }}</strong></p>
+{% for item in items %}
+<div style="margin: 0 0 1.2em 0; padding: 0 0 0 0.8em; border-left: 3px solid #000091">
+{% if item.view.links %}
+<p style="margin: 0"><a href="{{ item.view.links[0][1] }}" style="color: #000091; font-weight: bold">{{ item.view.title }}</a></p>
+{% else %}
+<p style="margin: 0"><strong>{{ item.view.title }}</strong></p>
+{% endif %}
+{% if item.where %}<p style="margin: 0">{{ item.where }}</p>{% endif %}
+{% if item.details %}<p style="margin: 0; color: #3a3a3a">{{ item.details | join(" · ") }}</p>{% endif %}
+{% for label, url in item.view.links %}
+<p style="margin: 0; font-size: 0.9em">{{ label }} : <a href="{{ url }}">{{ url }}</a></p>
+{% endfor %}
+{% if item.why %}<p style="margin: 0; font-size: 0.85em; color: #666">Pourquoi : {{ item.why }}</p>{% endif %}
+</div>
+{% endfor %}
+<p style="font-size: 0.85em; color: #666">{{ footer }}</p>
+</body></html>"""
+)
+
+_MARKDOWN = _plain_env.from_string(
+    """**{{ heading | md }}**
+{% for item in items %}
+
+• {% if item.view.links %}**[{{ item.view.title | md }}](<{{ item.view.links[0][1] }}>)**{% else %}**{{ item.view.title | md }}**{% endif %}
+
+{% if item.where %}    {{ item.where | md }}
+{% endif %}
+{% if item.details %}    {{ item.details | join(" · ") | md }}
+{% endif %}
+{% if item.view.links | length > 1 %}    {% for label, url in item.view.links[1:] %}[{{ label | md }}](<{{ url }}>){{ " · " if not loop.last }}{% endfor %}
+
+{% endif %}
+{% endfor %}
+
+_{{ footer | md }}_"""
+)
+
+_TEXT = _plain_env.from_string(
+    """{{ heading }}
+{% for item in items %}
+
+- {{ item.view.title }}
+{% if item.where %}  {{ item.where }}
+{% endif %}
+{% if item.details %}  {{ item.details | join(" · ") }}
+{% endif %}
+{% for label, url in item.view.links %}  {{ label }} : {{ url }}
+{% endfor %}
+{% endfor %}
+
+{{ footer }}"""
+)
+
+
+def render(subscription: str, mode: Mode, items: list[Item], *, part: int = 1, parts: int = 1) -> Message:
+    """The message for ``items`` of one subscription (a digest says so in its heading)."""
+    count = len(items)
+    suffix = f" ({part}/{parts})" if parts > 1 else ""
+    title = f"veille · {count_phrase(count)} · {subscription}{suffix}"
+    if mode.kind == "daily":
+        heading = f"Résumé du jour : {count_phrase(count)} pour « {subscription} »{suffix}"
+    elif mode.kind == "weekly":
+        heading = f"Résumé de la semaine : {count_phrase(count)} pour « {subscription} »{suffix}"
+    else:
+        heading = f"{count_phrase(count).capitalize()} pour « {subscription} »{suffix}"
+    footer = (
+        f"Vous recevez ce message parce que l'abonnement « {subscription} » de veille correspond à ces offres "
+        f"(envoi {mode.describe_fr()}). Pour le modifier, changez la section [[subscriptions]] de veille.toml."
+    )
+    context = {"heading": heading, "items": items, "footer": footer}
+    return Message(
+        title=title,
+        html=_HTML.render(context),
+        markdown=_MARKDOWN.render(context).strip() + "\n",
+        text=_TEXT.render(context).strip() + "\n",
+    )
+
+
+def render_test(subscription: str) -> Message:
+    """The message `veille notify-test` sends."""
+    line = f"Ceci est un message d'essai de veille pour l'abonnement « {subscription} » : ce canal fonctionne."
+    return Message(
+        title=f"veille · message d'essai · {subscription}",
+        html=_env.from_string("<html><body><p>{{ line }}</p></body></html>").render(line=line),
+        markdown=markdown_text(line) + "\n",
+        text=line + "\n",
+    )

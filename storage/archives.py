@@ -1,0 +1,123 @@
+"""The JORF archive ledger: which DILA archives (or PISTE issues) were read, and what came out.
+
+An archive is marked processed only after every notice found in it is stored,
+so a crash or a broken download never loses a notice: the archive is simply
+read again next run. A broken archive is retried up to ``MAX_ATTEMPTS`` times,
+then given up on (still visible in ``veille status``).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+from storage.offers import now_iso
+
+PROCESSED, ERROR, GIVEN_UP = "processed", "error", "given_up"
+DILA_ARCHIVE, PISTE_ISSUE = "dila_archive", "piste_issue"
+MAX_ATTEMPTS = 5
+
+
+def settled_names(db: Database, kind: str) -> set[str]:
+    """Archives not to download again: processed, or given up after too many failures."""
+    rows = db.execute("select name from jorf_archives where kind = ? and status in (?, ?)", [kind, PROCESSED, GIVEN_UP])
+    return {name for (name,) in rows}
+
+
+def earliest_date(db: Database, kind: str) -> str | None:
+    """The date of the oldest archive ever tried: later runs start there, not at the first-run window."""
+    return db.execute("select min(date) from jorf_archives where kind = ?", [kind]).fetchone()[0]
+
+
+def _existing(db: Database, name: str) -> dict | None:
+    rows = list(db["jorf_archives"].rows_where("name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def record_processed(
+    db: Database,
+    name: str,
+    *,
+    kind: str,
+    date: str | None,
+    url: str | None,
+    size: int | None,
+    texts_seen: int,
+    notices_found: int,
+    run_id: int | None,
+) -> None:
+    now = now_iso()
+    with write_transaction(db):
+        old = _existing(db, name)
+        db["jorf_archives"].upsert(
+            {
+                "name": name,
+                "kind": kind,
+                "date": date,
+                "url": url,
+                "size": size,
+                "status": PROCESSED,
+                "texts_seen": texts_seen,
+                "notices_found": notices_found,
+                "attempts": (old["attempts"] if old else 0) + 1,
+                "first_tried_at": old["first_tried_at"] if old else now,
+                "processed_at": now,
+                "last_error": None,
+                "run_id": run_id,
+            },
+            pk="name",
+        )
+
+
+def record_failure(
+    db: Database,
+    name: str,
+    *,
+    kind: str,
+    date: str | None,
+    url: str | None,
+    size: int | None,
+    error: str,
+    run_id: int | None,
+    texts_seen: int | None = None,
+    notices_found: int | None = None,
+) -> str:
+    """Note a failed attempt; the status is ``error`` (retried next run) or, after
+    ``MAX_ATTEMPTS``, ``given_up``. Returns the status."""
+    now = now_iso()
+    with write_transaction(db):
+        old = _existing(db, name)
+        attempts = (old["attempts"] if old else 0) + 1
+        status = GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR
+        db["jorf_archives"].upsert(
+            {
+                "name": name,
+                "kind": kind,
+                "date": date,
+                "url": url,
+                "size": size,
+                "status": status,
+                "texts_seen": texts_seen,
+                "notices_found": notices_found,
+                "attempts": attempts,
+                "first_tried_at": old["first_tried_at"] if old else now,
+                "processed_at": None,
+                "last_error": error[:500],
+                "run_id": run_id,
+            },
+            pk="name",
+        )
+    return status
+
+
+def get_archive(db: Database, name: str) -> dict | None:
+    return _existing(db, name)
+
+
+def recent_archives(db: Database, limit: int = 10) -> list[dict]:
+    """The latest archives by delivery, newest first."""
+    return list(db["jorf_archives"].rows_where(order_by="date desc, name desc", limit=limit))
+
+
+def archive_counts(db: Database) -> dict[str, int]:
+    return dict(db.execute("select status, count(*) from jorf_archives group by status").fetchall())

@@ -1,0 +1,50 @@
+"""Offers that a later notice cancelled or replaced.
+
+The Journal officiel publishes "le présent avis annule et remplace l'avis de
+vacance publié au Journal officiel du …": the earlier offer is then closed
+(cancelled) or superseded (replaced). The link lives in its own table rather
+than in the earlier offer's row, so that re-reading the earlier text, which
+the evening maintenance archives do, never undoes it; an offer lifecycle can
+be derived from it (an offer with a ``cancelled`` row is closed).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from storage.db import write_transaction
+from storage.offers import now_iso
+
+CANCELLED, REPLACED = "cancelled", "replaced"
+
+
+def record_superseded(
+    db: Database, source: str, source_id: str, *, superseded_by: str, relation: str, evidence: str, run_id: int | None = None
+) -> None:
+    if relation not in (CANCELLED, REPLACED):
+        raise ValueError(f"relation must be {CANCELLED} or {REPLACED}, not {relation!r}")
+    with write_transaction(db):
+        db["superseded_offers"].upsert(
+            {
+                "source": source,
+                "source_id": source_id,
+                "superseded_by": superseded_by,
+                "relation": relation,
+                "evidence": evidence,
+                "recorded_at": now_iso(),
+                "run_id": run_id,
+            },
+            pk=("source", "source_id", "superseded_by"),
+        )
+
+
+def superseded(db: Database, source: str, source_id: str) -> list[dict]:
+    """What superseded this offer, oldest link first (empty when it still stands)."""
+    return list(db["superseded_offers"].rows_where("source = ? and source_id = ?", [source, source_id], order_by="recorded_at"))
+
+
+def published_on(db: Database, source: str, date: str) -> list[dict]:
+    """Offers of ``source`` published on ``date``, to find the one a notice refers to by its date."""
+    return db.execute_returning_dicts(
+        "select source_id, title, raw from offers where source = ? and published_on = ? order by source_id", [source, date]
+    )
