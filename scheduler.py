@@ -108,15 +108,18 @@ def veille_command(config: Config, *args: str) -> list[str]:
     return command + list(args)
 
 
-def digest_times(config: Config) -> dict[str, list[str]]:
-    """Crontab lines of the subscriptions' digests, by subscription name (none before alerts exist)."""
-    subscriptions = getattr(config, "subscriptions", None) or []
-    times = {}
-    for subscription in subscriptions:
-        crontab = getattr(subscription, "digest_crontab", None)
-        if crontab:
-            times[subscription.name] = [crontab]
-    return times
+def digest_triggers(config: Config) -> dict[str, CronTrigger]:
+    """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
+    always Paris time), shared by the subscriptions that have the same."""
+    from alerts.schedule import PARIS, parse_mode
+
+    triggers = {}
+    for subscription in config.subscriptions:
+        mode = parse_mode(subscription.mode)
+        if mode.is_digest and str(mode) not in triggers:
+            weekday = {"day_of_week": mode.weekday} if mode.kind == "weekly" else {}
+            triggers[str(mode)] = CronTrigger(hour=mode.at.hour, minute=mode.at.minute, timezone=PARIS, **weekday)
+    return triggers
 
 
 def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
@@ -129,8 +132,8 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
     for source, specs in config.schedule.source_triggers().items():
         if source in sources and specs:
             jobs.append(JobSpec(f"crawl:{source}", f"crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source)))
-    for name, specs in digest_times(config).items():
-        jobs.append(JobSpec(f"digest:{name}", f"digest « {name} » ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "alert")))
+    for mode, trigger in digest_triggers(config).items():
+        jobs.append(JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert")))
     return jobs
 
 

@@ -180,7 +180,7 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> No
     "--since",
     metavar="DATE",
     callback=_iso_date,
-    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet.",
+    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet; for choisirleservicepublic, every offer published since then, even if stored already.",
 )
 @pass_state
 def crawl(state: State, sources, full, since):
@@ -204,9 +204,10 @@ def crawl(state: State, sources, full, since):
 def run_command(state: State, sources):
     """For cron: crawl all (or the named) sources, check their health, send the alerts.
 
-    Exit code 0 when every source went well, 1 when one failed (the alerts of the
-    others are sent all the same), 2 on a bad configuration. While another run
-    holds the database's lock, exit 0 at once: no double crawl, no double send.
+    Exit code 0 when everything went well, 1 when a source or an alert channel
+    failed (the alerts of the other sources are sent all the same), 2 on a bad
+    configuration. While another run holds the database's lock, exit 0 at once:
+    no double crawl, no double send.
     """
     from crawler.locking import RunLock
 
@@ -219,7 +220,16 @@ def run_command(state: State, sources):
         runs = run_crawl(state, sources)
         print_runs(runs)
         after_runs(state, runs, heartbeat=True)
-    sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+        alerts_ok = True
+        if state.config.subscriptions:
+            from alerts.dispatch import dispatch
+
+            # Every source's offers are matched, whichever crawl failed.
+            click.echo()
+            report = dispatch(state.db(), state.config)
+            print_dispatch(report, state.config)
+            alerts_ok = report.ok
+    sys.exit(0 if alerts_ok and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command()
@@ -422,6 +432,23 @@ def print_alert_status(db) -> None:
         click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
 
 
+def print_dispatch(report, config) -> None:
+    """What a dispatch sent, by subscription; failed channels and interrupted sends on stderr."""
+
+    def result(sub) -> str:
+        if not config.subscription(sub.name).channels:
+            return "no channel"
+        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
+
+    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
+    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
+    for sub in report.subscriptions:
+        for failure in sub.failures:
+            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {_paris(failure.next_attempt_at)}", err=True)
+    if report.interrupted:
+        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+
+
 def _describe_subscription(subscription) -> str:
     parts = []
     if subscription.keywords:
@@ -478,18 +505,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
                 click.echo(f"  {_short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
         return
 
-    def result(sub) -> str:
-        if not config.subscription(sub.name).channels:
-            return "no channel"
-        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
-
-    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
-    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
-    for sub in report.subscriptions:
-        for failure in sub.failures:
-            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {_paris(failure.next_attempt_at)}", err=True)
-    if report.interrupted:
-        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+    print_dispatch(report, config)
     sys.exit(0 if report.ok else 1)
 
 

@@ -51,6 +51,15 @@ def apply_config(settings, config: Config) -> None:
         settings.set(name, value, priority="spider")
 
 
+def parse_since(value) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"since: {value!r} is not a date like 2026-11-24", print_help=False) from None
+
+
 class VeilleSpider(scrapy.Spider):
     """Base of every source's spider.
 
@@ -62,7 +71,7 @@ class VeilleSpider(scrapy.Spider):
     def __init__(self, *args, full: str | bool = False, since: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.full = full is True or str(full).strip().lower() in TRUE_WORDS
-        self.since = dt.date.fromisoformat(since).isoformat() if since else None
+        self.since = parse_since(since)
 
     @classmethod
     def update_settings(cls, settings):

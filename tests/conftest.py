@@ -60,7 +60,9 @@ def replay_site():
 
 def toml_value(value) -> str:
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -123,64 +125,3 @@ def parse_table(output: str) -> list[dict]:
             break
         rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
     return rows
-
-
-class HttpSink:
-    """A loopback HTTP server that answers 200 and keeps what it receives (webhooks, heartbeats)."""
-
-    def __init__(self):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.received: list[dict] = []
-        self.statuses: list[int] = []  # answers to give, in turn; then 200
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                sink.received.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
-                status = sink.statuses.pop(0) if sink.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def json_bodies(self) -> list[dict]:
-        return [json.loads(item["body"]) for item in self.received if item["body"]]
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@pytest.fixture
-def http_sink():
-    sinks = []
-
-    def start() -> HttpSink:
-        sinks.append(HttpSink())
-        return sinks[-1]
-
-    yield start
-    for sink in sinks:
-        sink.stop()

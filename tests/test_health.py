@@ -76,52 +76,50 @@ def test_small_runs_do_not_judge_coverage(fresh_db):
 
 
 @pytest.fixture
-def broken_then_fixed(tmp_path, replay_site, http_sink):
-    """CSP on loopback with an admin channel (apprise json:// to a loopback sink) and a heartbeat."""
+def broken_then_fixed(tmp_path, replay_site, webhook_sink):
+    """CSP on loopback with an admin channel (apprise json:// to a loopback sink) and a heartbeat (GET /ping there too)."""
     site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
-    admin = http_sink()
-    heartbeat = http_sink()
     config = write_config(
         tmp_path / "veille.toml",
         {
             "database": str(tmp_path / "veille.db"),
             "http": {"delay": 0, "retries": 0},
-            "admin": {"urls": [f"json://127.0.0.1:{admin.port}/admin"], "heartbeat_url": f"{heartbeat.url}/ping"},
+            "admin": {"urls": [f"json://{webhook_sink.url.removeprefix('http://')}/admin"], "heartbeat_url": f"{webhook_sink.url}/ping"},
             "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
         },
     )
-    return site, admin, heartbeat, config
+    return site, webhook_sink, config
 
 
 def test_broken_layout_alerts_the_admin_channel_once_and_recovery_once(broken_then_fixed):
-    site, admin, heartbeat, config = broken_then_fixed
+    site, sink, config = broken_then_fixed
     listing = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
     good_listing = site.routes[listing]
     site.add(listing, "<!doctype html><html><body><main><section class='results-v2'></section></main></body></html>")
 
     first = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert first.returncode == 1
-    [alert] = admin.json_bodies()
+    [alert] = sink.json_bodies("/admin")
     assert alert["title"] == "veille · source en panne · choisirleservicepublic"
     assert "la page ne ressemble plus à ce que veille sait lire" in alert["message"]
-    assert heartbeat.received == []  # no heartbeat after a failed run
+    assert [r for r in sink.requests if r["path"] == "/ping"] == []  # no heartbeat after a failed run
 
     second = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert second.returncode == 1
-    assert len(admin.json_bodies()) == 1  # not repeated
+    assert len(sink.json_bodies("/admin")) == 1  # not repeated
 
     site.routes[listing] = good_listing
     third = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert third.returncode == 0, third.stderr
-    assert [body["title"] for body in admin.json_bodies()] == ["veille · source en panne · choisirleservicepublic", "veille · source rétablie · choisirleservicepublic"]
-    assert [item["path"] for item in heartbeat.received] == ["/ping"]
+    assert [body["title"] for body in sink.json_bodies("/admin")] == ["veille · source en panne · choisirleservicepublic", "veille · source rétablie · choisirleservicepublic"]
+    assert [(r["method"], r["path"]) for r in sink.requests if r["path"] == "/ping"] == [("GET", "/ping")]
 
     status = run_veille("--config", str(config), "status")
     assert "health" in status.stdout
 
 
 def test_status_shows_a_failing_source_and_its_problem(broken_then_fixed):
-    site, admin, heartbeat, config = broken_then_fixed
+    site, sink, config = broken_then_fixed
     site.add("/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/", "<html><body>maintenance</body></html>")
     run_veille("--config", str(config), "run", "choisirleservicepublic")
     status = run_veille("--config", str(config), "status")

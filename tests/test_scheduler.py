@@ -143,24 +143,6 @@ def test_sigterm_during_a_crawl_stops_it_cleanly(site_and_config):
     assert open_db(db_path).execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
-def test_two_runs_at_once_one_crawls_the_other_exits_0(site_and_config):
-    site, config, db_path = site_and_config
-    site.routes[LISTING][0].delay = 3
-    config_file = config("0 8 * * *")
-    command = [sys.executable, "-m", "crawler", "--config", str(config_file), "run", "choisirleservicepublic"]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
-    first_out, first_err = first.communicate(timeout=120)
-    assert second.returncode == 0
-    assert "veille: another run is in progress (pid" in second.stderr
-    assert first.returncode == 0, first_err
-    assert len(finished_runs(db_path)) == 1
-    # Once the first is done, the lock is free again.
-    assert run_veille("--config", str(config_file), "run", "choisirleservicepublic").returncode == 0
-    assert len(finished_runs(db_path)) == 2
-
-
 @pytest.mark.parametrize(
     "crontab, expected_weekdays",
     [
