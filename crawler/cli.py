@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 import textwrap
+import zoneinfo
 from pathlib import Path
 
 import click
@@ -147,6 +148,31 @@ def print_runs(runs: list[dict]) -> None:
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
 
 
+def check_sources(state: State, sources) -> list[str]:
+    """The named sources, or all of them; an unknown name is a usage error."""
+    known = available_sources(state)
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
+    return list(sources) or known
+
+
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> None:
+    """Source health after crawling: tell the admin channel about breakages and recoveries."""
+    from crawler.health import assess, notify_admin, ping_heartbeat
+
+    db = state.db()
+    for run in runs:
+        if run.get("id") is None:
+            continue
+        notice = assess(db, run, state.config)
+        if notice:
+            click.echo(f"veille: {notice.title}", err=True)
+            notify_admin(state.config, notice)
+    if heartbeat and runs and all(run["status"] == "ok" for run in runs):
+        ping_heartbeat(state.config.admin.heartbeat_url)
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option("--full", is_flag=True, help="Ignore stop-at-known: re-read every listing page and offer.")
@@ -154,7 +180,7 @@ def print_runs(runs: list[dict]) -> None:
     "--since",
     metavar="DATE",
     callback=_iso_date,
-    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet.",
+    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet; for choisirleservicepublic, every offer published since then, even if stored already.",
 )
 @pass_state
 def crawl(state: State, sources, full, since):
@@ -166,13 +192,68 @@ def crawl(state: State, sources, full, since):
     last first_run_days days, or since --since). Exit code 0 when every run
     succeeded, 1 when one failed (see `veille status`).
     """
-    known = available_sources(state)
-    unknown = [name for name in sources if name not in known]
-    if unknown:
-        raise click.UsageError(f"unknown source {', '.join(unknown)}; sources: {', '.join(known)}")
-    runs = run_crawl(state, list(sources) or known, full=full, since=since)
+    runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_runs(runs)
+    after_runs(state, runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+
+
+@cli.command("run")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@pass_state
+def run_command(state: State, sources):
+    """For cron: crawl all (or the named) sources, check their health, send the alerts.
+
+    Exit code 0 when everything went well, 1 when a source or an alert channel
+    failed (the alerts of the other sources are sent all the same), 2 on a bad
+    configuration. While another run holds the database's lock, exit 0 at once:
+    no double crawl, no double send.
+    """
+    from crawler.locking import RunLock
+
+    sources = check_sources(state, sources)
+    lock = RunLock(state.config.database_path)
+    if not lock.acquire():
+        click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
+        sys.exit(0)
+    with lock:
+        runs = run_crawl(state, sources)
+        print_runs(runs)
+        after_runs(state, runs, heartbeat=True)
+        alerts_ok = True
+        if state.config.subscriptions:
+            from alerts.dispatch import dispatch
+
+            # Every source's offers are matched, whichever crawl failed.
+            click.echo()
+            report = dispatch(state.db(), state.config)
+            print_dispatch(report, state.config)
+            alerts_ok = report.ok
+    sys.exit(0 if alerts_ok and all(run["status"] == "ok" for run in runs) else 1)
+
+
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Print the jobs and their next run times, and exit.")
+@pass_state
+def schedule(state: State, list_only):
+    """Run the long-lived scheduler (stop it with Ctrl-C or SIGTERM).
+
+    Crawls each source on its [schedule.sources] times, each in a subprocess with a
+    time limit (`veille run SOURCE`: crawl, health check, alerts), and sends the
+    digests of the subscriptions on their own times.
+    """
+    import logging
+
+    import scheduler
+
+    jobs = scheduler.build_jobs(state.config, available_sources(state))
+    if list_only:
+        timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
+        rows = [[job.description, when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z") if when else "never"] for job, when in scheduler.next_run_times(jobs)]
+        click.echo(tabulate(rows, headers=["job", "next run"]))
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    sys.exit(scheduler.run_scheduler(state.config, available_sources(state)))
 
 
 # -- offers ---------------------------------------------------------------------------------
@@ -265,36 +346,51 @@ def print_archives(db, limit: int = 10) -> None:
 @cli.command()
 @pass_state
 def status(state: State):
-    """Last run of every source: when, result, counts and errors; the JORF archive ledger."""
+    """Every source: last run, result, counts, errors, health and next scheduled run;
+    the JORF archive ledger; pending and failed alerts."""
+    import scheduler
+    from crawler.health import health_states
     from storage.runs import last_runs
 
     db = state.db()
     click.echo(f"database: {state.config.database_path}")
     stored = dict(db.execute("select source, count(*) from offers group by source").fetchall())
-    runs = last_runs(db)
+    runs = {run["source"]: run for run in last_runs(db)}
+    health = health_states(db)
+    sources = available_sources(state)
+    next_runs = {job.id.removeprefix("crawl:"): when for job, when in scheduler.next_run_times(scheduler.build_jobs(state.config, sources))}
+    timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
     if not runs:
         click.echo("No crawl yet: run `veille crawl`.")
-        print_alert_status(db)
-        return
-    rows = [
-        [
-            run["source"],
-            run["started_at"].replace("T", " ")[:16],
-            _duration(run),
-            run["status"],
-            run.get("pages") or 0,
-            run.get("items") or 0,
-            run.get("new") or 0,
-            run.get("updated") or 0,
-            stored.get(run["source"], 0),
-            _error_summary(run["errors"]),
-        ]
-        for run in runs
-    ]
-    click.echo(tabulate(rows, headers=["source", "last run (UTC)", "took", "result", "pages", "offers", "new", "updated", "stored", "errors"]))
-    for run in runs:
+    rows = []
+    for source in sorted(set(sources) | set(runs)):
+        run = runs.get(source, {})
+        when = next_runs.get(source)
+        source_health = health.get(source)
+        rows.append(
+            [
+                source,
+                run["started_at"].replace("T", " ")[:16] if run else "never",
+                _duration(run) if run else "",
+                run.get("status", ""),
+                run.get("items") or 0,
+                run.get("new") or 0,
+                run.get("updated") or 0,
+                stored.get(source, 0),
+                _error_summary(run.get("errors") or {}),
+                source_health["state"] if source_health else "",
+                when.astimezone(timezone).strftime("%m-%d %H:%M") if when else "",
+            ]
+        )
+    if runs:
+        click.echo(tabulate(rows, headers=["source", "last run (UTC)", "took", "result", "offers", "new", "updated", "stored", "errors", "health", f"next run ({timezone.key})"]))
+    for run in runs.values():
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
+    for source, source_health in sorted(health.items()):
+        if source_health["state"] == "failing" and source_health["problem"]:
+            told = "admin told" if source_health["alerted_at"] else "not yet reported"
+            click.echo(f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})")
     print_archives(db)
     print_alert_status(db)
 
@@ -334,6 +430,23 @@ def print_alert_status(db) -> None:
     interrupted = outbox.interrupted_deliveries(db)
     if interrupted:
         click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
+
+
+def print_dispatch(report, config) -> None:
+    """What a dispatch sent, by subscription; failed channels and interrupted sends on stderr."""
+
+    def result(sub) -> str:
+        if not config.subscription(sub.name).channels:
+            return "no channel"
+        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
+
+    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
+    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
+    for sub in report.subscriptions:
+        for failure in sub.failures:
+            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {_paris(failure.next_attempt_at)}", err=True)
+    if report.interrupted:
+        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
 
 
 def _describe_subscription(subscription) -> str:
@@ -392,18 +505,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
                 click.echo(f"  {_short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
         return
 
-    def result(sub) -> str:
-        if not config.subscription(sub.name).channels:
-            return "no channel"
-        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
-
-    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), _paris(sub.next_due)] for sub in report.subscriptions]
-    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
-    for sub in report.subscriptions:
-        for failure in sub.failures:
-            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {_paris(failure.next_attempt_at)}", err=True)
-    if report.interrupted:
-        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+    print_dispatch(report, config)
     sys.exit(0 if report.ok else 1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -321,6 +322,78 @@ CategoryName = Annotated[str, BeforeValidator(_category)]
 ChannelUrl = Annotated[NonEmptyStr, AfterValidator(_channel)]
 
 
+# -- running unattended ---------------------------------------------------------------------
+
+
+_EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
+
+
+def _check_trigger(spec: str) -> str:
+    """A crontab line (5 fields, minute first) or "every N[s|m|h]"."""
+    from scheduler import cron_trigger
+
+    spec = " ".join(spec.split())
+    if _EVERY.match(spec):
+        return spec
+    try:
+        cron_trigger(spec)
+    except ValueError as error:
+        raise ValueError(f"not a crontab line nor 'every N s|m|h': {error}") from None
+    return spec
+
+
+Trigger = Annotated[str, AfterValidator(_check_trigger)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+# When each source is crawled, in the schedule's time zone (crontab: minute hour day month weekday).
+DEFAULT_SOURCE_SCHEDULES = {
+    "choisirleservicepublic": ["0 7-21 * * *"],  # hourly, 07:00-21:00
+    "jorf": ["30 1 * * *", "30 23 * * *"],  # after DILA's two daily deliveries
+    "modernisation": ["0 8 * * *", "0 17 * * *"],
+    "dinum": ["15 8 * * *", "15 17 * * *"],
+}
+
+
+class Schedule(_Section):
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "Europe/Paris"
+    # A crawl running longer than this (seconds) is stopped: a hung crawl never blocks the others.
+    crawl_timeout: float = Field(3600.0, gt=0)
+    # A run that could not start on time (machine asleep, previous crawl still running) still
+    # runs if it is late by at most this many seconds; several missed runs are run once.
+    misfire_grace_time: int = Field(900, ge=1)
+    # Per source, overriding DEFAULT_SOURCE_SCHEDULES; [] leaves a source unscheduled.
+    sources: dict[str, list[Trigger]] = Field(default_factory=dict)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        if isinstance(value, dict):
+            return {name: [specs] if isinstance(specs, str) else specs for name, specs in value.items()}
+        return value
+
+    def source_triggers(self) -> dict[str, list[str]]:
+        return {**DEFAULT_SOURCE_SCHEDULES, **self.sources}
+
+
+class Admin(_Section):
+    # apprise URLs of whoever runs this veille: source health alerts go there.
+    urls: list[ChannelUrl] = Field(default_factory=list)
+    # Pinged (HTTP GET) after every successful run, for healthchecks.io-style dead man's switches.
+    heartbeat_url: HttpUrlStr | None = None
+    # Alert after this many failed runs in a row (blocks and layout changes alert at once).
+    failures_before_alert: int = Field(3, ge=1)
+    # Alert when a field is filled in less than this share of its usual coverage.
+    coverage_drop: float = Field(0.5, gt=0, lt=1)
+
+
 class Subscription(_Section):
     """What a job seeker wants to hear about, and where to tell them (see alerts/)."""
 
@@ -356,6 +429,8 @@ class Config(_Section):
     contact: str = ""
     http: Http = Field(default_factory=Http)
     sources: Sources = Field(default_factory=Sources)
+    schedule: Schedule = Field(default_factory=Schedule)
+    admin: Admin = Field(default_factory=Admin)
     alerts: Alerts = Field(default_factory=Alerts)
     subscriptions: list[Subscription] = Field(default_factory=list)
 
@@ -403,6 +478,7 @@ def _expand_env(value: Any, where: str) -> Any:
 
 
 def _key_path(loc) -> str:
+    """("subscriptions", 0, "channels") -> "subscriptions[0].channels"."""
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

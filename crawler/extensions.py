@@ -9,7 +9,22 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.errors import ITEM_ERROR, SAMPLES_KEY, SPIDER_EXCEPTION, count_error, errors_from_stats
+from crawler.items import OFFER_FIELDS
 from storage.runs import FAILED, INTERRUPTED, OK, finish_run, start_run
+
+
+COVERAGE_PREFIX = "veille/coverage/"
+
+
+def field_coverage(stats: dict) -> dict[str, float]:
+    """Share of the run's offers that had each field filled."""
+    items = stats.get("item_scraped_count", 0)
+    if not items:
+        return {}
+    return {
+        name: round(stats.get(COVERAGE_PREFIX + name, 0) / items, 3)
+        for name in OFFER_FIELDS
+    }
 
 
 def run_summary(stats: dict) -> dict:
@@ -25,8 +40,8 @@ def run_summary(stats: dict) -> dict:
 
 
 class RunLedger:
-    """Opens a row in ``runs`` when a spider starts and closes it with the counts and
-    errors when it stops. Any counted error, or a stop other than a normal finish,
+    """Opens a row in ``runs`` when a spider starts and closes it with the counts,
+    errors and field coverage when it stops. Any counted error, or a stop other than a normal finish,
     makes the run failed; Ctrl-C / SIGTERM makes it interrupted."""
 
     def __init__(self, crawler):
@@ -36,6 +51,7 @@ class RunLedger:
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -47,6 +63,11 @@ class RunLedger:
     def response_received(self, response, request, spider):
         if not request.url.endswith("/robots.txt"):
             self.crawler.stats.inc_value("veille/pages")
+
+    def item_scraped(self, item, response, spider):
+        for name, value in item.items():
+            if value not in (None, "", [], {}):
+                self.crawler.stats.inc_value(COVERAGE_PREFIX + name)
 
     def spider_error(self, failure, response, spider):
         count_error(self.crawler.stats, SPIDER_EXCEPTION, f"{failure.value.__class__.__name__}: {failure.value}", response.url)
@@ -64,7 +85,15 @@ class RunLedger:
             status = FAILED
         else:
             status = OK
-        finish_run(spider.db, spider.run_id, status=status, reason=reason, error_samples=stats.get(SAMPLES_KEY, []), **summary)
+        finish_run(
+            spider.db,
+            spider.run_id,
+            status=status,
+            reason=reason,
+            error_samples=stats.get(SAMPLES_KEY, []),
+            field_coverage=field_coverage(stats),
+            **summary,
+        )
         self.crawler.stats.set_value("veille/run_id", spider.run_id)
         self.crawler.stats.set_value("veille/status", status)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import scrapy
@@ -50,16 +51,27 @@ def apply_config(settings, config: Config) -> None:
         settings.set(name, value, priority="spider")
 
 
+def parse_since(value) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise UsageError(f"since: {value!r} is not a date like 2026-11-24", print_help=False) from None
+
+
 class VeilleSpider(scrapy.Spider):
     """Base of every source's spider.
 
-    Arguments (``-a name=value`` or ``veille crawl --full``): ``full=1`` ignores
-    stop-at-known and re-reads every offer.
+    Arguments (``-a name=value`` or ``veille crawl --full --since DATE``): ``full=1``
+    ignores stop-at-known and re-reads every offer; ``since=YYYY-MM-DD`` limits a
+    recrawl to what was published since that date (each source says how).
     """
 
-    def __init__(self, *args, full: str | bool = False, **kwargs):
+    def __init__(self, *args, full: str | bool = False, since: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.full = full is True or str(full).strip().lower() in TRUE_WORDS
+        self.since = parse_since(since)
 
     @classmethod
     def update_settings(cls, settings):
@@ -75,7 +87,7 @@ class VeilleSpider(scrapy.Spider):
         return spider
 
     def run_options(self) -> dict:
-        return {"full": self.full, "pid": os.getpid()}
+        return {"full": self.full, "since": self.since, "pid": os.getpid()}
 
     def known_ids(self) -> set[str]:
         """Source ids already stored; empty in full mode, so everything is re-read."""

@@ -24,13 +24,14 @@ from w3lib.url import safe_url_string
 from crawler.items import OfferItem
 from crawler.parsing import (
     clean,
+    contacts_from_text,
     department_code,
     element_text,
+    label_key,
     load_json_ld,
     normalize_category,
     normalize_versant,
     parse_date,
-    strip_accents,
 )
 from crawler.spider import VeilleSpider
 
@@ -59,12 +60,6 @@ def reference_from_url(url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _label(text: str | None) -> str:
-    """A label as a stable key: accents, case, curly apostrophes and punctuation ignored."""
-    plain = strip_accents(text or "").lower().replace("’", "'")
-    return " ".join(re.sub(r"[^\w' ]", " ", plain).split())
-
-
 def _text(nodes) -> str | None:
     return clean(" ".join(nodes.getall())) if nodes else None
 
@@ -75,7 +70,7 @@ def parse_card(card) -> dict:
     url = link.xpath("@href").get()
     facts = {}
     for li in card.xpath(".//ul[contains(@class, 'fr-card__desc')]/li"):
-        label = _label(li.xpath("./span[@class='sr-only']/text()").get()).rstrip(" :")
+        label = label_key(li.xpath("./span[@class='sr-only']/text()").get()).rstrip(" :")
         value = clean(" ".join(li.xpath("./text() | ./strong/text()").getall()))
         if "calendar" in (li.attrib.get("class") or ""):
             label = "en ligne depuis"
@@ -148,19 +143,6 @@ def _date_from_inputs(inputs: dict, prefix: str) -> str | None:
     return parse_date(f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}")
 
 
-def _contacts(text: str | None) -> list[dict]:
-    contacts, seen = [], set()
-    for line in (text or "").splitlines():
-        emails = re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", line)
-        entries = [{"email": email} for email in emails] if emails else [{"text": line}]
-        for entry in entries:
-            key = tuple(entry.items())
-            if key not in seen:
-                seen.add(key)
-                contacts.append(entry)
-    return contacts
-
-
 def parse_offer(response) -> OfferItem | None:
     """Every field of an offer page; None when the page has none of its markers."""
     body, encoding = response.body, response.encoding
@@ -191,7 +173,7 @@ def parse_offer(response) -> OfferItem | None:
         label = clean(" ".join(li.xpath("./span[@class='sr-only']/text()"))).rstrip(" :")
         value = clean(" ".join(t for t in li.xpath(".//text()[not(parent::span[@class='sr-only'])]")))
         if label and value:
-            hero_facts[_label(label)] = value
+            hero_facts[label_key(label)] = value
             raw[label] = value
     reference = inputs.get("content_ref") or main.get("data-reference") or reference_from_url(response.url)
     canonical = _canonical(head, encoding)
@@ -213,7 +195,7 @@ def parse_offer(response) -> OfferItem | None:
             spans = cell.xpath("./span")
             table[label] = element_text(spans[-1]) if len(spans) > 1 else None
     raw.update(table)
-    by_label = {_label(label): value for label, value in table.items()}
+    by_label = {label_key(label): value for label, value in table.items()}
 
     deadline_text = clean(" ".join(hero.xpath(".//div[contains(@class, 'buttons-wrapper')]//p//text()")))
     if deadline_text:
@@ -246,11 +228,11 @@ def parse_offer(response) -> OfferItem | None:
         if button:
             sections[element_text(button[0])] = element_text(content[0]) if content else None
     raw.update(sections)
-    by_section = {_label(label): value for label, value in sections.items()}
+    by_section = {label_key(label): value for label, value in sections.items()}
     # The "Descriptif du service" heading is repeated as the first line of its own text.
     if "descriptif du service" in by_section and by_section["descriptif du service"]:
         lines = by_section["descriptif du service"].split("\n", 1)
-        if _label(lines[0]) == "descriptif du service":
+        if label_key(lines[0]) == "descriptif du service":
             by_section["descriptif du service"] = raw["Descriptif du service"] = lines[1] if len(lines) > 1 else None
 
     if json_ld:
@@ -278,7 +260,7 @@ def parse_offer(response) -> OfferItem | None:
         domain=inputs.get("content_domaine") or domain_tag or json_ld.get("industry"),
         missions=by_section.get("vos missions en quelques mots") or clean(json_ld.get("Description") or json_ld.get("description")),
         profile=by_section.get("profil recherche"),
-        contacts=_contacts(by_section.get("personnes a contacter")),
+        contacts=contacts_from_text(by_section.get("personnes a contacter")),
         apply_url=apply_url,
         raw=raw,
     )
@@ -338,12 +320,18 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 self.layout_changed("listing has no offer card (li.item .fr-card--offer) and does not say there is none", response)
             return
         stop_after = self.source_config.stop_after_known
+        in_window = 0
         for card_selector in cards:
             card = parse_card(card_selector)
             if not card["url"] or not card["source_id"]:
                 self.layout_changed(f"card without an offer link: {card['title']!r}", response)
                 continue
-            if card["source_id"] in self.known:
+            if self.since:
+                # --since: re-read every offer published in the window, known or not.
+                if card["published_on"] and card["published_on"] < self.since:
+                    continue
+                in_window += 1
+            elif card["source_id"] in self.known:
                 known_streak += 1
                 continue
             known_streak = 0
@@ -353,6 +341,9 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 errback=self.on_request_error,
                 cb_kwargs={"card": card},
             )
+        if self.since and not in_window:
+            self.logger.info("%r: no offer published since %s on page %d, not paging further", keyword, self.since, page)
+            return
         if known_streak >= stop_after:
             self.logger.info("%r: %d offers in a row already known, not paging further", keyword, known_streak)
             return

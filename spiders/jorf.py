@@ -44,7 +44,6 @@ import lxml.html
 import scrapy
 from lxml import etree
 from scrapy import signals
-from scrapy.exceptions import UsageError
 from scrapy.http import JsonRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -726,15 +725,6 @@ def read_archive(body: bytes, include_concours: bool = False) -> ArchiveContents
 # -- the spider -----------------------------------------------------------------------------
 
 
-def parse_since(value) -> str | None:
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise UsageError(f"since: {value!r} is not a date like 2026-11-24", print_help=False) from None
-
-
 @dataclass
 class _Batch:
     """An archive (or a PISTE issue) being read: it is settled in the ledger once every
@@ -760,10 +750,6 @@ class JorfSpider(VeilleSpider):
 
     name = "jorf"
 
-    def __init__(self, *args, since: str | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.since = parse_since(since)
-
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -780,7 +766,7 @@ class JorfSpider(VeilleSpider):
 
     def run_options(self) -> dict:
         where = {"api_url": self.piste.api_url} if self.piste else {"index_url": self.index_url}
-        return {**super().run_options(), "mode": "piste" if self.piste else "dila", "since": self.since, **where}
+        return {**super().run_options(), "mode": "piste" if self.piste else "dila", **where}
 
     async def start(self):
         if self.piste:

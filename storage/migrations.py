@@ -206,3 +206,23 @@ def m003_alerts(db: Database) -> None:
     pid INTEGER
 )"""
     )
+
+
+@migrations()
+def m004_health(db: Database) -> None:
+    # Share of each run's offers that had each field filled: a selector that
+    # breaks shows as a field whose coverage collapses.
+    db["runs"].add_column("field_coverage", str)  # JSON {field: 0.0-1.0}
+    db["source_health"].create(
+        {
+            "source": str,
+            "state": str,  # ok | failing
+            "problem": str,  # what is wrong, in French (it goes to the admin channel)
+            "failing_since": str,
+            "failing_since_run_id": int,  # the first run of the current failing streak
+            "consecutive_failures": int,
+            "alerted_at": str,  # when the admin channel was told; null = not yet
+            "last_run_id": int,
+        },
+        pk="source",
+    )

@@ -41,6 +41,7 @@ def finish_run(
     dropped: int,
     errors: dict[str, int],
     error_samples: list[dict],
+    field_coverage: dict[str, float] | None = None,
 ) -> None:
     with write_transaction(db):
         db["runs"].update(
@@ -57,6 +58,7 @@ def finish_run(
                 "dropped": dropped,
                 "errors": json.dumps(errors, sort_keys=True),
                 "error_samples": json.dumps(error_samples, ensure_ascii=False),
+                "field_coverage": json.dumps(field_coverage or {}, sort_keys=True),
             },
         )
 
@@ -75,7 +77,7 @@ def _pid_alive(pid: int | None) -> bool:
 
 def _decoded(row: dict) -> dict:
     run = dict(row)
-    for name, empty in (("errors", {}), ("error_samples", []), ("options", {})):
+    for name, empty in (("errors", {}), ("error_samples", []), ("options", {}), ("field_coverage", {})):
         run[name] = json.loads(run[name]) if run.get(name) else empty
     if run["status"] == RUNNING and not _pid_alive(run.get("pid")):
         # The process that owned this run died without finishing it.

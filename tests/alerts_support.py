@@ -95,8 +95,8 @@ class SmtpServer:
 
 
 class WebhookSink:
-    """An HTTP server on 127.0.0.1 recording every POST; answers with the next
-    status of ``statuses`` (200 once they run out)."""
+    """An HTTP server on 127.0.0.1 recording every POST (and GET, for heartbeats);
+    answers with the next status of ``statuses`` (200 once they run out)."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -107,13 +107,15 @@ class WebhookSink:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = sink.statuses.pop(0) if sink.statuses else 200
-                sink.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                sink.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body, "status": status})
                 answer = b"ok" if status < 400 else b"server error"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            do_GET = do_POST  # noqa: N815
 
             def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
                 pass
@@ -125,8 +127,8 @@ class WebhookSink:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def json_bodies(self) -> list[dict]:
-        return [json.loads(request["body"]) for request in self.requests]
+    def json_bodies(self, path: str | None = None) -> list[dict]:
+        return [json.loads(request["body"]) for request in self.requests if request["method"] == "POST" and path in (None, request["path"])]
 
     def start(self) -> "WebhookSink":
         self.thread.start()

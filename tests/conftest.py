@@ -60,7 +60,9 @@ def replay_site():
 
 def toml_value(value) -> str:
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -104,3 +106,22 @@ def run_veille(*args, env: dict | None = None, cwd: Path | None = None, timeout:
     """The installed ``veille`` command, as a user runs it."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def parse_table(output: str) -> list[dict]:
+    """The rows of a table printed by tabulate (header, dashes, rows) as dicts."""
+    lines = output.splitlines()
+    dashes_at = next(i for i, line in enumerate(lines) if line.startswith("---"))
+    spans, start = [], 0
+    for part in lines[dashes_at].split("  "):
+        if part:
+            spans.append((start, start + len(part)))
+        start += len(part) + 2
+    header = lines[dashes_at - 1]
+    names = [header[a:b].strip() for a, b in spans]
+    rows = []
+    for line in lines[dashes_at + 1 :]:
+        if not line.strip():
+            break
+        rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
+    return rows

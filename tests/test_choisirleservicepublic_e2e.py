@@ -193,3 +193,16 @@ def test_offer_page_with_a_new_layout_is_counted(csp):
     result, db, run = csp()
     assert errors(run) == {"layout_changed": 1}
     assert_intact(db, run, offers=25)
+
+
+def test_since_rereads_the_offers_published_in_the_window_only(csp):
+    csp()
+    before = len(csp.site.requested())
+    result, db, run = csp(args={"since": "2026-10-02"})
+    fetched = [path for path in csp.site.requested()[before:] if path.startswith("/offre-emploi/")]
+    # Page 1 has 3 offers published on or after 2 October (known, re-read all the same);
+    # page 2 has 6 published on 6 October.
+    assert len(fetched) == 9
+    assert REAL_OFFER in fetched
+    assert (run["status"], run["unchanged"]) == ("ok", 9)
+    assert json.loads(run["options"])["since"] == "2026-10-02"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURES, run_veille, write_config
+from tests.conftest import FIXTURES, parse_table, run_veille, write_config
 
 
 @pytest.fixture
@@ -82,8 +82,8 @@ def test_status_shows_the_last_run(crawled):
     config, _ = crawled
     result = run_veille("--config", str(config), "status")
     assert result.returncode == 0
-    row = next(line for line in result.stdout.splitlines() if line.startswith("choisirleservicepublic"))
-    assert " ok " in row and row.split()[-2:] == ["26", "-"]
+    cells = next(row for row in parse_table(result.stdout) if row["source"] == "choisirleservicepublic")
+    assert (cells["result"], cells["offers"], cells["new"], cells["stored"], cells["errors"], cells["health"]) == ("ok", "26", "26", "26", "-", "ok")
 
 
 def test_status_on_an_empty_database(tmp_path):

@@ -336,11 +336,12 @@ def test_tables_of_contents_without_any_text_file_are_a_layout_error(jorf):
     assert "7 vacancies listed but no JORFTEXT file" in json.loads(run["error_samples"])[0]["message"]
 
 
-def test_since_reaches_every_source_and_those_without_a_use_for_it_ignore_it(tmp_path, replay_site):
+def test_since_reaches_every_source(tmp_path, replay_site):
     site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
     config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0},
                                                      "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})  # fmt: skip
     result = run_veille("--config", str(config), "crawl", "choisirleservicepublic", "--since", "2026-06-01")
     assert result.returncode == 0, result.stderr
     run = open_db(tmp_path / "v.db").execute_returning_dicts("select * from runs")[0]
-    assert (run["status"], run["new"]) == ("ok", 26)
+    # Every offer but the one published on 28 April 2026.
+    assert (run["status"], run["new"], json.loads(run["options"])["since"]) == ("ok", 25, "2026-06-01")

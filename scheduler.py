@@ -1,0 +1,226 @@
+"""The long-lived scheduler behind ``veille schedule``.
+
+APScheduler fires, in the schedule's time zone (Europe/Paris by default):
+
+- one crawl job per source (``[schedule.sources]``, crontab lines or "every N s|m|h"),
+  each running ``veille run SOURCE`` in a **subprocess**: Scrapy's reactor cannot
+  be restarted in one process, and a crawl that hangs or crashes must never take
+  the scheduler down. ``veille run`` crawls, checks the source's health and sends
+  the alerts, under the database lock that also keeps cron runs out;
+- digest jobs, one per digest time of the subscriptions, running ``veille alert``.
+
+Jobs run one at a time (a single worker): crawls never overlap, and a crawl
+slower than its interval is not started twice (``max_instances=1``); missed
+runs are coalesced into one if they are late by less than ``misfire_grace_time``.
+A job's subprocess gets ``crawl_timeout`` seconds, then SIGTERM (Scrapy stops
+cleanly and records the run as interrupted), then SIGKILL.
+
+SIGTERM or SIGINT stops the scheduler: the running job's subprocess is asked to
+stop the same way and waited for; every offer it stored is already committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zoneinfo
+from dataclasses import dataclass
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.config import Config, ConfigError
+
+logger = logging.getLogger("veille.scheduler")
+
+# Seconds a stopped subprocess gets to finish cleanly before it is killed.
+STOP_GRACE = 60.0
+_EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
+
+
+def _weekdays(field: str) -> str:
+    """Crontab weekday numbers (0 or 7 = Sunday, 1 = Monday) as APScheduler 3 wants
+    them (0 = Monday, its historical mistake): a user's "0 9 * * 1" means Monday."""
+
+    def convert(number: str) -> int:
+        return (int(number) - 1) % 7
+
+    parts = []
+    for part in field.split(","):
+        step = ""
+        if "/" in part:
+            part, step = part.split("/", 1)
+            step = "/" + step
+        if re.fullmatch(r"\d+-\d+", part):
+            start, end = (convert(n) for n in part.split("-"))
+            parts += [f"{start}-{end}{step}"] if start <= end else [f"{start}-6{step}", f"0-{end}{step}"]
+        elif part.isdigit():
+            parts.append(f"{convert(part)}{step}")
+        else:
+            parts.append(part + step)
+    return ",".join(parts)
+
+
+def cron_trigger(spec: str, timezone=None) -> CronTrigger:
+    """A trigger from a standard 5-field crontab line, weekdays numbered as in crontab."""
+    fields = spec.split()
+    if len(fields) != 5:
+        raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=timezone)
+
+
+def make_trigger(specs: list[str], timezone: zoneinfo.ZoneInfo) -> BaseTrigger:
+    triggers = []
+    for spec in specs:
+        every = _EVERY.match(spec)
+        if every:
+            triggers.append(IntervalTrigger(timezone=timezone, **{_UNITS[every.group(2)]: int(every.group(1))}))
+        else:
+            triggers.append(cron_trigger(spec, timezone))
+    return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
+
+
+@dataclass
+class JobSpec:
+    id: str
+    description: str
+    trigger: BaseTrigger
+    command: list[str]
+
+
+def veille_command(config: Config, *args: str) -> list[str]:
+    command = [sys.executable, "-m", "crawler"]
+    if config.source_path:
+        command += ["--config", str(config.source_path)]
+    return command + list(args)
+
+
+def digest_triggers(config: Config) -> dict[str, CronTrigger]:
+    """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
+    always Paris time), shared by the subscriptions that have the same."""
+    from alerts.schedule import PARIS, parse_mode
+
+    triggers = {}
+    for subscription in config.subscriptions:
+        mode = parse_mode(subscription.mode)
+        if mode.is_digest and str(mode) not in triggers:
+            weekday = {"day_of_week": mode.weekday} if mode.kind == "weekly" else {}
+            triggers[str(mode)] = CronTrigger(hour=mode.at.hour, minute=mode.at.minute, timezone=PARIS, **weekday)
+    return triggers
+
+
+def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
+    """The scheduler's jobs; a schedule naming a source veille does not have is a config error."""
+    timezone = zoneinfo.ZoneInfo(config.schedule.timezone)
+    unknown = sorted(set(config.schedule.sources) - set(sources))
+    if unknown:
+        raise ConfigError(f"schedule.sources.{unknown[0]}: unknown source (sources: {', '.join(sources)})")
+    jobs = []
+    for source, specs in config.schedule.source_triggers().items():
+        if source in sources and specs:
+            jobs.append(JobSpec(f"crawl:{source}", f"crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source)))
+    for mode, trigger in digest_triggers(config).items():
+        jobs.append(JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert")))
+    return jobs
+
+
+def next_run_times(jobs: list[JobSpec], now: dt.datetime | None = None) -> list[tuple[JobSpec, dt.datetime | None]]:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return [(job, job.trigger.get_next_fire_time(None, now)) for job in jobs]
+
+
+class Runner:
+    """Runs one job's subprocess at a time, with a time limit, and stops it on request."""
+
+    def __init__(self, timeout: float, grace: float = STOP_GRACE):
+        self.timeout = timeout
+        self.grace = grace
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+
+    def run(self, job: JobSpec) -> int | None:
+        if self.stopping.is_set():
+            return None
+        started = time.monotonic()
+        logger.info("%s: starting", job.description)
+        # A session of its own: Ctrl-C on the scheduler's terminal must not hit the
+        # crawl directly; the scheduler decides how it stops.
+        process = subprocess.Popen(job.command, start_new_session=True)
+        with self._lock:
+            self._process = process
+        try:
+            code = process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            logger.error("%s: still running after %.0fs, stopping it", job.description, self.timeout)
+            code = self._stop(process)
+        finally:
+            with self._lock:
+                self._process = None
+        logger.info("%s: exit code %s after %.0fs", job.description, code, time.monotonic() - started)
+        return code
+
+    def _stop(self, process: subprocess.Popen) -> int:
+        """SIGTERM (Scrapy finishes cleanly), then SIGKILL after the grace period."""
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            return process.wait(timeout=self.grace)
+        except subprocess.TimeoutExpired:
+            logger.error("crawl did not stop within %.0fs, killing it", self.grace)
+            os.killpg(process.pid, signal.SIGKILL)
+            return process.wait()
+        except ProcessLookupError:
+            return process.wait()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self._lock:
+            process = self._process
+        if process and process.poll() is None:
+            threading.Thread(target=self._stop, args=(process,), daemon=True).start()
+
+
+def run_scheduler(config: Config, sources: list[str]) -> int:
+    """Run until SIGTERM/SIGINT; the exit code."""
+    jobs = build_jobs(config, sources)
+    if not jobs:
+        raise ConfigError("schedule.sources: no source to schedule")
+    runner = Runner(config.schedule.crawl_timeout)
+    scheduler = BackgroundScheduler(
+        timezone=zoneinfo.ZoneInfo(config.schedule.timezone),
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": config.schedule.misfire_grace_time},
+    )
+    for job in jobs:
+        scheduler.add_job(runner.run, job.trigger, args=[job], id=job.id, name=job.description)
+    stop_requested = threading.Event()
+
+    def request_stop(signum, frame):
+        logger.info("received %s: stopping", signal.Signals(signum).name)
+        runner.stop()
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler.start()
+    for job, when in next_run_times(jobs):
+        logger.info("scheduled: %s, next at %s", job.description, when.isoformat(timespec="seconds") if when else "never")
+    while not stop_requested.wait(1.0):
+        pass
+    # Waits for the running job, whose subprocess was asked to stop.
+    scheduler.shutdown(wait=True)
+    logger.info("stopped")
+    return 0

@@ -1,0 +1,111 @@
+"""`veille run` for cron, end to end: crawl, health, alerts; its lock; the scheduler's dispatch."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from storage import open_db
+from tests.conftest import FIXTURES, REPO, run_veille, write_config
+from tests.test_scheduler import OTHER_SOURCES, finished_runs, start_scheduler, wait_for
+
+LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
+
+
+@pytest.fixture
+def watched(tmp_path, replay_site, smtp_server):
+    """CSP replayed on loopback, a subscription mailing a real SMTP server, and the
+    subscription registered before the first crawl (a new subscription does not get
+    the back catalogue, so without this the first crawl would send nothing)."""
+    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    smtp = smtp_server()
+
+    def config(**extra):
+        data = {
+            "database": str(tmp_path / "veille.db"),
+            "http": {"delay": 0, "retries": 0, "timeout": 30},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
+            "subscriptions": [{"name": "recrutement", "keywords": ["chargé de recrutement"], "channels": [smtp.url()]}],
+        }
+        for key, value in extra.items():
+            data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+        path = write_config(tmp_path / "veille.toml", data)
+        return path
+
+    path = config()
+    assert run_veille("--config", str(path), "alert").returncode == 0
+    return site, smtp, config, tmp_path / "veille.db"
+
+
+def test_two_runs_at_once_crawl_and_send_once(watched):
+    site, smtp, config, db_path = watched
+    site.routes[LISTING][0].delay = 3  # keep the first run busy while the second starts
+    command = [sys.executable, "-m", "crawler", "--config", str(config()), "run", "choisirleservicepublic"]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+    first_out, first_err = first.communicate(timeout=120)
+    assert second.returncode == 0 and "veille: another run is in progress (pid" in second.stderr
+    assert first.returncode == 0, first_err
+    assert len(finished_runs(db_path)) == 1
+    smtp.wait_for(1)
+    [message] = smtp.messages
+    assert message["Subject"].startswith("veille · ") and "recrutement" in message["Subject"]
+    # Running again: nothing new, nothing sent again.
+    assert run_veille("--config", str(config()), "run", "choisirleservicepublic").returncode == 0
+    time.sleep(0.5)
+    assert len(smtp.messages) == 1
+
+
+def test_a_source_that_fails_does_not_hold_back_the_others_alerts(watched):
+    site, smtp, config, db_path = watched
+    # DINUM points at a closed port: its crawl fails, CSP's offers are still sent.
+    path = config(sources={"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}, "dinum": {"base_url": "http://127.0.0.1:9"}})
+    result = run_veille("--config", str(path), "run", "choisirleservicepublic", "dinum")
+    assert result.returncode == 1
+    runs = {run["source"]: run["status"] for run in finished_runs(db_path)}
+    assert runs == {"choisirleservicepublic": "ok", "dinum": "failed"}
+    smtp.wait_for(1)
+    [message] = smtp.messages
+    assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in message.get_body(("plain",)).get_content()
+
+
+def test_scheduler_crawls_twice_and_dispatches_once(watched):
+    site, smtp, config, db_path = watched
+    path = config(schedule={"sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": ["every 2s"]}})
+    scheduler = start_scheduler(path)
+    try:
+        assert wait_for(lambda: len(finished_runs(db_path)) >= 2)
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        output = scheduler.communicate(timeout=90)[0]
+    assert scheduler.returncode == 0, output
+    smtp.wait_for(1)
+    time.sleep(0.5)
+    # The first crawl's new open offers in one message; the second crawl found nothing new.
+    # (Offers whose deadline has passed are not alerted: the handmade pages' deadlines are in 2026.)
+    db = open_db(db_path)
+    still_open = db.execute("select count(*) from offers where deadline is null or deadline >= date('now')").fetchone()[0]
+    assert len(smtp.messages) == 1
+    assert db.execute("select count(*) from alert_outbox where status = 'sent'").fetchone()[0] == still_open >= 1
+
+
+def test_digest_subscriptions_get_their_own_scheduler_job(tmp_path):
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "subscriptions": [
+                {"name": "matin", "keywords": ["design"], "mode": "daily 08:00"},
+                {"name": "hebdo", "keywords": ["innovation"], "mode": "weekly mon 09:30"},
+                {"name": "aussi le matin", "keywords": ["numérique"], "mode": "daily 08:00"},
+            ],
+        },
+    )
+    result = run_veille("--config", str(config), "schedule", "--list")
+    assert result.returncode == 0, result.stderr
+    assert "digests (daily 08:00, Europe/Paris)" in result.stdout
+    assert "digests (weekly mon 09:30, Europe/Paris)" in result.stdout
+    assert result.stdout.count("digests (") == 2
