@@ -60,12 +60,19 @@ def canonical_region(name: str | None) -> str | None:
     return _BY_KEY.get(key)
 
 
+def _listed(value) -> list:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
 def offer_regions(offer: dict) -> set[str]:
-    """The regions an offer is in: the one its département belongs to, and the one it names."""
+    """The regions an offer is in: the one its département belongs to, and the one it names
+    (for a job, those of each of its offers)."""
     regions = set()
-    if offer.get("department") in REGION_OF_DEPARTMENT:
-        regions.add(REGION_OF_DEPARTMENT[offer["department"]])
-    named = canonical_region(offer.get("region"))
-    if named:
-        regions.add(named)
+    for department in _listed(offer.get("department")):
+        if department in REGION_OF_DEPARTMENT:
+            regions.add(REGION_OF_DEPARTMENT[department])
+    for name in _listed(offer.get("region")):
+        named = canonical_region(name)
+        if named:
+            regions.add(named)
     return regions

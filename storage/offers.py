@@ -2,7 +2,9 @@
 
 An offer is identified by (source, source_id). Re-crawling it unchanged only
 touches ``last_seen``; a change rewrites the row and records what changed in
-``offer_versions``. Nothing here ever deletes an offer.
+``offer_versions`` (a deadline moved is such a change). A new offer is placed in
+its job (storage/jobs.py) in the same transaction. Nothing here ever deletes an
+offer.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
+from crawler.grouping import Rules
 from storage.db import write_transaction
+from storage.jobs import place_offers, refresh_offers
 from storage.migrations import OFFER_CONTENT_COLUMNS
 
 CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
@@ -81,6 +85,7 @@ def _existing_hashes(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tupl
 
 
 def _changes(db: Database, row: dict) -> dict[str, list]:
+    """What changed in a stored offer: {field: [old, new]}, JSON fields decoded."""
     old = db.execute(
         f"select {', '.join(CONTENT_FIELDS)} from offers where source = ? and source_id = ?",
         [row["source"], row["source_id"]],
@@ -105,17 +110,24 @@ _UPDATE_SQL = (
 _VERSION_SQL = "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
 
 
-def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None) -> UpsertResult:
-    """Store validated offers in one transaction and say which were new, updated or unchanged."""
+def upsert_offers(
+    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None, rules: Rules | None = None
+) -> UpsertResult:
+    """Store validated offers in one transaction and say which were new, updated or unchanged.
+
+    New offers are placed in their jobs with ``rules`` (``[jobs]`` of veille.toml;
+    the defaults when None)."""
     seen_at = seen_at or now_iso()
-    rows = {}
+    rows, originals = {}, {}
     for offer in offers:
         row = to_row(offer)
-        rows[(row["source"], row["source_id"])] = row  # the last copy of a key in a batch wins
+        key = (row["source"], row["source_id"])
+        rows[key] = row  # the last copy of a key in a batch wins
+        originals[key] = offer
     result = UpsertResult()
     with write_transaction(db):
         known = _existing_hashes(db, rows)
-        inserts, touches, updates, versions = [], [], [], []
+        inserts, touches, updates, versions, changed = [], [], [], [], []
         for key, row in rows.items():
             old_hash = known.get(key)
             if old_hash is None:
@@ -128,6 +140,8 @@ def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = 
                 result.unchanged.append(key)
             else:
                 changes = _changes(db, row)
+                new = originals[key]
+                changed.append(({**new, **{name: values[0] for name, values in changes.items()}}, new))
                 updates.append((*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key))
                 versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
                 result.updated.append(key)
@@ -138,7 +152,20 @@ def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = 
         if updates:
             db.conn.executemany(_UPDATE_SQL, updates)
             db.conn.executemany(_VERSION_SQL, versions)
+        place_offers(db, [(originals[key], seen_at) for key in result.new], rules=rules)
+        refresh_offers(db, changed)
     return result
+
+
+def touch_offers(db: Database, source: str, source_ids: Iterable[str], *, run_id: int | None, seen_at: str | None = None) -> int:
+    """Record that these stored offers were seen (on a listing) without being read again:
+    an offer still listed is not missing (storage/lifecycle.py). Returns how many were stored."""
+    seen_at = seen_at or now_iso()
+    ids = list(source_ids)
+    with write_transaction(db):
+        before = db.conn.total_changes
+        db.conn.executemany(_TOUCH_SQL, [(seen_at, run_id, source, source_id) for source_id in ids])
+        return db.conn.total_changes - before
 
 
 def known_source_ids(db: Database, source: str) -> set[str]:
