@@ -28,12 +28,11 @@ Every threshold is a :class:`Rules` field (``[jobs]`` in veille.toml).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
-from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
@@ -96,18 +95,18 @@ def reference_of(offer: dict) -> str:
     return f"{BOARD_ISSUERS.get(board, board)}:{source_id}"
 
 
+_URL_PARTS = re.compile(r"^https?://(?:[^@/?#]*@)?(?:www\.)?([^/?#]+)([^?#]*)(\?[^#]*)?", re.IGNORECASE)
+
+
 def url_key(url: str | None) -> str | None:
     """An offer URL as a key: no scheme, no "www.", no fragment, no trailing slash."""
-    if not url or not url.lower().startswith(("http://", "https://")):
+    match = _URL_PARTS.match(url.strip().rstrip(".,;:")) if url else None
+    if not match:
         return None
-    parts = urlsplit(url.strip().rstrip(".,;:"))
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    if parts.port:
-        host += f":{parts.port}"
-    path = parts.path.rstrip("/")
-    if not host or not path:
+    path = match.group(2).rstrip("/")
+    if not path:
         return None  # a home page links to everything and names no offer
-    return host + path + (f"?{parts.query}" if parts.query else "")
+    return match.group(1).lower() + path + (match.group(3) or "")
 
 
 def _strings(value) -> Iterator[str]:
@@ -121,16 +120,25 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
+@lru_cache(maxsize=4096)
+def _is_jo_label(label: str) -> bool:
+    return bool(_JO_LABEL.search(label_key(label)))
+
+
+# Cheap tests before the regular expressions: most offers cite nothing.
+_MAY_CITE_JO = re.compile(r"JO|[Jj]ournal [Oo]fficiel|JOURNAL OFFICIEL")
+
+
 def _cited_jo_days(offer: dict, texts: list[str]) -> set[str]:
     days = set()
     raw = offer.get("raw") or {}
     for label, value in raw.items() if isinstance(raw, dict) else ():
-        if isinstance(value, str) and _JO_LABEL.search(label_key(label)):
+        if isinstance(value, str) and _is_jo_label(label):
             day = parse_date(value)
             if day:
                 days.add(day)
     for text in texts:
-        if "jo" in text.lower() or "journal" in text.lower():
+        if _MAY_CITE_JO.search(text):
             for match in _JO_ISSUE.finditer(text):
                 day = parse_date(match.group(1))
                 if day:
@@ -150,7 +158,9 @@ def citations(offer: dict) -> tuple[set[str], set[str]]:
         if isinstance(earlier, dict) and earlier.get("relation") == "replaced":
             return {f"ref:jorf:{text_id}" for text_id in earlier.get("ids") or []}, set()
         return set(), set()
-    texts = [text for text in (offer.get("apply_url"), offer.get("missions"), offer.get("profile"), *_strings(raw)) if text]
+    # Not the listing card: it shows the offer itself.
+    labelled = [value for label, value in raw.items() if label != "listing_card"] if isinstance(raw, dict) else []
+    texts = [text for text in (offer.get("apply_url"), offer.get("missions"), offer.get("profile"), *_strings(labelled)) if text]
     keys = set()
     own = url_key(offer.get("url"))
     for text in texts:
@@ -161,7 +171,8 @@ def citations(offer: dict) -> tuple[set[str], set[str]]:
                     keys.add(f"url:{key}")
         if "JORFTEXT" in text:
             keys.update(f"ref:jorf:{text_id}" for text_id in JORF_TEXT_ID.findall(text))
-        keys.update(f"nor:{nor}" for nor in NOR.findall(text))
+        if "NOR" in text:  # "NOR : INTA2124731V"; a bare code is too easily something else
+            keys.update(f"nor:{nor}" for nor in NOR.findall(text))
     return keys, _cited_jo_days(offer, texts)
 
 
@@ -328,8 +339,11 @@ def day_number(iso: str | None) -> int:
 
 
 def key_hash(text: str) -> int:
-    """A stable 64-bit number for a key (Python's own hash() changes between processes)."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+    """A stable 64-bit number for a key (Python's own hash() changes between processes): two
+    checksums side by side. A collision only makes two offers compared for nothing."""
+    data = text.encode("utf-8")
+    value = (zlib.crc32(data) << 32) | zlib.adler32(data)
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def blocking_keys(words: tuple[str, ...]) -> set[str]:

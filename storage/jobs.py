@@ -187,6 +187,10 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
     if not offers:
         return {}
     with write_transaction(db):
+        placed = _already_placed(db, offers)
+        offers = [(offer, seen_at) for offer, seen_at in offers if (offer["source"], offer["source_id"]) not in placed]
+        if not offers:
+            return placed
         batch = _batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
         strong, blocks = _stored_candidates(db, profiles, rules)
@@ -195,7 +199,6 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
         batch.existing_jobs = {member.job_id for member in stored.values()}
         local_evidence: dict[int, list[Member]] = defaultdict(list)
         local_blocks: dict[int, list[Member]] = defaultdict(list)
-        placed = {}
         for index, ((offer, seen_at), p) in enumerate(zip(offers, profiles)):
             as_of = on or dt.date.fromisoformat(seen_at[:10])
             p.deadline = offer.get("deadline")
@@ -222,6 +225,32 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
             placed[(offer["source"], offer["source_id"])] = job_id
         _write(db, batch)
     return placed
+
+
+def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[str, str], int]:
+    """New offers that have a job already: their row was deleted by hand and stored again. They keep
+    their job; what grouping knows of them follows their content."""
+    found = {}
+    for chunk in _chunks(offers, 400):
+        where = " or ".join("(source = ? and source_id = ?)" for _ in chunk)
+        params = [value for offer, _ in chunk for value in (offer["source"], offer["source_id"])]
+        for member_id, source, source_id, job_id, day in db.conn.execute(f"select id, source, source_id, job_id, day from job_offers where {where}", params):
+            found[(source, source_id)] = (member_id, job_id, day)
+    for offer, seen_at in offers:
+        key = (offer["source"], offer["source_id"])
+        if key in found:
+            member_id, _, day = found[key]
+            p = profile(offer, seen_at)
+            _update_member(db, member_id, p)
+            db.conn.executemany("insert or ignore into job_keys (key, day, member) values (?, ?, ?)", _key_rows(member_id, p))
+    return {key: job_id for key, (_, job_id, _) in found.items()}
+
+
+def _update_member(db: Database, member_id: int, p: Profile) -> None:
+    db.conn.execute(
+        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ? where id = ?",
+        [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, member_id],
+    )
 
 
 def _reach(rules: Rules) -> int:
@@ -369,11 +398,7 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             if old_rows != new_rows:
                 db.conn.executemany("delete from job_keys where key = ? and day = ? and member = ?", list(old_rows - new_rows))
                 db.conn.executemany("insert or ignore into job_keys (key, day, member) values (?, ?, ?)", list(new_rows - old_rows))
-            p = after
-            db.conn.execute(
-                "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ? where id = ?",
-                [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, member_id],
-            )
+            _update_member(db, member_id, after)
             if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
                 rows[job_id] = True
         for job_id in rows:
