@@ -20,6 +20,7 @@ from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import PARIS, parse_mode
 from alerts.units import JobUnits, Unit
+from storage.jobs import group_ungrouped
 from crawler.config import Config, Subscription
 
 # Alerts listed in one message at most; more go in several messages ("1/3", ...).
@@ -206,6 +207,8 @@ def dispatch(
     now = now or utcnow()
     units = units or JobUnits()
     subscriptions = _selected(config, only)
+    if not dry_run:
+        group_ungrouped(db, config.jobs.rules())  # every offer is alerted as part of a job
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
     for subscription in subscriptions:

@@ -99,7 +99,9 @@ def tokens(text: str | None) -> list[str]:
     articles dropped, stemmed, with a break (``|``) between sentences and lines."""
     if not text:
         return []
-    text = _INCLUSIVE_SUFFIX.sub("", fold(text))
+    text = fold(text)
+    if "." in text or "(" in text or "/" in text or "-" in text:  # where an inclusive suffix can start
+        text = _INCLUSIVE_SUFFIX.sub("", text)
     stems = _STEMS
     keys = [stems.get(word) or stem(word) for word in _SCAN.findall(text) if word not in _SKIPPED]
     # Breaks only matter between words.

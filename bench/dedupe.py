@@ -3,7 +3,7 @@
 1. Precision and recall on tests/fixtures/dedupe/pairs.toml: pairs of real offers
    (the DITP, DINUM, JORF, CSP and beta.gouv.fr fixtures, and handmade copies of
    them on other boards) labelled the same job or not, each with its reason. The
-   offers are stored in publication order through storage.offers.upsert_offers,
+   offers are stored in publication order through storage.offers.store_offers,
    as a crawl stores them. Target: precision 1.0, recall >= 0.9
    (tests/test_dedupe_labels.py asserts the same).
 
@@ -88,27 +88,29 @@ def _perturb_title(title: str, employer: str | None, rng: random.Random) -> str:
 
 
 def make_offers(count: int, seed: int = 11):
-    """``count`` offers, in batches of 1,000: jobs of real titles, each on one to three boards."""
+    """``count`` offers, in batches of 1,000, in publication order (as crawls store them): jobs of
+    real titles at real employers, each published on one to three boards a few days apart."""
     rng = random.Random(seed)
     bases, employers = real_offers()
     departments = [f"{number:02d}" for number in range(1, 96) if number != 20] + ["2A", "2B", "971", "972", "973", "974"]
-    made, job, batch = 0, 0, []
-    while made < count:
-        # A real title at a real employer (its own, or another one: titles recur across employers), somewhere.
+    jobs = []
+    while sum(len(boards) for *_, boards in jobs) < count:
+        # A real title at a real employer (its own, or another: titles recur across employers), somewhere.
         base = rng.choice(bases)
         hirer = base.get("employer") if rng.random() < 0.3 else rng.choice(employers)
-        department = rng.choice(departments)
-        job += 1
-        day = START + rng.randrange(5 * 365)
-        for copy, board in enumerate(rng.sample(BOARDS, rng.choice([1, 1, 2, 2, 3]))):
-            if made >= count:
-                break
-            employer = hirer
-            if employer in ACRONYMS and rng.random() < 0.5:
-                employer = rng.choice(ACRONYMS[employer])
-            published = day + (rng.randrange(8) if copy else 0)
-            iso = f"{_date(published)}"
-            offer = {
+        jobs.append((START + rng.randrange(5 * 365), len(jobs), base, hirer, rng.choice(departments), rng.sample(BOARDS, rng.choice([1, 1, 2, 2, 3]))))
+    copies = []
+    for day, job, base, hirer, department, boards in jobs:
+        for copy, board in enumerate(boards):
+            copies.append((day + (rng.randrange(8) if copy else 0), job, copy, base, hirer, department, board))
+    copies.sort(key=lambda item: item[:3])
+    batch = []
+    for day, job, copy, base, hirer, department, board in copies[:count]:
+        employer = hirer
+        if employer in ACRONYMS and rng.random() < 0.5:
+            employer = rng.choice(ACRONYMS[employer])
+        batch.append(
+            {
                 **base,
                 "source": board,
                 "source_id": f"{job}-{copy}",
@@ -116,15 +118,14 @@ def make_offers(count: int, seed: int = 11):
                 "title": _perturb_title(base["title"], employer, rng),
                 "employer": employer,
                 "department": department,
-                "published_on": iso,
+                "published_on": _date(day),
                 "contacts": [],
                 "raw": {},
             }
-            batch.append(offer)
-            made += 1
-            if len(batch) == 1000:
-                yield batch
-                batch = []
+        )
+        if len(batch) == 1000:
+            yield batch
+            batch = []
     if batch:
         yield batch
 
@@ -185,7 +186,7 @@ def main() -> None:
         jobs = db.execute("select count(*) from jobs").fetchone()[0]
         joined = db.execute("select count(*) from job_offers where reason != 'first offer of the job' and reason not like 're-post%'").fetchone()[0]
         reposts = db.execute("select count(*) from jobs where reposted_from is not null").fetchone()[0]
-        keys = db.execute("select count(*) from job_keys").fetchone()[0]
+        keys = db.execute("select (select count(*) from job_keys) + (select count(*) from job_blocks)").fetchone()[0]
     baseline = all_pairs_seconds(COUNT)
     print(f"scale: {stored:,} offers stored; grouped {grouped:,} into {jobs:,} jobs ({joined:,} offers joined another's job, {reposts:,} re-posts linked)")
     print(f"grouping: {seconds:.1f} s ({grouped / seconds:,.0f} offers/s), {keys:,} blocking keys; RSS before {rss_before:.0f} MB, peak {peak:.0f} MB")

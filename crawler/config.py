@@ -434,7 +434,7 @@ class Jobs(_Section):
     # Publication dates at most this many days apart.
     date_window_days: int = Field(45, ge=0, le=3660)
     # A similar offer published up to this many days after a job closed is a re-post, linked to it.
-    repost_window_days: int = Field(365, ge=0, le=3660)
+    repost_window_days: int = Field(180, ge=0, le=3660)
     # A board offer citing a JO issue and a notice of that issue: titles at least this alike.
     cited_title_threshold: int = Field(70, ge=0, le=100)
     # Employers worded too differently: offers whose titles, places and dates agree are one job

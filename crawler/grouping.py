@@ -52,7 +52,7 @@ class Rules:
     # Publication dates (first-seen dates when a board gives none) at most this many days apart.
     date_window_days: int = 45
     # A similar offer published this long after a job closed is a re-post, linked to it.
-    repost_window_days: int = 365
+    repost_window_days: int = 180
     # Titles of a board offer and of a notice of the JO issue it cites.
     cited_title_threshold: int = 70
     # When the employers are worded too differently (a startup / its incubator's director), offers
@@ -125,8 +125,13 @@ def _is_jo_label(label: str) -> bool:
     return bool(_JO_LABEL.search(label_key(label)))
 
 
-# Cheap tests before the regular expressions: most offers cite nothing.
-_MAY_CITE_JO = re.compile(r"JO|[Jj]ournal [Oo]fficiel|JOURNAL OFFICIEL")
+# Cheap tests before the regular expressions (substring tests are much faster): most offers cite nothing.
+def _may_cite_jo(text: str) -> bool:
+    return "JO" in text or "ournal" in text or "OURNAL" in text
+
+
+def _may_cite(text: str) -> bool:
+    return "http" in text or "NOR" in text or _may_cite_jo(text)
 
 
 def _cited_jo_days(offer: dict, texts: list[str]) -> set[str]:
@@ -138,7 +143,7 @@ def _cited_jo_days(offer: dict, texts: list[str]) -> set[str]:
             if day:
                 days.add(day)
     for text in texts:
-        if _MAY_CITE_JO.search(text):
+        if _may_cite_jo(text):
             for match in _JO_ISSUE.finditer(text):
                 day = parse_date(match.group(1))
                 if day:
@@ -158,9 +163,13 @@ def citations(offer: dict) -> tuple[set[str], set[str]]:
         if isinstance(earlier, dict) and earlier.get("relation") == "replaced":
             return {f"ref:jorf:{text_id}" for text_id in earlier.get("ids") or []}, set()
         return set(), set()
-    # Not the listing card: it shows the offer itself.
-    labelled = [value for label, value in raw.items() if label != "listing_card"] if isinstance(raw, dict) else []
-    texts = [text for text in (offer.get("apply_url"), offer.get("missions"), offer.get("profile"), *_strings(labelled)) if text]
+    texts = [text for text in (offer.get("apply_url"), offer.get("missions"), offer.get("profile")) if text]
+    # The labels, not the listing card: it shows the offer itself.
+    labels = [label for label in raw if label != "listing_card"] if isinstance(raw, dict) else []
+    if labels:
+        texts += [text for text in _strings([raw[label] for label in labels]) if text]
+    if not any(map(_may_cite, texts)) and not any(isinstance(raw[label], str) and _is_jo_label(label) for label in labels):
+        return set(), set()
     keys = set()
     own = url_key(offer.get("url"))
     for text in texts:
@@ -179,7 +188,7 @@ def citations(offer: dict) -> tuple[set[str], set[str]]:
 # -- titles and employers ---------------------------------------------------------------------------
 
 _GENDER_MARK = re.compile(r"\(?\b(?:h|f|homme|femme)\s*[/-]\s*(?:h|f|homme|femme)\b\)?")
-_SEGMENT_SEPARATOR = re.compile(r"(?:\s+[-–—|:])+\s+")
+_SEGMENT_SEPARATOR = re.compile(r"(?:\s+[-|:])+\s+")
 # A trailing title segment that is who hires, not what the job is ("… - Mairie de Trappes").
 _EMPLOYER_WORDS = re.compile(
     r"^(?:la |le |l')?(?:mairie|ville|commune|communaute|metropole|ministere|conseil|departement|region|c\.?c\.?a\.?s|centre|"
@@ -209,16 +218,24 @@ def _masculine(stem: str) -> str:
     return stem
 
 
+_MASCULINE: dict[str, str] = {}
+
+
 def _words(text: str) -> list[str]:
     words = []
+    masculine = _MASCULINE
     for word in tokens(text):
-        word = _masculine(word)
+        word = masculine.get(word) or masculine.setdefault(word, _masculine(word))
         if len(word) < 2 or word in _FILLER or word == "|":
             continue
         if words and words[-1] == word:
             continue  # "chargée ou chargé", "développeur/développeuse"
         words.append(word)
     return words
+
+
+def _may_have_segments(text: str) -> bool:
+    return " -" in text or " |" in text or " :" in text
 
 
 def _looks_like(segment: str, names: list[str]) -> bool:
@@ -232,14 +249,17 @@ def title_parts(title: str, employer: str | None = None, organisation: str | Non
     Case, accents, "H/F", gender forms, punctuation and articles are folded away,
     and a trailing " - <employer or place>" is dropped from the words; when it
     names an employer ("… - Mairie d'Évry-Courcouronnes"), it is returned as one."""
-    folded = _GENDER_MARK.sub(" ", fold(title))
-    segments = [segment.strip() for segment in _SEGMENT_SEPARATOR.split(folded)]
-    names = [fold(name) for name in (employer, organisation, location) if name]
-    kept, employers = [segments[0]], []
+    folded = fold(title.replace("\u2013", "-").replace("\u2014", "-"))  # fold() drops dashes other than "-"
+    if "/" in folded or "h-f" in folded or "f-h" in folded or "e-h" in folded:  # the regex is slow: only when a mark may be there
+        folded = _GENDER_MARK.sub(" ", folded)
+    segments = [segment.strip() for segment in _SEGMENT_SEPARATOR.split(folded)] if _may_have_segments(folded) else [folded]
+    kept, employers, names = [segments[0]], [], None
     for segment in segments[1:]:
         if _EMPLOYER_WORDS.match(segment):
             employers.append(segment)
-        elif segment and not _looks_like(segment, names):
+            continue
+        names = names if names is not None else [fold(name) for name in (employer, organisation, location) if name]
+        if segment and not _looks_like(segment, names):
             kept.append(segment)
     words = _words(" ".join(kept)) or _words(folded)
     return tuple(words), tuple(employers)
@@ -288,14 +308,15 @@ def employer_key(name: str | None) -> str | None:
     return " ".join(words) or None
 
 
-def employer_keys(offer: dict) -> tuple[str, ...]:
-    """The employer, the organisation above it and an employer the title names, each as an
-    :func:`employer_key` (CSP's cards give a kind of employer, "Communes", and the
-    employer itself in the title)."""
+def employer_keys(offer: dict, named: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The employer, the organisation above it and an employer the title names (``named``,
+    from :func:`title_parts`), each as an :func:`employer_key` (CSP's cards give a kind of
+    employer, "Communes", and the employer itself in the title)."""
+    if named is None:
+        named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))[1]
     keys = []
-    named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))[1]
     for name in (offer.get("employer"), offer.get("organisation"), *named):
-        key = employer_key(name)
+        key = employer_key(name) if name else None
         if key and key not in keys:
             keys.append(key)
     return tuple(keys)
@@ -330,12 +351,12 @@ def title_score(a: str, b: str) -> int:
 
 # -- profiles ----------------------------------------------------------------------------------------
 
-_EPOCH = dt.date(2000, 1, 1)
+_EPOCH = dt.date(2000, 1, 1).toordinal()
 
 
 def day_number(iso: str | None) -> int:
     """Days since 2000-01-01 of an ISO date (or datetime)."""
-    return (dt.date.fromisoformat(iso[:10]) - _EPOCH).days if iso else 0
+    return dt.date.fromisoformat(iso[:10]).toordinal() - _EPOCH if iso else 0
 
 
 def key_hash(text: str) -> int:
@@ -346,20 +367,36 @@ def key_hash(text: str) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def blocking_keys(words: tuple[str, ...]) -> set[str]:
+_MASK = (1 << 64) - 1
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def blocking_keys(words: tuple[str, ...]) -> list[int]:
     """Keys two titles share when their words are equal or differ by one word (added,
     dropped or changed): the word set, and the word set less each word. Only offers
-    sharing a key are compared, so grouping never compares every pair."""
-    unique = sorted(set(words))
+    sharing a key are compared, so grouping never compares every pair.
+
+    Titles of three words or fewer that differ by a word are never 90 alike: they get the
+    word set only. A key is the sum of its words' hashes, so the set less a word is one
+    subtraction."""
+    hashes = _WORD_HASHES
+    if len(hashes) > 500_000:
+        hashes.clear()
+    unique = [hashes.get(word) or hashes.setdefault(word, key_hash(f"w|{word}") & _MASK) for word in set(words)]
     if not unique:
-        return set()
-    keys = {" ".join(unique)}
-    if 3 <= len(unique) <= 10:
-        keys.update(" ".join(unique[:i] + unique[i + 1 :]) for i in range(len(unique)))
+        return []
+    total = sum(unique) & _MASK
+    keys = [_signed(total)]
+    if 4 <= len(unique) <= 10:
+        keys += [_signed((total - word) & _MASK) for word in unique]
     return keys
 
 
-@dataclass
+@dataclass(slots=True)
 class Profile:
     """What grouping keeps of an offer."""
 
@@ -375,12 +412,12 @@ class Profile:
     owns: set[str] = field(default_factory=set)
     cites: set[str] = field(default_factory=set)
     cited_days: set[str] = field(default_factory=set)
-    blocks: set[str] = field(default_factory=set)
+    blocks: list[int] = field(default_factory=list)  # blocking_keys
 
 
 def profile(offer: dict, seen_at: str | None = None) -> Profile:
     """An offer (a stored or validated offer dict) as grouping sees it; ``seen_at`` dates an offer without publication date."""
-    words = title_words(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))
+    words, named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))
     reference = reference_of(offer)
     owns = {f"ref:{reference}"}
     own_url = url_key(offer.get("url"))
@@ -397,16 +434,24 @@ def profile(offer: dict, seen_at: str | None = None) -> Profile:
         board=board_of(offer),
         reference=reference,
         title=" ".join(words),
-        employers=employer_keys(offer),
+        employers=employer_keys(offer, named),
         department=offer.get("department"),
-        regions=frozenset(offer_regions(offer)),
+        regions=_regions(offer.get("department"), offer.get("region")) if offer.get("department") or offer.get("region") else _NO_REGION,
         day=day_number(offer.get("published_on") or seen_at or offer.get("first_seen")),
         deadline=offer.get("deadline"),
         owns=owns,
-        cites=cites - owns,
+        cites=cites - owns if cites else cites,
         cited_days=cited_days,
         blocks=blocking_keys(words),
     )
+
+
+_NO_REGION: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _regions(department: str | None, region: str | None) -> frozenset[str]:
+    return frozenset(offer_regions({"department": department, "region": region}))
 
 
 # -- comparing two offers ----------------------------------------------------------------------------------
@@ -419,7 +464,8 @@ def strong_lookups(p: Profile) -> dict[str, str]:
     for key in p.owns:
         if not key.startswith("jo-day:"):
             lookups[f"own|{key}"] = f"same {key.split(':', 1)[0]}"
-        lookups[f"cite|{key}"] = "cites this offer" if not key.startswith("jo-day:") else "cites this JO issue"
+        if not key.startswith("ref:") or key.startswith("ref:jorf:"):  # only JO notices are cited by reference
+            lookups[f"cite|{key}"] = "cites this offer" if not key.startswith("jo-day:") else "cites this JO issue"
     for key in p.cites:
         lookups[f"own|{key}"] = "cited by this offer"
     for day in p.cited_days:
@@ -427,10 +473,10 @@ def strong_lookups(p: Profile) -> dict[str, str]:
     return lookups
 
 
-def stored_keys(p: Profile) -> tuple[list[str], list[str]]:
-    """(keys stored without a day: owned and cited evidence, keys stored with the offer's day: title blocks)."""
-    evidence = [f"own|{key}" for key in p.owns] + [f"cite|{key}" for key in p.cites] + [f"cite|jo-day:{day}" for day in p.cited_days]
-    return evidence, [f"blk|{key}" for key in p.blocks]
+def stored_keys(p: Profile) -> list[str]:
+    """The evidence keys an offer is stored with: what it owns and what it cites (its title
+    blocks are ``p.blocks``)."""
+    return [f"own|{key}" for key in p.owns] + [f"cite|{key}" for key in p.cites] + [f"cite|jo-day:{day}" for day in p.cited_days]
 
 
 def places_agree(a: Profile, b: Profile) -> bool:
@@ -439,7 +485,7 @@ def places_agree(a: Profile, b: Profile) -> bool:
     return not (a.regions and b.regions) or bool(a.regions & b.regions)
 
 
-@dataclass
+@dataclass(slots=True)
 class Comparison:
     title: int
     employer: int | None
@@ -454,12 +500,14 @@ class Comparison:
         return (2 * self.title + (self.employer if self.employer is not None else 0)) / 3
 
 
-def compare(a: Profile, b: Profile, rules: Rules) -> Comparison:
-    """How two offers compare by score (not by strong evidence)."""
-    title = title_score(a.title, b.title)
+def compare(a: Profile, b: Profile, rules: Rules) -> Comparison | None:
+    """How two offers compare by score (not by strong evidence); None when their titles or places differ."""
+    title = round(fuzz.token_sort_ratio(a.title, b.title, score_cutoff=rules.title_threshold))
+    if not title or not places_agree(a, b):
+        return None
     employer = employer_score(a.employers, b.employers)
-    titles_and_places = title >= rules.title_threshold and places_agree(a, b)
-    similar = titles_and_places and employer is not None and employer >= rules.employer_threshold
+    titles_and_places = True
+    similar = employer is not None and employer >= rules.employer_threshold
     apart_days = abs(a.day - b.day)
     reason = f"title {title}, employer {employer if employer is not None else '-'}, {apart_days} days apart"
     in_window = a.board != b.board and apart_days <= rules.date_window_days

@@ -6,7 +6,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.errors import INVALID_ITEM, count_error
 from crawler.items import InvalidOffer, validate_offer
-from storage.offers import upsert_offers
+from storage.offers import store_offers
 
 
 class ValidationPipeline:
@@ -44,7 +44,7 @@ class StoragePipeline:
         if self.rules is None:
             self.rules = spider.config.jobs.rules()
         # The offer and its place in a job are written together (storage/jobs.py).
-        result = upsert_offers(spider.db, [item], run_id=spider.run_id, rules=self.rules)
+        result = store_offers(spider.db, [item], run_id=spider.run_id, rules=self.rules)
         outcome = result.outcome((item["source"], item["source_id"]))
         self.crawler.stats.inc_value(f"veille/offers/{outcome}")
         return item

@@ -2,10 +2,12 @@
 
 Every stored offer belongs to exactly one job (``job_offers``). A new offer is
 placed when it is stored, in the same transaction (:func:`place_offers`, called
-by ``storage.offers.upsert_offers``): it joins the job of an offer it has strong
+by ``storage.offers.store_offers``, what a crawl stores offers with): it joins the job of an offer it has strong
 evidence with, else the job of the most similar offer (crawler.grouping), else
-a job of its own. Only offers sharing a key in ``job_keys`` (a reference, a URL,
-a cited notice, a title block) are ever compared.
+a job of its own. Only offers sharing a key are ever compared: ``job_keys``
+holds the evidence keys (references, URLs, cited notices), ``job_blocks`` the
+title blocks (crawler.grouping.blocking_keys) with each offer's day, board and
+deadline, so that the database hands back only the offers worth scoring.
 
 A similar offer that arrives after the job it resembles has closed is a
 *re-post*: a new job, linked to the old one (``jobs.reposted_from``).
@@ -21,15 +23,18 @@ offer joins it, so it grows in commit order and a dispatch never skips a job.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlite_utils import Database
 
 from crawler.grouping import (
     Comparison,
+    day_number,
     Profile,
     Rules,
     cited_issue_match,
@@ -42,10 +47,13 @@ from crawler.grouping import (
     text_shingles,
 )
 from storage.db import write_transaction
-from storage.lifecycle import closed_reason_sql, describe_closed, open_jobs, today
+from storage.lifecycle import MISSED_COMPLETE_CRAWLS, closed_reason_sql, describe_closed, open_jobs, today
 
+FIRST_OFFER = "first offer of the job"
 # A title block with more offers than this in its date range is too common to tell offers apart.
 MAX_BLOCK = 200
+# At most this many offers sharing a block with a new offer are scored, the nearest in time first.
+MAX_COMPARED = 100
 _CHUNK = 900
 APART, TOGETHER = "apart", "together"
 
@@ -65,10 +73,10 @@ def _chunks(values: list, size: int = _CHUNK):
 
 # -- members: an offer as grouping stores it -------------------------------------------------------------
 
-_MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day"
+_MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     id: int
     job_id: int
@@ -85,7 +93,7 @@ class Member:
 
 
 def _member(row) -> Member:
-    member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day = row
+    member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline = row
     return Member(
         member_id,
         job_id,
@@ -99,34 +107,80 @@ def _member(row) -> Member:
             department=department,
             regions=frozenset(regions.split("|")) if regions else frozenset(),
             day=day,
-            deadline=None,
+            deadline=deadline,
         ),
     )
-
-
-def _members(db: Database, ids) -> dict[int, Member]:
-    found = {}
-    for chunk in _chunks(sorted(ids)):
-        for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
-            found[row[0]] = _member(row)
-    return found
 
 
 def _member_values(member: Member, reason: str, joined_at: str) -> tuple:
     p = member.profile
     return (member.id, member.source, member.source_id, member.job_id, p.board, p.reference, p.title, "|".join(p.employers),
-            p.department, "|".join(sorted(p.regions)), p.day, reason, joined_at)  # fmt: skip
+            p.department, "|".join(sorted(p.regions)), p.day, p.deadline, reason, joined_at)  # fmt: skip
 
 
 _INSERT_MEMBER = (
-    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, day, reason, joined_at) "
-    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, day, deadline, reason, joined_at) "
+    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_KEY = "insert or ignore into job_keys (key, member) values (?, ?)"
+_INSERT_BLOCK = "insert or replace into job_blocks (key, board, day, member, source, deadline) values (?, ?, ?, ?, ?, ?)"
 
 
-def _key_rows(member_id: int, p: Profile) -> list[tuple[int, int, int]]:
-    evidence, blocks = stored_keys(p)
-    return [(key_hash(key), 0, member_id) for key in evidence] + [(key_hash(key), p.day, member_id) for key in blocks]
+def _update_member(db: Database, member_id: int, p: Profile) -> None:
+    db.conn.execute(
+        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ?, deadline = ? where id = ?",
+        [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, p.deadline, member_id],
+    )
+
+
+@dataclass(slots=True)
+class _Hashes:
+    """A profile's keys, hashed once: what to look up (with what it means), what to store."""
+
+    lookups: dict[int, str]
+    evidence: list[int]
+    blocks: list[int]
+    board: int
+    source: int
+    deadline: int | None
+
+    @classmethod
+    def of(cls, p: Profile, source: str) -> "_Hashes":
+        meanings = strong_lookups(p)
+        lookups = {key: key_hash(key) for key in meanings}
+        return cls(
+            {lookups[key]: meaning for key, meaning in meanings.items()},
+            [lookups.get(key) or key_hash(key) for key in stored_keys(p)],
+            p.blocks,
+            _name_hash(p.board),
+            _name_hash(source),
+            day_number(p.deadline) if p.deadline else None,
+        )
+
+    def key_rows(self, member_id: int) -> list[tuple[int, int]]:
+        return [(key, member_id) for key in self.evidence]
+
+    def block_rows(self, member_id: int, day: int) -> list[tuple]:
+        return [(key, self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
+
+
+@lru_cache(maxsize=1024)
+def _name_hash(name: str) -> int:
+    return key_hash(name)
+
+
+def _store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
+    hashes = _Hashes.of(p, source)
+    db.conn.executemany(_INSERT_KEY, hashes.key_rows(member_id))
+    db.conn.executemany(_INSERT_BLOCK, hashes.block_rows(member_id, p.day))
+    _note_boards(db, {hashes.board: (p.board, hashes.deadline is not None)})
+
+
+def _note_boards(db: Database, boards: dict[int, tuple[str, bool]]) -> None:
+    db.conn.executemany(
+        "insert into job_boards (board, name, deadlines) values (?, ?, ?) on conflict (board) do update set deadlines = max(deadlines, excluded.deadlines)",
+        [(board, name, int(deadlines)) for board, (name, deadlines) in boards.items()],
+    )
 
 
 # -- placing new offers ---------------------------------------------------------------------------------
@@ -139,13 +193,19 @@ class _Batch:
     next_member: int
     next_job: int
     next_position: int
+    # Sources whose offers may be closed otherwise than by their deadline (missing, superseded).
+    closable_sources: set[str] = field(default_factory=set)
+    # The boards of stored offers (hashed): whether any of their offers has a deadline.
+    boards: dict[int, bool] = field(default_factory=dict)
+    new_boards: dict[int, tuple[str, bool]] = field(default_factory=dict)
     existing_jobs: set[int] = field(default_factory=set)
-    new_jobs: list[tuple] = field(default_factory=list)
+    new_jobs: dict[int, tuple] = field(default_factory=dict)
     positions: dict[int, int] = field(default_factory=dict)  # existing job -> new position
     members: list[tuple] = field(default_factory=list)
     keys: list[tuple] = field(default_factory=list)
+    blocks: list[tuple] = field(default_factory=list)
     placed: dict[int, list[Member]] = field(default_factory=lambda: defaultdict(list))  # job -> members of this batch
-    closed_cache: dict[int, bool] = field(default_factory=dict)
+    closed_cache: dict[tuple, bool] = field(default_factory=dict)
 
     def position(self) -> int:
         self.next_position += 1
@@ -153,24 +213,27 @@ class _Batch:
 
     def new_job(self, created_at: str, reposted_from: int | None) -> int:
         self.next_job += 1
-        self.new_jobs.append((self.next_job, self.position(), created_at, reposted_from))
+        self.new_jobs[self.next_job] = (self.next_job, self.position(), created_at, reposted_from)
         return self.next_job
 
     def bump(self, job_id: int) -> None:
         """The job changed (an offer joined): it goes to the end of the alert queue."""
         position = self.position()
-        for index, row in enumerate(self.new_jobs):
-            if row[0] == job_id:
-                self.new_jobs[index] = (row[0], position, row[2], row[3])
-                return
-        self.positions[job_id] = position
+        if job_id in self.new_jobs:
+            row = self.new_jobs[job_id]
+            self.new_jobs[job_id] = (job_id, position, row[2], row[3])
+        else:
+            self.positions[job_id] = position
 
 
 def _batch(db: Database) -> _Batch:
     member, job, position = db.conn.execute(
         "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select coalesce(max(position), 0) from jobs)"
     ).fetchone()
-    return _Batch(member, job, position)
+    closable = {source for (source,) in db.conn.execute("select distinct source from superseded_offers")}
+    closable |= {source for (source,) in db.conn.execute(f"select source from runs where complete = 1 group by source having count(*) >= {MISSED_COMPLETE_CRAWLS}")}
+    boards = {board: bool(deadlines) for board, deadlines in db.conn.execute("select board, deadlines from job_boards")}
+    return _Batch(member, job, position, closable_sources=closable, boards=boards)
 
 
 def _is_open(offer: dict, on: dt.date) -> bool:
@@ -193,35 +256,56 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
             return placed
         batch = _batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
-        strong, blocks = _stored_candidates(db, profiles, rules)
-        wanted = {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits}
-        stored = _members(db, wanted)
-        batch.existing_jobs = {member.job_id for member in stored.values()}
-        local_evidence: dict[int, list[Member]] = defaultdict(list)
-        local_blocks: dict[int, list[Member]] = defaultdict(list)
-        for index, ((offer, seen_at), p) in enumerate(zip(offers, profiles)):
-            as_of = on or dt.date.fromisoformat(seen_at[:10])
-            p.deadline = offer.get("deadline")
-            strong_hits = [(stored[member], meaning) for member, meaning in strong[index] if member in stored]
-            block_hits = [stored[member] for member in blocks[index] if member in stored]
-            for key, meaning in strong_lookups(p).items():
-                strong_hits += [(member, meaning) for member in local_evidence.get(key_hash(key), [])]
-            for key in p.blocks:
-                block_hits += [member for member in local_blocks.get(key_hash(f"blk|{key}"), []) if abs(member.profile.day - p.day) <= _reach(rules)]
+        hashes = [_Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
+        as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
+        strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, rules)
+        stored = _Stored(db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits})
+        batch.existing_jobs = stored.jobs
+        local_evidence: dict[int, list[Member]] = {}
+        # This batch's offers by block (a block seen on one board only is not worth a look from it),
+        # and those that may be closed apart.
+        local_blocks: dict[int, list[Member]] = {}
+        local_boards: dict[int, set[str]] = {}
+        local_closable: dict[int, list[Member]] = {}
+        back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+        for (offer, seen_at), p, keys, day, strong_found, blocks_found in zip(offers, profiles, hashes, as_of, strong, blocks):
+            strong_hits = [(stored[member], meaning) for member, meaning in strong_found] if strong_found else []
+            block_hits = [stored[member] for member in set(blocks_found)] if blocks_found else []
+            if local_evidence:
+                for key, meaning in keys.lookups.items():
+                    if key in local_evidence:
+                        strong_hits += [(member, meaning) for member in local_evidence[key]]
+            for key in keys.blocks:
+                if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
+                    local = local_blocks[key]
+                    if len(local) <= MAX_BLOCK:
+                        block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window]
+                if key in local_closable:
+                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead]
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
-            job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, rules, as_of, seen_at)
-            member = Member(batch.next_member + 1, job_id, offer["source"], offer["source_id"], p, open_now=_is_open(offer, as_of), offer=offer)
+            if strong_hits or block_hits:
+                job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, rules, day, seen_at)
+            else:
+                job_id, reason = batch.new_job(seen_at, None), FIRST_OFFER
             batch.next_member += 1
+            member = Member(batch.next_member, job_id, offer["source"], offer["source_id"], p, open_now=_is_open(offer, day), offer=offer)
             batch.placed[job_id].append(member)
             batch.members.append(_member_values(member, reason, seen_at))
-            rows = _key_rows(member.id, p)
-            batch.keys.extend(rows)
-            evidence, block_keys = stored_keys(p)
-            for key in evidence:
-                local_evidence[key_hash(key)].append(member)
-            for key in block_keys:
-                local_blocks[key_hash(key)].append(member)
+            batch.keys.extend(keys.key_rows(member.id))
+            batch.blocks.extend(keys.block_rows(member.id, p.day))
+            has_deadline = keys.deadline is not None
+            if keys.board not in batch.boards or (has_deadline and not batch.boards[keys.board]):
+                _, noted = batch.new_boards.get(keys.board, (p.board, False))
+                batch.new_boards[keys.board] = (p.board, noted or has_deadline)
+            for key in keys.evidence:
+                local_evidence.setdefault(key, []).append(member)
+            may_close = not member.open_now or member.source in batch.closable_sources
+            for key in keys.blocks:
+                local_blocks.setdefault(key, []).append(member)
+                local_boards.setdefault(key, set()).add(p.board)
+                if may_close:
+                    local_closable.setdefault(key, []).append(member)
             placed[(offer["source"], offer["source_id"])] = job_id
         _write(db, batch)
     return placed
@@ -231,68 +315,103 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
     """New offers that have a job already: their row was deleted by hand and stored again. They keep
     their job; what grouping knows of them follows their content."""
     found = {}
-    for chunk in _chunks(offers, 400):
-        where = " or ".join("(source = ? and source_id = ?)" for _ in chunk)
-        params = [value for offer, _ in chunk for value in (offer["source"], offer["source_id"])]
-        for member_id, source, source_id, job_id, day in db.conn.execute(f"select id, source, source_id, job_id, day from job_offers where {where}", params):
-            found[(source, source_id)] = (member_id, job_id, day)
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for offer, _ in offers:
+        by_source[offer["source"]].append(offer["source_id"])
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids):
+            rows = db.conn.execute(f"select id, source_id, job_id from job_offers where source = ? and source_id in ({','.join('?' * len(chunk))})", [source, *chunk])
+            for member_id, source_id, job_id in rows:
+                found[(source, source_id)] = (member_id, job_id)
     for offer, seen_at in offers:
         key = (offer["source"], offer["source_id"])
         if key in found:
-            member_id, _, day = found[key]
             p = profile(offer, seen_at)
-            _update_member(db, member_id, p)
-            db.conn.executemany("insert or ignore into job_keys (key, day, member) values (?, ?, ?)", _key_rows(member_id, p))
-    return {key: job_id for key, (_, job_id, _) in found.items()}
+            _update_member(db, found[key][0], p)
+            _store_keys(db, found[key][0], p, offer["source"])
+    return {key: job_id for key, (_, job_id) in found.items()}
 
 
-def _update_member(db: Database, member_id: int, p: Profile) -> None:
-    db.conn.execute(
-        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ? where id = ?",
-        [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, member_id],
-    )
-
-
-def _reach(rules: Rules) -> int:
-    return max(rules.date_window_days, rules.repost_window_days)
-
-
-def _stored_candidates(db: Database, profiles: list[Profile], rules: Rules) -> tuple[list[list[tuple[int, str]]], list[list[int]]]:
-    """For each profile, the stored members it has evidence with, and those sharing a title block in its date range."""
+def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], hashes: list[_Hashes], as_of: list[dt.date], rules: Rules):
+    """For each new offer: the stored offers it has evidence with, (member, what it means), and
+    the stored offers worth scoring among those sharing one of its title blocks."""
     by_hash: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for index, p in enumerate(profiles):
-        for key, meaning in strong_lookups(p).items():
-            by_hash[key_hash(key)].append((index, meaning))
+    for index, keys in enumerate(hashes):
+        for key, meaning in keys.lookups.items():
+            by_hash[key].append((index, meaning))
     strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
-    hashes = list(by_hash)
-    for chunk in _chunks(hashes):
+    for chunk in _chunks(list(by_hash)):
         for key, member in db.conn.execute(f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk):
             for index, meaning in by_hash[key]:
                 strong[index].append((member, meaning))
 
-    block_hashes: dict[int, list[int]] = defaultdict(list)
-    for index, p in enumerate(profiles):
-        for key in p.blocks:
-            block_hashes[key_hash(f"blk|{key}")].append(index)
     blocks: list[list[int]] = [[] for _ in profiles]
-    if block_hashes:
-        reach = _reach(rules)
-        low = min(p.day for p in profiles) - reach
-        high = max(p.day for p in profiles) + reach
-        found: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for chunk in _chunks(list(block_hashes)):
-            rows = db.conn.execute(
-                f"select key, day, member from job_keys where key in ({','.join('?' * len(chunk))}) and day between ? and ?", [*chunk, low, high]
-            )
-            for key, day, member in rows:
-                found[key].append((day, member))
+    by_board: dict[int, list[int]] = defaultdict(list)
+    for index, keys in enumerate(hashes):
+        by_board[keys.board].append(index)
+    back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+    closable = [_name_hash(source) for source in batch.closable_sources]
+    columns = "key, day, member, board, source, deadline"
+    for board, indexes in by_board.items():
+        block_hashes: dict[int, list[int]] = defaultdict(list)
+        for index in indexes:
+            for key in hashes[index].blocks:
+                block_hashes[key].append(index)
+        if not block_hashes:
+            continue
+        first, last = min(profiles[i].day for i in indexes), max(profiles[i].day for i in indexes)
+        low, high = first - back, last + ahead
+        latest = max(day_number(as_of[i].isoformat()) for i in indexes)
+        found: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for chunk in _chunks(list(block_hashes), 500):
+            marks = ",".join("?" * len(chunk))
+            queries = []
+            if any(other != board for other in batch.boards):
+                # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
+                queries.append((f"select {columns} from job_blocks where key in ({marks}) and board < ? and day between ? and ?", [*chunk, board, first - window, last + window]))
+                queries.append((f"select {columns} from job_blocks where key in ({marks}) and board > ? and day between ? and ?", [*chunk, board, first - window, last + window]))
+            if batch.boards.get(board):
+                # This board's offers whose deadline passed within the re-post window: their job may have closed.
+                queries.append((f"select {columns} from job_blocks indexed by job_blocks_deadline where key in ({marks}) and board = ? "
+                                "and deadline between ? and ? and day between ? and ?", [*chunk, board, low, latest - 1, low, high]))  # fmt: skip
+            if closable:
+                # Sources whose offers close by absence or by a later notice.
+                queries.append((f"select {columns} from job_blocks where key in ({marks}) and source in ({','.join('?' * len(closable))}) and day between ? and ?", [*chunk, *closable, low, high]))
+            for sql, params in queries:
+                for row in db.conn.execute(sql, params):
+                    found[row[0]][row[2]] = row
+        closable_set = set(closable)
+        today_numbers = {index: day_number(as_of[index].isoformat()) for index in indexes}
         for key, rows in found.items():
+            if len(rows) > MAX_BLOCK:
+                continue  # too common to tell offers apart
             for index in block_hashes[key]:
-                day = profiles[index].day
-                near = [member for member_day, member in rows if abs(member_day - day) <= reach]
-                if len(near) <= MAX_BLOCK:
-                    blocks[index].extend(near)
+                day_here, today_number, hits = profiles[index].day, today_numbers[index], blocks[index]
+                for _, day, member, row_board, source, deadline in rows.values():
+                    if row_board != board:
+                        if -window <= day - day_here <= window:
+                            hits.append(member)
+                    elif -back <= day - day_here <= ahead and ((deadline is not None and deadline < today_number) or source in closable_set):
+                        hits.append(member)
     return strong, blocks
+
+
+class _Stored:
+    """Stored members by id, read in one query and turned into Members when first used."""
+
+    def __init__(self, db: Database, ids: set[int]):
+        self.rows = {}
+        for chunk in _chunks(sorted(ids)):
+            for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
+                self.rows[row[0]] = row
+        self.jobs = {row[1] for row in self.rows.values()}
+        self.members: dict[int, Member] = {}
+
+    def __getitem__(self, member_id: int) -> Member:
+        member = self.members.get(member_id)
+        if member is None:
+            member = self.members[member_id] = _member(self.rows[member_id])
+        return member
 
 
 def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
@@ -322,6 +441,14 @@ def _job_closed(db: Database, batch: _Batch, job_id: int, as_of: dt.date) -> boo
     return batch.closed_cache[key]
 
 
+def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
+    """Whether an offer's job may be closed: only then is the database asked (see _job_closed)."""
+    if member.open_now is not None:
+        return not member.open_now
+    deadline = member.profile.deadline
+    return bool(deadline and deadline < as_of.isoformat()) or member.source in batch.closable_sources
+
+
 def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits, rules: Rules, as_of: dt.date, seen_at: str) -> tuple[int, str]:
     """The job a new offer joins (an existing one, or a new one) and why."""
     strong = [(member, meaning) for member, meaning in strong_hits if "JO issue" not in meaning]
@@ -329,51 +456,58 @@ def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits,
         member, meaning = min(strong, key=lambda hit: hit[0].id)
         batch.bump(member.job_id)
         return member.job_id, f"{meaning} as {member.label}"
-    scored: list[tuple[float, Member, Comparison]] = []
+    same: list[tuple[float, Member, Comparison]] = []
+    earlier: list[tuple[float, Member, Comparison]] = []  # alike, published before: a re-post if their job closed
     for member, meaning in strong_hits:  # a JO issue cited: titles and places decide
         comparison = cited_issue_match(p, member.profile, rules)
         if comparison.same_job:
-            scored.append((comparison.score + 100, member, comparison))
-    seen, shingles = set(), None
-    for member in block_hits:
-        if member.id in seen:
-            continue
-        seen.add(member.id)
+            same.append((comparison.score + 100, member, comparison))
+    nearest = list({member.id: member for member in block_hits}.values())
+    if len(nearest) > MAX_COMPARED:
+        nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
+    shingles = None
+    for member in nearest:
         comparison = compare(p, member.profile, rules)
+        if comparison is None:
+            continue
         if comparison.ask_texts:
             shingles = shingles if shingles is not None else text_shingles(offer)
             overlap = text_overlap(shingles, text_shingles(_offer_texts(db, member)))
             if overlap >= rules.text_threshold:
                 comparison.same_job = True
                 comparison.reason += f", texts {overlap:.0%} alike"
-                scored.append((comparison.score, member, comparison))
-        elif comparison.similar:
-            scored.append((comparison.score, member, comparison))
-    scored.sort(key=lambda item: (-item[0], item[1].id))
+        if comparison.same_job:
+            same.append((comparison.score, member, comparison))
+        elif comparison.similar and 0 <= p.day - member.profile.day <= rules.repost_window_days:
+            earlier.append((comparison.score, member, comparison))
     arrives_open = _is_open(offer, as_of)
-    repost_of = None
-    for _, member, comparison in scored:
-        closed = arrives_open and _job_closed(db, batch, member.job_id, as_of)
-        if comparison.same_job and not closed:
-            batch.bump(member.job_id)
-            return member.job_id, f"{comparison.reason} with {member.label}"
-        later = 0 <= p.day - member.profile.day <= rules.repost_window_days
-        if repost_of is None and closed and later:
-            repost_of = (member, comparison)
-    if repost_of:
-        member, comparison = repost_of
-        return batch.new_job(seen_at, member.job_id), f"re-post of job {member.job_id} (closed): {comparison.reason} with {member.label}"
-    return batch.new_job(seen_at, None), "first offer of the job"
+    same.sort(key=lambda item: (-item[0], item[1].id))
+    for score, member, comparison in same:
+        if arrives_open and _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
+            if p.day >= member.profile.day:
+                earlier.append((score, member, comparison))
+            continue
+        batch.bump(member.job_id)
+        return member.job_id, f"{comparison.reason} with {member.label}"
+    if arrives_open:
+        earlier.sort(key=lambda item: (-item[0], -item[1].profile.day, item[1].id))
+        for _, member, comparison in earlier[:3]:
+            if _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
+                return batch.new_job(seen_at, member.job_id), f"re-post of job {member.job_id} (closed): {comparison.reason} with {member.label}"
+    return batch.new_job(seen_at, None), FIRST_OFFER
 
 
 def _write(db: Database, batch: _Batch) -> None:
     conn = db.conn
     if batch.new_jobs:
-        conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", batch.new_jobs)
+        conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
     if batch.positions:
         conn.executemany("update jobs set position = ? where id = ?", [(position, job_id) for job_id, position in batch.positions.items()])
     conn.executemany(_INSERT_MEMBER, batch.members)
-    conn.executemany("insert or ignore into job_keys (key, day, member) values (?, ?, ?)", batch.keys)
+    conn.executemany(_INSERT_KEY, batch.keys)
+    conn.executemany(_INSERT_BLOCK, batch.blocks)
+    if batch.new_boards:
+        _note_boards(db, batch.new_boards)
 
 
 def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.date | None = None) -> None:
@@ -384,7 +518,7 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
         return
     day = (on or today()).isoformat()
     with write_transaction(db):
-        rows = {}
+        reopened = set()
         for old, new in changed:
             found = db.conn.execute("select id, job_id, day from job_offers where source = ? and source_id = ?", [new["source"], new["source_id"]]).fetchone()
             if found is None:
@@ -394,14 +528,17 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             # Without a publication date, an offer keeps the day it was first seen.
             before.day = before.day if old.get("published_on") else stored_day
             after.day = after.day if new.get("published_on") else stored_day
-            old_rows, new_rows = set(_key_rows(member_id, before)), set(_key_rows(member_id, after))
-            if old_rows != new_rows:
-                db.conn.executemany("delete from job_keys where key = ? and day = ? and member = ?", list(old_rows - new_rows))
-                db.conn.executemany("insert or ignore into job_keys (key, day, member) values (?, ?, ?)", list(new_rows - old_rows))
+            old_hashes, new_hashes = _Hashes.of(before, old["source"]), _Hashes.of(after, new["source"])
+            gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
+            db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
+            db.conn.executemany("delete from job_blocks where key = ? and board = ? and day = ? and member = ?", [row[:4] for row in old_hashes.block_rows(member_id, before.day)])
+            db.conn.executemany(_INSERT_KEY, new_hashes.key_rows(member_id))
+            db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day))
+            _note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
             _update_member(db, member_id, after)
             if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
-                rows[job_id] = True
-        for job_id in rows:
+                reopened.add(job_id)
+        for job_id in reopened:
             _bump_stored(db, job_id)
 
 
@@ -409,23 +546,32 @@ def _bump_stored(db: Database, job_id: int) -> None:
     db.conn.execute("update jobs set position = (select max(position) + 1 from jobs) where id = ?", [job_id])
 
 
+def group_ungrouped(db: Database, rules: Rules | None = None) -> int:
+    """Place the offers stored without a job (by ``upsert_offers`` alone, not ``store_offers``)."""
+    missing = db.conn.execute("select (select count(*) from offers) - (select count(*) from job_offers)").fetchone()[0]
+    return group_existing_offers(db, rules) if missing > 0 else 0
+
+
 def group_existing_offers(db: Database, rules: Rules | None = None, batch_size: int = 1000) -> int:
     """Place every stored offer that has no job yet, oldest first, as if each were being
     stored now but judged on the day it was first seen. Returns how many were placed."""
     from storage.offers import from_row
 
-    count = 0
+    count, after = 0, 0
     while True:
         cursor = db.conn.execute(
-            "select offers.* from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id "
-            f"where m.id is null order by offers.rowid limit {int(batch_size)}"
+            "select offers.rowid as _rowid, offers.* from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id "
+            f"where offers.rowid > ? and m.id is null order by offers.rowid limit {int(batch_size)}",
+            [after],
         )
         columns = [description[0] for description in cursor.description]
-        rows = [from_row(dict(zip(columns, values))) for values in cursor]
+        rows = [dict(zip(columns, values)) for values in cursor]
         if not rows:
             return count
-        place_offers(db, [(offer, offer["first_seen"]) for offer in rows], rules=rules)
-        count += len(rows)
+        after = rows[-1].pop("_rowid")
+        offers = [from_row({key: value for key, value in row.items() if key != "_rowid"}) for row in rows]
+        place_offers(db, [(offer, offer["first_seen"]) for offer in offers], rules=rules)
+        count += len(offers)
 
 
 # -- hand corrections ----------------------------------------------------------------------------------
@@ -495,7 +641,7 @@ def split_offer(db: Database, source: str, source_id: str) -> tuple[int, int]:
             raise ValueError(f"{source}:{source_id} is the only offer of job {member.job_id}: nothing to split")
         batch = _batch(db)
         new_job = batch.new_job(_now(), None)
-        db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", batch.new_jobs)
+        db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
         db.conn.execute("update job_offers set job_id = ?, reason = ? where id = ?", [new_job, f"split from job {member.job_id} by hand", member.id])
         _decide_pairs(db, [member], others, APART)
     return member.job_id, new_job

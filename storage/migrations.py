@@ -246,7 +246,7 @@ def m005_jobs(db: Database) -> None:
 )"""
     )
     # Each offer's job, and what grouping compares (crawler.grouping.Profile). An explicit
-    # integer key, so that job_keys and job_decisions survive a VACUUM.
+    # integer key, so that job_keys, job_blocks and job_decisions survive a VACUUM.
     db.execute(
         """CREATE TABLE job_offers (
     id INTEGER PRIMARY KEY,
@@ -260,6 +260,8 @@ def m005_jobs(db: Database) -> None:
     department TEXT,
     regions TEXT,
     day INTEGER NOT NULL,
+    -- The offer's deadline: whether it may be closed, without reading the offer.
+    deadline TEXT,
     -- Why the offer is in its job, in words (`veille jobs show`).
     reason TEXT NOT NULL,
     joined_at TEXT NOT NULL,
@@ -267,16 +269,32 @@ def m005_jobs(db: Database) -> None:
 )"""
     )
     db.execute("CREATE INDEX job_offers_job ON job_offers (job_id)")
-    # Blocking and evidence keys (64-bit hashes): only offers sharing one are compared.
-    # Evidence keys have day 0, title blocks the offer's day.
+    # Evidence keys (64-bit hashes of crawler.grouping.stored_keys): references, URLs, cited notices.
     db.execute(
         """CREATE TABLE job_keys (
     key INTEGER NOT NULL,
-    day INTEGER NOT NULL,
     member INTEGER NOT NULL,
-    PRIMARY KEY (key, day, member)
+    PRIMARY KEY (key, member)
 ) WITHOUT ROWID"""
     )
+    # Title blocks: only offers sharing one are compared. By board (hashed) then day, so a lookup
+    # reads the other boards' offers of a date window (the same job?) and, through the deadline
+    # index, the same board's offers whose deadline passed lately (a re-post?), and nothing else.
+    db.execute(
+        """CREATE TABLE job_blocks (
+    key INTEGER NOT NULL,
+    board INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    member INTEGER NOT NULL,
+    source INTEGER NOT NULL,
+    deadline INTEGER,
+    PRIMARY KEY (key, board, day, member)
+) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX job_blocks_deadline ON job_blocks (key, board, deadline) WHERE deadline IS NOT NULL")
+    # The boards job_blocks holds, and whether any of their offers has a deadline: a lookup does not
+    # search for other boards' offers, or for offers closed by their deadline, where there are none.
+    db.execute("CREATE TABLE job_boards (board INTEGER PRIMARY KEY, name TEXT NOT NULL, deadlines INTEGER NOT NULL DEFAULT 0)")
     # Hand corrections: two offers kept apart (a split) or put together (a merge).
     db.execute(
         """CREATE TABLE job_decisions (

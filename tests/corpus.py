@@ -328,12 +328,12 @@ def dedupe_labels() -> tuple[dict[str, dict], list[dict]]:
 def group_labelled_set(db, rules=None) -> dict[str, int]:
     """Store the labelled set's offers in publication order, each first seen on its publication
     day, through the crawl's storage path; returns each offer's job."""
-    from storage.offers import upsert_offers
+    from storage.offers import store_offers
 
     offers, _ = dedupe_labels()
     order = sorted(offers.items(), key=lambda item: (item[1].get("published_on") or "", item[0]))
     for name, offer in order:
-        upsert_offers(db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", rules=rules)
+        store_offers(db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", rules=rules)
     jobs = dict(db.execute("select source || ':' || source_id, job_id from job_offers").fetchall())
     return {name: jobs[f"{offer['source']}:{offer['source_id']}"] for name, offer in offers.items()}
 
