@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from storage.db import write_transaction
+from storage.runs import pid_alive
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 SENDING, INTERRUPTED = "sending", "interrupted"
@@ -104,18 +105,6 @@ def set_digest_mark(db: Database, name: str, slot: dt.datetime) -> None:
 # -- deliveries -------------------------------------------------------------------------------
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_interrupted(db: Database, now: dt.datetime) -> int:
     """Mark deliveries whose process died mid-send as interrupted, freeing their alerts
     for the next send. Returns how many: each may have reached its recipient once already."""
@@ -124,7 +113,7 @@ def recover_interrupted(db: Database, now: dt.datetime) -> int:
         dead = [
             row["id"]
             for row in db.execute_returning_dicts("select id, pid, started_at from alert_deliveries where status = ?", [SENDING])
-            if (row["pid"] != os.getpid() and not _pid_alive(row["pid"])) or row["started_at"] < stale_before
+            if (row["pid"] != os.getpid() and not pid_alive(row["pid"])) or row["started_at"] < stale_before
         ]
         for delivery_id in dead:
             db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -28,15 +29,34 @@ def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
     if db.journal_mode != "wal":
-        db.enable_wal()
+        _enable_wal(db)
     # WAL is crash-safe with synchronous=NORMAL: a power cut may lose the last
     # commits, never corrupt the file.
     conn.execute("PRAGMA synchronous = NORMAL")
     # 32 MB of page cache (the default is 2 MB): grouping indexes are written at random places.
     conn.execute("PRAGMA cache_size = -32768")
-    if migrate:
-        migrations.apply(db)
+    if migrate and migrations.pending(db):
+        # Several processes may open a new (or older) database together: the write
+        # lock is taken before looking again at what is pending, so that one applies
+        # the migrations while the others wait, then find nothing left to do.
+        with write_transaction(db):
+            migrations.apply(db)
     return db
+
+
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    # Changing the journal mode needs the file to itself, and SQLite does not call
+    # the busy handler for it: another process opening the new file at the same
+    # moment makes it fail at once. It is retried for as long as the busy timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager

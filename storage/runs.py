@@ -67,7 +67,8 @@ def finish_run(
         )
 
 
-def _pid_alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs (on this machine)."""
     if not pid:
         return False
     try:
@@ -83,7 +84,7 @@ def _decoded(row: dict) -> dict:
     run = dict(row)
     for name, empty in (("errors", {}), ("error_samples", []), ("options", {}), ("field_coverage", {})):
         run[name] = json.loads(run[name]) if run.get(name) else empty
-    if run["status"] == RUNNING and not _pid_alive(run.get("pid")):
+    if run["status"] == RUNNING and not pid_alive(run.get("pid")):
         # The process that owned this run died without finishing it.
         run["status"] = INTERRUPTED
     return run

@@ -104,3 +104,21 @@ def test_search_follows_changes_of_indexed_text(fresh_db):
     assert [o["source_id"] for o in search_offers(fresh_db, query="designer")] == ["a"]
     assert list(search_offers(fresh_db, query="numerique")) == []
     assert fresh_db.execute("select count(*) from offers_fts").fetchone()[0] == 1
+
+
+def _open_and_count_runs(path):
+    return open_db(path).execute("select count(*) from runs").fetchone()[0]
+
+
+def test_processes_creating_the_database_together_wait_for_each_other(tmp_path):
+    # The scheduler's crawl, a `veille status` and an alert run may all be the first to open a
+    # new database: one of them applies the migrations, the others wait and find them applied.
+    from concurrent.futures import ProcessPoolExecutor
+
+    for attempt in range(5):
+        path = tmp_path / f"v{attempt}.db"
+        with ProcessPoolExecutor(max_workers=6) as pool:
+            counts = list(pool.map(_open_and_count_runs, [path] * 12))
+        assert counts == [0] * 12
+        applied = [row[0] for row in open_db(path).execute("select name from _sqlite_migrations")]
+        assert applied == [migration.name for migration in migrations.pending(open_db(tmp_path / "empty.db", migrate=False))]
