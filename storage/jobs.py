@@ -123,7 +123,7 @@ _INSERT_MEMBER = (
     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_KEY = "insert or ignore into job_keys (key, member) values (?, ?)"
-_INSERT_BLOCK = "insert or replace into job_blocks (key, board, day, member, source, deadline) values (?, ?, ?, ?, ?, ?)"
+_INSERT_BLOCK = "insert or replace into job_blocks (key, department, board, day, member, source, deadline) values (?, ?, ?, ?, ?, ?, ?)"
 
 
 def _update_member(db: Database, member_id: int, p: Profile) -> None:
@@ -160,8 +160,8 @@ class _Hashes:
     def key_rows(self, member_id: int) -> list[tuple[int, int]]:
         return [(key, member_id) for key in self.evidence]
 
-    def block_rows(self, member_id: int, day: int) -> list[tuple]:
-        return [(key, self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
+    def block_rows(self, member_id: int, day: int, department: str | None) -> list[tuple]:
+        return [(key, department or "", self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
 
 
 @lru_cache(maxsize=1024)
@@ -172,7 +172,7 @@ def _name_hash(name: str) -> int:
 def _store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
     hashes = _Hashes.of(p, source)
     db.conn.executemany(_INSERT_KEY, hashes.key_rows(member_id))
-    db.conn.executemany(_INSERT_BLOCK, hashes.block_rows(member_id, p.day))
+    db.conn.executemany(_INSERT_BLOCK, hashes.block_rows(member_id, p.day, p.department))
     _note_boards(db, {hashes.board: (p.board, hashes.deadline is not None)})
 
 
@@ -236,6 +236,11 @@ def _batch(db: Database) -> _Batch:
     return _Batch(member, job, position, closable_sources=closable, boards=boards)
 
 
+def _may_share_place(a: Profile, b: Profile) -> bool:
+    """False when two offers are in two départements: they are never one job (places_agree)."""
+    return a.department is None or b.department is None or a.department == b.department
+
+
 def _is_open(offer: dict, on: dt.date) -> bool:
     return not offer.get("deadline") or offer["deadline"] >= on.isoformat()
 
@@ -279,9 +284,10 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
                 if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
                     local = local_blocks[key]
                     if len(local) <= MAX_BLOCK:
-                        block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window]
+                        block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window
+                                       and _may_share_place(member.profile, p)]  # fmt: skip
                 if key in local_closable:
-                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead]
+                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead and _may_share_place(member.profile, p)]
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
@@ -293,7 +299,7 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
             batch.placed[job_id].append(member)
             batch.members.append(_member_values(member, reason, seen_at))
             batch.keys.extend(keys.key_rows(member.id))
-            batch.blocks.extend(keys.block_rows(member.id, p.day))
+            batch.blocks.extend(keys.block_rows(member.id, p.day, p.department))
             has_deadline = keys.deadline is not None
             if keys.board not in batch.boards or (has_deadline and not batch.boards[keys.board]):
                 _, noted = batch.new_boards.get(keys.board, (p.board, False))
@@ -351,43 +357,65 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
         by_board[keys.board].append(index)
     back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
     closable = [_name_hash(source) for source in batch.closable_sources]
-    columns = "key, day, member, board, source, deadline"
+    closable_set = set(closable)
+    columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
     for board, indexes in by_board.items():
-        block_hashes: dict[int, list[int]] = defaultdict(list)
+        # What to look up: (block, département) for offers placed in one, with the offers placed in
+        # none (''); an offer placed nowhere may be the same job as an offer of any département.
+        wanted: set[tuple[int, str]] = set()
+        anywhere: set[int] = set()
         for index in indexes:
+            department = profiles[index].department
             for key in hashes[index].blocks:
-                block_hashes[key].append(index)
-        if not block_hashes:
+                if department:
+                    wanted.add((key, department))
+                    wanted.add((key, ""))
+                else:
+                    anywhere.add(key)
+        wanted = {(key, department) for key, department in wanted if key not in anywhere}
+        if not wanted and not anywhere:
             continue
         first, last = min(profiles[i].day for i in indexes), max(profiles[i].day for i in indexes)
         low, high = first - back, last + ahead
         latest = max(day_number(as_of[i].isoformat()) for i in indexes)
+        conditions = []
+        if any(other != board for other in batch.boards):
+            # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
+            conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
+            conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
+        if batch.boards.get(board):
+            # This board's offers whose deadline passed within the re-post window: their job may have closed.
+            conditions.append(("indexed by job_blocks_deadline", "b.board = ? and b.deadline between ? and ? and b.day between ? and ?", [board, low, latest - 1, low, high]))
+        if closable:
+            # Sources whose offers close by absence or by a later notice.
+            conditions.append(("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high]))
         found: dict[int, dict[int, tuple]] = defaultdict(dict)
-        for chunk in _chunks(list(block_hashes), 500):
-            marks = ",".join("?" * len(chunk))
-            queries = []
-            if any(other != board for other in batch.boards):
-                # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
-                queries.append((f"select {columns} from job_blocks where key in ({marks}) and board < ? and day between ? and ?", [*chunk, board, first - window, last + window]))
-                queries.append((f"select {columns} from job_blocks where key in ({marks}) and board > ? and day between ? and ?", [*chunk, board, first - window, last + window]))
-            if batch.boards.get(board):
-                # This board's offers whose deadline passed within the re-post window: their job may have closed.
-                queries.append((f"select {columns} from job_blocks indexed by job_blocks_deadline where key in ({marks}) and board = ? "
-                                "and deadline between ? and ? and day between ? and ?", [*chunk, board, low, latest - 1, low, high]))  # fmt: skip
-            if closable:
-                # Sources whose offers close by absence or by a later notice.
-                queries.append((f"select {columns} from job_blocks where key in ({marks}) and source in ({','.join('?' * len(closable))}) and day between ? and ?", [*chunk, *closable, low, high]))
-            for sql, params in queries:
-                for row in db.conn.execute(sql, params):
-                    found[row[0]][row[2]] = row
-        closable_set = set(closable)
+        for hint, condition, params in conditions:
+            for chunk in _chunks(sorted(wanted), 400):
+                sql = (f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
+                       f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and b.department = wanted.department where {condition}")  # fmt: skip
+                for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
+                    found[row[0]][row[4]] = row
+            for chunk in _chunks(sorted(anywhere), 800):
+                sql = f"select {columns} from job_blocks b {hint} where b.key in ({','.join('?' * len(chunk))}) and {condition}"
+                for row in db.conn.execute(sql, [*chunk, *params]):
+                    found[row[0]][row[4]] = row
         today_numbers = {index: day_number(as_of[index].isoformat()) for index in indexes}
+        by_department: dict[tuple[int, str], list[tuple]] = defaultdict(list)
         for key, rows in found.items():
-            if len(rows) > MAX_BLOCK:
-                continue  # too common to tell offers apart
-            for index in block_hashes[key]:
-                day_here, today_number, hits = profiles[index].day, today_numbers[index], blocks[index]
-                for _, day, member, row_board, source, deadline in rows.values():
+            for row in rows.values():
+                by_department[key, row[1]].append(row)
+        for index in indexes:
+            day_here, today_number, hits = profiles[index].day, today_numbers[index], blocks[index]
+            department = profiles[index].department
+            for key in hashes[index].blocks:
+                if department:
+                    candidates = by_department.get((key, department), []) + by_department.get((key, ""), [])
+                else:
+                    candidates = list(found.get(key, {}).values())
+                if len(candidates) > MAX_BLOCK:
+                    continue  # too common to tell offers apart
+                for _, _, row_board, day, member, source, deadline in candidates:
                     if row_board != board:
                         if -window <= day - day_here <= window:
                             hits.append(member)
@@ -531,9 +559,9 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             old_hashes, new_hashes = _Hashes.of(before, old["source"]), _Hashes.of(after, new["source"])
             gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
             db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
-            db.conn.executemany("delete from job_blocks where key = ? and board = ? and day = ? and member = ?", [row[:4] for row in old_hashes.block_rows(member_id, before.day)])
+            db.conn.executemany("delete from job_blocks where key = ? and department = ? and board = ? and day = ? and member = ?", [row[:5] for row in old_hashes.block_rows(member_id, before.day, before.department)])
             db.conn.executemany(_INSERT_KEY, new_hashes.key_rows(member_id))
-            db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day))
+            db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day, after.department))
             _note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
             _update_member(db, member_id, after)
             if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
@@ -554,7 +582,15 @@ def group_ungrouped(db: Database, rules: Rules | None = None) -> int:
 
 def group_existing_offers(db: Database, rules: Rules | None = None, batch_size: int = 1000) -> int:
     """Place every stored offer that has no job yet, oldest first, as if each were being
-    stored now but judged on the day it was first seen. Returns how many were placed."""
+    stored now but judged on the day it was first seen. Returns how many were placed.
+
+    One transaction: each page of the grouping tables is written once, not once a batch (a
+    run cut short places everything again from the start)."""
+    with write_transaction(db):
+        return _group_existing_offers(db, rules, batch_size)
+
+
+def _group_existing_offers(db: Database, rules: Rules | None, batch_size: int) -> int:
     from storage.offers import from_row
 
     count, after = 0, 0

@@ -277,21 +277,23 @@ def m005_jobs(db: Database) -> None:
     PRIMARY KEY (key, member)
 ) WITHOUT ROWID"""
     )
-    # Title blocks: only offers sharing one are compared. By board (hashed) then day, so a lookup
-    # reads the other boards' offers of a date window (the same job?) and, through the deadline
-    # index, the same board's offers whose deadline passed lately (a re-post?), and nothing else.
+    # Title blocks: only offers sharing one are compared. By département ('' for none: offers of two
+    # départements are never one job), board (hashed) then day, so a lookup reads the other boards'
+    # offers of its département and date window (the same job?) and, through the deadline index, the
+    # same board's offers whose deadline passed lately (a re-post?), and nothing else.
     db.execute(
         """CREATE TABLE job_blocks (
     key INTEGER NOT NULL,
+    department TEXT NOT NULL,
     board INTEGER NOT NULL,
     day INTEGER NOT NULL,
     member INTEGER NOT NULL,
     source INTEGER NOT NULL,
     deadline INTEGER,
-    PRIMARY KEY (key, board, day, member)
+    PRIMARY KEY (key, department, board, day, member)
 ) WITHOUT ROWID"""
     )
-    db.execute("CREATE INDEX job_blocks_deadline ON job_blocks (key, board, deadline) WHERE deadline IS NOT NULL")
+    db.execute("CREATE INDEX job_blocks_deadline ON job_blocks (key, department, board, deadline) WHERE deadline IS NOT NULL")
     # The boards job_blocks holds, and whether any of their offers has a deadline: a lookup does not
     # search for other boards' offers, or for offers closed by their deadline, where there are none.
     db.execute("CREATE TABLE job_boards (board INTEGER PRIMARY KEY, name TEXT NOT NULL, deadlines INTEGER NOT NULL DEFAULT 0)")
