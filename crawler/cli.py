@@ -326,7 +326,9 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
 
 
 def _job_error(error: Exception) -> click.ClickException:
-    return click.ClickException(str(error).strip("'\""))
+    # The message as raised: str() of a LookupError with one argument is that argument, but
+    # stripping quotes off str() would eat the closing quote of a message that starts with one.
+    return click.ClickException(str(error.args[0]) if len(error.args) == 1 else str(error))
 
 
 @cli.group(invoke_without_command=True)

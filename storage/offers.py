@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from crawler.grouping import Rules
 from storage.db import write_transaction
 from storage.jobs import place_offers, refresh_offers
+from storage.lifecycle import PARIS
 from storage.migrations import OFFER_CONTENT_COLUMNS
 
 CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
@@ -142,7 +143,9 @@ def store_offers(
     with _cyclic_gc_paused(), write_transaction(db):
         result = upsert_offers(db, offers, run_id=run_id, seen_at=seen_at)
         place_offers(db, [(result.offers[key], seen_at) for key in result.new], rules=rules)
-        refresh_offers(db, result.changed)
+        # Whether a changed deadline reopens a job is judged on the day the offers were seen, in
+        # Paris, as placing judges new offers on their first-seen day (not on the clock's day).
+        refresh_offers(db, result.changed, on=dt.datetime.fromisoformat(seen_at).astimezone(PARIS).date())
     return result
 
 
