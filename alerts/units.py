@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from storage.lifecycle import closed_reason_sql
+from storage.lifecycle import closed_reason_sql, today as paris_today
 from storage.offers import from_row
 
 SOURCE_LABELS = {
@@ -194,7 +194,7 @@ class JobUnits:
         """How each unit looks in a message; a key whose job has no offer left is left out
         (a job merged into another: its alerts were moved to that job)."""
         ids = [parse_job_key(key) for key in keys]
-        offers = self._offers(db, ids, today or dt.date.today())
+        offers = self._offers(db, ids, today or paris_today())
         return {job_key(job_id): view_of_job(job_key(job_id), offers[job_id]) for job_id in ids if offers.get(job_id)}
 
     def alerted(self, db: Database, subscription: str, keys: list[str]) -> set[str]:

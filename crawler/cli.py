@@ -370,7 +370,8 @@ def jobs(ctx, include_closed, limit, as_json):
              _short(_place(first), 22), max(deadlines) if deadlines else "", len(job["offers"]), _short(", ".join(boards), 50)]
         )  # fmt: skip
     click.echo(tabulate(rows, headers=["job", "published", "status", "title", "employer", "place", "deadline", "offers", "published on"]))
-    click.echo(f"\n{len(found)} {'jobs' if include_closed else 'open jobs'}")
+    noun = "job" if len(found) == 1 else "jobs"
+    click.echo(f"\n{len(found)} {noun if include_closed else 'open ' + noun}")
 
 
 @jobs.command("show")

@@ -309,17 +309,31 @@ def employer_key(name: str | None) -> str | None:
 
 
 def employer_keys(offer: dict, named: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """The employer, the organisation above it and an employer the title names (``named``,
-    from :func:`title_parts`), each as an :func:`employer_key` (CSP's cards give a kind of
-    employer, "Communes", and the employer itself in the title)."""
+    """Who hires, most precise first, each as an :func:`employer_key`: an employer the title
+    names (``named``, from :func:`title_parts`: "… - Direction du budget"), the employer, the
+    organisation above it (CSP's cards give a kind of employer, "Communes", and the employer
+    itself in the title)."""
     if named is None:
         named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))[1]
     keys = []
-    for name in (offer.get("employer"), offer.get("organisation"), *named):
+    for name in (*named, offer.get("employer"), offer.get("organisation")):
         key = employer_key(name) if name else None
         if key and key not in keys:
             keys.append(key)
     return tuple(keys)
+
+
+def _employer_pair_score(left: str, right: str) -> int:
+    if left == right:
+        return 100
+    left_words, right_words = set(left.split()), set(right.split())
+    small = min(left_words, right_words, key=len)
+    if (left_words <= right_words or right_words <= left_words) and (len(small) >= 2 or " ".join(small) in EMPLOYER_PARENTS):
+        return 100
+    score = round(fuzz.token_sort_ratio(left, right))
+    if right in EMPLOYER_PARENTS.get(left, ()) or left in EMPLOYER_PARENTS.get(right, ()):
+        score = max(score, 95)
+    return score
 
 
 def employer_score(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
@@ -327,21 +341,19 @@ def employer_score(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
 
     Equal words, one name's words all in the other's ("SGAR" in "SGAR Occitanie"
     is not enough: the smaller must have two words or be a known acronym), or a
-    service and its ministry count as the same employer."""
+    service and its ministry count as the same employer. Each offer is judged by
+    its most precise name (the first of :func:`employer_keys`), against every name
+    of the other: two services of one ministry ("DDT de la Haute-Garonne" and
+    "Préfecture de la Haute-Garonne", both of the Ministère de l'Intérieur) are
+    two employers, whatever ministry they share."""
     if not a or not b:
         return None
     best = 0
     for left in a:
-        for right in b:
-            if left == right:
-                return 100
-            left_words, right_words = set(left.split()), set(right.split())
-            small = min(left_words, right_words, key=len)
-            if (left_words <= right_words or right_words <= left_words) and (len(small) >= 2 or " ".join(small) in EMPLOYER_PARENTS):
-                return 100
-            if right in EMPLOYER_PARENTS.get(left, ()) or left in EMPLOYER_PARENTS.get(right, ()):
-                best = max(best, 95)
-            best = max(best, round(fuzz.token_sort_ratio(left, right)))
+        for right in (b if left == a[0] else b[:1]):
+            best = max(best, _employer_pair_score(left, right))
+            if best == 100:
+                return best
     return best
 
 

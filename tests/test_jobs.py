@@ -385,11 +385,6 @@ def test_a_job_is_closed_only_when_all_its_offers_are(fresh_db):
     assert closed["id"] == job and closed["open"] is False and len(closed["offers"]) == 2
 
 
-@pytest.mark.xfail(
-    reason="crawler.grouping.employer_score: the shared organisation (the ministry) scores 100 whatever the employers: "
-    "a DDT's and a prefecture's 'Chargé de mission' in one département, on two boards 17 days apart, become one job",
-    strict=True,
-)
 def test_two_services_posts_with_a_generic_title_stay_two_jobs(fresh_db):
     ddt = csp_offer("2026-100", "Chargé de mission H/F", employer="Direction départementale des territoires de la Haute-Garonne",
                     organisation="Ministère de l'Intérieur", published_on="2026-03-03", deadline="2026-04-30")  # fmt: skip
