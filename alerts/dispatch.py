@@ -19,7 +19,8 @@ from alerts.channels import channel_body_limit, channel_format, channel_key, sen
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import PARIS, parse_mode
-from alerts.units import OfferUnits, Unit
+from alerts.units import JobUnits, Unit
+from storage.jobs import group_ungrouped
 from crawler.config import Config, Subscription
 
 # Alerts listed in one message at most; more go in several messages ("1/3", ...).
@@ -80,9 +81,11 @@ def find_matches(db: Database, subscriptions: list[Subscription], *, units=None,
 
     A subscription seen for the first time starts at the current position (no
     back catalogue) unless ``backfill``, which matches every stored open unit.
+    A unit already queued for a subscription is left out: a job matched again
+    because it gained an offer on another board is not news to it.
     Returns the position matched through and the matches by subscription.
     """
-    units = units or OfferUnits()
+    units = units or JobUnits()
     through = units.high_water(db)
     states = outbox.subscription_states(db)
     starts = {}
@@ -109,6 +112,9 @@ def find_matches(db: Database, subscriptions: list[Subscription], *, units=None,
             position = low.bit_length() - 1
             found.append((batch[position], rule.reasons(index, position)))
             bits ^= low
+        if found:
+            known = units.alerted(db, subscription.name, [unit.key for unit, _ in found])
+            found = [(unit, reasons) for unit, reasons in found if unit.key not in known]
         matches[subscription.name] = found
     return through, matches
 
@@ -146,10 +152,10 @@ def _deliver(db: Database, config: Config, subscription: Subscription, report: S
             delivery_id, rows = claimed
             part += 1
             try:
-                views = units.views(db, [row.unit for row in rows])
+                views = units.views(db, [row.unit for row in rows], today=now.astimezone(PARIS).date())
                 gone = [row for row in rows if row.unit not in views]
                 if gone:
-                    outbox.abandon(db, gone, "the offer is no longer stored", now)
+                    outbox.abandon(db, gone, "the job is no longer stored", now)
                     rows = [row for row in rows if row.unit in views]
                     remaining -= len(gone)
                 if not rows:
@@ -199,8 +205,10 @@ def dispatch(
     queued. ``only`` limits the dispatch to the named subscriptions.
     """
     now = now or utcnow()
-    units = units or OfferUnits()
+    units = units or JobUnits()
     subscriptions = _selected(config, only)
+    if not dry_run:
+        group_ungrouped(db, config.jobs.rules())  # every offer is alerted as part of a job
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
     for subscription in subscriptions:

@@ -9,9 +9,10 @@ shared by many subscriptions are computed once. This is what makes 10,000
 subscriptions x 1,000 offers take well under a second (bench/match.py) where a
 loop of regexes takes a minute.
 
-Offers are plain dicts shaped like :class:`crawler.items.OfferItem`; a later
-alerted unit (a job grouping several offers) only needs to provide the same
-keys.
+Offers are plain dicts shaped like :class:`crawler.items.OfferItem`. A job (the
+alerted unit, several offers of one post: alerts.units.JobUnits) provides the same
+keys: its offers' texts one after the other, and lists of their départements,
+régions, categories, versants and sources.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ from typing import Iterable, Iterator
 from alerts.query import FIELDS, Term, parse_query, parse_term
 from alerts.regions import offer_regions
 from alerts.text import tokens
+
+
+def values_of(offer: dict, name: str) -> list:
+    """A facet of an offer (one value) or of a job (a list of its offers' values)."""
+    value = offer.get(name)
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
 
 
 def iter_bits(bits: int) -> Iterator[int]:
@@ -52,11 +59,11 @@ class OfferIndex:
                 for word in set(words):
                     postings[word] = postings.get(word, 0) | bit
             facets = {
-                "department": [offer.get("department")],
+                "department": values_of(offer, "department"),
                 "region": offer_regions(offer),
-                "category": [offer.get("category")],
-                "versant": [offer.get("versant")],
-                "source": [offer.get("source")],
+                "category": values_of(offer, "category"),
+                "versant": values_of(offer, "versant"),
+                "source": values_of(offer, "source"),
             }
             for kind, found in facets.items():
                 table = self.values[kind]
@@ -195,14 +202,14 @@ class Rule:
             if fields:
                 found.append({"term": term.label, "fields": fields})
         offer = index.offers[position]
-        for kind, values, value in (
-            ("source", self.sources, offer.get("source")),
-            ("department", self.departments, offer.get("department")),
-            ("category", self.categories, offer.get("category")),
-            ("versant", self.versants, offer.get("versant")),
+        for kind, values, name in (
+            ("source", self.sources, "source"),
+            ("department", self.departments, "department"),
+            ("category", self.categories, "category"),
+            ("versant", self.versants, "versant"),
         ):
-            if values and value in values:
-                found.append({"filter": kind, "value": value})
+            if values:
+                found.extend({"filter": kind, "value": value} for value in dict.fromkeys(values_of(offer, name)) if value in values)
         if self.regions:
             found.extend({"filter": "region", "value": region} for region in sorted(offer_regions(offer) & self.regions))
         return found

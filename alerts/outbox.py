@@ -235,3 +235,60 @@ def earliest_retry(db: Database, name: str) -> dt.datetime | None:
         "select min(next_attempt_at) from alert_outbox where subscription = ? and status = 'pending' and released_at is not null", [name]
     ).fetchone()[0]
     return parse_iso(value) if value else None
+
+
+# -- units that become one ---------------------------------------------------------------------
+
+_STATUS_RANK = {SENT: 2, PENDING: 1, FAILED: 0}
+
+
+def merge_units(db: Database, old: str, new: str) -> None:
+    """Alerts about unit ``old`` become alerts about ``new`` (two jobs merged into one):
+    per subscription and channel one row is kept, the one furthest along (sent, then
+    pending, then failed), so a job alerted under either key is never alerted again."""
+    with write_transaction(db):
+        for row in db.execute_returning_dicts("select * from alert_outbox where unit = ?", [old]):
+            kept = db.execute_returning_dicts(
+                "select * from alert_outbox where subscription = ? and unit = ? and channel = ?", [row["subscription"], new, row["channel"]]
+            )
+            if not kept:
+                db.execute("update alert_outbox set unit = ? where id = ?", [new, row["id"]])
+                continue
+            if _STATUS_RANK[row["status"]] > _STATUS_RANK[kept[0]["status"]]:
+                db.execute(
+                    "update alert_outbox set status = ?, reasons = ?, released_at = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+                    "delivery_id = ?, sent_at = ? where id = ?",
+                    [row["status"], row["reasons"], row["released_at"], row["attempts"], row["next_attempt_at"], row["last_error"],
+                     row["delivery_id"], row["sent_at"], kept[0]["id"]],  # fmt: skip
+                )
+            db.execute("delete from alert_outbox where id = ?", [row["id"]])
+
+
+def offer_alerts_to_jobs(db: Database) -> None:
+    """Once offers are grouped into jobs (migration m005_jobs): alerts about offers become
+    alerts about their jobs, several offers of one job collapsing into one alert, and each
+    subscription's matching mark moves from offers' rowids to jobs' positions, so that no
+    offer already alerted is sent again and none still to match is skipped."""
+    import bisect
+
+    with write_transaction(db):
+        units = [unit for (unit,) in db.execute("select distinct unit from alert_outbox where unit like 'offer:%'")]
+        for unit in units:
+            _, source, source_id = unit.split(":", 2)
+            job = db.execute("select job_id from job_offers where source = ? and source_id = ?", [source, source_id]).fetchone()
+            if job:
+                merge_units(db, unit, f"job:{job[0]}")
+        # A job's position follows its newest offer: the job was matched once all its offers were.
+        jobs = sorted(
+            db.execute(
+                "select max(offers.rowid), jobs.position from jobs join job_offers m on m.job_id = jobs.id "
+                "join offers on offers.source = m.source and offers.source_id = m.source_id group by jobs.id"
+            ).fetchall()
+        )
+        newest = [rowid for rowid, _ in jobs]
+        best = []
+        for _, position in jobs:
+            best.append(max(position, best[-1]) if best else position)
+        for name, matched in db.execute("select name, matched_through from alert_subscriptions").fetchall():
+            count = bisect.bisect_right(newest, matched)
+            db.execute("update alert_subscriptions set matched_through = ? where name = ?", [best[count - 1] if count else 0, name])

@@ -43,13 +43,20 @@ def canonical_region(name: str | None) -> str | None:
     return _BY_KEY.get(key)
 
 
+def _listed(value) -> list:
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
 def offer_regions(offer: dict) -> set[str]:
-    """The regions an offer is in: the one its département belongs to, and the one it names."""
+    """The regions an offer is in: the one its département belongs to, and the one it names
+    (for a job, those of each of its offers)."""
     regions = set()
-    from_department = region_of_department(offer.get("department"))
-    if from_department:
-        regions.add(from_department)
-    named = canonical_region(offer.get("region"))
-    if named:
-        regions.add(named)
+    for department in _listed(offer.get("department")):
+        from_department = region_of_department(department)
+        if from_department:
+            regions.add(from_department)
+    for name in _listed(offer.get("region")):
+        named = canonical_region(name)
+        if named:
+            regions.add(named)
     return regions

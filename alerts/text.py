@@ -26,12 +26,12 @@ import unicodedata
 _SPECIAL = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("·", "."), ("‧", "."), ("⋅", "."), ("•", "\n"), ("▪", "\n"), ("◦", "\n"))
 
 # Inclusive-writing suffixes after a point, brackets, a slash or a hyphen:
-# chargé·e·s, chargé(e)s, chargé-e, développeur.euse, chef(fe), expert·es,
+# chargé·e·s, chargé(e)s, chargé-e, chef-fe, directeur-rice, développeur.euse, chef(fe), expert·es,
 # un·e. The base word is kept; its stem covers the other forms. Runs on folded
 # text and starts with the marker, so that the regex engine only stops at markers.
 _SUFFIX = r"(?:e|es|s|se|ses|euse|euses|rice|rices|ice|ices|ere|eres|ne|nes|le|les|te|tes|fe|ffe|fes|ffes|x)"
 _INCLUSIVE_SUFFIX = re.compile(
-    rf"[.(/-](?<=[a-z][.(/-])(?:(?<=[.(/])\s?{_SUFFIX}\)?s?|(?<=-)(?:e|es)\b)(?:[.(/]\s?{_SUFFIX}\)?s?)*(?![a-z0-9])"
+    rf"[.(/-](?<=[a-z][.(/-])(?:(?<=[.(/])\s?{_SUFFIX}\)?s?|(?<=-)(?:e|es|fe|ffe|fes|ffes|rice|rices|trice|trices|ere|eres|euse|euses|ne|nes)\b)(?:[.(/]\s?{_SUFFIX}\)?s?)*(?![a-z0-9])"
 )
 # A word, with the apostrophe of an elision (l', d', qu'), or what ends a
 # sentence, a list item or a line: a phrase never spans two of them, so they
@@ -99,7 +99,9 @@ def tokens(text: str | None) -> list[str]:
     articles dropped, stemmed, with a break (``|``) between sentences and lines."""
     if not text:
         return []
-    text = _INCLUSIVE_SUFFIX.sub("", fold(text))
+    text = fold(text)
+    if "." in text or "(" in text or "/" in text or "-" in text:  # where an inclusive suffix can start
+        text = _INCLUSIVE_SUFFIX.sub("", text)
     stems = _STEMS
     keys = [stems.get(word) or stem(word) for word in _SCAN.findall(text) if word not in _SKIPPED]
     # Breaks only matter between words.

@@ -1,16 +1,19 @@
 """The alerted unit: what one alert is about, and how it is found, matched and shown.
 
-Today a unit is one stored offer (key ``offer:<source>:<source_id>``). When
-offers are grouped into jobs (one post seen on several boards), a ``JobUnits``
-with the same three methods replaces :class:`OfferUnits` in
-:func:`alerts.dispatch.dispatch`: the outbox, the delivery and the messages do
-not change, since they only see unit keys, match documents and
-:class:`UnitView`s (which already carry a list of links).
+A unit is a *job* (key ``job:<id>``): one post, however many boards publish it
+(storage/jobs.py). A subscription is alerted about a job once: when the same
+job shows up on another board later, the outbox already holds ``job:<id>`` for
+that subscription and channel, and it is not queued again. The first alert
+lists every link known then. Closed jobs (storage/lifecycle.py) are never
+alerted.
 
-Units are found by *position*, a number that grows as units are stored:
-offers' rowid. Offers are never deleted and SQLite has one writer at a time,
-so rowids are handed out in commit order and "every unit up to the highest
-position I read" never skips one committed later.
+Units are found by *position* (``jobs.position``), a number handed out from one
+counter, inside the write transaction, whenever a job is created or an offer
+joins it: positions grow in commit order, so "every unit up to the highest
+position I read" never skips one committed later, and a job that gains an offer
+is matched again (with its new text) without ever being sent twice. Before
+jobs existed the unit was an offer (``offer:<source>:<source_id>``); migration
+m005_jobs turned those alerts into job alerts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from storage.lifecycle import closed_reason_sql, today as paris_today
 from storage.offers import from_row
 
 SOURCE_LABELS = {
@@ -58,15 +62,15 @@ class UnitView:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
-def offer_key(source: str, source_id: str) -> str:
-    return f"offer:{source}:{source_id}"
+def job_key(job_id: int) -> str:
+    return f"job:{job_id}"
 
 
-def parse_offer_key(key: str) -> tuple[str, str]:
-    kind, source, source_id = key.split(":", 2)
-    if kind != "offer":
-        raise ValueError(f"not an offer key: {key}")
-    return source, source_id
+def parse_job_key(key: str) -> int:
+    kind, _, number = key.partition(":")
+    if kind != "job" or not number.isdigit():
+        raise ValueError(f"not a job key: {key}")
+    return int(number)
 
 
 def place_of(offer: dict) -> str | None:
@@ -80,56 +84,128 @@ def _is_web_link(url: str | None) -> bool:
     return bool(url) and url.startswith(("https://", "http://")) and not any(char in url for char in '<>"\' ')
 
 
-def view_of_offer(offer: dict) -> UnitView:
-    source = SOURCE_LABELS.get(offer["source"], offer["source"])
-    links = [(f"Voir l'offre ({source})", offer["url"])] if _is_web_link(offer.get("url")) else []
-    if _is_web_link(offer.get("apply_url")) and offer["apply_url"] != offer.get("url"):
-        links.append(("Postuler", offer["apply_url"]))
+def board_label(offer: dict) -> str:
+    """Where the offer is published, for people: the board, and who listed it when that differs."""
+    raw = offer.get("raw") or {}
+    board = raw.get("board") if isinstance(raw, dict) and raw.get("board") else offer["source"]
+    label = SOURCE_LABELS.get(board, board)
+    if board != offer["source"]:
+        label += f", via {SOURCE_LABELS.get(offer['source'], offer['source'])}"
+    return label
+
+
+def view_of_job(key: str, offers: list[dict]) -> UnitView:
+    """A job as a message shows it: the first open offer's facts, every offer's link.
+
+    ``offers`` are the job's offers, open ones first."""
+    first = offers[0]
+    links, seen = [], set()
+    for offer in offers:
+        if _is_web_link(offer.get("url")) and offer["url"] not in seen:
+            links.append((f"Voir l'offre ({board_label(offer)})", offer["url"]))
+            seen.add(offer["url"])
+    for offer in offers:
+        if _is_web_link(offer.get("apply_url")) and offer["apply_url"] not in seen:
+            links.append(("Postuler", offer["apply_url"]))
+            seen.add(offer["apply_url"])
+    deadlines = [offer["deadline"] for offer in offers if offer.get("deadline")]
+    published = [offer["published_on"] for offer in offers if offer.get("published_on")]
     return UnitView(
-        key=offer_key(offer["source"], offer["source_id"]),
-        title=offer["title"],
-        employer=offer.get("employer") or offer.get("organisation"),
-        place=place_of(offer),
-        deadline=offer.get("deadline"),
-        published_on=offer.get("published_on"),
-        contract=offer.get("contract"),
-        sources=[source],
+        key=key,
+        title=first["title"],
+        employer=next((offer.get("employer") or offer.get("organisation") for offer in offers if offer.get("employer") or offer.get("organisation")), None),
+        place=next((place_of(offer) for offer in offers if place_of(offer)), None),
+        # The latest deadline: the post can be applied for until then on one of its boards.
+        deadline=max(deadlines) if deadlines else None,
+        published_on=min(published) if published else None,
+        contract=next((offer["contract"] for offer in offers if offer.get("contract")), None),
+        sources=list(dict.fromkeys(board_label(offer) for offer in offers)),
         links=links,
     )
 
 
-def is_closed(offer: dict, today: dt.date) -> bool:
-    """An offer whose application deadline has passed is never alerted."""
-    return bool(offer.get("deadline")) and offer["deadline"] < today.isoformat()
+# Text fields of a job's document: its offers' texts one after the other, each on its own line,
+# so a phrase never runs from one offer into the next.
+_TEXT_FIELDS = ("title", "employer", "organisation", "domain", "missions", "profile", "location", "contract")
+_FACETS = ("department", "region", "category", "versant")
 
 
-class OfferUnits:
-    """Units are stored offers."""
+def job_document(offers: list[dict]) -> dict:
+    """What matching reads of a job, shaped like an offer (see alerts.matching)."""
+    document: dict = {}
+    for name in _TEXT_FIELDS:
+        texts = list(dict.fromkeys(offer[name] for offer in offers if offer.get(name)))
+        document[name] = "\n".join(texts) if texts else None
+    for name in _FACETS:
+        document[name] = list(dict.fromkeys(offer[name] for offer in offers if offer.get(name)))
+    boards = [offer["raw"].get("board") for offer in offers if isinstance(offer.get("raw"), dict) and offer["raw"].get("board")]
+    document["source"] = list(dict.fromkeys([offer["source"] for offer in offers] + boards))
+    return document
 
-    kind = "offer"
+
+class JobUnits:
+    """Units are jobs (storage/jobs.py)."""
+
+    kind = "job"
 
     def high_water(self, db: Database) -> int:
-        return db.execute("select coalesce(max(rowid), 0) from offers").fetchone()[0]
+        return db.execute("select coalesce(max(position), 0) from jobs").fetchone()[0]
+
+    def _offers(self, db: Database, job_ids: list[int], today: dt.date) -> dict[int, list[dict]]:
+        """Each job's offers, open ones first, each with ``_closed`` (why it is closed, or None)."""
+        found: dict[int, list[dict]] = {job_id: [] for job_id in job_ids}
+        for start in range(0, len(job_ids), 500):
+            chunk = job_ids[start : start + 500]
+            cursor = db.execute(
+                f"select m.job_id as _job, {closed_reason_sql('offers', '?')} as _closed, offers.* from job_offers m "
+                "join offers on offers.source = m.source and offers.source_id = m.source_id "
+                f"where m.job_id in ({','.join('?' * len(chunk))}) order by m.id",
+                [today.isoformat(), *chunk],
+            )
+            columns = [description[0] for description in cursor.description]
+            for values in cursor:
+                row = dict(zip(columns, values))
+                job_id, closed = row.pop("_job"), row.pop("_closed")
+                offer = from_row(row)
+                offer["_closed"] = closed
+                found[job_id].append(offer)
+        for offers in found.values():
+            offers.sort(key=lambda offer: offer["_closed"] is not None)
+        return found
 
     def between(self, db: Database, after: int, through: int, *, today: dt.date) -> list[Unit]:
-        """Open units stored after position ``after``, up to ``through``, oldest first."""
-        cursor = db.execute("select rowid as _position, * from offers where rowid > ? and rowid <= ? order by rowid", [after, through])
-        columns = [description[0] for description in cursor.description]
+        """Open jobs whose position is after ``after``, up to ``through``, lowest position first."""
+        jobs = db.execute("select id, position from jobs where position > ? and position <= ? and merged_into is null order by position", [after, through]).fetchall()
+        offers = self._offers(db, [job_id for job_id, _ in jobs], today)
         units = []
-        for values in cursor:
-            row = dict(zip(columns, values))
-            position = row.pop("_position")
-            offer = from_row(row)
-            if not is_closed(offer, today):
-                units.append(Unit(offer_key(offer["source"], offer["source_id"]), position, offer))
+        for job_id, position in jobs:
+            found = offers.get(job_id)
+            if found and any(offer["_closed"] is None for offer in found):
+                units.append(Unit(job_key(job_id), position, job_document(found)))
         return units
 
-    def views(self, db: Database, keys: list[str]) -> dict[str, UnitView]:
-        """How each unit looks in a message; a key whose offer is gone is left out."""
-        views = {}
-        for key in keys:
-            source, source_id = parse_offer_key(key)
-            rows = list(db["offers"].rows_where("source = ? and source_id = ?", [source, source_id]))
-            if rows:
-                views[key] = view_of_offer(from_row(rows[0]))
-        return views
+    def documents(self, db: Database, *, today: dt.date) -> list[tuple[Unit, UnitView]]:
+        """Every job (open or closed) with what matching reads and what a message shows."""
+        jobs = db.execute("select id, position from jobs where merged_into is null order by position desc").fetchall()
+        offers = self._offers(db, [job_id for job_id, _ in jobs], today)
+        return [(Unit(job_key(job_id), position, job_document(offers[job_id])), view_of_job(job_key(job_id), offers[job_id])) for job_id, position in jobs if offers.get(job_id)]
+
+    def views(self, db: Database, keys: list[str], *, today: dt.date | None = None) -> dict[str, UnitView]:
+        """How each unit looks in a message; a key whose job has no offer left is left out
+        (a job merged into another: its alerts were moved to that job)."""
+        ids = [parse_job_key(key) for key in keys]
+        offers = self._offers(db, ids, today or paris_today())
+        return {job_key(job_id): view_of_job(job_key(job_id), offers[job_id]) for job_id in ids if offers.get(job_id)}
+
+    def alerted(self, db: Database, subscription: str, keys: list[str]) -> set[str]:
+        """Those of ``keys`` already queued or sent to ``subscription`` (on any channel)."""
+        found = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found.update(
+                unit
+                for (unit,) in db.execute(
+                    f"select distinct unit from alert_outbox where subscription = ? and unit in ({','.join('?' * len(chunk))})", [subscription, *chunk]
+                )
+            )
+        return found

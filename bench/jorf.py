@@ -8,7 +8,7 @@ arrêté in every third issue, and the real nomination text, filled with prose,
 for the rest.
 
 - veille: ``read_archive`` (one streaming pass, only notices parsed) + every
-  notice turned into a validated offer and stored with ``upsert_offers`` in its
+  notice turned into a validated offer and stored with ``store_offers`` in its
   own transaction, as the spider's pipelines do;
 - baseline: a bare ``tarfile`` stream of the same bytes with ``lxml.etree``
   parsing every XML member.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from crawler.items import validate_offer  # noqa: E402
 from spiders.jorf import notice_offer, read_archive  # noqa: E402
 from storage import open_db  # noqa: E402
-from storage.offers import upsert_offers  # noqa: E402
+from storage.offers import store_offers  # noqa: E402
 from tests.fixtures.jorf import build_handmade as handmade  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "jorf"
@@ -97,7 +97,7 @@ def veille(body: bytes, db) -> int:
     validate it and store it in its own transaction."""
     stored = 0
     for notice, ministry in read_archive(body).notices():
-        upsert_offers(db, [validate_offer(notice_offer(notice, ministry))])
+        store_offers(db, [validate_offer(notice_offer(notice, ministry))])
         stored += 1
     return stored
 

@@ -5,6 +5,10 @@ included) of a fresh database file. Ours goes through storage.offers.upsert_offe
 in batches of 1,000: serialise, hash, look up what is stored, insert. The
 baseline is one executemany of ready-made tuples. Ratio = our rate / raw rate.
 Offers are built from the real CSP listing cards with perturbed titles and ids.
+
+For information, also timed: storage.offers.store_offers, what a crawl runs: the
+same upsert and, in the same transaction, the grouping of the new offers into jobs
+(storage/jobs.py), whose cost bench/dedupe.py measures at scale.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from scrapy.http import HtmlResponse  # noqa: E402
 from crawler.items import validate_offer  # noqa: E402
 from spiders.choisirleservicepublic import parse_card  # noqa: E402
 from storage import open_db  # noqa: E402
-from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, to_row, upsert_offers  # noqa: E402
+from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, store_offers, to_row, upsert_offers  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "choisirleservicepublic"
 COUNT = 100_000
@@ -79,6 +83,17 @@ def ours(offers: list[dict], directory: Path) -> float:
     return elapsed
 
 
+def with_jobs(offers: list[dict], directory: Path) -> float:
+    """What a crawl runs: the upsert and, in the same transaction, the grouping into jobs."""
+    db = open_db(directory / "jobs.db")
+    started = time.perf_counter()
+    for start in range(0, len(offers), BATCH):
+        store_offers(db, offers[start : start + BATCH], run_id=1, seen_at="2026-11-24T08:00:00+00:00")
+    elapsed = time.perf_counter() - started
+    assert db["job_offers"].count == len(offers)
+    return elapsed
+
+
 def raw(offers: list[dict], directory: Path) -> float:
     db = open_db(directory / "raw.db")
     seen = "2026-11-24T08:00:00+00:00"
@@ -106,11 +121,13 @@ def main() -> None:
         for start in range(0, len(offers), BATCH):
             upsert_offers(db, offers[start : start + BATCH], run_id=2)
         again_s = time.perf_counter() - started
+        jobs_s = with_jobs(offers, Path(directory))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"offers: {COUNT:,} (from {len(real_cards())} real CSP cards, perturbed)")
     print(f"raw executemany:            {raw_s:6.2f} s  ({COUNT / raw_s:,.0f} rows/s)")
     print(f"upsert_offers (all new):    {ours_s:6.2f} s  ({COUNT / ours_s:,.0f} rows/s)")
     print(f"upsert_offers (all known):  {again_s:6.2f} s  ({COUNT / again_s:,.0f} rows/s)")
+    print(f"store_offers (all new, upsert + grouping into jobs, what a crawl runs): {jobs_s:6.2f} s ({COUNT / jobs_s:,.0f} rows/s, {raw_s / jobs_s:.2f} of the raw rate; grouping alone: bench/dedupe.py)")
     print(f"peak memory (RSS): {peak_mb:.0f} MB")
     print(f"storage ratio: {raw_s / ours_s:.2f} of the raw rate (target >= {TARGET})")
 

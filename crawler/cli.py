@@ -270,41 +270,180 @@ def _short(text: str | None, width: int) -> str:
 
 
 def print_offers(offers: list[dict]) -> None:
-    rows = [
-        [
+    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
+    annotated = bool(offers) and "status" in offers[0]
+    rows = []
+    for offer in offers:
+        row = [
             offer.get("published_on") or offer["first_seen"][:10],
             offer["source"],
-            _short(offer["title"], 60),
-            _short(offer.get("employer"), 36),
-            _short(_place(offer), 28),
+            _short(offer["title"], 56),
+            _short(offer.get("employer"), 32),
+            _short(_place(offer), 24),
             offer.get("deadline") or "",
         ]
-        for offer in offers
-    ]
-    click.echo(tabulate(rows, headers=["published", "source", "title", "employer", "place", "deadline"]))
+        if annotated:
+            row.append("open" if offer["closed_reason"] is None else f"closed ({offer['closed_reason']})")
+            also = f" (also on {', '.join(offer['also_on'])})" if offer["also_on"] else ""
+            row.append(_short(f"{offer['job_id']}{also}", 44) if offer["job_id"] else "")
+        rows.append(row)
+    headers = ["published", "source", "title", "employer", "place", "deadline"] + (["status", "job"] if annotated else [])
+    click.echo(tabulate(rows, headers=headers))
 
 
 @cli.command()
 @click.option("--search", "-s", "query", metavar="Q", help="Full-text search in title, employer, missions, profile (accents optional).")
 @click.option("--source", metavar="S", help="Only offers of this source.")
 @click.option("--since", metavar="DATE", callback=_iso_date, help="Only offers published (or first seen) on or after DATE (YYYY-MM-DD).")
+@click.option("--open", "only_open", is_flag=True, help="Only open offers (deadline not passed, still listed, not cancelled).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many offers.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, every field.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on.")
 @pass_state
-def offers(state: State, query, source, since, limit, as_json):
-    """List stored offers, newest first."""
+def offers(state: State, query, source, since, only_open, limit, as_json):
+    """List stored offers, newest first, with their status (open, or closed and why) and
+    their job: its number and the other boards it is also published on."""
+    from storage.jobs import annotate_offers
     from storage.offers import search_offers
 
-    found = list(search_offers(state.db(), query=query, source=source, since=since, limit=limit))
+    db = state.db()
+    if only_open:
+        found = [offer for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since))) if offer["closed_reason"] is None]
+        found = found[:limit] if limit else found
+    else:
+        found = annotate_offers(db, list(search_offers(db, query=query, source=source, since=since, limit=limit)))
     if as_json:
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
         return
     if not found:
-        click.echo("No offer matches." if (query or source or since) else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        click.echo("No offer matches." if (query or source or since or only_open) else "No offer stored yet: run `veille crawl` (or `veille demo`).")
         return
     print_offers(found)
     click.echo(f"\n{len(found)} offers")
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+def _job_error(error: Exception) -> click.ClickException:
+    # The message as raised: str() of a LookupError with one argument is that argument, but
+    # stripping quotes off str() would eat the closing quote of a message that starts with one.
+    return click.ClickException(str(error.args[0]) if len(error.args) == 1 else str(error))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--all", "include_closed", is_flag=True, help="Closed jobs too (all their offers closed).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many jobs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line: the job and its offers.")
+@click.pass_context
+def jobs(ctx, include_closed, limit, as_json):
+    """Jobs: one post, however many boards publish it. Without a subcommand, list the
+    open jobs, newest first, with the boards each is published on.
+
+    \b
+    veille jobs show 12                  a job, its offers, links, and why they are grouped
+    veille jobs show modernisation:2024-17971    the job of an offer (SOURCE:SOURCE_ID)
+    veille jobs split SOURCE:SOURCE_ID   a wrong merge: the offer gets a job of its own
+    veille jobs merge 12 15              a missed merge: job 15's offers join job 12
+    """
+    if ctx.invoked_subcommand:
+        return
+    from alerts.units import board_label
+    from storage.jobs import list_jobs
+
+    state = ctx.find_object(State)
+    found = list_jobs(state.db(), include_closed=include_closed, limit=limit)
+    if as_json:
+        for job in found:
+            click.echo(json.dumps(job, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No open job." if not include_closed else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        return
+    rows = []
+    for job in found:
+        first = next((offer for offer in job["offers"] if offer["closed_reason"] is None), job["offers"][0])
+        boards = list(dict.fromkeys(board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in job["offers"]))
+        deadlines = [offer["deadline"] for offer in job["offers"] if offer["deadline"]]
+        rows.append(
+            [job["id"], job["published_on"], "open" if job["open"] else "closed", _short(first["title"], 50), _short(first["employer"], 30),
+             _short(_place(first), 22), max(deadlines) if deadlines else "", len(job["offers"]), _short(", ".join(boards), 50)]
+        )  # fmt: skip
+    click.echo(tabulate(rows, headers=["job", "published", "status", "title", "employer", "place", "deadline", "offers", "published on"]))
+    noun = "job" if len(found) == 1 else "jobs"
+    click.echo(f"\n{len(found)} {noun if include_closed else 'open ' + noun}")
+
+
+@jobs.command("show")
+@click.argument("job")
+@pass_state
+def jobs_show(state: State, job):
+    """A job (by number, or by one of its offers as SOURCE:SOURCE_ID): its offers on each
+    board, their status and links, and why each is in the job."""
+    from alerts.units import board_label
+    from storage.jobs import UnknownOffer, get_job, job_offers, resolve_job
+
+    db = state.db()
+    try:
+        job_id = resolve_job(db, job)
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    info = get_job(db, job_id)
+    offers = job_offers(db, job_id)
+    status = "open" if any(offer["closed_reason"] is None for offer in offers) else "closed"
+    click.echo(f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen {info['created_at'][:10]}")
+    if info["reposted_from"]:
+        click.echo(f"re-posts job {info['reposted_from']} (the same post, published again after it closed)")
+    if info["reposts"]:
+        click.echo(f"re-posted as job {', '.join(map(str, info['reposts']))}")
+    for offer in offers:
+        click.echo()
+        click.echo(f"{offer['source']}:{offer['source_id']}  ({board_label(offer)})  {offer['status']}")
+        click.echo(f"  {offer['title']}")
+        details = [part for part in (offer.get("employer"), _place(offer), offer.get("published_on") and f"published {offer['published_on']}",
+                                     offer.get("deadline") and f"deadline {offer['deadline']}") if part]  # fmt: skip
+        if details:
+            click.echo(f"  {' · '.join(details)}")
+        click.echo(f"  {offer['url']}")
+        if offer.get("apply_url") and offer["apply_url"] != offer["url"]:
+            click.echo(f"  apply: {offer['apply_url']}")
+        click.echo(f"  in this job: {offer['reason']}")
+
+
+@jobs.command("split")
+@click.argument("offer", metavar="SOURCE:SOURCE_ID")
+@pass_state
+def jobs_split(state: State, offer):
+    """Undo a wrong merge: the offer leaves its job for a job of its own. The decision is
+    kept: automatic grouping never puts it with those offers again."""
+    from storage.jobs import UnknownOffer, parse_offer_reference, split_offer
+
+    db = state.db()
+    try:
+        old, new = split_offer(db, *parse_offer_reference(offer))
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    click.echo(f"{offer} left job {old}: it is job {new} now, kept apart from job {old}'s offers.")
+
+
+@jobs.command("merge")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@pass_state
+def jobs_merge(state: State, first, second):
+    """A missed merge: B's job joins A's job (each a job number or an offer as
+    SOURCE:SOURCE_ID). Alerts already sent for either job count for both."""
+    from storage.jobs import UnknownOffer, merge_jobs, resolve_job
+
+    db = state.db()
+    try:
+        keep, other = resolve_job(db, first), resolve_job(db, second)
+        if keep == other:
+            raise ValueError(f"{first} and {second} are already the same job ({keep})")
+        merge_jobs(db, keep, other)
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    click.echo(f"job {other} merged into job {keep}.")
 
 
 # -- status ---------------------------------------------------------------------------------
@@ -495,11 +634,11 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
         click.echo(f"{count} failed alert(s) queued again.")
     report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
     if dry_run:
-        from alerts.units import OfferUnits
+        from alerts.units import JobUnits
 
         for sub in report.subscriptions:
-            click.echo(f"{sub.name}: {len(sub.would_send)} new matching offer(s) would be queued")
-            views = OfferUnits().views(db, sub.would_send[:50])
+            click.echo(f"{sub.name}: {len(sub.would_send)} new matching job(s) would be queued")
+            views = JobUnits().views(db, sub.would_send[:50])
             for key in sub.would_send[:50]:
                 view = views.get(key)
                 click.echo(f"  {_short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
@@ -510,32 +649,34 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
 
 
 @cli.command()
-@click.option("--test", "test_name", metavar="NAME", help="Show which stored offers this subscription matches, and why.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many offers.")
+@click.option("--test", "test_name", metavar="NAME", help="Show which stored jobs this subscription matches, and why.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many jobs.")
 @pass_state
 def subscriptions(state: State, test_name, limit):
-    """List the subscriptions of veille.toml with their alert counts, or try one on the stored offers."""
+    """List the subscriptions of veille.toml with their alert counts, or try one on the stored jobs
+    (open and closed: closed ones are never alerted)."""
     from alerts import outbox
     from alerts.dispatch import next_due
     from alerts.matching import OfferIndex, Rule, describe_reasons, match
-    from storage.offers import search_offers
+    from alerts.units import JobUnits
+    from storage.lifecycle import today
 
     config = state.config
     if test_name:
         subscription = config.subscription(test_name)
         db = state.db()
-        stored = list(search_offers(db))
-        index = OfferIndex(stored)
+        stored = JobUnits().documents(db, today=today())
+        index = OfferIndex(unit.document for unit, _ in stored)
         rule = Rule.from_subscription(subscription)
         found = match([rule], index)[rule.name]
         rows = [
-            [offer.get("published_on") or offer["first_seen"][:10], offer["source"], _short(offer["title"], 55), _short(offer.get("employer"), 30), offer.get("deadline") or "", _short(describe_reasons(rule.reasons(index, position)), 70)]
+            [unit.key.removeprefix("job:"), view.published_on or "", ", ".join(view.sources), _short(view.title, 55), _short(view.employer, 30), view.deadline or "", _short(describe_reasons(rule.reasons(index, position)), 70)]
             for position in found[:limit]
-            for offer in [stored[position]]
+            for unit, view in [stored[position]]
         ]
         if rows:
-            click.echo(tabulate(rows, headers=["published", "source", "title", "employer", "deadline", "why"]))
-        click.echo(f"\n{len(found)} of {len(stored)} stored offers match {subscription.name!r}" + (f" (first {limit} shown)" if len(found) > limit else ""))
+            click.echo(tabulate(rows, headers=["job", "published", "published on", "title", "employer", "deadline", "why"]))
+        click.echo(f"\n{len(found)} of {len(stored)} stored jobs match {subscription.name!r}" + (f" (first {limit} shown)" if len(found) > limit else ""))
         return
     if not config.subscriptions:
         click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")

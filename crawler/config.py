@@ -424,6 +424,29 @@ class Alerts(_Section):
     retry_max: float = Field(6 * 3600.0, ge=0)
 
 
+class Jobs(_Section):
+    """When offers on several boards are one job (crawler.grouping; README, "Jobs")."""
+
+    # Normalised titles must be at least this alike (0-100, rapidfuzz token_sort_ratio).
+    title_threshold: int = Field(90, ge=50, le=100)
+    # Normalised employers, when both offers name one (an acronym equals its full name).
+    employer_threshold: int = Field(85, ge=0, le=100)
+    # Publication dates at most this many days apart.
+    date_window_days: int = Field(45, ge=0, le=3660)
+    # A similar offer published up to this many days after a job closed is a re-post, linked to it.
+    repost_window_days: int = Field(180, ge=0, le=3660)
+    # A board offer citing a JO issue and a notice of that issue: titles at least this alike.
+    cited_title_threshold: int = Field(70, ge=0, le=100)
+    # Employers worded too differently: offers whose titles, places and dates agree are one job
+    # when this share (0-1) of the shorter text (missions and profile) is in the other.
+    text_threshold: float = Field(0.9, gt=0, le=1)
+
+    def rules(self):
+        from crawler.grouping import Rules
+
+        return Rules(**self.model_dump())
+
+
 class Config(_Section):
     database: NonEmptyStr = DEFAULT_DATABASE
     contact: str = ""
@@ -432,6 +455,7 @@ class Config(_Section):
     schedule: Schedule = Field(default_factory=Schedule)
     admin: Admin = Field(default_factory=Admin)
     alerts: Alerts = Field(default_factory=Alerts)
+    jobs: Jobs = Field(default_factory=Jobs)
     subscriptions: list[Subscription] = Field(default_factory=list)
 
     def subscription(self, name: str) -> Subscription:

@@ -92,6 +92,7 @@ class RunLedger:
             reason=reason,
             error_samples=stats.get(SAMPLES_KEY, []),
             field_coverage=field_coverage(stats),
+            complete=status == OK and spider.listing_complete(),
             **summary,
         )
         self.crawler.stats.set_value("veille/run_id", spider.run_id)

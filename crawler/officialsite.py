@@ -210,6 +210,7 @@ class OfficialSiteSpider(VeilleSpider):
         if next_url and next_url != response.url and page < section.max_pages:
             yield self.listing_request(next_url, page=page + 1, depth=depth)
         elif next_url and next_url != response.url:
+            self.listing_truncated = True
             self.logger.warning("stopped at max_pages=%d, more pages exist", section.max_pages)
 
     def _seen(self, known: bool) -> bool:

@@ -6,7 +6,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.errors import INVALID_ITEM, count_error
 from crawler.items import InvalidOffer, validate_offer
-from storage.offers import upsert_offers
+from storage.offers import store_offers
 
 
 class ValidationPipeline:
@@ -29,10 +29,11 @@ class ValidationPipeline:
 
 
 class StoragePipeline:
-    """Writes each offer at once, in its own transaction: a crash loses nothing already scraped."""
+    """Writes each offer at once, in its own transaction, with its job: a crash loses nothing already scraped."""
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.rules = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -40,7 +41,10 @@ class StoragePipeline:
 
     def process_item(self, item):
         spider = self.crawler.spider
-        result = upsert_offers(spider.db, [item], run_id=spider.run_id)
+        if self.rules is None:
+            self.rules = spider.config.jobs.rules()
+        # The offer and its place in a job are written together (storage/jobs.py).
+        result = store_offers(spider.db, [item], run_id=spider.run_id, rules=self.rules)
         outcome = result.outcome((item["source"], item["source_id"]))
         self.crawler.stats.inc_value(f"veille/offers/{outcome}")
         return item

@@ -13,7 +13,7 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.errors import BLOCKED, LAYOUT_CHANGED, TRUNCATED, classify_failure, count_error
 from crawler.parsing import is_truncated_html
 from storage import open_db
-from storage.offers import known_source_ids
+from storage.offers import known_source_ids, touch_offers
 
 TRUE_WORDS = {"1", "true", "yes", "on", "oui"}
 
@@ -68,6 +68,9 @@ class VeilleSpider(scrapy.Spider):
     recrawl to what was published since that date (each source says how).
     """
 
+    # Set when paging stopped at max_pages while more pages existed.
+    listing_truncated = False
+
     def __init__(self, *args, full: str | bool = False, since: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.full = full is True or str(full).strip().lower() in TRUE_WORDS
@@ -92,6 +95,18 @@ class VeilleSpider(scrapy.Spider):
     def known_ids(self) -> set[str]:
         """Source ids already stored; empty in full mode, so everything is re-read."""
         return set() if self.full else known_source_ids(self.db, self.name)
+
+    def listing_complete(self) -> bool:
+        """Whether this run, if it finishes ok, saw every offer the source lists, so
+        that an offer it did not see is missing from the source (storage/lifecycle.py):
+        a --full run, not limited by --since, not stopped at max_pages."""
+        return self.full and not self.since and not self.listing_truncated
+
+    def mark_seen(self, source_ids) -> None:
+        """Stored offers seen on a listing and not read again are still there."""
+        ids = [source_id for source_id in source_ids if source_id]
+        if ids:
+            touch_offers(self.db, self.name, ids, run_id=self.run_id)
 
     # -- errors ---------------------------------------------------------------------------
 

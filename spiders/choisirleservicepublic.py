@@ -292,6 +292,10 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
     def run_options(self) -> dict:
         return {**super().run_options(), "keywords": self.keywords, "base_url": self.base_url}
 
+    def listing_complete(self) -> bool:
+        # -a keywords=... searches something else than the configured listing.
+        return super().listing_complete() and not self.keywords_override
+
     async def start(self):
         self.known = self.known_ids()
         for keyword in self.keywords:
@@ -333,6 +337,7 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 in_window += 1
             elif card["source_id"] in self.known:
                 known_streak += 1
+                self.mark_seen([card["source_id"]])
                 continue
             known_streak = 0
             yield scrapy.Request(
@@ -351,6 +356,7 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
         if next_link and page < self.source_config.max_pages:
             yield self._listing_request(keyword, page + 1, known_streak, url=response.urljoin(self._local(next_link)))
         elif next_link:
+            self.listing_truncated = True
             self.logger.warning("%r: stopped at max_pages=%d, more pages exist", keyword, page)
 
     def _local(self, url: str) -> str:

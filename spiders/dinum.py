@@ -155,6 +155,10 @@ class DinumSpider(VeilleSpider):
     def run_options(self) -> dict:
         return {**super().run_options(), "base_url": self.base_url}
 
+    def listing_complete(self) -> bool:
+        # One listing page, read in full on every run: an offer it no longer shows is gone.
+        return True
+
     def _local(self, url: str) -> str:
         return REAL_SITE.sub(self.base_url, url)
 
@@ -173,6 +177,7 @@ class DinumSpider(VeilleSpider):
             else:
                 self.layout_changed("listing has no offer (ul.jobs li a, .fr-card--horizontal) and does not say \"Aucun poste ouvert\"", response)
             return
+        self.mark_seen(slug_from_url(card["url"]) for card in offers if slug_from_url(card["url"]) in self.known)
         for card in offers:
             if slug_from_url(card["url"]) in self.known:
                 continue

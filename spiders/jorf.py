@@ -768,6 +768,11 @@ class JorfSpider(VeilleSpider):
         where = {"api_url": self.piste.api_url} if self.piste else {"index_url": self.index_url}
         return {**super().run_options(), "mode": "piste" if self.piste else "dila", **where}
 
+    def listing_complete(self) -> bool:
+        # Archives are daily deltas: a notice missing from them is not gone. JO offers close
+        # by their deadline or by a notice cancelling them, never by absence.
+        return False
+
     async def start(self):
         if self.piste:
             for request in self._last_issues_request():

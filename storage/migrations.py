@@ -226,3 +226,93 @@ def m004_health(db: Database) -> None:
         },
         pk="source",
     )
+
+
+@migrations()
+def m005_jobs(db: Database) -> None:
+    """Jobs (one post, however many boards publish it: storage/jobs.py), the lifecycle's
+    complete crawls, and the alerts moved from offers to jobs."""
+    db.execute(
+        """CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    -- What alerts follow (alerts.units.JobUnits): handed out from one counter when the job is
+    -- created or an offer joins it, so it grows in commit order.
+    position INTEGER NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    -- The earlier job this one re-posts: the same post, a new reference, after that job closed.
+    reposted_from INTEGER,
+    -- Merged into that job (by hand, or a JO notice replacing another): this job has no offer left.
+    merged_into INTEGER
+)"""
+    )
+    # Each offer's job, and what grouping compares (crawler.grouping.Profile). An explicit
+    # integer key, so that job_keys, job_blocks and job_decisions survive a VACUUM.
+    db.execute(
+        """CREATE TABLE job_offers (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    job_id INTEGER NOT NULL,
+    board TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    title TEXT NOT NULL,
+    employers TEXT,
+    department TEXT,
+    regions TEXT,
+    day INTEGER NOT NULL,
+    -- The offer's deadline: whether it may be closed, without reading the offer.
+    deadline TEXT,
+    -- Why the offer is in its job, in words (`veille jobs show`).
+    reason TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    UNIQUE (source, source_id)
+)"""
+    )
+    db.execute("CREATE INDEX job_offers_job ON job_offers (job_id)")
+    # Evidence keys (64-bit hashes of crawler.grouping.stored_keys): references, URLs, cited notices.
+    db.execute(
+        """CREATE TABLE job_keys (
+    key INTEGER NOT NULL,
+    member INTEGER NOT NULL,
+    PRIMARY KEY (key, member)
+) WITHOUT ROWID"""
+    )
+    # Title blocks: only offers sharing one are compared. By département ('' for none: offers of two
+    # départements are never one job), board (hashed) then day, so a lookup reads the other boards'
+    # offers of its département and date window (the same job?) and, through the deadline index, the
+    # same board's offers whose deadline passed lately (a re-post?), and nothing else.
+    db.execute(
+        """CREATE TABLE job_blocks (
+    key INTEGER NOT NULL,
+    department TEXT NOT NULL,
+    board INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    member INTEGER NOT NULL,
+    source INTEGER NOT NULL,
+    deadline INTEGER,
+    PRIMARY KEY (key, department, board, day, member)
+) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX job_blocks_deadline ON job_blocks (key, department, board, deadline) WHERE deadline IS NOT NULL")
+    # The boards job_blocks holds, and whether any of their offers has a deadline: a lookup does not
+    # search for other boards' offers, or for offers closed by their deadline, where there are none.
+    db.execute("CREATE TABLE job_boards (board INTEGER PRIMARY KEY, name TEXT NOT NULL, deadlines INTEGER NOT NULL DEFAULT 0)")
+    # Hand corrections: two offers kept apart (a split) or put together (a merge).
+    db.execute(
+        """CREATE TABLE job_decisions (
+    member_a INTEGER NOT NULL,
+    member_b INTEGER NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('apart', 'together')),
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (member_a, member_b)
+)"""
+    )
+    # A run that finished ok and read its source's whole listing (storage/lifecycle.py).
+    db["runs"].add_column("complete", int)
+    db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
+
+    from alerts.outbox import offer_alerts_to_jobs
+    from storage.jobs import group_existing_offers
+
+    group_existing_offers(db)
+    offer_alerts_to_jobs(db)

@@ -2,21 +2,31 @@
 
 An offer is identified by (source, source_id). Re-crawling it unchanged only
 touches ``last_seen``; a change rewrites the row and records what changed in
-``offer_versions``. Nothing here ever deletes an offer.
+``offer_versions`` (a deadline moved is such a change). Nothing here ever
+deletes an offer.
+
+:func:`store_offers` is what a crawl calls: the upsert, then, in the same
+transaction, the grouping of the new offers into jobs (storage/jobs.py).
+:func:`upsert_offers` is the upsert alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
+from crawler.grouping import Rules
 from storage.db import write_transaction
+from storage.jobs import place_offers, refresh_offers
+from storage.lifecycle import PARIS
 from storage.migrations import OFFER_CONTENT_COLUMNS
 
 CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
@@ -40,13 +50,11 @@ def to_row(offer: dict) -> dict:
     """The offer's stored columns (JSON fields serialised) and its content hash."""
     row = {name: offer[name] for name in KEY_FIELDS}
     for name in CONTENT_FIELDS:
-        row[name] = _column_value(name, offer.get(name))
-    digest = hashlib.sha1(usedforsecurity=False)
-    for name in CONTENT_FIELDS:
-        value = row[name]
-        digest.update(b"\x1f" if value is None else str(value).encode("utf-8"))
-        digest.update(b"\x1e")
-    row["content_hash"] = digest.hexdigest()
+        row[name] = _column_value(name, offer.get(name)) if name in JSON_FIELDS else offer.get(name)
+    # Each field's text (\x1f for none) followed by \x1e, hashed in one call: the same bytes,
+    # so the same hashes, as fed one field at a time.
+    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in CONTENT_FIELDS)
+    row["content_hash"] = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
     return row
 
 
@@ -55,6 +63,9 @@ class UpsertResult:
     new: list[tuple[str, str]] = field(default_factory=list)
     updated: list[tuple[str, str]] = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)
+    # The offers as given, by key, and each updated one as (before, after).
+    offers: dict[tuple[str, str], dict] = field(default_factory=dict, repr=False)
+    changed: list[tuple[dict, dict]] = field(default_factory=list, repr=False)
 
     def outcome(self, key: tuple[str, str]) -> str:
         for name in ("new", "updated", "unchanged"):
@@ -81,6 +92,7 @@ def _existing_hashes(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tupl
 
 
 def _changes(db: Database, row: dict) -> dict[str, list]:
+    """What changed in a stored offer: {field: [old, new]}, JSON fields decoded."""
     old = db.execute(
         f"select {', '.join(CONTENT_FIELDS)} from offers where source = ? and source_id = ?",
         [row["source"], row["source_id"]],
@@ -105,17 +117,56 @@ _UPDATE_SQL = (
 _VERSION_SQL = "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
 
 
-def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None) -> UpsertResult:
-    """Store validated offers in one transaction and say which were new, updated or unchanged."""
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a batch: the batch makes many small
+    objects (rows, keys, grouping profiles) and no reference cycles, while each collection
+    pass walks the whole heap of the caller (a crawl, a 100,000-offer import) for nothing.
+    Reference counting still frees everything as usual."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def store_offers(
+    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None, rules: Rules | None = None
+) -> UpsertResult:
+    """Store validated offers and place the new ones in their jobs, in one transaction
+    (``rules``: ``[jobs]`` of veille.toml, the defaults when None). An updated offer
+    keeps its job; what grouping knows of it follows its content."""
     seen_at = seen_at or now_iso()
-    rows = {}
+    with _cyclic_gc_paused(), write_transaction(db):
+        result = upsert_offers(db, offers, run_id=run_id, seen_at=seen_at)
+        place_offers(db, [(result.offers[key], seen_at) for key in result.new], rules=rules)
+        # Whether a changed deadline reopens a job is judged on the day the offers were seen, in
+        # Paris, as placing judges new offers on their first-seen day (not on the clock's day).
+        refresh_offers(db, result.changed, on=dt.datetime.fromisoformat(seen_at).astimezone(PARIS).date())
+    return result
+
+
+def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None) -> UpsertResult:
+    """Store validated offers in one transaction and say which were new, updated or unchanged.
+    The upsert alone: a crawl stores offers with :func:`store_offers`, which also groups them."""
+    with _cyclic_gc_paused():
+        return _upsert(db, offers, run_id=run_id, seen_at=seen_at or now_iso())
+
+
+def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at: str) -> UpsertResult:
+    result = UpsertResult()
+    rows, originals = {}, result.offers
     for offer in offers:
         row = to_row(offer)
-        rows[(row["source"], row["source_id"])] = row  # the last copy of a key in a batch wins
-    result = UpsertResult()
+        key = (row["source"], row["source_id"])
+        rows[key] = row  # the last copy of a key in a batch wins
+        originals[key] = offer
     with write_transaction(db):
         known = _existing_hashes(db, rows)
-        inserts, touches, updates, versions = [], [], [], []
+        inserts, touches, updates, versions, changed = [], [], [], [], result.changed
         for key, row in rows.items():
             old_hash = known.get(key)
             if old_hash is None:
@@ -128,6 +179,8 @@ def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = 
                 result.unchanged.append(key)
             else:
                 changes = _changes(db, row)
+                new = originals[key]
+                changed.append(({**new, **{name: values[0] for name, values in changes.items()}}, new))
                 updates.append((*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key))
                 versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
                 result.updated.append(key)
@@ -139,6 +192,17 @@ def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = 
             db.conn.executemany(_UPDATE_SQL, updates)
             db.conn.executemany(_VERSION_SQL, versions)
     return result
+
+
+def touch_offers(db: Database, source: str, source_ids: Iterable[str], *, run_id: int | None, seen_at: str | None = None) -> int:
+    """Record that these stored offers were seen (on a listing) without being read again:
+    an offer still listed is not missing (storage/lifecycle.py). Returns how many were stored."""
+    seen_at = seen_at or now_iso()
+    ids = list(source_ids)
+    with write_transaction(db):
+        before = db.conn.total_changes
+        db.conn.executemany(_TOUCH_SQL, [(seen_at, run_id, source, source_id) for source_id in ids])
+        return db.conn.total_changes - before
 
 
 def known_source_ids(db: Database, source: str) -> set[str]:

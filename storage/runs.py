@@ -42,7 +42,10 @@ def finish_run(
     errors: dict[str, int],
     error_samples: list[dict],
     field_coverage: dict[str, float] | None = None,
+    complete: bool = False,
 ) -> None:
+    """Close a run with its counts. ``complete``: it finished ok and read the source's whole
+    listing, so an offer it did not see is missing from it (storage/lifecycle.py)."""
     with write_transaction(db):
         db["runs"].update(
             run_id,
@@ -59,6 +62,7 @@ def finish_run(
                 "errors": json.dumps(errors, sort_keys=True),
                 "error_samples": json.dumps(error_samples, ensure_ascii=False),
                 "field_coverage": json.dumps(field_coverage or {}, sort_keys=True),
+                "complete": 1 if complete and status == OK else 0,
             },
         )
 

@@ -5,7 +5,9 @@ vacance publié au Journal officiel du …": the earlier offer is then closed
 (cancelled) or superseded (replaced). The link lives in its own table rather
 than in the earlier offer's row, so that re-reading the earlier text, which
 the evening maintenance archives do, never undoes it; an offer lifecycle can
-be derived from it (an offer with a ``cancelled`` row is closed).
+be derived from it (an offer with a ``cancelled`` or ``replaced`` row is
+closed: storage/lifecycle.py), and a replacing notice joins the job of the one
+it replaces (storage/jobs.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from storage.db import write_transaction
+from storage.jobs import link_replacement
 from storage.offers import now_iso
 
 CANCELLED, REPLACED = "cancelled", "replaced"
@@ -36,6 +39,9 @@ def record_superseded(
             },
             pk=("source", "source_id", "superseded_by"),
         )
+        if relation == REPLACED:
+            # The replacing notice is the same post: one job (unless split by hand).
+            link_replacement(db, source, source_id, superseded_by)
 
 
 def superseded(db: Database, source: str, source_id: str) -> list[dict]:

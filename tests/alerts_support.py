@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from storage.offers import upsert_offers
+from storage.offers import store_offers
 
 
 def free_port() -> int:
@@ -180,4 +180,4 @@ def offer(source_id: str, title: str, **fields) -> dict:
 def store(db, *offers: dict) -> None:
     from crawler.items import validate_offer
 
-    upsert_offers(db, [validate_offer(item) for item in offers])
+    store_offers(db, [validate_offer(item) for item in offers])

@@ -39,7 +39,7 @@ def test_alert_sends_new_offers_and_reports(tmp_path, smtp_server):
     store(db, offer("n-1", "Chef de projet transformation publique"), offer("n-2", "Chargé d'innovation", department="44", location="Nantes"), offer("n-3", "Chef de projet transformation publique", department="13", location="Marseille"))
     dry = veille(config, "alert", "--dry-run")
     assert dry.returncode == 0
-    assert "2 new matching offer(s) would be queued" in dry.stdout and "Chargé d'innovation" in dry.stdout
+    assert "2 new matching job(s) would be queued" in dry.stdout and "Chargé d'innovation" in dry.stdout
     assert server.messages == []
 
     sent = veille(config, "alert")
@@ -65,7 +65,7 @@ def test_alert_with_smtp_down_exits_1_and_status_reports_the_failure(tmp_path, s
     assert again.returncode == 1
     status = veille(config, "status")
     assert "Failed alerts, given up on" in status.stdout and "after 2 attempts" in status.stdout
-    assert "offer:choisirleservicepublic:n-1" in status.stdout
+    assert "job:1" in status.stdout
 
     server.start()
     retried = veille(config, "alert", "--retry-failed")
@@ -89,7 +89,7 @@ def test_subscriptions_lists_and_tests_one_on_stored_offers(tmp_path, smtp_serve
     assert "Chef de projet transformation publique" in tried.stdout and "Responsable innovation" in tried.stdout
     assert "Chargé de recrutement" not in tried.stdout
     assert "« transformation publique » in title; department 75" in tried.stdout
-    assert "2 of 3 stored offers match 'transformation publique'" in tried.stdout
+    assert "2 of 3 stored jobs match 'transformation publique'" in tried.stdout
 
     unknown = veille(config, "subscriptions", "--test", "nope")
     assert unknown.returncode == 2

@@ -81,7 +81,7 @@ def test_dry_run_writes_and_sends_nothing(fresh_db, webhook_sink):
     store(fresh_db, offer("old-1", "Chef de projet transformation publique"))
     config = config_for(hook(webhook_sink))
     report = dispatch(fresh_db, config, now=at(0), dry_run=True, backfill=True)
-    assert report.subscriptions[0].would_send == ["offer:choisirleservicepublic:old-1"]
+    assert report.subscriptions[0].would_send == ["job:1"]
     assert webhook_sink.requests == []
     assert fresh_db.execute("select count(*) from alert_subscriptions").fetchone()[0] == 0
     assert outbox_rows(fresh_db) == []
@@ -121,7 +121,7 @@ def test_after_max_attempts_an_alert_is_failed_reported_and_can_be_retried(fresh
     [row] = outbox_rows(fresh_db)
     assert (row["status"], row["attempts"]) == ("failed", 3)
     assert [summary["failed"] for summary in outbox.summary(fresh_db)] == [1]
-    assert outbox.failed_alerts(fresh_db)[0]["unit"] == "offer:choisirleservicepublic:n-1"
+    assert outbox.failed_alerts(fresh_db)[0]["unit"] == "job:1"
     assert dispatch(fresh_db, config, now=at(hours=5)).subscriptions[0].sent == 0
     assert outbox.retry_failed(fresh_db, at(hours=5)) == 1
     assert dispatch(fresh_db, config, now=at(hours=5)).subscriptions[0].sent == 1

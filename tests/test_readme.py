@@ -44,3 +44,14 @@ def test_every_config_key_the_readme_names_exists():
     assert "[http]" in README and set(Http.model_fields) >= {"delay", "timeout", "retries", "cache"}
     for source in re.findall(r"`\[sources\.([a-z_]+)\]`", README):
         assert source in Sources.model_fields
+
+
+def test_the_jobs_block_is_valid_and_shows_the_defaults(tmp_path):
+    from crawler.config import Jobs, load_config
+
+    block = next(block for block in re.findall(r"```toml\n(.*?)```", README, re.S) if block.startswith("[jobs]"))
+    path = tmp_path / "veille.toml"
+    path.write_text(block, encoding="utf-8")
+    shown = load_config(path).jobs
+    assert shown == Jobs()
+    assert set(re.findall(r"^([a-z_]+) =", block, re.M)) == set(Jobs.model_fields)

@@ -1,0 +1,551 @@
+"""Whether two offers are the same job: what an offer is reduced to, and how two are compared.
+
+The same post is published on several boards (the DITP's site, Passerelles,
+CSP with a ``MEF_`` reference, HelloWork, the Journal officiel). Each copy words
+it a little differently: "Chargée ou chargé de mission" / "Chargé(e) de mission
+(H/F)", "DITP" / "Direction interministérielle de la transformation publique",
+a HelloWork title ending in " - Ministère de …". This module turns an offer into
+a :class:`Profile` (normalised title and employers, place, day, references,
+the links it cites, blocking keys) and says how two profiles relate.
+
+Evidence, strongest first:
+
+- *strong*: the same reference across boards (Passerelles ``2024-17971`` is CSP
+  ``MEF_2024-17971``), the same offer URL, an offer URL one offer cites (in its
+  apply link, its labels or its text), a JO notice a board offer cites by its
+  JORFTEXT id or NOR, a JO notice replacing an earlier one;
+- *cited issue*: a board offer that names the JO issue of a notice ("Avis de
+  vacances au JO : 18/08/2021"): the same job if the titles are close enough
+  (``cited_title_threshold``) and the places agree;
+- *score*: rapidfuzz over normalised titles and employers, with the places
+  agreeing and the publication dates within ``date_window_days``. Two offers of
+  one board with different references are never the same job by score: the
+  board itself lists them as two postings.
+
+Every threshold is a :class:`Rules` field (``[jobs]`` in veille.toml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
+
+from rapidfuzz import fuzz
+
+from alerts.regions import offer_regions
+from alerts.text import fold, tokens
+from crawler.parsing import label_key, parse_date
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How alike two offers must be to be one job (see README, "Jobs")."""
+
+    # Normalised titles, 0-100 (rapidfuzz token_sort_ratio).
+    title_threshold: int = 90
+    # Normalised employers, 0-100, when both offers name one (an acronym and its full name are equal).
+    employer_threshold: int = 85
+    # Publication dates (first-seen dates when a board gives none) at most this many days apart.
+    date_window_days: int = 45
+    # A similar offer published this long after a job closed is a re-post, linked to it.
+    repost_window_days: int = 180
+    # Titles of a board offer and of a notice of the JO issue it cites.
+    cited_title_threshold: int = 70
+    # When the employers are worded too differently (a startup / its incubator's director), offers
+    # whose titles, places and dates agree are one job if this share of the shorter text is in the other.
+    text_threshold: float = 0.9
+
+
+# -- references and links ------------------------------------------------------------------------
+
+# CSP references carry the issuing system's prefix: MEF_2024-17971 is Passerelles' 2024-17971.
+_PREFIXED_REFERENCE = re.compile(r"^(?P<issuer>[A-Z]{2,6})_(?P<number>\S+)$")
+# The boards whose own references are another system's: Passerelles is the MEF's.
+BOARD_ISSUERS = {"passerelles": "MEF"}
+JORF_TEXT_ID = re.compile(r"\bJORFTEXT\d{12}\b")
+NOR = re.compile(r"\b[A-Z]{4}\d{7}[A-Z]\b")
+URL = re.compile(r"https?://[^\s<>\"'()\[\]{}|\\^`]+", re.IGNORECASE)
+# "publié au Journal officiel du 18 août 2021", "JORF n°0191 du 18/08/2021", "JO du 18/08/2021".
+_JO_ISSUE = re.compile(
+    r"(?:journal officiel|\bjorf\b|\bj\.?o\.?\b)(?:\s+de la r[ée]publique fran[çc]aise)?(?:\s+n\s*[°o]?\s*\d+)?,?\s+du\s+"
+    r"(\d{1,2}(?:er)?\s+\w+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+# Labels of board fields that name the JO notice of a post (CSP's open data: "Avis de vacances au JO").
+_JO_LABEL = re.compile(r"\bjo\b|journal officiel|jorf|avis de vacance")
+
+
+def board_of(offer: dict) -> str:
+    """The board an offer was published on: the DITP's copies of board offers say which (raw["board"])."""
+    raw = offer.get("raw") or {}
+    return raw.get("board") if isinstance(raw, dict) and raw.get("board") else offer["source"]
+
+
+def reference_of(offer: dict) -> str:
+    """The offer's reference, as ``issuer:number``: the same string on every board that shows it."""
+    board, source_id = board_of(offer), offer["source_id"]
+    if board == "choisirleservicepublic":
+        match = _PREFIXED_REFERENCE.match(source_id)
+        if match:
+            return f"{match['issuer']}:{match['number']}"
+    return f"{BOARD_ISSUERS.get(board, board)}:{source_id}"
+
+
+_URL_PARTS = re.compile(r"^https?://(?:[^@/?#]*@)?(?:www\.)?([^/?#]+)([^?#]*)(\?[^#]*)?", re.IGNORECASE)
+
+
+def url_key(url: str | None) -> str | None:
+    """An offer URL as a key: no scheme, no "www.", no fragment, no trailing slash."""
+    match = _URL_PARTS.match(url.strip().rstrip(".,;:")) if url else None
+    if not match:
+        return None
+    path = match.group(2).rstrip("/")
+    if not path:
+        return None  # a home page links to everything and names no offer
+    return match.group(1).lower() + path + (match.group(3) or "")
+
+
+def _strings(value) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@lru_cache(maxsize=4096)
+def _is_jo_label(label: str) -> bool:
+    return bool(_JO_LABEL.search(label_key(label)))
+
+
+# Cheap tests before the regular expressions (substring tests are much faster): most offers cite nothing.
+def _may_cite_jo(text: str) -> bool:
+    return "JO" in text or "ournal" in text or "OURNAL" in text
+
+
+def _may_cite(text: str) -> bool:
+    return "http" in text or "NOR" in text or _may_cite_jo(text)
+
+
+def _cited_jo_days(offer: dict, texts: list[str]) -> set[str]:
+    days = set()
+    raw = offer.get("raw") or {}
+    for label, value in raw.items() if isinstance(raw, dict) else ():
+        if isinstance(value, str) and _is_jo_label(label):
+            day = parse_date(value)
+            if day:
+                days.add(day)
+    for text in texts:
+        if _may_cite_jo(text):
+            for match in _JO_ISSUE.finditer(text):
+                day = parse_date(match.group(1))
+                if day:
+                    days.add(day)
+    return days
+
+
+def citations(offer: dict) -> tuple[set[str], set[str]]:
+    """What an offer cites: (strong keys, JO issue days).
+
+    Strong keys are offer URLs (``url:``), JO notices (``ref:jorf:JORFTEXT…``,
+    ``nor:…``). A JO notice cites only the earlier notice it replaces: its own
+    legal references (NORs of decrees) are no job evidence."""
+    raw = offer.get("raw") or {}
+    if offer["source"] == "jorf":
+        earlier = raw.get("avis antérieur") if isinstance(raw, dict) else None
+        if isinstance(earlier, dict) and earlier.get("relation") == "replaced":
+            return {f"ref:jorf:{text_id}" for text_id in earlier.get("ids") or []}, set()
+        return set(), set()
+    texts = [text for text in (offer.get("apply_url"), offer.get("missions"), offer.get("profile")) if text]
+    # The labels, not the listing card: it shows the offer itself.
+    labels = [label for label in raw if label != "listing_card"] if isinstance(raw, dict) else []
+    if labels:
+        texts += [text for text in _strings([raw[label] for label in labels]) if text]
+    if not any(map(_may_cite, texts)) and not any(isinstance(raw[label], str) and _is_jo_label(label) for label in labels):
+        return set(), set()
+    keys = set()
+    own = url_key(offer.get("url"))
+    for text in texts:
+        if "http" in text:
+            for match in URL.finditer(text):
+                key = url_key(match.group(0))
+                if key and key != own:
+                    keys.add(f"url:{key}")
+        if "JORFTEXT" in text:
+            keys.update(f"ref:jorf:{text_id}" for text_id in JORF_TEXT_ID.findall(text))
+        if "NOR" in text:  # "NOR : INTA2124731V"; a bare code is too easily something else
+            keys.update(f"nor:{nor}" for nor in NOR.findall(text))
+    return keys, _cited_jo_days(offer, texts)
+
+
+# -- titles and employers ---------------------------------------------------------------------------
+
+_GENDER_MARK = re.compile(r"\(?\b(?:h|f|homme|femme)\s*[/-]\s*(?:h|f|homme|femme)\b\)?")
+_SEGMENT_SEPARATOR = re.compile(r"(?:\s+[-|:])+\s+")
+# A trailing title segment that is who hires, not what the job is ("… - Mairie de Trappes").
+_EMPLOYER_WORDS = re.compile(
+    r"^(?:la |le |l')?(?:mairie|ville|commune|communaute|metropole|ministere|conseil|departement|region|c\.?c\.?a\.?s|centre|"
+    r"direction|prefecture|agence|syndicat|sgar|secretariat|universite|hopital|chu|ehpad|etablissement|institut|office|caisse|"
+    r"cour|tribunal|ambassade|academie|rectorat|services? du premier ministre|premier ministre)\b"
+)
+# Words that carry no meaning in a title once articles are gone.
+_FILLER = frozenset({"ou", "et", "en", "pour", "a", "sur", "dans", "par", "avec", "chez", "aupres", "d", "l"})
+
+
+def _masculine(stem: str) -> str:
+    """Feminine and masculine job nouns to one stem: developpeu(s) -> developp, directric/directeu -> direct,
+    ingenieur/ingenieu -> ingeni, conseiller (conseillère) -> conseil, designeus -> design."""
+    if len(stem) < 5:
+        return stem
+    if stem.endswith("eur"):
+        stem = stem[:-1]
+    if stem.endswith("eus"):
+        return stem[:-3]
+    if stem.endswith("eu"):
+        return stem[:-2]
+    if stem.endswith("tric"):
+        return stem[:-3]
+    if stem.endswith("er") and len(stem) > 5:
+        stem = stem[:-2]
+        return stem[:-1] if stem[-1] == stem[-2] else stem
+    return stem
+
+
+_MASCULINE: dict[str, str] = {}
+
+
+def _words(text: str) -> list[str]:
+    words = []
+    masculine = _MASCULINE
+    for word in tokens(text):
+        word = masculine.get(word) or masculine.setdefault(word, _masculine(word))
+        if len(word) < 2 or word in _FILLER or word == "|":
+            continue
+        if words and words[-1] == word:
+            continue  # "chargée ou chargé", "développeur/développeuse"
+        words.append(word)
+    return words
+
+
+def _may_have_segments(text: str) -> bool:
+    return " -" in text or " |" in text or " :" in text
+
+
+def _looks_like(segment: str, names: list[str]) -> bool:
+    return any(name and fuzz.partial_ratio(segment, name) >= 90 for name in names)
+
+
+@lru_cache(maxsize=65536)
+def title_parts(title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the words of what the job is, the employers the title names).
+
+    Case, accents, "H/F", gender forms, punctuation and articles are folded away,
+    and a trailing " - <employer or place>" is dropped from the words; when it
+    names an employer ("… - Mairie d'Évry-Courcouronnes"), it is returned as one."""
+    folded = fold(title.replace("\u2013", "-").replace("\u2014", "-"))  # fold() drops dashes other than "-"
+    if "/" in folded or "h-f" in folded or "f-h" in folded or "e-h" in folded:  # the regex is slow: only when a mark may be there
+        folded = _GENDER_MARK.sub(" ", folded)
+    segments = [segment.strip() for segment in _SEGMENT_SEPARATOR.split(folded)] if _may_have_segments(folded) else [folded]
+    kept, employers, names = [segments[0]], [], None
+    for segment in segments[1:]:
+        if _EMPLOYER_WORDS.match(segment):
+            employers.append(segment)
+            continue
+        names = names if names is not None else [fold(name) for name in (employer, organisation, location) if name]
+        if segment and not _looks_like(segment, names):
+            kept.append(segment)
+    words = _words(" ".join(kept)) or _words(folded)
+    return tuple(words), tuple(employers)
+
+
+def title_words(title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None) -> tuple[str, ...]:
+    return title_parts(title, employer, organisation, location)[0]
+
+
+# Long names and their acronyms, folded: whichever an offer uses, it becomes the acronym.
+EMPLOYER_ACRONYMS = {
+    "direction interministerielle de la transformation publique": "ditp",
+    "direction interministerielle du numerique": "dinum",
+    "secretariat general pour les affaires regionales": "sgar",
+    "secretariat general aux affaires regionales": "sgar",
+    "ministere de la transformation et de la fonction publiques": "mtfp",
+    "ministere de la transformation et de la fonction publique": "mtfp",
+    "direction generale de l'administration et de la fonction publique": "dgafp",
+    "services du premier ministre": "premier ministre",
+}
+_ACRONYM_PATTERN = re.compile("|".join(re.escape(name) for name in sorted(EMPLOYER_ACRONYMS, key=len, reverse=True)))
+# A service and the ministry it belongs to: a board may name either.
+EMPLOYER_PARENTS = {
+    "ditp": {"mtfp", "premier ministre"},
+    "dinum": {"mtfp", "premier ministre"},
+    "dgafp": {"mtfp"},
+}
+_PARENTHESISED_ACRONYM = re.compile(r"\s*\(([A-Z][A-Z&'.-]{1,9})\)")
+
+
+@lru_cache(maxsize=65536)
+def employer_key(name: str | None) -> str | None:
+    """An employer as comparable words: acronyms for the long names, region and
+    place words kept ("SGAR Occitanie" = "Secrétariat général pour les affaires
+    régionales d'Occitanie"), articles and punctuation dropped."""
+    if not name:
+        return None
+    acronym = _PARENTHESISED_ACRONYM.search(name)
+    folded = fold(name)
+    if acronym:
+        # "Direction interministérielle de la transformation publique (DITP)": the acronym is the name;
+        # what follows the brackets ("(DREAL) de Normandie") is kept.
+        folded = fold(acronym.group(1)).replace(".", "") + " " + fold(name[acronym.end() :])
+    folded = _ACRONYM_PATTERN.sub(lambda match: EMPLOYER_ACRONYMS[match.group(0)], folded)
+    words = [word for word in tokens(folded) if word not in _FILLER and word != "|"]
+    return " ".join(words) or None
+
+
+def employer_keys(offer: dict, named: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Who hires, most precise first, each as an :func:`employer_key`: an employer the title
+    names (``named``, from :func:`title_parts`: "… - Direction du budget"), the employer, the
+    organisation above it (CSP's cards give a kind of employer, "Communes", and the employer
+    itself in the title)."""
+    if named is None:
+        named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))[1]
+    keys = []
+    for name in (*named, offer.get("employer"), offer.get("organisation")):
+        key = employer_key(name) if name else None
+        if key and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
+def _employer_pair_score(left: str, right: str) -> int:
+    if left == right:
+        return 100
+    left_words, right_words = set(left.split()), set(right.split())
+    small = min(left_words, right_words, key=len)
+    if (left_words <= right_words or right_words <= left_words) and (len(small) >= 2 or " ".join(small) in EMPLOYER_PARENTS):
+        return 100
+    score = round(fuzz.token_sort_ratio(left, right))
+    if right in EMPLOYER_PARENTS.get(left, ()) or left in EMPLOYER_PARENTS.get(right, ()):
+        score = max(score, 95)
+    return score
+
+
+def employer_score(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
+    """How alike two employers are, 0-100; None when one offer names none.
+
+    Equal words, one name's words all in the other's ("SGAR" in "SGAR Occitanie"
+    is not enough: the smaller must have two words or be a known acronym), or a
+    service and its ministry count as the same employer. Each offer is judged by
+    its most precise name (the first of :func:`employer_keys`), against every name
+    of the other: two services of one ministry ("DDT de la Haute-Garonne" and
+    "Préfecture de la Haute-Garonne", both of the Ministère de l'Intérieur) are
+    two employers, whatever ministry they share."""
+    if not a or not b:
+        return None
+    best = 0
+    for left in a:
+        for right in (b if left == a[0] else b[:1]):
+            best = max(best, _employer_pair_score(left, right))
+            if best == 100:
+                return best
+    return best
+
+
+def title_score(a: str, b: str) -> int:
+    return round(fuzz.token_sort_ratio(a, b))
+
+
+# -- profiles ----------------------------------------------------------------------------------------
+
+_EPOCH = dt.date(2000, 1, 1).toordinal()
+
+
+def day_number(iso: str | None) -> int:
+    """Days since 2000-01-01 of an ISO date (or datetime)."""
+    return dt.date.fromisoformat(iso[:10]).toordinal() - _EPOCH if iso else 0
+
+
+def key_hash(text: str) -> int:
+    """A stable 64-bit number for a key (Python's own hash() changes between processes): two
+    checksums side by side. A collision only makes two offers compared for nothing."""
+    data = text.encode("utf-8")
+    value = (zlib.crc32(data) << 32) | zlib.adler32(data)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+_MASK = (1 << 64) - 1
+_WORD_HASHES: dict[str, int] = {}
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def blocking_keys(words: tuple[str, ...]) -> list[int]:
+    """Keys two titles share when their words are equal or differ by one word (added,
+    dropped or changed): the word set, and the word set less each word. Only offers
+    sharing a key are compared, so grouping never compares every pair.
+
+    Titles of three words or fewer that differ by a word are never 90 alike: they get the
+    word set only. A key is the sum of its words' hashes, so the set less a word is one
+    subtraction."""
+    hashes = _WORD_HASHES
+    if len(hashes) > 500_000:
+        hashes.clear()
+    unique = [hashes.get(word) or hashes.setdefault(word, key_hash(f"w|{word}") & _MASK) for word in set(words)]
+    if not unique:
+        return []
+    total = sum(unique) & _MASK
+    keys = [_signed(total)]
+    if 4 <= len(unique) <= 10:
+        keys += [_signed((total - word) & _MASK) for word in unique]
+    return keys
+
+
+@dataclass(slots=True)
+class Profile:
+    """What grouping keeps of an offer."""
+
+    board: str
+    reference: str
+    title: str  # normalised title words, space-separated
+    employers: tuple[str, ...]
+    department: str | None
+    regions: frozenset[str]
+    day: int
+    deadline: str | None
+    # Keys this offer owns (its URL, reference, NOR, JO issue day) and keys it cites.
+    owns: set[str] = field(default_factory=set)
+    cites: set[str] = field(default_factory=set)
+    cited_days: set[str] = field(default_factory=set)
+    blocks: list[int] = field(default_factory=list)  # blocking_keys
+
+
+def profile(offer: dict, seen_at: str | None = None) -> Profile:
+    """An offer (a stored or validated offer dict) as grouping sees it; ``seen_at`` dates an offer without publication date."""
+    words, named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))
+    reference = reference_of(offer)
+    owns = {f"ref:{reference}"}
+    own_url = url_key(offer.get("url"))
+    if own_url:
+        owns.add(f"url:{own_url}")
+    raw = offer.get("raw") or {}
+    if offer["source"] == "jorf" and isinstance(raw, dict):
+        if raw.get("NOR"):
+            owns.add(f"nor:{raw['NOR']}")
+        if offer.get("published_on"):
+            owns.add(f"jo-day:{offer['published_on']}")
+    cites, cited_days = citations(offer)
+    return Profile(
+        board=board_of(offer),
+        reference=reference,
+        title=" ".join(words),
+        employers=employer_keys(offer, named),
+        department=offer.get("department"),
+        regions=_regions(offer.get("department"), offer.get("region")) if offer.get("department") or offer.get("region") else _NO_REGION,
+        day=day_number(offer.get("published_on") or seen_at or offer.get("first_seen")),
+        deadline=offer.get("deadline"),
+        owns=owns,
+        cites=cites - owns if cites else cites,
+        cited_days=cited_days,
+        blocks=blocking_keys(words),
+    )
+
+
+_NO_REGION: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _regions(department: str | None, region: str | None) -> frozenset[str]:
+    return frozenset(offer_regions({"department": department, "region": region}))
+
+
+# -- comparing two offers ----------------------------------------------------------------------------------
+
+
+def strong_lookups(p: Profile) -> dict[str, str]:
+    """Stored keys that are strong evidence against ``p``, each with what it means:
+    another offer owning a key ``p`` owns or cites, or citing a key ``p`` owns."""
+    lookups = {}
+    for key in p.owns:
+        if not key.startswith("jo-day:"):
+            lookups[f"own|{key}"] = f"same {key.split(':', 1)[0]}"
+        if not key.startswith("ref:") or key.startswith("ref:jorf:"):  # only JO notices are cited by reference
+            lookups[f"cite|{key}"] = "cites this offer" if not key.startswith("jo-day:") else "cites this JO issue"
+    for key in p.cites:
+        lookups[f"own|{key}"] = "cited by this offer"
+    for day in p.cited_days:
+        lookups[f"own|jo-day:{day}"] = "notice of the JO issue this offer cites"
+    return lookups
+
+
+def stored_keys(p: Profile) -> list[str]:
+    """The evidence keys an offer is stored with: what it owns and what it cites (its title
+    blocks are ``p.blocks``)."""
+    return [f"own|{key}" for key in p.owns] + [f"cite|{key}" for key in p.cites] + [f"cite|jo-day:{day}" for day in p.cited_days]
+
+
+def places_agree(a: Profile, b: Profile) -> bool:
+    if a.department and b.department:
+        return a.department == b.department
+    return not (a.regions and b.regions) or bool(a.regions & b.regions)
+
+
+@dataclass(slots=True)
+class Comparison:
+    title: int
+    employer: int | None
+    similar: bool  # titles, employers and places agree (dates and boards aside)
+    same_job: bool  # similar, on two boards, published within the window
+    reason: str
+    # Everything agrees but the employers: the texts decide (see :func:`text_overlap`).
+    ask_texts: bool = False
+
+    @property
+    def score(self) -> float:
+        return (2 * self.title + (self.employer if self.employer is not None else 0)) / 3
+
+
+def compare(a: Profile, b: Profile, rules: Rules) -> Comparison | None:
+    """How two offers compare by score (not by strong evidence); None when their titles or places differ."""
+    title = round(fuzz.token_sort_ratio(a.title, b.title, score_cutoff=rules.title_threshold))
+    if not title or not places_agree(a, b):
+        return None
+    employer = employer_score(a.employers, b.employers)
+    titles_and_places = True
+    similar = employer is not None and employer >= rules.employer_threshold
+    apart_days = abs(a.day - b.day)
+    reason = f"title {title}, employer {employer if employer is not None else '-'}, {apart_days} days apart"
+    in_window = a.board != b.board and apart_days <= rules.date_window_days
+    if similar and a.board == b.board and a.reference != b.reference:
+        reason += f", two references on {a.board}"
+    return Comparison(title, employer, similar, similar and in_window, reason, ask_texts=titles_and_places and in_window and not similar)
+
+
+_SHINGLE = 5
+
+
+def text_shingles(offer: dict) -> frozenset[int]:
+    """The offer's missions and profile as a set of hashed 5-word runs."""
+    words = [word for word in tokens(" ".join(text for text in (offer.get("missions"), offer.get("profile")) if text)) if word != "|"]
+    return frozenset(hash(" ".join(words[i : i + _SHINGLE])) for i in range(len(words) - _SHINGLE + 1))
+
+
+def text_overlap(a: frozenset[int], b: frozenset[int]) -> float:
+    """Share of the shorter text's 5-word runs found in the other (0 when either is too short to tell)."""
+    if min(len(a), len(b)) < 20:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def cited_issue_match(a: Profile, b: Profile, rules: Rules) -> Comparison:
+    """A board offer and a notice of the JO issue it cites: titles close enough, places agreeing."""
+    title = title_score(a.title, b.title)
+    ok = title >= rules.cited_title_threshold and places_agree(a, b)
+    return Comparison(title, employer_score(a.employers, b.employers), ok, ok, f"cites the JO issue of this notice, title {title}")

@@ -1,0 +1,815 @@
+"""Jobs: one post, however many boards publish it (tables from migration m005_jobs).
+
+Every stored offer belongs to exactly one job (``job_offers``). A new offer is
+placed when it is stored, in the same transaction (:func:`place_offers`, called
+by ``storage.offers.store_offers``, what a crawl stores offers with): it joins the job of an offer it has strong
+evidence with, else the job of the most similar offer (crawler.grouping), else
+a job of its own. Only offers sharing a key are ever compared: ``job_keys``
+holds the evidence keys (references, URLs, cited notices), ``job_blocks`` the
+title blocks (crawler.grouping.blocking_keys) with each offer's day, board and
+deadline, so that the database hands back only the offers worth scoring.
+
+A similar offer that arrives after the job it resembles has closed is a
+*re-post*: a new job, linked to the old one (``jobs.reposted_from``).
+
+Hand corrections: :func:`split_offer` gives an offer a job of its own and
+remembers that it is apart from the offers it left (``job_decisions``), so no
+automatic grouping puts them together again; :func:`merge_jobs` joins two jobs.
+
+``jobs.position`` is what alerts follow (alerts.units.JobUnits): it is handed
+out from one counter, in the write transaction, whenever a job is created or an
+offer joins it, so it grows in commit order and a dispatch never skips a job.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlite_utils import Database
+
+from crawler.grouping import (
+    Comparison,
+    day_number,
+    Profile,
+    Rules,
+    cited_issue_match,
+    compare,
+    key_hash,
+    profile,
+    stored_keys,
+    strong_lookups,
+    text_overlap,
+    text_shingles,
+)
+from storage.db import write_transaction
+from storage.lifecycle import MISSED_COMPLETE_CRAWLS, closed_reason_sql, describe_closed, open_jobs, today
+
+FIRST_OFFER = "first offer of the job"
+# A title block with more offers than this in its date range is too common to tell offers apart.
+MAX_BLOCK = 200
+# At most this many offers sharing a block with a new offer are scored, the nearest in time first.
+MAX_COMPARED = 100
+_CHUNK = 900
+APART, TOGETHER = "apart", "together"
+
+
+class UnknownOffer(LookupError):
+    """An offer or job reference that names nothing stored."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _chunks(values: list, size: int = _CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# -- members: an offer as grouping stores it -------------------------------------------------------------
+
+_MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
+
+
+@dataclass(slots=True)
+class Member:
+    id: int
+    job_id: int
+    source: str
+    source_id: str
+    profile: Profile
+    # Only for offers placed in this batch: whether they are open, and the offer, without asking the database.
+    open_now: bool | None = None
+    offer: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+
+def _member(row) -> Member:
+    member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline = row
+    return Member(
+        member_id,
+        job_id,
+        source,
+        source_id,
+        Profile(
+            board=board,
+            reference=reference,
+            title=title,
+            employers=tuple(employers.split("|")) if employers else (),
+            department=department,
+            regions=frozenset(regions.split("|")) if regions else frozenset(),
+            day=day,
+            deadline=deadline,
+        ),
+    )
+
+
+def _member_values(member: Member, reason: str, joined_at: str) -> tuple:
+    p = member.profile
+    return (member.id, member.source, member.source_id, member.job_id, p.board, p.reference, p.title, "|".join(p.employers),
+            p.department, "|".join(sorted(p.regions)), p.day, p.deadline, reason, joined_at)  # fmt: skip
+
+
+_INSERT_MEMBER = (
+    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, day, deadline, reason, joined_at) "
+    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_KEY = "insert or ignore into job_keys (key, member) values (?, ?)"
+_INSERT_BLOCK = "insert or replace into job_blocks (key, department, board, day, member, source, deadline) values (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _update_member(db: Database, member_id: int, p: Profile) -> None:
+    db.conn.execute(
+        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ?, deadline = ? where id = ?",
+        [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, p.deadline, member_id],
+    )
+
+
+@dataclass(slots=True)
+class _Hashes:
+    """A profile's keys, hashed once: what to look up (with what it means), what to store."""
+
+    lookups: dict[int, str]
+    evidence: list[int]
+    blocks: list[int]
+    board: int
+    source: int
+    deadline: int | None
+
+    @classmethod
+    def of(cls, p: Profile, source: str) -> "_Hashes":
+        meanings = strong_lookups(p)
+        lookups = {key: key_hash(key) for key in meanings}
+        return cls(
+            {lookups[key]: meaning for key, meaning in meanings.items()},
+            [lookups.get(key) or key_hash(key) for key in stored_keys(p)],
+            p.blocks,
+            _name_hash(p.board),
+            _name_hash(source),
+            day_number(p.deadline) if p.deadline else None,
+        )
+
+    def key_rows(self, member_id: int) -> list[tuple[int, int]]:
+        return [(key, member_id) for key in self.evidence]
+
+    def block_rows(self, member_id: int, day: int, department: str | None) -> list[tuple]:
+        return [(key, department or "", self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
+
+
+@lru_cache(maxsize=1024)
+def _name_hash(name: str) -> int:
+    return key_hash(name)
+
+
+def _store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
+    hashes = _Hashes.of(p, source)
+    db.conn.executemany(_INSERT_KEY, hashes.key_rows(member_id))
+    db.conn.executemany(_INSERT_BLOCK, hashes.block_rows(member_id, p.day, p.department))
+    _note_boards(db, {hashes.board: (p.board, hashes.deadline is not None)})
+
+
+def _note_boards(db: Database, boards: dict[int, tuple[str, bool]]) -> None:
+    db.conn.executemany(
+        "insert into job_boards (board, name, deadlines) values (?, ?, ?) on conflict (board) do update set deadlines = max(deadlines, excluded.deadlines)",
+        [(board, name, int(deadlines)) for board, (name, deadlines) in boards.items()],
+    )
+
+
+# -- placing new offers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """Ids, positions and rows handed out while placing one batch of new offers."""
+
+    next_member: int
+    next_job: int
+    next_position: int
+    # Sources whose offers may be closed otherwise than by their deadline (missing, superseded).
+    closable_sources: set[str] = field(default_factory=set)
+    # The boards of stored offers (hashed): whether any of their offers has a deadline.
+    boards: dict[int, bool] = field(default_factory=dict)
+    new_boards: dict[int, tuple[str, bool]] = field(default_factory=dict)
+    existing_jobs: set[int] = field(default_factory=set)
+    new_jobs: dict[int, tuple] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)  # existing job -> new position
+    members: list[tuple] = field(default_factory=list)
+    keys: list[tuple] = field(default_factory=list)
+    blocks: list[tuple] = field(default_factory=list)
+    placed: dict[int, list[Member]] = field(default_factory=lambda: defaultdict(list))  # job -> members of this batch
+    closed_cache: dict[tuple, bool] = field(default_factory=dict)
+
+    def position(self) -> int:
+        self.next_position += 1
+        return self.next_position
+
+    def new_job(self, created_at: str, reposted_from: int | None) -> int:
+        self.next_job += 1
+        self.new_jobs[self.next_job] = (self.next_job, self.position(), created_at, reposted_from)
+        return self.next_job
+
+    def bump(self, job_id: int) -> None:
+        """The job changed (an offer joined): it goes to the end of the alert queue."""
+        position = self.position()
+        if job_id in self.new_jobs:
+            row = self.new_jobs[job_id]
+            self.new_jobs[job_id] = (job_id, position, row[2], row[3])
+        else:
+            self.positions[job_id] = position
+
+
+def _batch(db: Database) -> _Batch:
+    member, job, position = db.conn.execute(
+        "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select coalesce(max(position), 0) from jobs)"
+    ).fetchone()
+    closable = {source for (source,) in db.conn.execute("select distinct source from superseded_offers")}
+    closable |= {source for (source,) in db.conn.execute(f"select source from runs where complete = 1 group by source having count(*) >= {MISSED_COMPLETE_CRAWLS}")}
+    boards = {board: bool(deadlines) for board, deadlines in db.conn.execute("select board, deadlines from job_boards")}
+    return _Batch(member, job, position, closable_sources=closable, boards=boards)
+
+
+def _may_share_place(a: Profile, b: Profile) -> bool:
+    """False when two offers are in two départements: they are never one job (places_agree)."""
+    return a.department is None or b.department is None or a.department == b.department
+
+
+def _is_open(offer: dict, on: dt.date) -> bool:
+    return not offer.get("deadline") or offer["deadline"] >= on.isoformat()
+
+
+def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules | None = None, on: dt.date | None = None) -> dict[tuple[str, str], int]:
+    """Give each new offer (offer dict, time first seen) a job; returns the job of each.
+
+    Runs inside the caller's write transaction; the offers' rows are already
+    stored. ``on`` is the day that decides what is closed (re-posts); by default
+    each offer's first-seen day."""
+    rules = rules or Rules()
+    if not offers:
+        return {}
+    with write_transaction(db):
+        placed = _already_placed(db, offers)
+        offers = [(offer, seen_at) for offer, seen_at in offers if (offer["source"], offer["source_id"]) not in placed]
+        if not offers:
+            return placed
+        batch = _batch(db)
+        profiles = [profile(offer, seen_at) for offer, seen_at in offers]
+        hashes = [_Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
+        as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
+        strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, rules)
+        stored = _Stored(db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits})
+        batch.existing_jobs = stored.jobs
+        local_evidence: dict[int, list[Member]] = {}
+        # This batch's offers by block (a block seen on one board only is not worth a look from it),
+        # and those that may be closed apart.
+        local_blocks: dict[int, list[Member]] = {}
+        local_boards: dict[int, set[str]] = {}
+        local_closable: dict[int, list[Member]] = {}
+        back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+        for (offer, seen_at), p, keys, day, strong_found, blocks_found in zip(offers, profiles, hashes, as_of, strong, blocks):
+            strong_hits = [(stored[member], meaning) for member, meaning in strong_found] if strong_found else []
+            block_hits = [stored[member] for member in set(blocks_found)] if blocks_found else []
+            if local_evidence:
+                for key, meaning in keys.lookups.items():
+                    if key in local_evidence:
+                        strong_hits += [(member, meaning) for member in local_evidence[key]]
+            for key in keys.blocks:
+                if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
+                    local = local_blocks[key]
+                    if len(local) <= MAX_BLOCK:
+                        block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window
+                                       and _may_share_place(member.profile, p)]  # fmt: skip
+                if key in local_closable:
+                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead and _may_share_place(member.profile, p)]
+            if offer["source"] == "jorf":
+                strong_hits += _replaced_notices(db, offer["source_id"])
+            if strong_hits or block_hits:
+                job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, rules, day, seen_at)
+            else:
+                job_id, reason = batch.new_job(seen_at, None), FIRST_OFFER
+            batch.next_member += 1
+            member = Member(batch.next_member, job_id, offer["source"], offer["source_id"], p, open_now=_is_open(offer, day), offer=offer)
+            batch.placed[job_id].append(member)
+            batch.members.append(_member_values(member, reason, seen_at))
+            batch.keys.extend(keys.key_rows(member.id))
+            batch.blocks.extend(keys.block_rows(member.id, p.day, p.department))
+            has_deadline = keys.deadline is not None
+            if keys.board not in batch.boards or (has_deadline and not batch.boards[keys.board]):
+                _, noted = batch.new_boards.get(keys.board, (p.board, False))
+                batch.new_boards[keys.board] = (p.board, noted or has_deadline)
+            for key in keys.evidence:
+                local_evidence.setdefault(key, []).append(member)
+            may_close = not member.open_now or member.source in batch.closable_sources
+            for key in keys.blocks:
+                local_blocks.setdefault(key, []).append(member)
+                local_boards.setdefault(key, set()).add(p.board)
+                if may_close:
+                    local_closable.setdefault(key, []).append(member)
+            placed[(offer["source"], offer["source_id"])] = job_id
+        _write(db, batch)
+    return placed
+
+
+def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[str, str], int]:
+    """New offers that have a job already: their row was deleted by hand and stored again. They keep
+    their job; what grouping knows of them follows their content."""
+    found = {}
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for offer, _ in offers:
+        by_source[offer["source"]].append(offer["source_id"])
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids):
+            rows = db.conn.execute(f"select id, source_id, job_id from job_offers where source = ? and source_id in ({','.join('?' * len(chunk))})", [source, *chunk])
+            for member_id, source_id, job_id in rows:
+                found[(source, source_id)] = (member_id, job_id)
+    for offer, seen_at in offers:
+        key = (offer["source"], offer["source_id"])
+        if key in found:
+            p = profile(offer, seen_at)
+            _update_member(db, found[key][0], p)
+            _store_keys(db, found[key][0], p, offer["source"])
+    return {key: job_id for key, (_, job_id) in found.items()}
+
+
+def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], hashes: list[_Hashes], as_of: list[dt.date], rules: Rules):
+    """For each new offer: the stored offers it has evidence with, (member, what it means), and
+    the stored offers worth scoring among those sharing one of its title blocks."""
+    by_hash: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for index, keys in enumerate(hashes):
+        for key, meaning in keys.lookups.items():
+            by_hash[key].append((index, meaning))
+    strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
+    for chunk in _chunks(list(by_hash)):
+        for key, member in db.conn.execute(f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk):
+            for index, meaning in by_hash[key]:
+                strong[index].append((member, meaning))
+
+    blocks: list[list[int]] = [[] for _ in profiles]
+    by_board: dict[int, list[int]] = defaultdict(list)
+    for index, keys in enumerate(hashes):
+        by_board[keys.board].append(index)
+    back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+    closable = [_name_hash(source) for source in batch.closable_sources]
+    closable_set = set(closable)
+    columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
+    for board, indexes in by_board.items():
+        # What to look up: (block, département) for offers placed in one, with the offers placed in
+        # none (''); an offer placed nowhere may be the same job as an offer of any département.
+        wanted: set[tuple[int, str]] = set()
+        anywhere: set[int] = set()
+        for index in indexes:
+            department = profiles[index].department
+            for key in hashes[index].blocks:
+                if department:
+                    wanted.add((key, department))
+                    wanted.add((key, ""))
+                else:
+                    anywhere.add(key)
+        wanted = {(key, department) for key, department in wanted if key not in anywhere}
+        if not wanted and not anywhere:
+            continue
+        first, last = min(profiles[i].day for i in indexes), max(profiles[i].day for i in indexes)
+        low, high = first - back, last + ahead
+        latest = max(day_number(as_of[i].isoformat()) for i in indexes)
+        conditions = []
+        if any(other != board for other in batch.boards):
+            # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
+            conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
+            conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
+        if batch.boards.get(board):
+            # This board's offers whose deadline passed within the re-post window: their job may have closed.
+            conditions.append(("indexed by job_blocks_deadline", "b.board = ? and b.deadline between ? and ? and b.day between ? and ?", [board, low, latest - 1, low, high]))
+        if closable:
+            # Sources whose offers close by absence or by a later notice.
+            conditions.append(("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high]))
+        found: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for hint, condition, params in conditions:
+            for chunk in _chunks(sorted(wanted), 400):
+                sql = (f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
+                       f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and b.department = wanted.department where {condition}")  # fmt: skip
+                for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
+                    found[row[0]][row[4]] = row
+            for chunk in _chunks(sorted(anywhere), 800):
+                sql = f"select {columns} from job_blocks b {hint} where b.key in ({','.join('?' * len(chunk))}) and {condition}"
+                for row in db.conn.execute(sql, [*chunk, *params]):
+                    found[row[0]][row[4]] = row
+        today_numbers = {index: day_number(as_of[index].isoformat()) for index in indexes}
+        by_department: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+        for key, rows in found.items():
+            for row in rows.values():
+                by_department[key, row[1]].append(row)
+        for index in indexes:
+            day_here, today_number, hits = profiles[index].day, today_numbers[index], blocks[index]
+            department = profiles[index].department
+            for key in hashes[index].blocks:
+                if department:
+                    candidates = by_department.get((key, department), []) + by_department.get((key, ""), [])
+                else:
+                    candidates = list(found.get(key, {}).values())
+                if len(candidates) > MAX_BLOCK:
+                    continue  # too common to tell offers apart
+                for _, _, row_board, day, member, source, deadline in candidates:
+                    if row_board != board:
+                        if -window <= day - day_here <= window:
+                            hits.append(member)
+                    elif -back <= day - day_here <= ahead and ((deadline is not None and deadline < today_number) or source in closable_set):
+                        hits.append(member)
+    return strong, blocks
+
+
+class _Stored:
+    """Stored members by id, read in one query and turned into Members when first used."""
+
+    def __init__(self, db: Database, ids: set[int]):
+        self.rows = {}
+        for chunk in _chunks(sorted(ids)):
+            for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
+                self.rows[row[0]] = row
+        self.jobs = {row[1] for row in self.rows.values()}
+        self.members: dict[int, Member] = {}
+
+    def __getitem__(self, member_id: int) -> Member:
+        member = self.members.get(member_id)
+        if member is None:
+            member = self.members[member_id] = _member(self.rows[member_id])
+        return member
+
+
+def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
+    """The earlier notices this JO notice replaces (recorded in superseded_offers)."""
+    rows = db.conn.execute(
+        f"select {', '.join('m.' + name for name in _MEMBER_COLUMNS.split(', '))} from superseded_offers s "
+        "join job_offers m on m.source = s.source and m.source_id = s.source_id "
+        "where s.source = 'jorf' and s.superseded_by = ? and s.relation = 'replaced'",
+        [source_id],
+    )
+    return [(_member(row), "replaces the notice") for row in rows]
+
+
+def _offer_texts(db: Database, member: Member) -> dict:
+    if member.offer is not None:
+        return member.offer
+    row = db.conn.execute("select missions, profile from offers where source = ? and source_id = ?", [member.source, member.source_id]).fetchone()
+    return {"missions": row[0], "profile": row[1]} if row else {}
+
+
+def _job_closed(db: Database, batch: _Batch, job_id: int, as_of: dt.date) -> bool:
+    key = (job_id, as_of)
+    if key not in batch.closed_cache:
+        open_here = any(member.open_now for member in batch.placed.get(job_id, []))
+        open_stored = job_id in batch.existing_jobs and job_id in open_jobs(db, [job_id], on=as_of)
+        batch.closed_cache[key] = not (open_here or open_stored)
+    return batch.closed_cache[key]
+
+
+def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
+    """Whether an offer's job may be closed: only then is the database asked (see _job_closed)."""
+    if member.open_now is not None:
+        return not member.open_now
+    deadline = member.profile.deadline
+    return bool(deadline and deadline < as_of.isoformat()) or member.source in batch.closable_sources
+
+
+def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits, rules: Rules, as_of: dt.date, seen_at: str) -> tuple[int, str]:
+    """The job a new offer joins (an existing one, or a new one) and why."""
+    strong = [(member, meaning) for member, meaning in strong_hits if "JO issue" not in meaning]
+    if strong:
+        member, meaning = min(strong, key=lambda hit: hit[0].id)
+        batch.bump(member.job_id)
+        return member.job_id, f"{meaning} as {member.label}"
+    same: list[tuple[float, Member, Comparison]] = []
+    earlier: list[tuple[float, Member, Comparison]] = []  # alike, published before: a re-post if their job closed
+    for member, meaning in strong_hits:  # a JO issue cited: titles and places decide
+        comparison = cited_issue_match(p, member.profile, rules)
+        if comparison.same_job:
+            same.append((comparison.score + 100, member, comparison))
+    nearest = list({member.id: member for member in block_hits}.values())
+    if len(nearest) > MAX_COMPARED:
+        nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
+    shingles = None
+    for member in nearest:
+        comparison = compare(p, member.profile, rules)
+        if comparison is None:
+            continue
+        if comparison.ask_texts:
+            shingles = shingles if shingles is not None else text_shingles(offer)
+            overlap = text_overlap(shingles, text_shingles(_offer_texts(db, member)))
+            if overlap >= rules.text_threshold:
+                comparison.same_job = True
+                comparison.reason += f", texts {overlap:.0%} alike"
+        if comparison.same_job:
+            same.append((comparison.score, member, comparison))
+        elif comparison.similar and 0 <= p.day - member.profile.day <= rules.repost_window_days:
+            earlier.append((comparison.score, member, comparison))
+    arrives_open = _is_open(offer, as_of)
+    same.sort(key=lambda item: (-item[0], item[1].id))
+    for score, member, comparison in same:
+        if arrives_open and _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
+            if p.day >= member.profile.day:
+                earlier.append((score, member, comparison))
+            continue
+        batch.bump(member.job_id)
+        return member.job_id, f"{comparison.reason} with {member.label}"
+    if arrives_open:
+        earlier.sort(key=lambda item: (-item[0], -item[1].profile.day, item[1].id))
+        for _, member, comparison in earlier[:3]:
+            if _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
+                return batch.new_job(seen_at, member.job_id), f"re-post of job {member.job_id} (closed): {comparison.reason} with {member.label}"
+    return batch.new_job(seen_at, None), FIRST_OFFER
+
+
+def _write(db: Database, batch: _Batch) -> None:
+    conn = db.conn
+    if batch.new_jobs:
+        conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
+    if batch.positions:
+        conn.executemany("update jobs set position = ? where id = ?", [(position, job_id) for job_id, position in batch.positions.items()])
+    conn.executemany(_INSERT_MEMBER, batch.members)
+    conn.executemany(_INSERT_KEY, batch.keys)
+    conn.executemany(_INSERT_BLOCK, batch.blocks)
+    if batch.new_boards:
+        _note_boards(db, batch.new_boards)
+
+
+def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.date | None = None) -> None:
+    """Offers whose content changed (old, new): their keys follow the new content, and a
+    job one of them reopens (its deadline moved past today) is matched again by alerts.
+    An offer never changes job by itself: grouping happens when it is first stored."""
+    if not changed:
+        return
+    day = (on or today()).isoformat()
+    with write_transaction(db):
+        reopened = set()
+        for old, new in changed:
+            found = db.conn.execute("select id, job_id, day from job_offers where source = ? and source_id = ?", [new["source"], new["source_id"]]).fetchone()
+            if found is None:
+                continue
+            member_id, job_id, stored_day = found
+            before, after = profile(old), profile(new)
+            # Without a publication date, an offer keeps the day it was first seen.
+            before.day = before.day if old.get("published_on") else stored_day
+            after.day = after.day if new.get("published_on") else stored_day
+            old_hashes, new_hashes = _Hashes.of(before, old["source"]), _Hashes.of(after, new["source"])
+            gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
+            db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
+            db.conn.executemany("delete from job_blocks where key = ? and department = ? and board = ? and day = ? and member = ?", [row[:5] for row in old_hashes.block_rows(member_id, before.day, before.department)])
+            db.conn.executemany(_INSERT_KEY, new_hashes.key_rows(member_id))
+            db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day, after.department))
+            _note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
+            _update_member(db, member_id, after)
+            if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
+                reopened.add(job_id)
+        for job_id in reopened:
+            _bump_stored(db, job_id)
+
+
+def _bump_stored(db: Database, job_id: int) -> None:
+    db.conn.execute("update jobs set position = (select max(position) + 1 from jobs) where id = ?", [job_id])
+
+
+def group_ungrouped(db: Database, rules: Rules | None = None) -> int:
+    """Place the offers stored without a job (by ``upsert_offers`` alone, not ``store_offers``)."""
+    missing = db.conn.execute("select (select count(*) from offers) - (select count(*) from job_offers)").fetchone()[0]
+    return group_existing_offers(db, rules) if missing > 0 else 0
+
+
+def group_existing_offers(db: Database, rules: Rules | None = None, batch_size: int = 1000) -> int:
+    """Place every stored offer that has no job yet, oldest first, as if each were being
+    stored now but judged on the day it was first seen. Returns how many were placed.
+
+    One transaction: each page of the grouping tables is written once, not once a batch (a
+    run cut short places everything again from the start)."""
+    with write_transaction(db):
+        return _group_existing_offers(db, rules, batch_size)
+
+
+def _group_existing_offers(db: Database, rules: Rules | None, batch_size: int) -> int:
+    from storage.offers import from_row
+
+    count, after = 0, 0
+    while True:
+        cursor = db.conn.execute(
+            "select offers.rowid as _rowid, offers.* from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id "
+            f"where offers.rowid > ? and m.id is null order by offers.rowid limit {int(batch_size)}",
+            [after],
+        )
+        columns = [description[0] for description in cursor.description]
+        rows = [dict(zip(columns, values)) for values in cursor]
+        if not rows:
+            return count
+        after = rows[-1].pop("_rowid")
+        offers = [from_row({key: value for key, value in row.items() if key != "_rowid"}) for row in rows]
+        place_offers(db, [(offer, offer["first_seen"]) for offer in offers], rules=rules)
+        count += len(offers)
+
+
+# -- hand corrections ----------------------------------------------------------------------------------
+
+_JOB_REFERENCE = re.compile(r"^(?:#|job:)?(\d+)$")
+
+
+def parse_offer_reference(text: str) -> tuple[str, str]:
+    """``source:source_id`` -> (source, source_id); ValueError for anything else."""
+    source, sep, source_id = text.strip().partition(":")
+    if not sep or not source or not source_id:
+        raise ValueError(f"{text!r} is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them")
+    return source, source_id
+
+
+def member_of(db: Database, source: str, source_id: str) -> Member:
+    row = db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where source = ? and source_id = ?", [source, source_id]).fetchone()
+    if row is None:
+        raise UnknownOffer(f"no stored offer {source}:{source_id}")
+    return _member(row)
+
+
+def resolve_job(db: Database, text: str) -> int:
+    """A job named by its number (``12``, ``#12``, ``job:12``) or by one of its offers (``source:source_id``)."""
+    match = _JOB_REFERENCE.match(text.strip())
+    if match:
+        job = db.conn.execute("select id, merged_into from jobs where id = ?", [int(match.group(1))]).fetchone()
+        if job is None:
+            raise UnknownOffer(f"no job {match.group(1)}")
+        return job[1] or job[0]
+    source, source_id = parse_offer_reference(text)
+    return member_of(db, source, source_id).job_id
+
+
+def _job_members(db: Database, job_id: int) -> list[Member]:
+    return [_member(row) for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where job_id = ? order by id", [job_id])]
+
+
+def _decide_pairs(db: Database, left: list[Member], right: list[Member], decision: str) -> None:
+    now = _now()
+    rows = [(min(a.id, b.id), max(a.id, b.id), decision, now) for a in left for b in right if a.id != b.id]
+    db.conn.executemany(
+        "insert into job_decisions (member_a, member_b, decision, decided_at) values (?, ?, ?, ?) "
+        "on conflict (member_a, member_b) do update set decision = excluded.decision, decided_at = excluded.decided_at",
+        rows,
+    )
+
+
+def kept_apart(db: Database, left: list[Member], right: list[Member]) -> bool:
+    """Whether a hand split keeps any offer of ``left`` apart from any of ``right``."""
+    ids_left, ids_right = {m.id for m in left}, {m.id for m in right}
+    pairs = [(min(a, b), max(a, b)) for a in ids_left for b in ids_right if a != b]
+    for chunk in _chunks(pairs, 400):
+        where = " or ".join("(member_a = ? and member_b = ?)" for _ in chunk)
+        if db.conn.execute(f"select 1 from job_decisions where decision = 'apart' and ({where}) limit 1", [v for pair in chunk for v in pair]).fetchone():
+            return True
+    return False
+
+
+def split_offer(db: Database, source: str, source_id: str) -> tuple[int, int]:
+    """Take an offer out of its job into a job of its own, and remember that it is not
+    the same job as the offers it leaves. Returns (old job, new job)."""
+    with write_transaction(db):
+        member = member_of(db, source, source_id)
+        others = [m for m in _job_members(db, member.job_id) if m.id != member.id]
+        if not others:
+            raise ValueError(f"{source}:{source_id} is the only offer of job {member.job_id}: nothing to split")
+        batch = _batch(db)
+        new_job = batch.new_job(_now(), None)
+        db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
+        db.conn.execute("update job_offers set job_id = ?, reason = ? where id = ?", [new_job, f"split from job {member.job_id} by hand", member.id])
+        _decide_pairs(db, [member], others, APART)
+    return member.job_id, new_job
+
+
+def merge_jobs(db: Database, keep: int, other: int, *, reason: str = "merged by hand", by_hand: bool = True) -> int:
+    """Move every offer of job ``other`` into job ``keep``. By hand, it overrides earlier
+    splits between them; automatically, a split wins and nothing is merged (returns
+    ``other``). Alerts already sent for either job count for the merged one."""
+    from alerts.outbox import merge_units
+    from alerts.units import job_key
+
+    if keep == other:
+        raise ValueError(f"both name job {keep}")
+    with write_transaction(db):
+        left, right = _job_members(db, keep), _job_members(db, other)
+        if not left or not right:
+            raise UnknownOffer(f"no job {keep if not left else other} with offers")
+        if by_hand:
+            _decide_pairs(db, left, right, TOGETHER)
+        elif kept_apart(db, left, right):
+            return other
+        db.conn.execute("update job_offers set job_id = ?, reason = ? where job_id = ?", [keep, f"{reason} (from job {other})", other])
+        db.conn.execute("update jobs set merged_into = ? where id = ?", [keep, other])
+        db.conn.execute("update jobs set merged_into = ? where merged_into = ?", [keep, other])
+        reposted = db.conn.execute("select reposted_from from jobs where id = ?", [keep]).fetchone()[0]
+        if reposted is None:
+            db.conn.execute("update jobs set reposted_from = (select reposted_from from jobs where id = ?) where id = ?", [other, keep])
+        db.conn.execute("update jobs set reposted_from = ? where reposted_from = ?", [keep, other])
+        db.conn.execute("update jobs set reposted_from = null where id = ? and reposted_from = ?", [keep, keep])
+        merge_units(db, job_key(other), job_key(keep))
+        _bump_stored(db, keep)
+    return keep
+
+
+def link_replacement(db: Database, source: str, earlier: str, later: str) -> None:
+    """A notice replacing an earlier one is the same job: merge the later one's job into the earlier's."""
+    try:
+        first, second = member_of(db, source, earlier), member_of(db, source, later)
+    except UnknownOffer:
+        return
+    if first.job_id != second.job_id:
+        merge_jobs(db, first.job_id, second.job_id, reason=f"replaces the notice {source}:{earlier}", by_hand=False)
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+def annotate_offers(db: Database, offers: list[dict], *, on: dt.date | None = None) -> list[dict]:
+    """Each offer with ``status`` (open / closed: why), ``job_id`` and ``also_on`` (the
+    other boards its job is published on)."""
+    if not offers:
+        return offers
+    day = (on or today()).isoformat()
+    keys = [(offer["source"], offer["source_id"]) for offer in offers]
+    info: dict[tuple[str, str], tuple] = {}
+    for chunk in _chunks(keys, 400):
+        where = " or ".join("(offers.source = ? and offers.source_id = ?)" for _ in chunk)
+        rows = db.conn.execute(
+            f"select offers.source, offers.source_id, m.job_id, m.board, {closed_reason_sql('offers', '?')} "
+            f"from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id where {where}",
+            [day, *[value for key in chunk for value in key]],
+        )
+        for source, source_id, job_id, board, reason in rows:
+            info[(source, source_id)] = (job_id, board, reason)
+    jobs = sorted({job_id for job_id, _, _ in info.values() if job_id is not None})
+    boards: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for chunk in _chunks(jobs):
+        for job_id, source, source_id, board in db.conn.execute(
+            f"select job_id, source, source_id, board from job_offers where job_id in ({','.join('?' * len(chunk))}) order by id", chunk
+        ):
+            boards[job_id].append((source, source_id, board))
+    for offer in offers:
+        job_id, board, reason = info.get((offer["source"], offer["source_id"]), (None, None, None))
+        offer["job_id"] = job_id
+        offer["closed_reason"] = reason
+        offer["status"] = describe_closed(reason, offer)
+        mates = [other for other in boards.get(job_id, []) if (other[0], other[1]) != (offer["source"], offer["source_id"])]
+        # Another board, or another source that lists it on the same board (the DITP linking to CSP).
+        offer["also_on"] = sorted({mate_board if mate_board != board else mate_source for mate_source, _, mate_board in mates})
+    return offers
+
+
+def job_offers(db: Database, job_id: int, *, on: dt.date | None = None) -> list[dict]:
+    """The offers of a job, oldest member first, each with its status and why it is in the job."""
+    from storage.offers import from_row
+
+    cursor = db.conn.execute(
+        f"select offers.*, m.board as _board, m.reason as _reason, m.joined_at as _joined_at, {closed_reason_sql('offers', '?')} as _closed "
+        "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id where m.job_id = ? order by m.id",
+        [(on or today()).isoformat(), job_id],
+    )
+    columns = [description[0] for description in cursor.description]
+    found = []
+    for values in cursor:
+        row = dict(zip(columns, values))
+        extra = {name.lstrip("_"): row.pop(name) for name in ("_board", "_reason", "_joined_at", "_closed")}
+        offer = from_row(row)
+        offer.update(board=extra["board"], reason=extra["reason"], joined_at=extra["joined_at"], closed_reason=extra["closed"])
+        offer["status"] = describe_closed(extra["closed"], offer)
+        found.append(offer)
+    return found
+
+
+def get_job(db: Database, job_id: int) -> dict | None:
+    row = db.conn.execute("select id, position, created_at, reposted_from, merged_into from jobs where id = ?", [job_id]).fetchone()
+    if row is None:
+        return None
+    job = dict(zip(("id", "position", "created_at", "reposted_from", "merged_into"), row))
+    job["reposts"] = [job_id for (job_id,) in db.conn.execute("select id from jobs where reposted_from = ? order by id", [job_id])]
+    return job
+
+
+def list_jobs(db: Database, *, include_closed: bool = False, limit: int | None = None, on: dt.date | None = None) -> list[dict]:
+    """Jobs, newest first: their offers and whether any is open."""
+    day = (on or today()).isoformat()
+    cursor = db.conn.execute(
+        f"""select m.job_id, offers.source, offers.source_id, m.board, offers.title, offers.employer, offers.location, offers.department,
+  offers.published_on, offers.first_seen, offers.deadline, {closed_reason_sql('offers', '?')} as closed
+from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id order by m.job_id, m.id""",
+        [day],
+    )
+    jobs: dict[int, dict] = {}
+    for job_id, source, source_id, board, title, employer, location, department, published, first_seen, deadline, closed in cursor:
+        job = jobs.setdefault(job_id, {"id": job_id, "offers": [], "open": False})
+        job["offers"].append(
+            {"source": source, "source_id": source_id, "board": board, "title": title, "employer": employer, "location": location,
+             "department": department, "published_on": published, "first_seen": first_seen, "deadline": deadline, "closed_reason": closed}
+        )  # fmt: skip
+        job["open"] = job["open"] or closed is None
+    found = [job for job in jobs.values() if include_closed or job["open"]]
+    for job in found:
+        job["published_on"] = min(offer["published_on"] or offer["first_seen"][:10] for offer in job["offers"])
+    found.sort(key=lambda job: (job["published_on"], job["id"]), reverse=True)
+    return found[:limit] if limit else found
