@@ -73,24 +73,15 @@ def make_offers(count: int) -> list[dict]:
     return offers
 
 
-def ours(offers: list[dict], directory: Path) -> float:
-    db = open_db(directory / "ours.db")
+def ours(offers: list[dict], directory: Path, store=upsert_offers, table: str = "offers") -> float:
+    """Our upsert in batches; with ``store=store_offers``, what a crawl runs: the upsert and, in
+    the same transaction, the grouping into jobs (every offer then has its row in ``job_offers``)."""
+    db = open_db(directory / f"{store.__name__}.db")
     started = time.perf_counter()
     for start in range(0, len(offers), BATCH):
-        upsert_offers(db, offers[start : start + BATCH], run_id=1, seen_at="2026-11-24T08:00:00+00:00")
+        store(db, offers[start : start + BATCH], run_id=1, seen_at="2026-11-24T08:00:00+00:00")
     elapsed = time.perf_counter() - started
-    assert db["offers"].count == len(offers)
-    return elapsed
-
-
-def with_jobs(offers: list[dict], directory: Path) -> float:
-    """What a crawl runs: the upsert and, in the same transaction, the grouping into jobs."""
-    db = open_db(directory / "jobs.db")
-    started = time.perf_counter()
-    for start in range(0, len(offers), BATCH):
-        store_offers(db, offers[start : start + BATCH], run_id=1, seen_at="2026-11-24T08:00:00+00:00")
-    elapsed = time.perf_counter() - started
-    assert db["job_offers"].count == len(offers)
+    assert db[table].count == len(offers)
     return elapsed
 
 
@@ -116,12 +107,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         raw_s = raw(offers, Path(directory))
         ours_s = ours(offers, Path(directory))
-        db = open_db(Path(directory) / "ours.db")
+        db = open_db(Path(directory) / "upsert_offers.db")
         started = time.perf_counter()
         for start in range(0, len(offers), BATCH):
             upsert_offers(db, offers[start : start + BATCH], run_id=2)
         again_s = time.perf_counter() - started
-        jobs_s = with_jobs(offers, Path(directory))
+        jobs_s = ours(offers, Path(directory), store=store_offers, table="job_offers")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"offers: {COUNT:,} (from {len(real_cards())} real CSP cards, perturbed)")
     print(f"raw executemany:            {raw_s:6.2f} s  ({COUNT / raw_s:,.0f} rows/s)")
