@@ -10,6 +10,8 @@ from crawler import __version__
 BOT_NAME = "veille"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# `scrapy crawl` checks veille's spider arguments before starting (crawler/commands/crawl.py).
+COMMANDS_MODULE = "crawler.commands"
 # Adds one spider per [[sources.site]] of veille.toml to those of SPIDER_MODULES.
 SPIDER_LOADER_CLASS = "crawler.sites.VeilleSpiderLoader"
 

@@ -109,3 +109,12 @@ def test_help_lists_the_commands():
     result = run_veille("--help")
     for command in ("crawl", "offers", "status", "demo"):
         assert f"  {command} " in result.stdout
+
+
+def test_scrapy_crawl_with_a_bad_since_is_a_usage_error(scrapy_crawl, tmp_path):
+    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db")})
+    result = scrapy_crawl("dinum", config, args={"since": "last week"})
+    assert result.returncode == 2
+    assert "since: 'last week' is not a date like 2026-11-24" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "v.db").exists()  # nothing started
