@@ -23,7 +23,6 @@ offer joins it, so it grows in commit order and a dispatch never skips a job.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import re
 from collections import defaultdict
@@ -486,7 +485,7 @@ def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits,
         return member.job_id, f"{meaning} as {member.label}"
     same: list[tuple[float, Member, Comparison]] = []
     earlier: list[tuple[float, Member, Comparison]] = []  # alike, published before: a re-post if their job closed
-    for member, meaning in strong_hits:  # a JO issue cited: titles and places decide
+    for member, _ in strong_hits:  # a JO issue cited: titles and places decide
         comparison = cited_issue_match(p, member.profile, rules)
         if comparison.same_job:
             same.append((comparison.score + 100, member, comparison))

@@ -1,6 +1,5 @@
 """Unattended running: the scheduler process, `veille run` for cron and its lock."""
 
-import os
 import signal
 import subprocess
 import sys
