@@ -125,13 +125,17 @@ def digest_triggers(config: Config) -> dict[str, CronTrigger]:
 def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
     """The scheduler's jobs; a schedule naming a source veille does not have is a config error."""
     timezone = zoneinfo.ZoneInfo(config.schedule.timezone)
-    unknown = sorted(set(config.schedule.sources) - set(sources))
-    if unknown:
-        raise ConfigError(f"schedule.sources.{unknown[0]}: unknown source (sources: {', '.join(sources)})")
+    for key, configured in (("sources", config.schedule.sources), ("full_sources", config.schedule.full_sources)):
+        unknown = sorted(set(configured) - set(sources))
+        if unknown:
+            raise ConfigError(f"schedule.{key}.{unknown[0]}: unknown source (sources: {', '.join(sources)})")
     jobs = []
     for source, specs in config.schedule.source_triggers().items():
         if source in sources and specs:
             jobs.append(JobSpec(f"crawl:{source}", f"crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source)))
+    for source, specs in config.schedule.full_triggers().items():
+        if source in sources and specs:
+            jobs.append(JobSpec(f"full:{source}", f"full crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source, "--full")))
     for mode, trigger in digest_triggers(config).items():
         jobs.append(JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert")))
     return jobs

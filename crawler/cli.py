@@ -200,8 +200,14 @@ def crawl(state: State, sources, full, since):
 
 @cli.command("run")
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Ignore stop-at-known: re-read every listing page and offer. A full run that reads the whole listing is what "
+    "tells which offers are no longer listed (closed once missing from two): schedule one now and then.",
+)
 @pass_state
-def run_command(state: State, sources):
+def run_command(state: State, sources, full):
     """For cron: crawl all (or the named) sources, check their health, send the alerts.
 
     Exit code 0 when everything went well, 1 when a source or an alert channel
@@ -217,7 +223,7 @@ def run_command(state: State, sources):
         click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
         sys.exit(0)
     with lock:
-        runs = run_crawl(state, sources)
+        runs = run_crawl(state, sources, full=full)
         print_runs(runs)
         after_runs(state, runs, heartbeat=True)
         alerts_ok = True

@@ -361,6 +361,12 @@ DEFAULT_SOURCE_SCHEDULES = {
     "dinum": ["15 8 * * *", "15 17 * * *"],
 }
 
+# Full runs (`veille run SOURCE --full`): the whole listing read again, which is what tells which offers
+# are no longer listed (storage/lifecycle.py) and catches offers a listing did not show newest-first.
+DEFAULT_FULL_SCHEDULES = {
+    "choisirleservicepublic": ["45 3 * * 0"],  # Sundays 03:45
+}
+
 
 class Schedule(_Section):
     timezone: Annotated[str, AfterValidator(_check_timezone)] = "Europe/Paris"
@@ -371,8 +377,10 @@ class Schedule(_Section):
     misfire_grace_time: int = Field(900, ge=1)
     # Per source, overriding DEFAULT_SOURCE_SCHEDULES; [] leaves a source unscheduled.
     sources: dict[str, list[Trigger]] = Field(default_factory=dict)
+    # Per source, overriding DEFAULT_FULL_SCHEDULES: when to run it with --full; [] never.
+    full_sources: dict[str, list[Trigger]] = Field(default_factory=dict)
 
-    @field_validator("sources", mode="before")
+    @field_validator("sources", "full_sources", mode="before")
     @classmethod
     def _one_or_many(cls, value):
         if isinstance(value, dict):
@@ -381,6 +389,9 @@ class Schedule(_Section):
 
     def source_triggers(self) -> dict[str, list[str]]:
         return {**DEFAULT_SOURCE_SCHEDULES, **self.sources}
+
+    def full_triggers(self) -> dict[str, list[str]]:
+        return {**DEFAULT_FULL_SCHEDULES, **self.full_sources}
 
 
 class Admin(_Section):

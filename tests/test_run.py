@@ -109,3 +109,14 @@ def test_digest_subscriptions_get_their_own_scheduler_job(tmp_path):
     assert "digests (daily 08:00, Europe/Paris)" in result.stdout
     assert "digests (weekly mon 09:30, Europe/Paris)" in result.stdout
     assert result.stdout.count("digests (") == 2
+
+
+def test_a_full_run_reads_the_whole_listing_and_counts_as_complete(watched):
+    site, smtp, config, db_path = watched
+    assert run_veille("--config", str(config()), "run", "choisirleservicepublic").returncode == 0
+    result = run_veille("--config", str(config()), "run", "choisirleservicepublic", "--full")
+    assert result.returncode == 0, result.stderr
+    first, full = finished_runs(db_path)
+    # Only the full run read the whole listing: it is what tells which offers are no longer listed.
+    assert (first["complete"], full["complete"]) == (0, 1)
+    assert '"full": true' in full["options"]

@@ -30,6 +30,19 @@ def test_default_schedule_follows_the_sources_rhythms():
     assert next_run_times([jobs["crawl:choisirleservicepublic"]], late_evening)[0][1].astimezone(paris) == dt.datetime(2026, 11, 24, 7, 0, tzinfo=paris)
     assert next_run_times([jobs["crawl:jorf"]], dt.datetime(2026, 11, 24, 0, 0, tzinfo=paris))[0][1].astimezone(paris) == dt.datetime(2026, 11, 24, 1, 30, tzinfo=paris)
     assert jobs["crawl:choisirleservicepublic"].command[-2:] == ["run", "choisirleservicepublic"]
+    # A weekly full run reads the whole listing: what tells which offers are no longer listed.
+    assert times["full:choisirleservicepublic"] == dt.datetime(2026, 11, 29, 3, 45, tzinfo=paris)
+    assert jobs["full:choisirleservicepublic"].command[-3:] == ["run", "choisirleservicepublic", "--full"]
+    assert not any(job_id.startswith("full:") and job_id != "full:choisirleservicepublic" for job_id in jobs)
+
+
+def test_full_runs_can_be_rescheduled_or_turned_off():
+    sources = ["choisirleservicepublic", "modernisation"]
+    jobs = {job.id: job for job in build_jobs(parse_config({"schedule": {"full_sources": {"choisirleservicepublic": [], "modernisation": "0 4 * * 6"}}}), sources)}
+    assert "full:choisirleservicepublic" not in jobs
+    assert jobs["full:modernisation"].command[-3:] == ["run", "modernisation", "--full"]
+    with pytest.raises(ConfigError, match=r"schedule.full_sources.csp: unknown source"):
+        build_jobs(parse_config({"schedule": {"full_sources": {"csp": "0 4 * * 6"}}}), sources)
 
 
 def test_schedule_config_mistakes_name_the_key():
@@ -45,9 +58,10 @@ def test_schedule_list_prints_next_run_times(tmp_path):
     config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "schedule": {"sources": {"choisirleservicepublic": "0 9 * * 1"}}})
     result = run_veille("--config", str(config), "schedule", "--list")
     assert result.returncode == 0, result.stderr
-    [row] = [row for row in parse_table(result.stdout) if "choisirleservicepublic" in row["job"]]
-    assert row["job"] == "crawl choisirleservicepublic (0 9 * * 1)"
-    assert row["next run"].endswith(("09:00 CET", "09:00 CEST"))
+    rows = {row["job"]: row["next run"] for row in parse_table(result.stdout) if "choisirleservicepublic" in row["job"]}
+    assert set(rows) == {"crawl choisirleservicepublic (0 9 * * 1)", "full crawl choisirleservicepublic (45 3 * * 0)"}
+    assert rows["crawl choisirleservicepublic (0 9 * * 1)"].endswith(("09:00 CET", "09:00 CEST"))
+    assert rows["full crawl choisirleservicepublic (45 3 * * 0)"].endswith(("03:45 CET", "03:45 CEST"))
 
 
 @pytest.fixture
