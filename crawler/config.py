@@ -365,6 +365,7 @@ DEFAULT_SOURCE_SCHEDULES = {
 # are no longer listed (storage/lifecycle.py) and catches offers a listing did not show newest-first.
 DEFAULT_FULL_SCHEDULES = {
     "choisirleservicepublic": ["45 3 * * 0"],  # Sundays 03:45
+    "modernisation": ["30 4 * * 0"],  # Sundays 04:30
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from storage import open_db
 from tests.conftest import FIXTURES, REPO, run_veille, write_config
-from tests.test_scheduler import OTHER_SOURCES, finished_runs, start_scheduler, wait_for
+from tests.test_scheduler import finished_runs, only_csp, start_scheduler, wait_for
 
 LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
 
@@ -74,7 +74,7 @@ def test_a_source_that_fails_does_not_hold_back_the_others_alerts(watched):
 
 def test_scheduler_crawls_twice_and_dispatches_once(watched):
     site, smtp, config, db_path = watched
-    path = config(schedule={"sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": ["every 2s"]}})
+    path = config(schedule=only_csp(["every 2s"]))
     scheduler = start_scheduler(path)
     try:
         assert wait_for(lambda: len(finished_runs(db_path)) >= 2)

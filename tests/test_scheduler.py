@@ -16,6 +16,12 @@ LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
 OTHER_SOURCES = ["modernisation", "dinum"]
 
 
+def only_csp(times) -> dict:
+    """A [schedule] that crawls only CSP, at ``times``: the other sources' default times (their
+    full runs too) must not fire during a test."""
+    return {"sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": times}, "full_sources": {name: [] for name in OTHER_SOURCES}}
+
+
 def test_default_schedule_follows_the_sources_rhythms():
     import datetime as dt
     import zoneinfo
@@ -33,7 +39,9 @@ def test_default_schedule_follows_the_sources_rhythms():
     # A weekly full run reads the whole listing: what tells which offers are no longer listed.
     assert times["full:choisirleservicepublic"] == dt.datetime(2026, 11, 29, 3, 45, tzinfo=paris)
     assert jobs["full:choisirleservicepublic"].command[-3:] == ["run", "choisirleservicepublic", "--full"]
-    assert not any(job_id.startswith("full:") and job_id != "full:choisirleservicepublic" for job_id in jobs)
+    assert times["full:modernisation"] == dt.datetime(2026, 11, 29, 4, 30, tzinfo=paris)
+    # DINUM's single page is read in full on every run; the JO's archives are deltas: no full runs.
+    assert {job_id for job_id in jobs if job_id.startswith("full:")} == {"full:choisirleservicepublic", "full:modernisation"}
 
 
 def test_full_runs_can_be_rescheduled_or_turned_off():
@@ -75,8 +83,7 @@ def site_and_config(tmp_path, replay_site):
                 "database": str(tmp_path / "veille.db"),
                 "http": {"delay": 0, "retries": 0, "timeout": 30},
                 "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
-                # Only CSP: the other sources' default times must not fire during a test.
-                "schedule": {"sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": schedule}, **extra},
+                "schedule": {**only_csp(schedule), **extra},
             },
         )
 
