@@ -8,6 +8,8 @@ then given up on (still visible in ``veille status``).
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sqlite_utils import Database
 
 from storage.db import write_transaction
@@ -46,27 +48,10 @@ def record_processed(
     notices_found: int,
     run_id: int | None,
 ) -> None:
-    now = now_iso()
-    with write_transaction(db):
-        old = _existing(db, name)
-        db["jorf_archives"].upsert(
-            {
-                "name": name,
-                "kind": kind,
-                "date": date,
-                "url": url,
-                "size": size,
-                "status": PROCESSED,
-                "texts_seen": texts_seen,
-                "notices_found": notices_found,
-                "attempts": (old["attempts"] if old else 0) + 1,
-                "first_tried_at": old["first_tried_at"] if old else now,
-                "processed_at": now,
-                "last_error": None,
-                "run_id": run_id,
-            },
-            pk="name",
-        )
+    _record_attempt(
+        db, name, lambda attempts: PROCESSED,
+        kind=kind, date=date, url=url, size=size, texts_seen=texts_seen, notices_found=notices_found, last_error=None, run_id=run_id,
+    )  # fmt: skip
 
 
 def record_failure(
@@ -84,26 +69,28 @@ def record_failure(
 ) -> str:
     """Note a failed attempt; the status is ``error`` (retried next run) or, after
     ``MAX_ATTEMPTS``, ``given_up``. Returns the status."""
+    return _record_attempt(
+        db, name, lambda attempts: GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR,
+        kind=kind, date=date, url=url, size=size, texts_seen=texts_seen, notices_found=notices_found, last_error=error[:500], run_id=run_id,
+    )  # fmt: skip
+
+
+def _record_attempt(db: Database, name: str, status_after: Callable[[int], str], **fields) -> str:
+    """One more attempt at an archive: its status (from how many attempts it has had), when it
+    was first tried, and when it was processed."""
     now = now_iso()
     with write_transaction(db):
         old = _existing(db, name)
         attempts = (old["attempts"] if old else 0) + 1
-        status = GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR
+        status = status_after(attempts)
         db["jorf_archives"].upsert(
             {
                 "name": name,
-                "kind": kind,
-                "date": date,
-                "url": url,
-                "size": size,
+                **fields,
                 "status": status,
-                "texts_seen": texts_seen,
-                "notices_found": notices_found,
                 "attempts": attempts,
                 "first_tried_at": old["first_tried_at"] if old else now,
-                "processed_at": None,
-                "last_error": error[:500],
-                "run_id": run_id,
+                "processed_at": now if status == PROCESSED else None,
             },
             pk="name",
         )
