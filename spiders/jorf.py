@@ -910,14 +910,19 @@ class JorfSpider(VeilleSpider):
     def parse_archive(self, response):
         name = response.meta["jorf_batch"]
         batch = self._open_batch(name, archives.DILA_ARCHIVE, archive_date(name), response.url, len(response.body))
+        yield from self._guarded(batch, name, response.url, self._archive_offers(batch, response))
+        yield from self._next_archive()
+
+    def _guarded(self, batch: _Batch, name: str, url: str, parts):
+        """What ``parts`` yields for one archive or issue; a bug reading it is recorded as
+        that batch's error instead of stopping the others."""
         try:
-            yield from self._archive_offers(batch, response)
-        except Exception as error:  # a bug on one archive must not stop the others
+            yield from parts
+        except Exception as error:
             self.logger.exception("reading %s failed", name)
-            self._batch_error(batch, SPIDER_EXCEPTION, f"{error.__class__.__name__}: {error}", response.url)
+            self._batch_error(batch, SPIDER_EXCEPTION, f"{error.__class__.__name__}: {error}", url)
         finally:
             self._part_done(batch)
-        yield from self._next_archive()
 
     def _archive_offers(self, batch: _Batch, response):
         try:
@@ -1058,13 +1063,7 @@ class JorfSpider(VeilleSpider):
     def parse_piste_issue(self, response):
         container_id = response.meta["jorf_batch"]
         batch = self._open_batch(container_id, archives.PISTE_ISSUE, response.meta.get("jorf_date"), response.url)
-        try:
-            yield from self._issue_text_requests(batch, response)
-        except Exception as error:  # a bug on one issue must not stop the others
-            self.logger.exception("reading %s failed", container_id)
-            self._batch_error(batch, SPIDER_EXCEPTION, f"{error.__class__.__name__}: {error}", response.url)
-        finally:
-            self._part_done(batch)
+        yield from self._guarded(batch, container_id, response.url, self._issue_text_requests(batch, response))
         yield from self._next_issue()
 
     def _issue_text_requests(self, batch: _Batch, response):
