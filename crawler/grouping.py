@@ -491,6 +491,11 @@ def stored_keys(p: Profile) -> list[str]:
     return [f"own|{key}" for key in p.owns] + [f"cite|{key}" for key in p.cites] + [f"cite|jo-day:{day}" for day in p.cited_days]
 
 
+def departments_may_agree(a: Profile, b: Profile) -> bool:
+    """False when the offers are in two départements: then they are never one job."""
+    return not (a.department and b.department) or a.department == b.department
+
+
 def places_agree(a: Profile, b: Profile) -> bool:
     if a.department and b.department:
         return a.department == b.department

@@ -34,6 +34,7 @@ from sqlite_utils import Database
 from crawler.grouping import (
     Comparison,
     day_number,
+    departments_may_agree,
     Profile,
     Rules,
     cited_issue_match,
@@ -235,11 +236,6 @@ def _batch(db: Database) -> _Batch:
     return _Batch(member, job, position, closable_sources=closable, boards=boards)
 
 
-def _may_share_place(a: Profile, b: Profile) -> bool:
-    """False when two offers are in two départements: they are never one job (places_agree)."""
-    return a.department is None or b.department is None or a.department == b.department
-
-
 def _is_open(offer: dict, on: dt.date) -> bool:
     return not offer.get("deadline") or offer["deadline"] >= on.isoformat()
 
@@ -284,9 +280,9 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
                     local = local_blocks[key]
                     if len(local) <= MAX_BLOCK:
                         block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window
-                                       and _may_share_place(member.profile, p)]  # fmt: skip
+                                       and departments_may_agree(member.profile, p)]  # fmt: skip
                 if key in local_closable:
-                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead and _may_share_place(member.profile, p)]
+                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead and departments_may_agree(member.profile, p)]
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
