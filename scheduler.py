@@ -111,7 +111,8 @@ def veille_command(config: Config, *args: str) -> list[str]:
 def digest_triggers(config: Config) -> dict[str, CronTrigger]:
     """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
     always Paris time), shared by the subscriptions that have the same."""
-    from alerts.schedule import PARIS, parse_mode
+    from alerts.schedule import parse_mode
+    from storage.clock import PARIS
 
     triggers = {}
     for subscription in config.subscriptions:

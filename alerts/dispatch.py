@@ -14,22 +14,18 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from alerts import outbox
 from alerts.channels import channel_body_limit, channel_format, channel_key, send
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
-from alerts.schedule import PARIS, parse_mode
+from alerts.schedule import parse_mode
 from alerts.units import JobUnits, Unit
-from storage.jobs import group_ungrouped
 from crawler.config import Config, Subscription
+from storage import clock, outbox
+from storage.jobs import group_ungrouped
 
 # Alerts listed in one message at most; more go in several messages ("1/3", ...).
 # Keeps Slack under its size limit and bounds what one interrupted send can duplicate.
 MAX_PER_MESSAGE = 50
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
 @dataclass
@@ -98,7 +94,7 @@ def find_matches(db: Database, subscriptions: list[Subscription], *, units=None,
     lowest = min(starts.values(), default=through)
     if lowest >= through:
         return through, {subscription.name: [] for subscription in subscriptions}
-    batch = units.between(db, lowest, through, today=now.astimezone(PARIS).date())
+    batch = units.between(db, lowest, through, today=clock.paris_day(now))
     positions = [unit.position for unit in batch]
     index = OfferIndex(unit.document for unit in batch)
     matches = {}
@@ -131,7 +127,7 @@ def _release_if_due(db: Database, subscription: Subscription, state: dict | None
         # Newly a digest: its first period starts now.
         outbox.set_digest_mark(db, subscription.name, slot)
         return False
-    if slot > outbox.parse_iso(served):
+    if slot > dt.datetime.fromisoformat(served):
         outbox.release(db, subscription.name, now, digest_slot=slot)
         return True
     return False
@@ -152,7 +148,7 @@ def _deliver(db: Database, config: Config, subscription: Subscription, report: S
             delivery_id, rows = claimed
             part += 1
             try:
-                views = units.views(db, [row.unit for row in rows], today=now.astimezone(PARIS).date())
+                views = units.views(db, [row.unit for row in rows], today=clock.paris_day(now))
                 gone = [row for row in rows if row.unit not in views]
                 if gone:
                     outbox.abandon(db, gone, "the job is no longer stored", now)
@@ -204,7 +200,7 @@ def dispatch(
     ``dry_run`` writes nothing and sends nothing: it reports what would be
     queued. ``only`` limits the dispatch to the named subscriptions.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     units = units or JobUnits()
     subscriptions = _selected(config, only)
     if not dry_run:
@@ -248,7 +244,7 @@ def next_due(db: Database, config: Config, now: dt.datetime | None = None, *, na
     retry (they are otherwise served by the dispatch after each crawl). Digests:
     their next slot, or an earlier retry.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     states = outbox.subscription_states(db)
     due = {}
     for subscription in _selected(config, names):
@@ -258,7 +254,7 @@ def next_due(db: Database, config: Config, now: dt.datetime | None = None, *, na
         if mode.is_digest:
             state = states.get(subscription.name) or {}
             served = state.get("digest_served_through")
-            candidates.append(mode.next_slot(outbox.parse_iso(served) if served else now))
+            candidates.append(mode.next_slot(dt.datetime.fromisoformat(served) if served else now))
         due[subscription.name] = min(candidates) if candidates else None
     return due
 

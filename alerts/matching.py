@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from alerts.query import FIELDS, Term, parse_query, parse_term
-from alerts.regions import offer_regions
-from alerts.text import tokens
+from storage.french import tokens
+from storage.places import offer_regions
 
 
 def values_of(offer: dict, name: str) -> list:

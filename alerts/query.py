@@ -3,7 +3,7 @@
 A *term* is a phrase, optionally limited to fields: ``transformation publique``
 (title, employer, organisation, domain, missions or profile), ``title:design de
 services`` (title only). Its words must follow each other, after folding (see
-:mod:`alerts.text`).
+:mod:`storage.french`).
 
 A *query* combines terms: ``transformation AND (publique OR numérique) NOT
 stage``; words side by side are ANDed; ``"…"`` is a phrase; ``-word`` and
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from alerts.text import tokens
+from storage.french import tokens
 
 # Searched when a term names no field: what the offer is about, not where.
 DEFAULT_FIELDS = ("title", "employer", "organisation", "domain", "missions", "profile")

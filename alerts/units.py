@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from storage.lifecycle import closed_reason_sql, today as paris_today
+from storage.clock import paris_today
+from storage.lifecycle import closed_reason_sql
 from storage.offers import from_row
 
 SOURCE_LABELS = {

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.matching import OfferIndex, Rule, match  # noqa: E402
 from alerts.query import FIELDS, And, Not, Term  # noqa: E402
-from alerts.regions import REGION_DEPARTMENTS, offer_regions  # noqa: E402
-from alerts.text import tokens  # noqa: E402
+from storage.french import tokens
+from storage.places import REGION_DEPARTMENTS, offer_regions
 from tests.corpus import betagouv_offers, csp_card_offers, csp_offer_page, target_offers  # noqa: E402
 
 SUBSCRIPTIONS = 10_000

@@ -545,7 +545,7 @@ def status(state: State):
 
 def _paris(moment) -> str:
     """A UTC datetime or ISO string as Paris wall-clock time, to the minute."""
-    from alerts.schedule import PARIS
+    from storage.clock import PARIS
 
     if not moment:
         return "-"
@@ -556,7 +556,7 @@ def _paris(moment) -> str:
 
 def print_alert_status(db) -> None:
     """Pending and failed alerts by subscription and channel, and sends cut short by a crash."""
-    from alerts import outbox
+    from storage import outbox
 
     rows = outbox.summary(db)
     if not rows:
@@ -625,8 +625,9 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     it; a failed channel is retried on later runs with growing delays. Exit code
     0 when everything due was sent, 1 when a channel failed (see `veille status`).
     """
-    from alerts import outbox
-    from alerts.dispatch import dispatch, utcnow
+    from alerts.dispatch import dispatch
+    from storage import outbox
+    from storage.clock import now as utcnow
 
     config = state.config
     if not config.subscriptions:
@@ -661,11 +662,11 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
 def subscriptions(state: State, test_name, limit):
     """List the subscriptions of veille.toml with their alert counts, or try one on the stored jobs
     (open and closed: closed ones are never alerted)."""
-    from alerts import outbox
     from alerts.dispatch import next_due
     from alerts.matching import OfferIndex, Rule, describe_reasons, match
     from alerts.units import JobUnits
-    from storage.lifecycle import today
+    from storage import outbox
+    from storage.clock import paris_today as today
 
     config = state.config
     if test_name:

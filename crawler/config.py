@@ -13,7 +13,18 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 DEFAULT_CONFIG_NAME = "veille.toml"
@@ -235,7 +246,7 @@ def _checked(check):
 
 
 def _departement(value: Any) -> str:
-    from crawler.items import DEPARTMENT_CODE
+    from storage.places import DEPARTMENT_CODE
 
     code = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value).strip().upper()
     if not DEPARTMENT_CODE.match(code):
@@ -244,7 +255,7 @@ def _departement(value: Any) -> str:
 
 
 def _region(value: str) -> str:
-    from alerts.regions import REGION_DEPARTMENTS, canonical_region
+    from storage.places import REGION_DEPARTMENTS, canonical_region
 
     region = canonical_region(value)
     if region is None:
@@ -253,7 +264,7 @@ def _region(value: str) -> str:
 
 
 def _versant(value: str) -> str:
-    from crawler.parsing import normalize_versant, strip_accents
+    from storage.french import normalize_versant, strip_accents
 
     versant = normalize_versant(value) or {"fpe": "État", "fpt": "Territoriale", "fph": "Hospitalière"}.get(strip_accents(value).lower().strip())
     if versant is None:

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import re
 
-from crawler.parsing import (
-    clean,
-    contacts_from_text,
-    department_code,
-    element_text,
+from crawler.parsing import clean, contacts_from_text, element_text
+from storage.french import (
     label_key,
     normalize_category,
     normalize_versant,
     parse_date,
     parse_date_after,
 )
+from storage.places import department_code
 
 HEADING_TAGS = ("h2", "h3", "h4", "h5")
 # Markup around the content that never holds an offer's text.

@@ -25,8 +25,8 @@ from twisted.internet.error import (
     TCPTimedOutError,
     TimeoutError,
 )
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 BLOCKED = "blocked"  # 403, 429, a "Request Rejected" or captcha page
 LAYOUT_CHANGED = "layout_changed"  # the page no longer has the markup we parse

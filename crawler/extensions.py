@@ -8,10 +8,15 @@ import time
 from scrapy import signals
 from twisted.internet import task
 
-from crawler.errors import ITEM_ERROR, SAMPLES_KEY, SPIDER_EXCEPTION, count_error, errors_from_stats
+from crawler.errors import (
+    ITEM_ERROR,
+    SAMPLES_KEY,
+    SPIDER_EXCEPTION,
+    count_error,
+    errors_from_stats,
+)
 from crawler.items import OFFER_FIELDS
 from storage.runs import FAILED, INTERRUPTED, OK, finish_run, start_run
-
 
 COVERAGE_PREFIX = "veille/coverage/"
 

@@ -36,9 +36,9 @@ from typing import Iterator
 
 from rapidfuzz import fuzz
 
-from alerts.regions import offer_regions
-from alerts.text import fold, tokens
-from crawler.parsing import label_key, parse_date
+from storage.french import fold, label_key, parse_date, tokens
+from storage.french import masculine as masculine_stem
+from storage.places import offer_regions
 
 
 @dataclass(frozen=True)
@@ -199,25 +199,6 @@ _EMPLOYER_WORDS = re.compile(
 _FILLER = frozenset({"ou", "et", "en", "pour", "a", "sur", "dans", "par", "avec", "chez", "aupres", "d", "l"})
 
 
-def _masculine(stem: str) -> str:
-    """Feminine and masculine job nouns to one stem: developpeu(s) -> developp, directric/directeu -> direct,
-    ingenieur/ingenieu -> ingeni, conseiller (conseillère) -> conseil, designeus -> design."""
-    if len(stem) < 5:
-        return stem
-    if stem.endswith("eur"):
-        stem = stem[:-1]
-    if stem.endswith("eus"):
-        return stem[:-3]
-    if stem.endswith("eu"):
-        return stem[:-2]
-    if stem.endswith("tric"):
-        return stem[:-3]
-    if stem.endswith("er") and len(stem) > 5:
-        stem = stem[:-2]
-        return stem[:-1] if stem[-1] == stem[-2] else stem
-    return stem
-
-
 _MASCULINE: dict[str, str] = {}
 
 
@@ -225,7 +206,7 @@ def _words(text: str) -> list[str]:
     words = []
     masculine = _MASCULINE
     for word in tokens(text):
-        word = masculine.get(word) or masculine.setdefault(word, _masculine(word))
+        word = masculine.get(word) or masculine.setdefault(word, masculine_stem(word))
         if len(word) < 2 or word in _FILLER or word == "|":
             continue
         if words and words[-1] == word:

@@ -24,8 +24,8 @@ from sqlite_utils import Database
 
 from crawler.config import Config
 from crawler.errors import BLOCKED, LAYOUT_CHANGED
+from storage.clock import now_iso
 from storage.db import write_transaction
-from storage.offers import now_iso
 from storage.runs import OK, runs_of
 
 logger = logging.getLogger(__name__)

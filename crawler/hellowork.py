@@ -14,7 +14,8 @@ import re
 
 from crawler import jsonld
 from crawler.items import OfferItem
-from crawler.parsing import clean, element_text, label_key, parse_date
+from crawler.parsing import clean, element_text
+from storage.french import label_key, parse_date
 
 BOARD = "hellowork"
 NUMBER_IN_URL = re.compile(r"/emplois/(\d+)\.html")

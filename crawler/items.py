@@ -13,14 +13,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 from typing_extensions import TypedDict
+
+from storage.places import DEPARTMENT_CODE
 
 Versant = Literal["État", "Territoriale", "Hospitalière"]
 Category = Literal["A+", "A", "B", "C"]
 
-# Metropolitan 01-95 (with 2A/2B), overseas 971-976, collectivities 975-988.
-DEPARTMENT_CODE = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[1-8]|98[4-9])$")
 EMAIL = re.compile(r"^[^@\s<>\[\]]+@[^@\s<>\[\]]+\.[A-Za-z]{2,}$")
 
 

@@ -9,14 +9,9 @@ a list), so every field is read leniently and the whole object is kept in
 
 from __future__ import annotations
 
-from crawler.parsing import (
-    clean,
-    department_code,
-    department_from_postcode,
-    fragment_text,
-    load_json_ld,
-    parse_date,
-)
+from crawler.parsing import clean, fragment_text, load_json_ld
+from storage.french import parse_date
+from storage.places import department_code, department_from_postcode
 
 # schema.org employmentType values, in the words French offers use.
 EMPLOYMENT_TYPES = {

@@ -21,10 +21,17 @@ from urllib.parse import urlsplit
 import scrapy
 
 from crawler import dsfr, jsonld
-from crawler.boards import board_fetch_url, board_for_url, board_named, parse_board_offer
+from crawler.boards import (
+    board_fetch_url,
+    board_for_url,
+    board_named,
+    parse_board_offer,
+)
 from crawler.items import OFFER_FIELDS, OfferItem
-from crawler.parsing import clean, department_code, element_text, parse_date
+from crawler.parsing import clean, element_text
 from crawler.spider import VeilleSpider
+from storage.french import parse_date
+from storage.places import department_code
 
 DATE_FIELDS = ("published_on", "deadline", "vacancy_date")
 # Fields a CSS hint may set (SiteCss in crawler.config).

@@ -14,16 +14,9 @@ import re
 
 from crawler.dsfr import main_content
 from crawler.items import OfferItem
-from crawler.parsing import (
-    clean,
-    contacts_from_text,
-    department_code,
-    element_text,
-    label_key,
-    normalize_category,
-    normalize_versant,
-    parse_date,
-)
+from crawler.parsing import clean, contacts_from_text, element_text
+from storage.french import label_key, normalize_category, normalize_versant, parse_date
+from storage.places import department_code
 
 BOARD = "passerelles"
 NUMBER_IN_URL = re.compile(r"_(\d+)\.aspx", re.IGNORECASE)

@@ -10,7 +10,13 @@ from scrapy.exceptions import CloseSpider, UsageError
 
 from crawler import __version__
 from crawler.config import Config, ConfigError, load_config
-from crawler.errors import BLOCKED, LAYOUT_CHANGED, TRUNCATED, classify_failure, count_error
+from crawler.errors import (
+    BLOCKED,
+    LAYOUT_CHANGED,
+    TRUNCATED,
+    classify_failure,
+    count_error,
+)
 from crawler.parsing import is_truncated_html
 from storage import open_db
 from storage.offers import known_source_ids, touch_offers

@@ -22,18 +22,10 @@ from lxml import etree
 from w3lib.url import safe_url_string
 
 from crawler.items import OfferItem
-from crawler.parsing import (
-    clean,
-    contacts_from_text,
-    department_code,
-    element_text,
-    label_key,
-    load_json_ld,
-    normalize_category,
-    normalize_versant,
-    parse_date,
-)
+from crawler.parsing import clean, contacts_from_text, element_text, load_json_ld
 from crawler.spider import VeilleSpider
+from storage.french import label_key, normalize_category, normalize_versant, parse_date
+from storage.places import department_code
 
 REFERENCE_IN_URL = re.compile(r"reference-([A-Za-z0-9_-]+?)/?$")
 # What the site prints when a search has no result; anything else without cards is a broken page.

@@ -25,17 +25,10 @@ from w3lib.url import safe_url_string
 
 from crawler import dsfr
 from crawler.items import OfferItem
-from crawler.parsing import (
-    clean,
-    contacts_from_text,
-    department_code,
-    element_text,
-    find_emails,
-    label_key,
-    parse_date,
-    parse_date_after,
-)
+from crawler.parsing import clean, contacts_from_text, element_text, find_emails
 from crawler.spider import VeilleSpider
+from storage.french import label_key, parse_date, parse_date_after
+from storage.places import department_code
 
 EMPLOYER = "Direction interministérielle du numérique (DINUM)"
 REAL_SITE = re.compile(r"^https?://design\.numerique\.gouv\.fr(?=/|$)")

@@ -47,27 +47,31 @@ from scrapy import signals
 from scrapy.http import JsonRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.errors import BAD_ARCHIVE, LAYOUT_CHANGED, SPIDER_EXCEPTION, classify_failure
+from crawler.errors import (
+    BAD_ARCHIVE,
+    LAYOUT_CHANGED,
+    SPIDER_EXCEPTION,
+    classify_failure,
+)
 from crawler.items import OfferItem
-from crawler.parsing import (
+from crawler.parsing import clean, element_text, find_emails, find_phones
+from crawler.spider import VeilleSpider
+from storage import archives
+from storage.french import (
     add_to_date,
-    clean,
-    department_from_postcode,
-    element_text,
-    find_emails,
-    find_phones,
-    find_postal_town,
-    find_region,
     french_number,
     normalize_category,
     normalize_versant,
     parse_date,
-    region_of_department,
     strip_accents,
 )
-from crawler.spider import VeilleSpider
-from storage import archives
 from storage.offers import get_offer
+from storage.places import (
+    department_from_postcode,
+    find_postal_town,
+    find_region,
+    region_of_department,
+)
 from storage.superseded import CANCELLED, REPLACED, published_on, record_superseded
 
 SOURCE = "jorf"

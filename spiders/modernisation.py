@@ -22,7 +22,8 @@ from scrapy import signals
 
 from crawler.errors import LAYOUT_CHANGED
 from crawler.officialsite import OfficialSiteSpider
-from crawler.parsing import element_text, strip_accents
+from crawler.parsing import element_text
+from storage.french import strip_accents
 
 EMPLOYER = "Direction interministérielle de la transformation publique (DITP)"
 REAL_SITE = re.compile(r"^https?://(www\.)?modernisation\.gouv\.fr(?=/|$)")

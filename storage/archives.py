@@ -12,8 +12,8 @@ from typing import Callable
 
 from sqlite_utils import Database
 
+from storage.clock import now_iso
 from storage.db import write_transaction
-from storage.offers import now_iso
 
 PROCESSED, ERROR, GIVEN_UP = "processed", "error", "given_up"
 DILA_ARCHIVE, PISTE_ISSUE = "dila_archive", "piste_issue"

@@ -33,12 +33,12 @@ from sqlite_utils import Database
 
 from crawler.grouping import (
     Comparison,
-    day_number,
-    departments_may_agree,
     Profile,
     Rules,
     cited_issue_match,
     compare,
+    day_number,
+    departments_may_agree,
     key_hash,
     profile,
     stored_keys,
@@ -46,8 +46,14 @@ from crawler.grouping import (
     text_overlap,
     text_shingles,
 )
+from storage.clock import now_iso, paris_today
 from storage.db import write_transaction
-from storage.lifecycle import MISSED_COMPLETE_CRAWLS, closed_reason_sql, describe_closed, open_jobs, today
+from storage.lifecycle import (
+    MISSED_COMPLETE_CRAWLS,
+    closed_reason_sql,
+    describe_closed,
+    open_jobs,
+)
 
 FIRST_OFFER = "first offer of the job"
 # A title block with more offers than this in its date range is too common to tell offers apart.
@@ -60,10 +66,6 @@ APART, TOGETHER = "apart", "together"
 
 class UnknownOffer(LookupError):
     """An offer or job reference that names nothing stored."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _chunks(values: list, size: int = _CHUNK):
@@ -539,7 +541,7 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
     An offer never changes job by itself: grouping happens when it is first stored."""
     if not changed:
         return
-    day = (on or today()).isoformat()
+    day = (on or paris_today()).isoformat()
     with write_transaction(db):
         reopened = set()
         for old, new in changed:
@@ -642,7 +644,7 @@ def _job_members(db: Database, job_id: int) -> list[Member]:
 
 
 def _decide_pairs(db: Database, left: list[Member], right: list[Member], decision: str) -> None:
-    now = _now()
+    now = now_iso()
     rows = [(min(a.id, b.id), max(a.id, b.id), decision, now) for a in left for b in right if a.id != b.id]
     db.conn.executemany(
         "insert into job_decisions (member_a, member_b, decision, decided_at) values (?, ?, ?, ?) "
@@ -671,7 +673,7 @@ def split_offer(db: Database, source: str, source_id: str) -> tuple[int, int]:
         if not others:
             raise ValueError(f"{source}:{source_id} is the only offer of job {member.job_id}: nothing to split")
         batch = _batch(db)
-        new_job = batch.new_job(_now(), None)
+        new_job = batch.new_job(now_iso(), None)
         db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
         db.conn.execute("update job_offers set job_id = ?, reason = ? where id = ?", [new_job, f"split from job {member.job_id} by hand", member.id])
         _decide_pairs(db, [member], others, APART)
@@ -682,8 +684,8 @@ def merge_jobs(db: Database, keep: int, other: int, *, reason: str = "merged by 
     """Move every offer of job ``other`` into job ``keep``. By hand, it overrides earlier
     splits between them; automatically, a split wins and nothing is merged (returns
     ``other``). Alerts already sent for either job count for the merged one."""
-    from alerts.outbox import merge_units
     from alerts.units import job_key
+    from storage.outbox import merge_units
 
     if keep == other:
         raise ValueError(f"both name job {keep}")
@@ -726,7 +728,7 @@ def annotate_offers(db: Database, offers: list[dict], *, on: dt.date | None = No
     other boards its job is published on)."""
     if not offers:
         return offers
-    day = (on or today()).isoformat()
+    day = (on or paris_today()).isoformat()
     keys = [(offer["source"], offer["source_id"]) for offer in offers]
     info: dict[tuple[str, str], tuple] = {}
     for chunk in _chunks(keys, 400):
@@ -763,7 +765,7 @@ def job_offers(db: Database, job_id: int, *, on: dt.date | None = None) -> list[
     cursor = db.conn.execute(
         f"select offers.*, m.board as _board, m.reason as _reason, m.joined_at as _joined_at, {closed_reason_sql('offers', '?')} as _closed "
         "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id where m.job_id = ? order by m.id",
-        [(on or today()).isoformat(), job_id],
+        [(on or paris_today()).isoformat(), job_id],
     )
     columns = [description[0] for description in cursor.description]
     found = []
@@ -788,7 +790,7 @@ def get_job(db: Database, job_id: int) -> dict | None:
 
 def list_jobs(db: Database, *, include_closed: bool = False, limit: int | None = None, on: dt.date | None = None) -> list[dict]:
     """Jobs, newest first: their offers and whether any is open."""
-    day = (on or today()).isoformat()
+    day = (on or paris_today()).isoformat()
     cursor = db.conn.execute(
         f"""select m.job_id, offers.source, offers.source_id, m.board, offers.title, offers.employer, offers.location, offers.department,
   offers.published_on, offers.first_seen, offers.deadline, {closed_reason_sql('offers', '?')} as closed

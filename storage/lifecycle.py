@@ -21,17 +21,13 @@ offer reappearing needs no bookkeeping. An offer seen again reopens.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from sqlite_utils import Database
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+from storage.clock import paris_today
+
 # Missing from this many complete crawls in a row: closed.
 MISSED_COMPLETE_CRAWLS = 2
-
-
-def today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
 
 
 def closed_reason_sql(alias: str = "offers", today: str = ":today") -> str:
@@ -64,7 +60,7 @@ def describe_closed(reason: str | None, offer: dict) -> str:
 def offer_closed_reasons(db: Database, job_ids: list[int], *, on: dt.date | None = None) -> dict[int, list[tuple[str, str, str | None]]]:
     """For each job: its offers as (source, source_id, closed reason or None)."""
     found: dict[int, list[tuple[str, str, str | None]]] = {job_id: [] for job_id in job_ids}
-    day = (on or today()).isoformat()
+    day = (on or paris_today()).isoformat()
     for start in range(0, len(job_ids), 500):
         chunk = job_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))

@@ -311,8 +311,8 @@ def m005_jobs(db: Database) -> None:
     db["runs"].add_column("complete", int)
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
 
-    from alerts.outbox import offer_alerts_to_jobs
     from storage.jobs import group_existing_offers
+    from storage.outbox import offer_alerts_to_jobs
 
     group_existing_offers(db)
     offer_alerts_to_jobs(db)

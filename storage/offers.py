@@ -12,7 +12,6 @@ transaction, the grouping of the new offers into jobs (storage/jobs.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import hashlib
 import json
@@ -24,9 +23,9 @@ from typing import Iterable, Iterator
 from sqlite_utils import Database
 
 from crawler.grouping import Rules
+from storage.clock import now_iso, paris_day
 from storage.db import write_transaction
 from storage.jobs import place_offers, refresh_offers
-from storage.lifecycle import PARIS
 from storage.migrations import OFFER_CONTENT_COLUMNS
 
 CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
@@ -34,10 +33,6 @@ JSON_FIELDS = ("contacts", "raw")
 KEY_FIELDS = ("source", "source_id")
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
 _CHUNK = 900
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _column_value(name: str, value):
@@ -145,7 +140,7 @@ def store_offers(
         place_offers(db, [(result.offers[key], seen_at) for key in result.new], rules=rules)
         # Whether a changed deadline reopens a job is judged on the day the offers were seen, in
         # Paris, as placing judges new offers on their first-seen day (not on the clock's day).
-        refresh_offers(db, result.changed, on=dt.datetime.fromisoformat(seen_at).astimezone(PARIS).date())
+        refresh_offers(db, result.changed, on=paris_day(seen_at))
     return result
 
 

@@ -7,8 +7,8 @@ import os
 
 from sqlite_utils import Database
 
+from storage.clock import now_iso
 from storage.db import write_transaction
-from storage.offers import now_iso
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 

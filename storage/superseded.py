@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from storage.clock import now_iso
 from storage.db import write_transaction
 from storage.jobs import link_replacement
-from storage.offers import now_iso
 
 CANCELLED, REPLACED = "cancelled", "replaced"
 

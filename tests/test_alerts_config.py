@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from alerts.channels import channel_key
-from alerts.schedule import PARIS, parse_mode
+from alerts.schedule import parse_mode
 from crawler.config import ConfigError, load_config, parse_config
+from storage.clock import PARIS
 from tests.conftest import REPO, run_veille, write_config
 
 MAIL = "mailto://veille:secret@smtp.example.org?to=alice@example.org"

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from alerts import outbox
 from alerts.dispatch import MAX_PER_MESSAGE, dispatch, next_due
-from alerts.schedule import PARIS
 from crawler.config import parse_config
+from storage import clock, outbox
+from storage.clock import PARIS
 from tests.alerts_support import offer, store
 
 T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
@@ -99,7 +99,7 @@ def test_a_failing_channel_is_retried_with_backoff_and_never_blocks_the_other(fr
     rows = {row["channel"].rsplit("/", 1)[1]: row for row in outbox_rows(fresh_db)}
     assert rows["up"]["status"] == "sent"
     assert rows["down"]["status"] == "pending" and rows["down"]["attempts"] == 1
-    assert rows["down"]["next_attempt_at"] == outbox.iso(at(2))  # retry_base 60 s
+    assert rows["down"]["next_attempt_at"] == clock.iso(at(2))  # retry_base 60 s
     assert rows["down"]["last_error"]
 
     # Before its time, the failed channel is left alone; after it, sent once.

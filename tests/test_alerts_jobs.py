@@ -11,7 +11,14 @@ from storage import open_db
 from storage.jobs import get_job, merge_jobs, resolve_job
 from storage.migrations import migrations
 from storage.offers import store_offers, upsert_offers
-from tests.test_jobs import csp_copy, csp_offer, ditp_page, passerelles_copy, voix_usager, voix_usager_hellowork
+from tests.test_jobs import (
+    csp_copy,
+    csp_offer,
+    ditp_page,
+    passerelles_copy,
+    voix_usager,
+    voix_usager_hellowork,
+)
 
 T0 = dt.datetime(2025, 4, 17, 10, 0, tzinfo=dt.timezone.utc)
 

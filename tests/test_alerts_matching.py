@@ -7,8 +7,8 @@ import pytest
 
 from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.query import parse_query, parse_term
-from alerts.text import tokens
 from crawler.config import load_config
+from storage.french import tokens
 from tests.conftest import REPO
 from tests.corpus import betagouv_offers, labelled_offers, target_offers
 

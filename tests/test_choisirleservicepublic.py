@@ -4,7 +4,12 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import validate_offer
-from spiders.choisirleservicepublic import parse_card, parse_offer, reference_from_url, search_path
+from spiders.choisirleservicepublic import (
+    parse_card,
+    parse_offer,
+    reference_from_url,
+    search_path,
+)
 
 SITE = "https://choisirleservicepublic.gouv.fr"
 OFFER_URL = f"{SITE}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"

@@ -12,8 +12,9 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import validate_offer
-from crawler.parsing import clean, parse_date
+from crawler.parsing import clean
 from spiders.dinum import parse_listing, parse_offer, slug_from_url
+from storage.french import parse_date
 from tests.conftest import FIXTURES
 
 DINUM = FIXTURES / "dinum"

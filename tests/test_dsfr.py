@@ -4,8 +4,8 @@
 from scrapy.http import HtmlResponse
 
 from crawler import dsfr
-from crawler.officialsite import parse_offer_page
 from crawler.items import validate_offer
+from crawler.officialsite import parse_offer_page
 from tests.conftest import FIXTURES
 
 SITE = "https://www.modernisation.gouv.fr"

@@ -10,7 +10,16 @@ from alerts.units import JobUnits, job_key
 from crawler.grouping import Rules
 from crawler.items import validate_offer
 from storage import open_db
-from storage.jobs import UnknownOffer, annotate_offers, get_job, job_offers, list_jobs, merge_jobs, resolve_job, split_offer
+from storage.jobs import (
+    UnknownOffer,
+    annotate_offers,
+    get_job,
+    job_offers,
+    list_jobs,
+    merge_jobs,
+    resolve_job,
+    split_offer,
+)
 from storage.lifecycle import open_jobs
 from storage.migrations import migrations
 from storage.offers import store_offers, touch_offers, upsert_offers, versions_of

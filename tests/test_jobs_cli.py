@@ -8,7 +8,13 @@ import pytest
 from storage import open_db
 from storage.offers import store_offers
 from tests.conftest import parse_table, run_veille, write_config
-from tests.test_jobs import csp_copy, ditp_page, passerelles_copy, voix_usager, voix_usager_hellowork
+from tests.test_jobs import (
+    csp_copy,
+    ditp_page,
+    passerelles_copy,
+    voix_usager,
+    voix_usager_hellowork,
+)
 
 OPEN = {"published_on": "2026-01-10", "deadline": "2099-12-31"}
 CLOSED = {"published_on": "2026-01-11", "deadline": "2020-01-01"}  # long passed, whatever the day the tests run

@@ -2,14 +2,12 @@
 
 import pytest
 
-from crawler.parsing import (
-    add_to_date,
+from crawler.parsing import find_emails, find_phones
+from storage.french import add_to_date, french_number
+from storage.places import (
     department_from_postcode,
-    find_emails,
-    find_phones,
     find_postal_town,
     find_region,
-    french_number,
     region_of_department,
 )
 

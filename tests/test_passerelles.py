@@ -7,8 +7,8 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import validate_offer
-from crawler.parsing import label_key
 from crawler.passerelles import number_from_url, parse_offer
+from storage.french import label_key
 from tests.conftest import FIXTURES
 
 URL = "https://www.passerelles.economie.gouv.fr/offre-de-emploi/imprimer-fiche-emploi-chef-de-projets-innovation-et-transformation-publique-h-f_17971.aspx"

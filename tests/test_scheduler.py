@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from scheduler import build_jobs, next_run_times
 from crawler.config import ConfigError, parse_config
+from scheduler import build_jobs, next_run_times
 from storage import open_db
 from tests.conftest import FIXTURES, REPO, parse_table, run_veille, write_config
 

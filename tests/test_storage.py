@@ -5,7 +5,13 @@ import sqlite3
 from crawler.items import OfferItem, validate_offer
 from storage import open_db
 from storage.migrations import migrations
-from storage.offers import get_offer, known_source_ids, search_offers, upsert_offers, versions_of
+from storage.offers import (
+    get_offer,
+    known_source_ids,
+    search_offers,
+    upsert_offers,
+    versions_of,
+)
 from storage.runs import FAILED, INTERRUPTED, finish_run, get_run, last_runs, start_run
 
 

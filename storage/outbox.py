@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from storage.clock import iso
 from storage.db import write_transaction
 from storage.runs import pid_alive
 
@@ -29,14 +30,6 @@ PENDING, SENT, FAILED = "pending", "sent", "failed"
 SENDING, INTERRUPTED = "sending", "interrupted"
 # A 'sending' delivery older than this is taken as dead even if its pid is reused.
 STALE_DELIVERY = dt.timedelta(hours=1)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
 
 
 @dataclass
@@ -234,7 +227,7 @@ def earliest_retry(db: Database, name: str) -> dt.datetime | None:
     value = db.execute(
         "select min(next_attempt_at) from alert_outbox where subscription = ? and status = 'pending' and released_at is not null", [name]
     ).fetchone()[0]
-    return parse_iso(value) if value else None
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 # -- units that become one ---------------------------------------------------------------------
