@@ -204,7 +204,7 @@ def dispatch(
     units = units or JobUnits()
     subscriptions = _selected(config, only)
     if not dry_run:
-        group_ungrouped(db, config.jobs.rules())  # every offer is alerted as part of a job
+        group_ungrouped(db, config.jobs.thresholds())  # every offer is alerted as part of a job
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
     for subscription in subscriptions:

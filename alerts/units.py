@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from storage.clock import paris_today
-from storage.lifecycle import closed_reason_sql
-from storage.offers import from_row
+from storage.job_views import highest_position, jobs_between, jobs_newest_first, offers_by_job
+from storage.outbox import alerted_units, job_key, parse_job_key
 
 SOURCE_LABELS = {
     "choisirleservicepublic": "Choisir le service public",
@@ -61,17 +61,6 @@ class UnitView:
     sources: list[str] = field(default_factory=list)
     # (label, URL) pairs: the offer on each board, then where to apply.
     links: list[tuple[str, str]] = field(default_factory=list)
-
-
-def job_key(job_id: int) -> str:
-    return f"job:{job_id}"
-
-
-def parse_job_key(key: str) -> int:
-    kind, _, number = key.partition(":")
-    if kind != "job" or not number.isdigit():
-        raise ValueError(f"not a job key: {key}")
-    return int(number)
 
 
 def place_of(offer: dict) -> str | None:
@@ -145,39 +134,17 @@ def job_document(offers: list[dict]) -> dict:
 
 
 class JobUnits:
-    """Units are jobs (storage/jobs.py)."""
+    """Units are jobs (storage/jobs.py); the queries are storage.job_views' and storage.outbox's."""
 
     kind = "job"
 
     def high_water(self, db: Database) -> int:
-        return db.execute("select coalesce(max(position), 0) from jobs").fetchone()[0]
-
-    def _offers(self, db: Database, job_ids: list[int], today: dt.date) -> dict[int, list[dict]]:
-        """Each job's offers, open ones first, each with ``_closed`` (why it is closed, or None)."""
-        found: dict[int, list[dict]] = {job_id: [] for job_id in job_ids}
-        for start in range(0, len(job_ids), 500):
-            chunk = job_ids[start : start + 500]
-            cursor = db.execute(
-                f"select m.job_id as _job, {closed_reason_sql('offers', '?')} as _closed, offers.* from job_offers m "
-                "join offers on offers.source = m.source and offers.source_id = m.source_id "
-                f"where m.job_id in ({','.join('?' * len(chunk))}) order by m.id",
-                [today.isoformat(), *chunk],
-            )
-            columns = [description[0] for description in cursor.description]
-            for values in cursor:
-                row = dict(zip(columns, values))
-                job_id, closed = row.pop("_job"), row.pop("_closed")
-                offer = from_row(row)
-                offer["_closed"] = closed
-                found[job_id].append(offer)
-        for offers in found.values():
-            offers.sort(key=lambda offer: offer["_closed"] is not None)
-        return found
+        return highest_position(db)
 
     def between(self, db: Database, after: int, through: int, *, today: dt.date) -> list[Unit]:
         """Open jobs whose position is after ``after``, up to ``through``, lowest position first."""
-        jobs = db.execute("select id, position from jobs where position > ? and position <= ? and merged_into is null order by position", [after, through]).fetchall()
-        offers = self._offers(db, [job_id for job_id, _ in jobs], today)
+        jobs = jobs_between(db, after, through)
+        offers = offers_by_job(db, [job_id for job_id, _ in jobs], today)
         units = []
         for job_id, position in jobs:
             found = offers.get(job_id)
@@ -187,26 +154,21 @@ class JobUnits:
 
     def documents(self, db: Database, *, today: dt.date) -> list[tuple[Unit, UnitView]]:
         """Every job (open or closed) with what matching reads and what a message shows."""
-        jobs = db.execute("select id, position from jobs where merged_into is null order by position desc").fetchall()
-        offers = self._offers(db, [job_id for job_id, _ in jobs], today)
-        return [(Unit(job_key(job_id), position, job_document(offers[job_id])), view_of_job(job_key(job_id), offers[job_id])) for job_id, position in jobs if offers.get(job_id)]
+        jobs = jobs_newest_first(db)
+        offers = offers_by_job(db, [job_id for job_id, _ in jobs], today)
+        return [
+            (Unit(job_key(job_id), position, job_document(offers[job_id])), view_of_job(job_key(job_id), offers[job_id]))
+            for job_id, position in jobs
+            if offers.get(job_id)
+        ]
 
     def views(self, db: Database, keys: list[str], *, today: dt.date | None = None) -> dict[str, UnitView]:
         """How each unit looks in a message; a key whose job has no offer left is left out
         (a job merged into another: its alerts were moved to that job)."""
         ids = [parse_job_key(key) for key in keys]
-        offers = self._offers(db, ids, today or paris_today())
+        offers = offers_by_job(db, ids, today or paris_today())
         return {job_key(job_id): view_of_job(job_key(job_id), offers[job_id]) for job_id in ids if offers.get(job_id)}
 
     def alerted(self, db: Database, subscription: str, keys: list[str]) -> set[str]:
         """Those of ``keys`` already queued or sent to ``subscription`` (on any channel)."""
-        found = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            found.update(
-                unit
-                for (unit,) in db.execute(
-                    f"select distinct unit from alert_outbox where subscription = ? and unit in ({','.join('?' * len(chunk))})", [subscription, *chunk]
-                )
-            )
-        return found
+        return alerted_units(db, subscription, keys)

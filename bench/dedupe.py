@@ -31,10 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.grouping import Rules, compare, profile  # noqa: E402
 from storage import open_db  # noqa: E402
+from storage.grouping import Thresholds, compare, profile  # noqa: E402
 from storage.jobs import group_existing_offers  # noqa: E402
-from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, to_row  # noqa: E402
+from storage.offers import _INSERT_COLUMNS, _INSERT_SQL
+from storage.rows import to_row
 from tests.corpus import (  # noqa: E402
     betagouv_offers,
     csp_card_offers,
@@ -160,10 +161,10 @@ def all_pairs_seconds(count: int, samples: int = 20_000) -> float:
     profiles = [profile(offer) for offer in offers]
     rng = random.Random(3)
     pairs = [(rng.randrange(len(profiles)), rng.randrange(len(profiles))) for _ in range(samples)]
-    rules = Rules()
+    thresholds = Thresholds()
     started = time.perf_counter()
     for left, right in pairs:
-        compare(profiles[left], profiles[right], rules)
+        compare(profiles[left], profiles[right], thresholds)
     per_pair = (time.perf_counter() - started) / samples
     return per_pair * count * (count - 1) / 2
 

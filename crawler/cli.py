@@ -308,7 +308,7 @@ def print_offers(offers: list[dict]) -> None:
 def offers(state: State, query, source, since, only_open, limit, as_json):
     """List stored offers, newest first, with their status (open, or closed and why) and
     their job: its number and the other boards it is also published on."""
-    from storage.jobs import annotate_offers
+    from storage.job_views import annotate_offers
     from storage.offers import search_offers
 
     db = state.db()
@@ -355,7 +355,7 @@ def jobs(ctx, include_closed, limit, as_json):
     if ctx.invoked_subcommand:
         return
     from alerts.units import board_label
-    from storage.jobs import list_jobs
+    from storage.job_views import list_jobs
 
     state = ctx.find_object(State)
     found = list_jobs(state.db(), include_closed=include_closed, limit=limit)
@@ -387,7 +387,9 @@ def jobs_show(state: State, job):
     """A job (by number, or by one of its offers as SOURCE:SOURCE_ID): its offers on each
     board, their status and links, and why each is in the job."""
     from alerts.units import board_label
-    from storage.jobs import UnknownOffer, get_job, job_offers, resolve_job
+    from storage.job_edits import resolve_job
+    from storage.job_views import get_job, job_offers
+    from storage.jobs import UnknownOffer
 
     db = state.db()
     try:
@@ -422,7 +424,8 @@ def jobs_show(state: State, job):
 def jobs_split(state: State, offer):
     """Undo a wrong merge: the offer leaves its job for a job of its own. The decision is
     kept: automatic grouping never puts it with those offers again."""
-    from storage.jobs import UnknownOffer, parse_offer_reference, split_offer
+    from storage.job_edits import parse_offer_reference, split_offer
+    from storage.jobs import UnknownOffer
 
     db = state.db()
     try:
@@ -439,7 +442,8 @@ def jobs_split(state: State, offer):
 def jobs_merge(state: State, first, second):
     """A missed merge: B's job joins A's job (each a job number or an offer as
     SOURCE:SOURCE_ID). Alerts already sent for either job count for both."""
-    from storage.jobs import UnknownOffer, merge_jobs, resolve_job
+    from storage.job_edits import merge_jobs, resolve_job
+    from storage.jobs import UnknownOffer
 
     db = state.db()
     try:

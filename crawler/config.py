@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from storage.grouping import Thresholds
+
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
 
@@ -448,26 +450,18 @@ class Alerts(_Section):
 
 
 class Jobs(_Section):
-    """When offers on several boards are one job (crawler.grouping; README, "Jobs")."""
+    """When offers on several boards are one job: storage.grouping.Thresholds says what each
+    threshold means and holds the defaults; here are only the bounds a user may set."""
 
-    # Normalised titles must be at least this alike (0-100, rapidfuzz token_sort_ratio).
-    title_threshold: int = Field(90, ge=50, le=100)
-    # Normalised employers, when both offers name one (an acronym equals its full name).
-    employer_threshold: int = Field(85, ge=0, le=100)
-    # Publication dates at most this many days apart.
-    date_window_days: int = Field(45, ge=0, le=3660)
-    # A similar offer published up to this many days after a job closed is a re-post, linked to it.
-    repost_window_days: int = Field(180, ge=0, le=3660)
-    # A board offer citing a JO issue and a notice of that issue: titles at least this alike.
-    cited_title_threshold: int = Field(70, ge=0, le=100)
-    # Employers worded too differently: offers whose titles, places and dates agree are one job
-    # when this share (0-1) of the shorter text (missions and profile) is in the other.
-    text_threshold: float = Field(0.9, gt=0, le=1)
+    title_threshold: int = Field(Thresholds.title_threshold, ge=50, le=100)
+    employer_threshold: int = Field(Thresholds.employer_threshold, ge=0, le=100)
+    date_window_days: int = Field(Thresholds.date_window_days, ge=0, le=3660)
+    repost_window_days: int = Field(Thresholds.repost_window_days, ge=0, le=3660)
+    cited_title_threshold: int = Field(Thresholds.cited_title_threshold, ge=0, le=100)
+    text_threshold: float = Field(Thresholds.text_threshold, gt=0, le=1)
 
-    def rules(self):
-        from crawler.grouping import Rules
-
-        return Rules(**self.model_dump())
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**self.model_dump())
 
 
 class Config(_Section):

@@ -33,7 +33,7 @@ class StoragePipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.rules = None
+        self.thresholds = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -41,10 +41,10 @@ class StoragePipeline:
 
     def process_item(self, item):
         spider = self.crawler.spider
-        if self.rules is None:
-            self.rules = spider.config.jobs.rules()
+        if self.thresholds is None:
+            self.thresholds = spider.config.jobs.thresholds()
         # The offer and its place in a job are written together (storage/jobs.py).
-        result = store_offers(spider.db, [item], run_id=spider.run_id, rules=self.rules)
+        result = store_offers(spider.db, [item], run_id=spider.run_id, thresholds=self.thresholds)
         outcome = result.outcome((item["source"], item["source_id"]))
         self.crawler.stats.inc_value(f"veille/offers/{outcome}")
         return item

@@ -6,7 +6,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 
@@ -15,8 +15,15 @@ from storage.migrations import migrations
 BUSY_TIMEOUT_MS = 30_000
 
 
-def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
-    """A connection to the veille database at ``path``, created if needed.
+def connect(
+    path: str | Path,
+    *,
+    migrate: bool = True,
+    after_migrations: Callable[[sqlite_utils.Database, list[str]], None] | None = None,
+) -> sqlite_utils.Database:
+    """A connection to the veille database at ``path``, created if needed (``storage.open_db``
+    is what the rest of veille calls). ``after_migrations`` is called with the names of the
+    migrations applied, in their transaction, when any were.
 
     WAL lets ``veille status`` read while a crawl writes; the busy timeout lets a
     second writer wait for the first instead of failing at once.
@@ -40,7 +47,10 @@ def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
         # lock is taken before looking again at what is pending, so that one applies
         # the migrations while the others wait, then find nothing left to do.
         with write_transaction(db):
+            applied = [migration.name for migration in migrations.pending(db)]
             migrations.apply(db)
+            if applied and after_migrations:
+                after_migrations(db, applied)
     return db
 
 

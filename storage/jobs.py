@@ -3,10 +3,10 @@
 Every stored offer belongs to exactly one job (``job_offers``). A new offer is
 placed when it is stored, in the same transaction (:func:`place_offers`, called
 by ``storage.offers.store_offers``, what a crawl stores offers with): it joins the job of an offer it has strong
-evidence with, else the job of the most similar offer (crawler.grouping), else
+evidence with, else the job of the most similar offer (storage.grouping), else
 a job of its own. Only offers sharing a key are ever compared: ``job_keys``
 holds the evidence keys (references, URLs, cited notices), ``job_blocks`` the
-title blocks (crawler.grouping.blocking_keys) with each offer's day, board and
+title blocks (storage.grouping.blocking_keys) with each offer's day, board and
 deadline, so that the database hands back only the offers worth scoring.
 
 A similar offer that arrives after the job it resembles has closed is a
@@ -24,17 +24,18 @@ offer joins it, so it grows in commit order and a dispatch never skips a job.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlite_utils import Database
 
-from crawler.grouping import (
+from storage.clock import paris_today
+from storage.db import write_transaction
+from storage.grouping import (
     Comparison,
     Profile,
-    Rules,
+    Thresholds,
     cited_issue_match,
     compare,
     day_number,
@@ -46,21 +47,14 @@ from crawler.grouping import (
     text_overlap,
     text_shingles,
 )
-from storage.clock import now_iso, paris_today
-from storage.db import write_transaction
-from storage.lifecycle import (
-    MISSED_COMPLETE_CRAWLS,
-    closed_reason_sql,
-    describe_closed,
-    open_jobs,
-)
+from storage.lifecycle import MISSED_COMPLETE_CRAWLS, open_jobs
+from storage.rows import chunks, from_row
 
 FIRST_OFFER = "first offer of the job"
 # A title block with more offers than this in its date range is too common to tell offers apart.
 MAX_BLOCK = 200
 # At most this many offers sharing a block with a new offer are scored, the nearest in time first.
 MAX_COMPARED = 100
-_CHUNK = 900
 APART, TOGETHER = "apart", "together"
 
 
@@ -68,14 +62,9 @@ class UnknownOffer(LookupError):
     """An offer or job reference that names nothing stored."""
 
 
-def _chunks(values: list, size: int = _CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # -- members: an offer as grouping stores it -------------------------------------------------------------
 
-_MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
+MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
 
 
 @dataclass(slots=True)
@@ -94,7 +83,7 @@ class Member:
         return f"{self.source}:{self.source_id}"
 
 
-def _member(row) -> Member:
+def member_from_row(row) -> Member:
     member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline = row
     return Member(
         member_id,
@@ -228,7 +217,7 @@ class _Batch:
             self.positions[job_id] = position
 
 
-def _batch(db: Database) -> _Batch:
+def open_batch(db: Database) -> _Batch:
     member, job, position = db.conn.execute(
         "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select coalesce(max(position), 0) from jobs)"
     ).fetchone()
@@ -242,13 +231,13 @@ def _is_open(offer: dict, on: dt.date) -> bool:
     return not offer.get("deadline") or offer["deadline"] >= on.isoformat()
 
 
-def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules | None = None, on: dt.date | None = None) -> dict[tuple[str, str], int]:
+def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Thresholds | None = None, on: dt.date | None = None) -> dict[tuple[str, str], int]:
     """Give each new offer (offer dict, time first seen) a job; returns the job of each.
 
     Runs inside the caller's write transaction; the offers' rows are already
     stored. ``on`` is the day that decides what is closed (re-posts); by default
     each offer's first-seen day."""
-    rules = rules or Rules()
+    thresholds = thresholds or Thresholds()
     if not offers:
         return {}
     with write_transaction(db):
@@ -256,11 +245,11 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
         offers = [(offer, seen_at) for offer, seen_at in offers if (offer["source"], offer["source_id"]) not in placed]
         if not offers:
             return placed
-        batch = _batch(db)
+        batch = open_batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
         hashes = [_Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
         as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
-        strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, rules)
+        strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
         stored = _Stored(db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits})
         batch.existing_jobs = stored.jobs
         local_evidence: dict[int, list[Member]] = {}
@@ -269,7 +258,7 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
         local_blocks: dict[int, list[Member]] = {}
         local_boards: dict[int, set[str]] = {}
         local_closable: dict[int, list[Member]] = {}
-        back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+        back, ahead, window = max(thresholds.date_window_days, thresholds.repost_window_days), thresholds.date_window_days, thresholds.date_window_days
         for (offer, seen_at), p, keys, day, strong_found, blocks_found in zip(offers, profiles, hashes, as_of, strong, blocks):
             strong_hits = [(stored[member], meaning) for member, meaning in strong_found] if strong_found else []
             block_hits = [stored[member] for member in set(blocks_found)] if blocks_found else []
@@ -288,7 +277,7 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, rules: Rules |
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
-                job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, rules, day, seen_at)
+                job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, thresholds, day, seen_at)
             else:
                 job_id, reason = batch.new_job(seen_at, None), FIRST_OFFER
             batch.next_member += 1
@@ -322,7 +311,7 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
     for offer, _ in offers:
         by_source[offer["source"]].append(offer["source_id"])
     for source, ids in by_source.items():
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = db.conn.execute(f"select id, source_id, job_id from job_offers where source = ? and source_id in ({','.join('?' * len(chunk))})", [source, *chunk])
             for member_id, source_id, job_id in rows:
                 found[(source, source_id)] = (member_id, job_id)
@@ -335,7 +324,7 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
     return {key: job_id for key, (_, job_id) in found.items()}
 
 
-def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], hashes: list[_Hashes], as_of: list[dt.date], rules: Rules):
+def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], hashes: list[_Hashes], as_of: list[dt.date], thresholds: Thresholds):
     """For each new offer: the stored offers it has evidence with, (member, what it means), and
     the stored offers worth scoring among those sharing one of its title blocks."""
     by_hash: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -343,7 +332,7 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
         for key, meaning in keys.lookups.items():
             by_hash[key].append((index, meaning))
     strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
-    for chunk in _chunks(list(by_hash)):
+    for chunk in chunks(list(by_hash)):
         for key, member in db.conn.execute(f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk):
             for index, meaning in by_hash[key]:
                 strong[index].append((member, meaning))
@@ -352,7 +341,7 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
     by_board: dict[int, list[int]] = defaultdict(list)
     for index, keys in enumerate(hashes):
         by_board[keys.board].append(index)
-    back, ahead, window = max(rules.date_window_days, rules.repost_window_days), rules.date_window_days, rules.date_window_days
+    back, ahead, window = max(thresholds.date_window_days, thresholds.repost_window_days), thresholds.date_window_days, thresholds.date_window_days
     closable = [_name_hash(source) for source in batch.closable_sources]
     closable_set = set(closable)
     columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
@@ -388,12 +377,12 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
             conditions.append(("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high]))
         found: dict[int, dict[int, tuple]] = defaultdict(dict)
         for hint, condition, params in conditions:
-            for chunk in _chunks(sorted(wanted), 400):
+            for chunk in chunks(sorted(wanted), 400):
                 sql = (f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
                        f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and b.department = wanted.department where {condition}")  # fmt: skip
                 for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
                     found[row[0]][row[4]] = row
-            for chunk in _chunks(sorted(anywhere), 800):
+            for chunk in chunks(sorted(anywhere), 800):
                 sql = f"select {columns} from job_blocks b {hint} where b.key in ({','.join('?' * len(chunk))}) and {condition}"
                 for row in db.conn.execute(sql, [*chunk, *params]):
                     found[row[0]][row[4]] = row
@@ -426,8 +415,8 @@ class _Stored:
 
     def __init__(self, db: Database, ids: set[int]):
         self.rows = {}
-        for chunk in _chunks(sorted(ids)):
-            for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
+        for chunk in chunks(sorted(ids)):
+            for row in db.conn.execute(f"select {MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
                 self.rows[row[0]] = row
         self.jobs = {row[1] for row in self.rows.values()}
         self.members: dict[int, Member] = {}
@@ -435,19 +424,19 @@ class _Stored:
     def __getitem__(self, member_id: int) -> Member:
         member = self.members.get(member_id)
         if member is None:
-            member = self.members[member_id] = _member(self.rows[member_id])
+            member = self.members[member_id] = member_from_row(self.rows[member_id])
         return member
 
 
 def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
     """The earlier notices this JO notice replaces (recorded in superseded_offers)."""
     rows = db.conn.execute(
-        f"select {', '.join('m.' + name for name in _MEMBER_COLUMNS.split(', '))} from superseded_offers s "
+        f"select {', '.join('m.' + name for name in MEMBER_COLUMNS.split(', '))} from superseded_offers s "
         "join job_offers m on m.source = s.source and m.source_id = s.source_id "
         "where s.source = 'jorf' and s.superseded_by = ? and s.relation = 'replaced'",
         [source_id],
     )
-    return [(_member(row), "replaces the notice") for row in rows]
+    return [(member_from_row(row), "replaces the notice") for row in rows]
 
 
 def _offer_texts(db: Database, member: Member) -> dict:
@@ -474,7 +463,7 @@ def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
     return bool(deadline and deadline < as_of.isoformat()) or member.source in batch.closable_sources
 
 
-def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits, rules: Rules, as_of: dt.date, seen_at: str) -> tuple[int, str]:
+def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits, thresholds: Thresholds, as_of: dt.date, seen_at: str) -> tuple[int, str]:
     """The job a new offer joins (an existing one, or a new one) and why."""
     strong = [(member, meaning) for member, meaning in strong_hits if "JO issue" not in meaning]
     if strong:
@@ -484,7 +473,7 @@ def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits,
     same: list[tuple[float, Member, Comparison]] = []
     earlier: list[tuple[float, Member, Comparison]] = []  # alike, published before: a re-post if their job closed
     for member, _ in strong_hits:  # a JO issue cited: titles and places decide
-        comparison = cited_issue_match(p, member.profile, rules)
+        comparison = cited_issue_match(p, member.profile, thresholds)
         if comparison.same_job:
             same.append((comparison.score + 100, member, comparison))
     nearest = list({member.id: member for member in block_hits}.values())
@@ -492,18 +481,18 @@ def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits,
         nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
     shingles = None
     for member in nearest:
-        comparison = compare(p, member.profile, rules)
+        comparison = compare(p, member.profile, thresholds)
         if comparison is None:
             continue
         if comparison.ask_texts:
             shingles = shingles if shingles is not None else text_shingles(offer)
             overlap = text_overlap(shingles, text_shingles(_offer_texts(db, member)))
-            if overlap >= rules.text_threshold:
+            if overlap >= thresholds.text_threshold:
                 comparison.same_job = True
                 comparison.reason += f", texts {overlap:.0%} alike"
         if comparison.same_job:
             same.append((comparison.score, member, comparison))
-        elif comparison.similar and 0 <= p.day - member.profile.day <= rules.repost_window_days:
+        elif comparison.similar and 0 <= p.day - member.profile.day <= thresholds.repost_window_days:
             earlier.append((comparison.score, member, comparison))
     arrives_open = _is_open(offer, as_of)
     same.sort(key=lambda item: (-item[0], item[1].id))
@@ -564,32 +553,30 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
                 reopened.add(job_id)
         for job_id in reopened:
-            _bump_stored(db, job_id)
+            bump_position(db, job_id)
 
 
-def _bump_stored(db: Database, job_id: int) -> None:
+def bump_position(db: Database, job_id: int) -> None:
     db.conn.execute("update jobs set position = (select max(position) + 1 from jobs) where id = ?", [job_id])
 
 
-def group_ungrouped(db: Database, rules: Rules | None = None) -> int:
+def group_ungrouped(db: Database, thresholds: Thresholds | None = None) -> int:
     """Place the offers stored without a job (by ``upsert_offers`` alone, not ``store_offers``)."""
     missing = db.conn.execute("select (select count(*) from offers) - (select count(*) from job_offers)").fetchone()[0]
-    return group_existing_offers(db, rules) if missing > 0 else 0
+    return group_existing_offers(db, thresholds) if missing > 0 else 0
 
 
-def group_existing_offers(db: Database, rules: Rules | None = None, batch_size: int = 1000) -> int:
+def group_existing_offers(db: Database, thresholds: Thresholds | None = None, batch_size: int = 1000) -> int:
     """Place every stored offer that has no job yet, oldest first, as if each were being
     stored now but judged on the day it was first seen. Returns how many were placed.
 
     One transaction: each page of the grouping tables is written once, not once a batch (a
     run cut short places everything again from the start)."""
     with write_transaction(db):
-        return _group_existing_offers(db, rules, batch_size)
+        return _group_existing_offers(db, thresholds, batch_size)
 
 
-def _group_existing_offers(db: Database, rules: Rules | None, batch_size: int) -> int:
-    from storage.offers import from_row
-
+def _group_existing_offers(db: Database, thresholds: Thresholds | None, batch_size: int) -> int:
     count, after = 0, 0
     while True:
         cursor = db.conn.execute(
@@ -603,210 +590,5 @@ def _group_existing_offers(db: Database, rules: Rules | None, batch_size: int) -
             return count
         after = rows[-1].pop("_rowid")
         offers = [from_row({key: value for key, value in row.items() if key != "_rowid"}) for row in rows]
-        place_offers(db, [(offer, offer["first_seen"]) for offer in offers], rules=rules)
+        place_offers(db, [(offer, offer["first_seen"]) for offer in offers], thresholds=thresholds)
         count += len(offers)
-
-
-# -- hand corrections ----------------------------------------------------------------------------------
-
-_JOB_REFERENCE = re.compile(r"^(?:#|job:)?(\d+)$")
-
-
-def parse_offer_reference(text: str) -> tuple[str, str]:
-    """``source:source_id`` -> (source, source_id); ValueError for anything else."""
-    source, sep, source_id = text.strip().partition(":")
-    if not sep or not source or not source_id:
-        raise ValueError(f"{text!r} is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them")
-    return source, source_id
-
-
-def member_of(db: Database, source: str, source_id: str) -> Member:
-    row = db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where source = ? and source_id = ?", [source, source_id]).fetchone()
-    if row is None:
-        raise UnknownOffer(f"no stored offer {source}:{source_id}")
-    return _member(row)
-
-
-def resolve_job(db: Database, text: str) -> int:
-    """A job named by its number (``12``, ``#12``, ``job:12``) or by one of its offers (``source:source_id``)."""
-    match = _JOB_REFERENCE.match(text.strip())
-    if match:
-        job = db.conn.execute("select id, merged_into from jobs where id = ?", [int(match.group(1))]).fetchone()
-        if job is None:
-            raise UnknownOffer(f"no job {match.group(1)}")
-        return job[1] or job[0]
-    source, source_id = parse_offer_reference(text)
-    return member_of(db, source, source_id).job_id
-
-
-def _job_members(db: Database, job_id: int) -> list[Member]:
-    return [_member(row) for row in db.conn.execute(f"select {_MEMBER_COLUMNS} from job_offers where job_id = ? order by id", [job_id])]
-
-
-def _decide_pairs(db: Database, left: list[Member], right: list[Member], decision: str) -> None:
-    now = now_iso()
-    rows = [(min(a.id, b.id), max(a.id, b.id), decision, now) for a in left for b in right if a.id != b.id]
-    db.conn.executemany(
-        "insert into job_decisions (member_a, member_b, decision, decided_at) values (?, ?, ?, ?) "
-        "on conflict (member_a, member_b) do update set decision = excluded.decision, decided_at = excluded.decided_at",
-        rows,
-    )
-
-
-def kept_apart(db: Database, left: list[Member], right: list[Member]) -> bool:
-    """Whether a hand split keeps any offer of ``left`` apart from any of ``right``."""
-    ids_left, ids_right = {m.id for m in left}, {m.id for m in right}
-    pairs = [(min(a, b), max(a, b)) for a in ids_left for b in ids_right if a != b]
-    for chunk in _chunks(pairs, 400):
-        where = " or ".join("(member_a = ? and member_b = ?)" for _ in chunk)
-        if db.conn.execute(f"select 1 from job_decisions where decision = 'apart' and ({where}) limit 1", [v for pair in chunk for v in pair]).fetchone():
-            return True
-    return False
-
-
-def split_offer(db: Database, source: str, source_id: str) -> tuple[int, int]:
-    """Take an offer out of its job into a job of its own, and remember that it is not
-    the same job as the offers it leaves. Returns (old job, new job)."""
-    with write_transaction(db):
-        member = member_of(db, source, source_id)
-        others = [m for m in _job_members(db, member.job_id) if m.id != member.id]
-        if not others:
-            raise ValueError(f"{source}:{source_id} is the only offer of job {member.job_id}: nothing to split")
-        batch = _batch(db)
-        new_job = batch.new_job(now_iso(), None)
-        db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
-        db.conn.execute("update job_offers set job_id = ?, reason = ? where id = ?", [new_job, f"split from job {member.job_id} by hand", member.id])
-        _decide_pairs(db, [member], others, APART)
-    return member.job_id, new_job
-
-
-def merge_jobs(db: Database, keep: int, other: int, *, reason: str = "merged by hand", by_hand: bool = True) -> int:
-    """Move every offer of job ``other`` into job ``keep``. By hand, it overrides earlier
-    splits between them; automatically, a split wins and nothing is merged (returns
-    ``other``). Alerts already sent for either job count for the merged one."""
-    from alerts.units import job_key
-    from storage.outbox import merge_units
-
-    if keep == other:
-        raise ValueError(f"both name job {keep}")
-    with write_transaction(db):
-        left, right = _job_members(db, keep), _job_members(db, other)
-        if not left or not right:
-            raise UnknownOffer(f"no job {keep if not left else other} with offers")
-        if by_hand:
-            _decide_pairs(db, left, right, TOGETHER)
-        elif kept_apart(db, left, right):
-            return other
-        db.conn.execute("update job_offers set job_id = ?, reason = ? where job_id = ?", [keep, f"{reason} (from job {other})", other])
-        db.conn.execute("update jobs set merged_into = ? where id = ?", [keep, other])
-        db.conn.execute("update jobs set merged_into = ? where merged_into = ?", [keep, other])
-        reposted = db.conn.execute("select reposted_from from jobs where id = ?", [keep]).fetchone()[0]
-        if reposted is None:
-            db.conn.execute("update jobs set reposted_from = (select reposted_from from jobs where id = ?) where id = ?", [other, keep])
-        db.conn.execute("update jobs set reposted_from = ? where reposted_from = ?", [keep, other])
-        db.conn.execute("update jobs set reposted_from = null where id = ? and reposted_from = ?", [keep, keep])
-        merge_units(db, job_key(other), job_key(keep))
-        _bump_stored(db, keep)
-    return keep
-
-
-def link_replacement(db: Database, source: str, earlier: str, later: str) -> None:
-    """A notice replacing an earlier one is the same job: merge the later one's job into the earlier's."""
-    try:
-        first, second = member_of(db, source, earlier), member_of(db, source, later)
-    except UnknownOffer:
-        return
-    if first.job_id != second.job_id:
-        merge_jobs(db, first.job_id, second.job_id, reason=f"replaces the notice {source}:{earlier}", by_hand=False)
-
-
-# -- reading ---------------------------------------------------------------------------------------------
-
-
-def annotate_offers(db: Database, offers: list[dict], *, on: dt.date | None = None) -> list[dict]:
-    """Each offer with ``status`` (open / closed: why), ``job_id`` and ``also_on`` (the
-    other boards its job is published on)."""
-    if not offers:
-        return offers
-    day = (on or paris_today()).isoformat()
-    keys = [(offer["source"], offer["source_id"]) for offer in offers]
-    info: dict[tuple[str, str], tuple] = {}
-    for chunk in _chunks(keys, 400):
-        where = " or ".join("(offers.source = ? and offers.source_id = ?)" for _ in chunk)
-        rows = db.conn.execute(
-            f"select offers.source, offers.source_id, m.job_id, m.board, {closed_reason_sql('offers', '?')} "
-            f"from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id where {where}",
-            [day, *[value for key in chunk for value in key]],
-        )
-        for source, source_id, job_id, board, reason in rows:
-            info[(source, source_id)] = (job_id, board, reason)
-    jobs = sorted({job_id for job_id, _, _ in info.values() if job_id is not None})
-    boards: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for chunk in _chunks(jobs):
-        for job_id, source, source_id, board in db.conn.execute(
-            f"select job_id, source, source_id, board from job_offers where job_id in ({','.join('?' * len(chunk))}) order by id", chunk
-        ):
-            boards[job_id].append((source, source_id, board))
-    for offer in offers:
-        job_id, board, reason = info.get((offer["source"], offer["source_id"]), (None, None, None))
-        offer["job_id"] = job_id
-        offer["closed_reason"] = reason
-        offer["status"] = describe_closed(reason, offer)
-        mates = [other for other in boards.get(job_id, []) if (other[0], other[1]) != (offer["source"], offer["source_id"])]
-        # Another board, or another source that lists it on the same board (the DITP linking to CSP).
-        offer["also_on"] = sorted({mate_board if mate_board != board else mate_source for mate_source, _, mate_board in mates})
-    return offers
-
-
-def job_offers(db: Database, job_id: int, *, on: dt.date | None = None) -> list[dict]:
-    """The offers of a job, oldest member first, each with its status and why it is in the job."""
-    from storage.offers import from_row
-
-    cursor = db.conn.execute(
-        f"select offers.*, m.board as _board, m.reason as _reason, m.joined_at as _joined_at, {closed_reason_sql('offers', '?')} as _closed "
-        "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id where m.job_id = ? order by m.id",
-        [(on or paris_today()).isoformat(), job_id],
-    )
-    columns = [description[0] for description in cursor.description]
-    found = []
-    for values in cursor:
-        row = dict(zip(columns, values))
-        extra = {name.lstrip("_"): row.pop(name) for name in ("_board", "_reason", "_joined_at", "_closed")}
-        offer = from_row(row)
-        offer.update(board=extra["board"], reason=extra["reason"], joined_at=extra["joined_at"], closed_reason=extra["closed"])
-        offer["status"] = describe_closed(extra["closed"], offer)
-        found.append(offer)
-    return found
-
-
-def get_job(db: Database, job_id: int) -> dict | None:
-    row = db.conn.execute("select id, position, created_at, reposted_from, merged_into from jobs where id = ?", [job_id]).fetchone()
-    if row is None:
-        return None
-    job = dict(zip(("id", "position", "created_at", "reposted_from", "merged_into"), row))
-    job["reposts"] = [job_id for (job_id,) in db.conn.execute("select id from jobs where reposted_from = ? order by id", [job_id])]
-    return job
-
-
-def list_jobs(db: Database, *, include_closed: bool = False, limit: int | None = None, on: dt.date | None = None) -> list[dict]:
-    """Jobs, newest first: their offers and whether any is open."""
-    day = (on or paris_today()).isoformat()
-    cursor = db.conn.execute(
-        f"""select m.job_id, offers.source, offers.source_id, m.board, offers.title, offers.employer, offers.location, offers.department,
-  offers.published_on, offers.first_seen, offers.deadline, {closed_reason_sql('offers', '?')} as closed
-from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id order by m.job_id, m.id""",
-        [day],
-    )
-    jobs: dict[int, dict] = {}
-    for job_id, source, source_id, board, title, employer, location, department, published, first_seen, deadline, closed in cursor:
-        job = jobs.setdefault(job_id, {"id": job_id, "offers": [], "open": False})
-        job["offers"].append(
-            {"source": source, "source_id": source_id, "board": board, "title": title, "employer": employer, "location": location,
-             "department": department, "published_on": published, "first_seen": first_seen, "deadline": deadline, "closed_reason": closed}
-        )  # fmt: skip
-        job["open"] = job["open"] or closed is None
-    found = [job for job in jobs.values() if include_closed or job["open"]]
-    for job in found:
-        job["published_on"] = min(offer["published_on"] or offer["first_seen"][:10] for offer in job["offers"])
-    found.sort(key=lambda job: (job["published_on"], job["id"]), reverse=True)
-    return found[:limit] if limit else found

@@ -230,8 +230,8 @@ def m004_health(db: Database) -> None:
 
 @migrations()
 def m005_jobs(db: Database) -> None:
-    """Jobs (one post, however many boards publish it: storage/jobs.py), the lifecycle's
-    complete crawls, and the alerts moved from offers to jobs."""
+    """Jobs (one post, however many boards publish it: storage/jobs.py) and the lifecycle's
+    complete crawls."""
     db.execute(
         """CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
@@ -245,7 +245,7 @@ def m005_jobs(db: Database) -> None:
     merged_into INTEGER
 )"""
     )
-    # Each offer's job, and what grouping compares (crawler.grouping.Profile). An explicit
+    # Each offer's job, and what grouping compares (storage.grouping.Profile). An explicit
     # integer key, so that job_keys, job_blocks and job_decisions survive a VACUUM.
     db.execute(
         """CREATE TABLE job_offers (
@@ -269,7 +269,7 @@ def m005_jobs(db: Database) -> None:
 )"""
     )
     db.execute("CREATE INDEX job_offers_job ON job_offers (job_id)")
-    # Evidence keys (64-bit hashes of crawler.grouping.stored_keys): references, URLs, cited notices.
+    # Evidence keys (64-bit hashes of storage.grouping.stored_keys): references, URLs, cited notices.
     db.execute(
         """CREATE TABLE job_keys (
     key INTEGER NOT NULL,
@@ -310,9 +310,5 @@ def m005_jobs(db: Database) -> None:
     # A run that finished ok and read its source's whole listing (storage/lifecycle.py).
     db["runs"].add_column("complete", int)
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
-
-    from storage.jobs import group_existing_offers
-    from storage.outbox import offer_alerts_to_jobs
-
-    group_existing_offers(db)
-    offer_alerts_to_jobs(db)
+    # The offers already stored are grouped by today's grouping code, not here: a migration is
+    # a frozen step. storage.open_db does it right after this migration (storage/__init__.py).

@@ -13,7 +13,6 @@ transaction, the grouping of the new offers into jobs (storage/jobs.py).
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 from collections import defaultdict
 from contextlib import contextmanager
@@ -22,35 +21,14 @@ from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
-from crawler.grouping import Rules
 from storage.clock import now_iso, paris_day
 from storage.db import write_transaction
+from storage.grouping import Thresholds
 from storage.jobs import place_offers, refresh_offers
-from storage.migrations import OFFER_CONTENT_COLUMNS
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, dict_rows, from_row, to_row
 
-CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
-JSON_FIELDS = ("contacts", "raw")
-KEY_FIELDS = ("source", "source_id")
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
 _CHUNK = 900
-
-
-def _column_value(name: str, value):
-    if name in JSON_FIELDS:
-        return json.dumps(value if value is not None else ([] if name == "contacts" else {}), ensure_ascii=False, sort_keys=True)
-    return value
-
-
-def to_row(offer: dict) -> dict:
-    """The offer's stored columns (JSON fields serialised) and its content hash."""
-    row = {name: offer[name] for name in KEY_FIELDS}
-    for name in CONTENT_FIELDS:
-        row[name] = _column_value(name, offer.get(name)) if name in JSON_FIELDS else offer.get(name)
-    # Each field's text (\x1f for none) followed by \x1e, hashed in one call: the same bytes,
-    # so the same hashes, as fed one field at a time.
-    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in CONTENT_FIELDS)
-    row["content_hash"] = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-    return row
 
 
 @dataclass
@@ -129,15 +107,15 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def store_offers(
-    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None, rules: Rules | None = None
+    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None, thresholds: Thresholds | None = None
 ) -> UpsertResult:
     """Store validated offers and place the new ones in their jobs, in one transaction
-    (``rules``: ``[jobs]`` of veille.toml, the defaults when None). An updated offer
+    (``thresholds``: ``[jobs]`` of veille.toml, the defaults when None). An updated offer
     keeps its job; what grouping knows of it follows its content."""
     seen_at = seen_at or now_iso()
     with _cyclic_gc_paused(), write_transaction(db):
         result = upsert_offers(db, offers, run_id=run_id, seen_at=seen_at)
-        place_offers(db, [(result.offers[key], seen_at) for key in result.new], rules=rules)
+        place_offers(db, [(result.offers[key], seen_at) for key in result.new], thresholds=thresholds)
         # Whether a changed deadline reopens a job is judged on the day the offers were seen, in
         # Paris, as placing judges new offers on their first-seen day (not on the clock's day).
         refresh_offers(db, result.changed, on=paris_day(seen_at))
@@ -204,14 +182,6 @@ def known_source_ids(db: Database, source: str) -> set[str]:
     return {source_id for (source_id,) in db.execute("select source_id from offers where source = ?", [source])}
 
 
-def from_row(row: dict) -> dict:
-    offer = dict(row)
-    for name in JSON_FIELDS:
-        if isinstance(offer.get(name), str):
-            offer[name] = json.loads(offer[name])
-    return offer
-
-
 def get_offer(db: Database, source: str, source_id: str) -> dict | None:
     rows = list(db["offers"].rows_where("source = ? and source_id = ?", [source, source_id]))
     return from_row(rows[0]) if rows else None
@@ -244,10 +214,8 @@ def search_offers(
     sql += " order by coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) desc, offers.first_seen desc"
     if limit:
         sql += f" limit {int(limit)}"
-    cursor = db.execute(sql, params)
-    columns = [description[0] for description in cursor.description]
-    for values in cursor:
-        yield from_row(dict(zip(columns, values)))
+    for row in dict_rows(db.execute(sql, params)):
+        yield from_row(row)
 
 
 def versions_of(db: Database, source: str, source_id: str) -> list[dict]:

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from storage.clock import iso
 from storage.db import write_transaction
+from storage.rows import chunks
 from storage.runs import pid_alive
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -231,6 +232,34 @@ def earliest_retry(db: Database, name: str) -> dt.datetime | None:
 
 
 # -- units that become one ---------------------------------------------------------------------
+
+def alerted_units(db: Database, subscription: str, keys: list[str]) -> set[str]:
+    """Those of ``keys`` already queued or sent to ``subscription`` (on any channel)."""
+    found = set()
+    for chunk in chunks(keys, 500):
+        found.update(
+            unit
+            for (unit,) in db.execute(
+                f"select distinct unit from alert_outbox where subscription = ? and unit in ({','.join('?' * len(chunk))})",
+                [subscription, *chunk],
+            )
+        )
+    return found
+
+
+# -- units: what an alert is about ------------------------------------------------------------
+
+
+def job_key(job_id: int) -> str:
+    return f"job:{job_id}"
+
+
+def parse_job_key(key: str) -> int:
+    kind, _, number = key.partition(":")
+    if kind != "job" or not number.isdigit():
+        raise ValueError(f"not a job key: {key}")
+    return int(number)
+
 
 _STATUS_RANK = {SENT: 2, PENDING: 1, FAILED: 0}
 

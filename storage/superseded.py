@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 from storage.db import write_transaction
-from storage.jobs import link_replacement
+from storage.job_edits import link_replacement
 
 CANCELLED, REPLACED = "cancelled", "replaced"
 

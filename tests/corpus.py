@@ -325,7 +325,7 @@ def dedupe_labels() -> tuple[dict[str, dict], list[dict]]:
     return {name: named[name] for name in sorted(used)}, labels["pair"]
 
 
-def group_labelled_set(db, rules=None) -> dict[str, int]:
+def group_labelled_set(db, thresholds=None) -> dict[str, int]:
     """Store the labelled set's offers in publication order, each first seen on its publication
     day, through the crawl's storage path; returns each offer's job."""
     from storage.offers import store_offers
@@ -333,7 +333,7 @@ def group_labelled_set(db, rules=None) -> dict[str, int]:
     offers, _ = dedupe_labels()
     order = sorted(offers.items(), key=lambda item: (item[1].get("published_on") or "", item[0]))
     for name, offer in order:
-        store_offers(db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", rules=rules)
+        store_offers(db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", thresholds=thresholds)
     jobs = dict(db.execute("select source || ':' || source_id, job_id from job_offers").fetchall())
     return {name: jobs[f"{offer['source']}:{offer['source_id']}"] for name, offer in offers.items()}
 

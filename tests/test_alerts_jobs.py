@@ -8,7 +8,8 @@ from alerts.channels import channel_key
 from alerts.dispatch import dispatch
 from crawler.config import parse_config
 from storage import open_db
-from storage.jobs import get_job, merge_jobs, resolve_job
+from storage.job_edits import merge_jobs, resolve_job
+from storage.job_views import get_job
 from storage.migrations import migrations
 from storage.offers import store_offers, upsert_offers
 from tests.test_jobs import (

@@ -3,8 +3,8 @@ and how two offers compare. Pure functions, no database."""
 
 import pytest
 
-from crawler.grouping import (
-    Rules,
+from storage.grouping import (
+    Thresholds,
     citations,
     compare,
     employer_key,
@@ -19,7 +19,7 @@ from crawler.grouping import (
     url_key,
 )
 
-RULES = Rules()
+THRESHOLDS = Thresholds()
 PASSERELLES_URL = (
     "https://www.passerelles.economie.gouv.fr/offre-de-emploi/"
     "imprimer-fiche-emploi-chef-de-projets-innovation-et-transformation-publique-h-f_17971.aspx"
@@ -96,8 +96,8 @@ def test_an_employer_suffix_in_the_title_is_dropped_and_kept_as_an_employer():
 
 
 def test_different_jobs_keep_different_titles():
-    assert title_score(words("Designer UX/UI"), words("Designer UX/UI senior")) < RULES.title_threshold
-    assert title_score(words("Chargé de recrutement"), words("Chargé de recrutement et formation")) < RULES.title_threshold
+    assert title_score(words("Designer UX/UI"), words("Designer UX/UI senior")) < THRESHOLDS.title_threshold
+    assert title_score(words("Chargé de recrutement"), words("Chargé de recrutement et formation")) < THRESHOLDS.title_threshold
     assert words("Chef de projet") != words("Chargé de projet")
 
 
@@ -125,16 +125,16 @@ def test_an_acronym_and_its_full_name_are_one_employer(long, short):
 def test_the_region_of_an_sgar_tells_two_sgars_apart():
     occitanie, paca = employer_key("SGAR Occitanie"), employer_key("Secrétariat général pour les affaires régionales de Provence-Alpes-Côte d'Azur")
     assert occitanie != paca
-    assert employer_score((occitanie,), (paca,)) < RULES.employer_threshold
+    assert employer_score((occitanie,), (paca,)) < THRESHOLDS.employer_threshold
     # a bare "SGAR" is not enough to say which région's SGAR it is
-    assert employer_score(("sgar",), (occitanie,)) < RULES.employer_threshold
+    assert employer_score(("sgar",), (occitanie,)) < THRESHOLDS.employer_threshold
 
 
 def test_a_service_and_its_ministry_are_close_but_two_ministries_are_not():
     ditp, ministry = employer_key("DITP"), employer_key("Ministère de la Transformation et de la Fonction publiques")
-    assert employer_score((ditp,), (ministry,)) >= RULES.employer_threshold
+    assert employer_score((ditp,), (ministry,)) >= THRESHOLDS.employer_threshold
     armed_forces = employer_key("Ministère des Armées")
-    assert employer_score((ministry,), (armed_forces,)) < RULES.employer_threshold
+    assert employer_score((ministry,), (armed_forces,)) < THRESHOLDS.employer_threshold
     assert employer_score((ditp,), ()) is None  # one offer names no employer: unknown, not different
 
 
@@ -221,14 +221,14 @@ def test_the_same_post_on_two_boards_within_the_window_is_one_job():
     dinum = profile(offer("dinum", "charge-mission-design", "Chargée ou chargé de mission design des services numériques", employer="DINUM", published_on="2021-04-12"))
     csp = profile(offer("choisirleservicepublic", "2021-548213", "Chargé(e) de mission design des services numériques (H/F)",
                         employer="Direction interministérielle du numérique", organisation="Services du Premier ministre", published_on="2021-04-14"))  # fmt: skip
-    comparison = compare(dinum, csp, RULES)
+    comparison = compare(dinum, csp, THRESHOLDS)
     assert comparison.same_job and comparison.title == 100 and comparison.employer == 100
 
 
 def test_same_title_different_employer_is_not_the_same_job():
     essonne = profile(offer("choisirleservicepublic", "O091260907001077", "Chargé de recrutement H/F", employer="Conseil départemental de l'Essonne", department="91"))
     evry = profile(offer("evry", "charge-de-recrutement-h-f", "Chargé de recrutement H/F", employer="Mairie d'Évry-Courcouronnes", department="91"))
-    comparison = compare(essonne, evry, RULES)
+    comparison = compare(essonne, evry, THRESHOLDS)
     assert comparison.title == 100
     assert not comparison.similar and not comparison.same_job
     # only the texts could still say it is one job, and these offers have none
@@ -238,16 +238,16 @@ def test_same_title_different_employer_is_not_the_same_job():
 def test_same_title_same_employer_a_year_apart_is_not_the_same_job():
     earlier = profile(offer("dinum", "designer-UX-UI", "Designer UX/UI", published_on="2021-01-19"))
     later = profile(offer("choisirleservicepublic", "2022-1", "Designer UX / UI (F/H)", published_on="2022-01-20"))
-    comparison = compare(earlier, later, RULES)
+    comparison = compare(earlier, later, THRESHOLDS)
     assert comparison.similar and not comparison.same_job and not comparison.ask_texts
     # within the window (configurable) it would be
-    assert compare(earlier, later, Rules(date_window_days=400)).same_job
+    assert compare(earlier, later, Thresholds(date_window_days=400)).same_job
 
 
 def test_two_references_on_one_board_are_never_one_job_by_score():
     a = profile(offer("choisirleservicepublic", "O038261001000890", "Agent d'accueil H/F", employer="Commune de Grenoble", department="38", published_on="2026-10-01"))
     b = profile(offer("choisirleservicepublic", "O038261001001474", "Agent d'accueil H/F", employer="Commune de Grenoble", department="38", published_on="2026-10-01"))
-    comparison = compare(a, b, RULES)
+    comparison = compare(a, b, THRESHOLDS)
     assert comparison.similar and not comparison.same_job and not comparison.ask_texts
     assert "two references on choisirleservicepublic" in comparison.reason
 
@@ -255,7 +255,7 @@ def test_two_references_on_one_board_are_never_one_job_by_score():
 def test_places_must_agree():
     paris = profile(offer("dinum", "a", "Chargé de mission design", department="75"))
     nantes = profile(offer("choisirleservicepublic", "b", "Chargé de mission design", department="44"))
-    assert compare(paris, nantes, RULES) is None
+    assert compare(paris, nantes, THRESHOLDS) is None
     # a département and a région that contains it agree; a région elsewhere does not
     idf = profile(offer("hellowork", "c", "Chargé de mission design", department=None, region="Île-de-France"))
     pdl = profile(offer("hellowork", "d", "Chargé de mission design", department=None, region="Pays de la Loire"))
@@ -264,13 +264,13 @@ def test_places_must_agree():
     assert places_agree(paris, nowhere)
 
 
-def test_thresholds_are_rules():
+def test_thresholds_are_configurable():
     a = profile(offer("dinum", "a", "Chargé de mission design des services numériques"))
     b = profile(offer("choisirleservicepublic", "b", "Chargé de mission design numérique"))
     score = title_score(a.title, b.title)
     assert 70 < score < 90
-    assert compare(a, b, RULES) is None
-    assert compare(a, b, Rules(title_threshold=score)).same_job
+    assert compare(a, b, THRESHOLDS) is None
+    assert compare(a, b, Thresholds(title_threshold=score)).same_job
 
 
 # -- wrong merges found while writing these tests (crawler/grouping.py, reported) ------------------------
@@ -281,7 +281,7 @@ def test_two_directions_of_one_ministry_with_one_title_are_two_jobs():
     budget = profile(offer("choisirleservicepublic", "MEF_2025-100", "Chef de bureau H/F - Direction du budget", employer=ministry, published_on="2025-03-03"))
     dgfip = profile(offer("modernisation", "2025-200", "Chef de bureau H/F - Direction générale des finances publiques", employer=ministry,
                           published_on="2025-03-03", raw={"board": "passerelles"}))  # fmt: skip
-    assert not compare(budget, dgfip, RULES).same_job
+    assert not compare(budget, dgfip, THRESHOLDS).same_job
 
 
 def test_two_services_of_one_ministry_in_one_departement_are_two_jobs():
@@ -289,4 +289,4 @@ def test_two_services_of_one_ministry_in_one_departement_are_two_jobs():
                         organisation="Ministère de l'Intérieur", location="Toulouse (31)", department="31", published_on="2026-03-03"))  # fmt: skip
     prefecture = profile(offer("hellowork", "2026-200", "Chargé de mission (F/H)", employer="Préfecture de la Haute-Garonne",
                                organisation="Ministère de l'Intérieur", location="Toulouse (31)", department="31", published_on="2026-03-20"))  # fmt: skip
-    assert not compare(ddt, prefecture, RULES).same_job
+    assert not compare(ddt, prefecture, THRESHOLDS).same_job

@@ -6,23 +6,17 @@ import datetime as dt
 
 import pytest
 
-from alerts.units import JobUnits, job_key
-from crawler.grouping import Rules
+from alerts.units import JobUnits
 from crawler.items import validate_offer
 from storage import open_db
-from storage.jobs import (
-    UnknownOffer,
-    annotate_offers,
-    get_job,
-    job_offers,
-    list_jobs,
-    merge_jobs,
-    resolve_job,
-    split_offer,
-)
+from storage.grouping import Thresholds
+from storage.job_edits import merge_jobs, resolve_job, split_offer
+from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
+from storage.jobs import UnknownOffer
 from storage.lifecycle import open_jobs
 from storage.migrations import migrations
 from storage.offers import store_offers, touch_offers, upsert_offers, versions_of
+from storage.outbox import job_key
 from storage.runs import finish_run, start_run
 
 DITP = "Direction interministérielle de la transformation publique (DITP)"
@@ -181,8 +175,8 @@ def test_thresholds_come_from_the_rules(fresh_db):
     assert job_count(fresh_db) == 2
 
     other = open_db(fresh_db.conn.execute("pragma database_list").fetchone()[2].replace("veille.db", "wide.db"))
-    store_offers(other, [ditp_page(deadline="2025-08-01")], seen_at=seen("2025-04-18"), rules=Rules(date_window_days=90))
-    store_offers(other, [late], seen_at=seen("2025-06-17"), rules=Rules(date_window_days=90))
+    store_offers(other, [ditp_page(deadline="2025-08-01")], seen_at=seen("2025-04-18"), thresholds=Thresholds(date_window_days=90))
+    store_offers(other, [late], seen_at=seen("2025-06-17"), thresholds=Thresholds(date_window_days=90))
     assert job_count(other) == 1
 
 

@@ -22,7 +22,7 @@ Evidence, strongest first:
   one board with different references are never the same job by score: the
   board itself lists them as two postings.
 
-Every threshold is a :class:`Rules` field (``[jobs]`` in veille.toml).
+Every threshold is a :class:`Thresholds` field (``[jobs]`` in veille.toml).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from storage.places import offer_regions
 
 
 @dataclass(frozen=True)
-class Rules:
+class Thresholds:
     """How alike two offers must be to be one job (see README, "Jobs")."""
 
     # Normalised titles, 0-100 (rapidfuzz token_sort_ratio).
@@ -498,17 +498,17 @@ class Comparison:
         return (2 * self.title + (self.employer if self.employer is not None else 0)) / 3
 
 
-def compare(a: Profile, b: Profile, rules: Rules) -> Comparison | None:
+def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None:
     """How two offers compare by score (not by strong evidence); None when their titles or places differ."""
-    title = round(fuzz.token_sort_ratio(a.title, b.title, score_cutoff=rules.title_threshold))
+    title = round(fuzz.token_sort_ratio(a.title, b.title, score_cutoff=thresholds.title_threshold))
     if not title or not places_agree(a, b):
         return None
     employer = employer_score(a.employers, b.employers)
     titles_and_places = True
-    similar = employer is not None and employer >= rules.employer_threshold
+    similar = employer is not None and employer >= thresholds.employer_threshold
     apart_days = abs(a.day - b.day)
     reason = f"title {title}, employer {employer if employer is not None else '-'}, {apart_days} days apart"
-    in_window = a.board != b.board and apart_days <= rules.date_window_days
+    in_window = a.board != b.board and apart_days <= thresholds.date_window_days
     if similar and a.board == b.board and a.reference != b.reference:
         reason += f", two references on {a.board}"
     return Comparison(title, employer, similar, similar and in_window, reason, ask_texts=titles_and_places and in_window and not similar)
@@ -530,8 +530,8 @@ def text_overlap(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def cited_issue_match(a: Profile, b: Profile, rules: Rules) -> Comparison:
+def cited_issue_match(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison:
     """A board offer and a notice of the JO issue it cites: titles close enough, places agreeing."""
     title = title_score(a.title, b.title)
-    ok = title >= rules.cited_title_threshold and places_agree(a, b)
+    ok = title >= thresholds.cited_title_threshold and places_agree(a, b)
     return Comparison(title, employer_score(a.employers, b.employers), ok, ok, f"cites the JO issue of this notice, title {title}")

@@ -1,0 +1,57 @@
+"""An offer as a stored row and back: which columns hold JSON, the content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Iterator
+
+from storage.migrations import OFFER_CONTENT_COLUMNS
+
+CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
+JSON_FIELDS = ("contacts", "raw")
+KEY_FIELDS = ("source", "source_id")
+# SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
+CHUNK = 900
+
+
+def _column_value(name: str, value):
+    if name in JSON_FIELDS:
+        empty = [] if name == "contacts" else {}
+        return json.dumps(value if value is not None else empty, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def to_row(offer: dict) -> dict:
+    """The offer's stored columns (JSON fields serialised) and its content hash."""
+    row = {name: offer[name] for name in KEY_FIELDS}
+    for name in CONTENT_FIELDS:
+        row[name] = _column_value(name, offer.get(name)) if name in JSON_FIELDS else offer.get(name)
+    # Each field's text (\x1f for none) followed by \x1e, hashed in one call: the same bytes,
+    # so the same hashes, as fed one field at a time.
+    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in CONTENT_FIELDS)
+    row["content_hash"] = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return row
+
+
+def from_row(row: dict) -> dict:
+    """A stored row as an offer: JSON fields decoded."""
+    offer = dict(row)
+    for name in JSON_FIELDS:
+        if isinstance(offer.get(name), str):
+            offer[name] = json.loads(offer[name])
+    return offer
+
+
+def dict_rows(cursor: sqlite3.Cursor) -> Iterator[dict]:
+    """A query's rows as dicts, by column name."""
+    columns = [description[0] for description in cursor.description]
+    for values in cursor:
+        yield dict(zip(columns, values))
+
+
+def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+    """``values`` in slices small enough to bind as query parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
