@@ -18,8 +18,8 @@ from alerts.channels import channel_body_limit, channel_format, channel_key, sen
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import parse_mode
+from alerts.settings import AlertsConfig, Subscription
 from alerts.units import JobUnits, Unit
-from crawler.config import Config, Subscription
 from storage import clock, outbox
 from storage.jobs import group_ungrouped
 
@@ -62,7 +62,7 @@ class DispatchReport:
         return not any(report.failures for report in self.subscriptions)
 
 
-def _selected(config: Config, only: list[str] | None) -> list[Subscription]:
+def _selected(config: AlertsConfig, only: list[str] | None) -> list[Subscription]:
     if not only:
         return list(config.subscriptions)
     return [config.subscription(name) for name in only]
@@ -133,7 +133,7 @@ def _release_if_due(db: Database, subscription: Subscription, state: dict | None
     return False
 
 
-def _deliver(db: Database, config: Config, subscription: Subscription, report: SubscriptionReport, *, units, now: dt.datetime) -> None:
+def _deliver(db: Database, config: AlertsConfig, subscription: Subscription, report: SubscriptionReport, *, units, now: dt.datetime) -> None:
     mode = parse_mode(subscription.mode)
     for url in subscription.channels:
         key = channel_key(url)
@@ -181,13 +181,13 @@ def _deliver(db: Database, config: Config, subscription: Subscription, report: S
                 break  # the channel is down: its other parts wait for the retry too
 
 
-def _policy(config: Config) -> dict:
+def _policy(config: AlertsConfig) -> dict:
     return {"max_attempts": config.alerts.max_attempts, "retry_base": config.alerts.retry_base, "retry_max": config.alerts.retry_max}
 
 
 def dispatch(
     db: Database,
-    config: Config,
+    config: AlertsConfig,
     *,
     now: dt.datetime | None = None,
     backfill: bool = False,
@@ -237,7 +237,7 @@ def dispatch(
     return DispatchReport(list(reports.values()), interrupted=interrupted)
 
 
-def next_due(db: Database, config: Config, now: dt.datetime | None = None, *, names: list[str] | None = None) -> dict[str, dt.datetime | None]:
+def next_due(db: Database, config: AlertsConfig, now: dt.datetime | None = None, *, names: list[str] | None = None) -> dict[str, dt.datetime | None]:
     """When each subscription next has something to send, for a scheduler.
 
     Immediate subscriptions: None unless a failed channel is waiting for its

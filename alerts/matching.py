@@ -148,7 +148,7 @@ class Rule:
 
     @classmethod
     def from_subscription(cls, subscription) -> "Rule":
-        """From a validated ``crawler.config.Subscription`` (or anything with its attributes)."""
+        """From a validated ``alerts.settings.Subscription`` (or anything with its attributes)."""
         return cls(
             name=subscription.name,
             keywords=tuple(parse_term(text) for text in subscription.keywords),

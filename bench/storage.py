@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scrapy.http import HtmlResponse  # noqa: E402
 
+from crawler.boards.csp import parse_card  # noqa: E402
 from crawler.items import validate_offer  # noqa: E402
-from spiders.choisirleservicepublic import parse_card  # noqa: E402
 from storage import open_db  # noqa: E402
 from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, store_offers, upsert_offers
 from storage.rows import to_row

@@ -15,9 +15,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     StringConstraints,
@@ -25,14 +22,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from alerts.settings import (
+    Alerts,
+    ChannelUrl,
+    NonEmptyStr,
+    Section,
+    Subscription,
+)
+from crawler.triggers import EVERY, cron_trigger
 from storage.grouping import Thresholds
 
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
 
-NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
 
 
@@ -40,8 +43,6 @@ class ConfigError(Exception):
     """A configuration mistake, worded for the user, one line per problem."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
 # The searches a job seeker interested in public-sector transformation runs by
@@ -59,7 +60,7 @@ DEFAULT_CSP_KEYWORDS = [
 ]
 
 
-class ChoisirLeServicePublicSource(_Section):
+class ChoisirLeServicePublicSource(Section):
     base_url: HttpUrlStr = "https://choisirleservicepublic.gouv.fr"
     keywords: list[NonEmptyStr] = Field(default_factory=lambda: list(DEFAULT_CSP_KEYWORDS), min_length=1)
     # The site's internal place ids (Paris=284, Île-de-France=208, ...), not département codes.
@@ -97,7 +98,7 @@ PageRef = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(ht
 DEFAULT_NO_OFFER_TEXT = r"aucun(e)? (poste|offre|recrutement)s?|pas d.(offre|poste)s?|aucun r[ée]sultat|0 offre"
 
 
-class ModernisationSource(_Section):
+class ModernisationSource(Section):
     """modernisation.gouv.fr, the DITP's site."""
 
     base_url: HttpUrlStr = "https://www.modernisation.gouv.fr"
@@ -110,26 +111,26 @@ class ModernisationSource(_Section):
     stop_after_known: int = Field(5, ge=1)
 
 
-class DinumSource(_Section):
+class DinumSource(Section):
     """design.numerique.gouv.fr/recrutement/, the DINUM design team's openings."""
 
     base_url: HttpUrlStr = "https://design.numerique.gouv.fr"
     listing_path: PageRef = "/recrutement/"
 
 
-class PasserellesSource(_Section):
+class PasserellesSource(Section):
     """passerelles.economie.gouv.fr, where offers linked from other sources are read."""
 
     base_url: HttpUrlStr = "https://www.passerelles.economie.gouv.fr"
 
 
-class HelloWorkSource(_Section):
+class HelloWorkSource(Section):
     """hellowork.com, where offers linked from other sources are read."""
 
     base_url: HttpUrlStr = "https://www.hellowork.com"
 
 
-class SiteCss(_Section):
+class SiteCss(Section):
     """CSS hints for a configured site; each one wins over what veille finds on its own."""
 
     # Listing pages.
@@ -149,7 +150,7 @@ class SiteCss(_Section):
 SITE_NAME = r"^[a-z][a-z0-9_-]*$"
 
 
-class SiteSource(_Section):
+class SiteSource(Section):
     """An official careers page watched by configuration only (``[[sources.site]]``)."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SITE_NAME, max_length=60)]
@@ -164,7 +165,7 @@ class SiteSource(_Section):
     css: SiteCss = Field(default_factory=SiteCss)
 
 
-class PisteApi(_Section):
+class PisteApi(Section):
     """Légifrance's API on PISTE: used instead of the DILA archives only when both credentials are set."""
 
     client_id: str = ""
@@ -183,7 +184,7 @@ class PisteApi(_Section):
         return bool(self.client_id.strip())
 
 
-class JorfSource(_Section):
+class JorfSource(Section):
     # DILA's open-data directory of daily JORFSIMPLE archives (no key needed).
     index_url: HttpUrlStr = "https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/"
     # With an empty archive ledger, read only the archives of the last N days (--since wins).
@@ -193,7 +194,7 @@ class JorfSource(_Section):
     piste: PisteApi = Field(default_factory=PisteApi)
 
 
-class Sources(_Section):
+class Sources(Section):
     choisirleservicepublic: ChoisirLeServicePublicSource = Field(default_factory=ChoisirLeServicePublicSource)
     jorf: JorfSource = Field(default_factory=JorfSource)
     modernisation: ModernisationSource = Field(default_factory=ModernisationSource)
@@ -215,7 +216,7 @@ class Sources(_Section):
         return sites
 
 
-class Http(_Section):
+class Http(Section):
     # Seconds between requests to one site before AutoThrottle adapts it.
     delay: float = Field(1.0, ge=0)
     # CSP listing pages weigh ~4.5 MB; slow answers are normal.
@@ -228,125 +229,26 @@ class Http(_Section):
     cache_expiration: int = Field(0, ge=0)
 
 
-# -- subscriptions and alerts ---------------------------------------------------------------
-
-
-def _user_error(message: str) -> PydanticCustomError:
-    # A custom error type keeps pydantic's "Value error, " prefix and the raw
-    # input (a channel URL holds secrets) out of the one-line message.
-    return PydanticCustomError("veille", message)
-
-
-def _checked(check):
-    def validate(value):
-        try:
-            return check(value)
-        except ValueError as error:
-            raise _user_error(str(error)) from None
-
-    return validate
-
-
-def _departement(value: Any) -> str:
-    from storage.places import DEPARTMENT_CODE
-
-    code = f"{value:02d}" if isinstance(value, int) and not isinstance(value, bool) else str(value).strip().upper()
-    if not DEPARTMENT_CODE.match(code):
-        raise _user_error(f"unknown département {str(value)!r}")
-    return code
-
-
-def _region(value: str) -> str:
-    from storage.places import REGION_DEPARTMENTS, canonical_region
-
-    region = canonical_region(value)
-    if region is None:
-        raise _user_error(f"unknown région {value!r}; régions: {', '.join(REGION_DEPARTMENTS)}")
-    return region
-
-
-def _versant(value: str) -> str:
-    from storage.french import normalize_versant, strip_accents
-
-    versant = normalize_versant(value) or {"fpe": "État", "fpt": "Territoriale", "fph": "Hospitalière"}.get(strip_accents(value).lower().strip())
-    if versant is None:
-        raise _user_error(f"unknown versant {value!r}; versants: État, Territoriale, Hospitalière")
-    return versant
-
-
-def _category(value: Any) -> str:
-    category = str(value).strip().upper()
-    if category not in ("A+", "A", "B", "C"):
-        raise _user_error(f"unknown category {str(value)!r}; categories: A+, A, B, C")
-    return category
-
-
-def known_sources(config: "Config | None" = None) -> list[str]:
-    """Source names: one spider module a source, named after it (read without
-    importing Scrapy), and the sources the configuration sets up, a ``[sources.x]``
-    table or a list of named ones."""
-    import pkgutil
-
-    import spiders
-
-    names = {module.name for module in pkgutil.iter_modules(spiders.__path__) if not module.name.startswith("_")}
-    if config is not None:
-        for field_name in type(config.sources).model_fields:
-            value = getattr(config.sources, field_name)
-            if isinstance(value, list):
-                names.update(item.name for item in value if getattr(item, "name", None))
-            else:
-                names.add(field_name)
+def known_sources(config: Config) -> list[str]:
+    """Source names a subscription may filter on: every ``[sources.x]`` table (the built-in
+    spiders and the boards they read offers on) and every ``[[sources.site]]``."""
+    names = set()
+    for field_name in type(config.sources).model_fields:
+        value = getattr(config.sources, field_name)
+        if isinstance(value, list):
+            names.update(item.name for item in value if getattr(item, "name", None))
+        else:
+            names.add(field_name)
     return sorted(names)
-
-
-def _term(value: str) -> str:
-    from alerts.query import parse_term
-
-    _checked(parse_term)(value)
-    return value.strip()
-
-
-def _query(value: str) -> str:
-    from alerts.query import parse_query
-
-    _checked(parse_query)(value)
-    return value.strip()
-
-
-def _mode(value: str) -> str:
-    from alerts.schedule import parse_mode
-
-    return str(_checked(parse_mode)(value))
-
-
-def _channel(value: str) -> str:
-    from alerts.channels import check_channel_url
-
-    _checked(check_channel_url)(value)
-    return value.strip()
-
-
-KeywordStr = Annotated[NonEmptyStr, AfterValidator(_term)]
-DepartementCode = Annotated[str, BeforeValidator(_departement)]
-RegionName = Annotated[str, BeforeValidator(_region)]
-VersantName = Annotated[str, BeforeValidator(_versant)]
-CategoryName = Annotated[str, BeforeValidator(_category)]
-ChannelUrl = Annotated[NonEmptyStr, AfterValidator(_channel)]
 
 
 # -- running unattended ---------------------------------------------------------------------
 
 
-_EVERY = re.compile(r"^every\s+(\d+)\s*(s|m|h)$")
-
-
 def _check_trigger(spec: str) -> str:
     """A crontab line (5 fields, minute first) or "every N[s|m|h]"."""
-    from scheduler import cron_trigger
-
     spec = " ".join(spec.split())
-    if _EVERY.match(spec):
+    if EVERY.match(spec):
         return spec
     try:
         cron_trigger(spec)
@@ -382,7 +284,7 @@ DEFAULT_FULL_SCHEDULES = {
 }
 
 
-class Schedule(_Section):
+class Schedule(Section):
     timezone: Annotated[str, AfterValidator(_check_timezone)] = "Europe/Paris"
     # A crawl running longer than this (seconds) is stopped: a hung crawl never blocks the others.
     crawl_timeout: float = Field(3600.0, gt=0)
@@ -408,7 +310,7 @@ class Schedule(_Section):
         return {**DEFAULT_FULL_SCHEDULES, **self.full_sources}
 
 
-class Admin(_Section):
+class Admin(Section):
     # apprise URLs of whoever runs this veille: source health alerts go there.
     urls: list[ChannelUrl] = Field(default_factory=list)
     # Pinged (HTTP GET) after every successful run, for healthchecks.io-style dead man's switches.
@@ -419,37 +321,7 @@ class Admin(_Section):
     coverage_drop: float = Field(0.5, gt=0, lt=1)
 
 
-class Subscription(_Section):
-    """What a job seeker wants to hear about, and where to tell them (see alerts/)."""
-
-    name: NonEmptyStr
-    # Any of these phrases (accent/case/inflection-insensitive); "title:…" limits one to a field.
-    keywords: list[KeywordStr] = Field(default_factory=list)
-    # A full-text query (AND/OR/NOT, "phrases", field:word); an offer found by it or by a keyword matches.
-    query: Annotated[NonEmptyStr, AfterValidator(_query)] | None = None
-    exclude: list[KeywordStr] = Field(default_factory=list)
-    departements: list[DepartementCode] = Field(default_factory=list)
-    regions: list[RegionName] = Field(default_factory=list)
-    categories: list[CategoryName] = Field(default_factory=list)
-    versants: list[VersantName] = Field(default_factory=list)
-    # Checked against the spiders and configured sites once the whole file is read.
-    sources: list[NonEmptyStr] = Field(default_factory=list)
-    employers: list[KeywordStr] = Field(default_factory=list)
-    # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
-    channels: list[ChannelUrl] = Field(default_factory=list)
-    mode: Annotated[str, AfterValidator(_mode)] = "immediate"
-
-
-class Alerts(_Section):
-    # A channel that fails is retried on later dispatches after retry_base
-    # seconds, doubling each time up to retry_max; after max_attempts the
-    # alert is marked failed and `veille status` reports it.
-    max_attempts: int = Field(8, ge=1, le=100)
-    retry_base: float = Field(300.0, ge=0)
-    retry_max: float = Field(6 * 3600.0, ge=0)
-
-
-class Jobs(_Section):
+class Jobs(Section):
     """When offers on several boards are one job: storage.grouping.Thresholds says what each
     threshold means and holds the defaults; here are only the bounds a user may set."""
 
@@ -464,7 +336,7 @@ class Jobs(_Section):
         return Thresholds(**self.model_dump())
 
 
-class Config(_Section):
+class Config(Section):
     database: NonEmptyStr = DEFAULT_DATABASE
     contact: str = ""
     http: Http = Field(default_factory=Http)

@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from crawler import dsfr, jsonld
 from crawler.boards import (
     board_fetch_url,
     board_for_url,
     board_named,
+    dsfr,
+    jsonld,
     parse_board_offer,
 )
 from crawler.items import OFFER_FIELDS, OfferItem
@@ -127,10 +128,6 @@ class OfficialSiteSpider(VeilleSpider):
     @property
     def settings_section(self):
         raise NotImplementedError
-
-    def local(self, url: str) -> str:
-        """Links of recorded pages name the real site: move them onto the configured base URL."""
-        return url
 
     async def start(self):
         self.known = self.known_ids()

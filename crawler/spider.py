@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 
 import scrapy
 from scrapy.exceptions import CloseSpider, UsageError
@@ -76,6 +77,11 @@ class VeilleSpider(scrapy.Spider):
 
     # Set when paging stopped at max_pages while more pages existed.
     listing_truncated = False
+    # The real site's address. Links that name it are followed on ``base_url`` (its
+    # ``[sources.<name>]`` base_url): the real site itself, or a replay on 127.0.0.1 in
+    # the tests and the demo.
+    real_site: re.Pattern | None = None
+    base_url = ""
 
     def __init__(self, *args, full: str | bool = False, since: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,6 +100,13 @@ class VeilleSpider(scrapy.Spider):
         spider.db = open_db(crawler.settings.get("VEILLE_DB") or spider.config.database_path)
         spider.run_id = None
         return spider
+
+    def local(self, url: str) -> str:
+        """A link as this crawl follows it: on ``base_url`` when it names the real site or is
+        relative to it."""
+        if url.startswith("/"):
+            return self.base_url + url
+        return self.real_site.sub(self.base_url, url) if self.real_site else url
 
     def run_options(self) -> dict:
         return {"full": self.full, "since": self.since, "pid": os.getpid()}

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import scrapy
 from w3lib.url import safe_url_string
 
-from crawler import dsfr
+from crawler.boards import dsfr
 from crawler.items import OfferItem
 from crawler.parsing import clean, contacts_from_text, element_text, find_emails
 from crawler.spider import VeilleSpider
@@ -31,7 +31,6 @@ from storage.french import label_key, parse_date, parse_date_after
 from storage.places import department_code
 
 EMPLOYER = "Direction interministérielle du numérique (DINUM)"
-REAL_SITE = re.compile(r"^https?://design\.numerique\.gouv\.fr(?=/|$)")
 NO_OFFER_TEXT = re.compile(r"aucun poste|aucune offre|pas de poste", re.IGNORECASE)
 _PUBLISHED = re.compile(r"(?:publi[ée]+e? le|date de publication\s*:)\s*([^\n.]+)", re.IGNORECASE)
 
@@ -137,12 +136,13 @@ def parse_offer(response) -> OfferItem | None:
 
 class DinumSpider(VeilleSpider):
     name = "dinum"
+    real_site = re.compile(r"^https?://design\.numerique\.gouv\.fr(?=/|$)")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.source_config = spider.config.sources.dinum
-        spider.base_url = (crawler.settings.get("DINUM_BASE_URL") or spider.source_config.base_url).rstrip("/")
+        spider.base_url = spider.source_config.base_url.rstrip("/")
         return spider
 
     def run_options(self) -> dict:
@@ -151,9 +151,6 @@ class DinumSpider(VeilleSpider):
     def listing_complete(self) -> bool:
         # One listing page, read in full on every run: an offer it no longer shows is gone.
         return True
-
-    def _local(self, url: str) -> str:
-        return REAL_SITE.sub(self.base_url, url)
 
     async def start(self):
         self.known = self.known_ids()
@@ -174,7 +171,7 @@ class DinumSpider(VeilleSpider):
         for card in offers:
             if slug_from_url(card["url"]) in self.known:
                 continue
-            yield scrapy.Request(self._local(card["url"]), callback=self.parse_detail, errback=self.on_request_error, cb_kwargs={"card": card})
+            yield scrapy.Request(self.local(card["url"]), callback=self.parse_detail, errback=self.on_request_error, cb_kwargs={"card": card})
 
     def parse_detail(self, response, card: dict):
         if not self.page_is_whole(response):

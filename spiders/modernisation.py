@@ -26,7 +26,6 @@ from crawler.parsing import element_text
 from storage.french import strip_accents
 
 EMPLOYER = "Direction interministérielle de la transformation publique (DITP)"
-REAL_SITE = re.compile(r"^https?://(www\.)?modernisation\.gouv\.fr(?=/|$)")
 # Navigation words that lead to the recruitment pages.
 RECRUITMENT_LINK = re.compile(r"recrut|rejoindre|offres? d.emploi|emplois?\b|carrieres?|postes? (ouverts|a pourvoir)", re.IGNORECASE)
 # On a recruitment page without offers: the link to the page that lists them.
@@ -49,13 +48,14 @@ def recruitment_links(response, pattern=RECRUITMENT_LINK) -> list[str]:
 
 class ModernisationSpider(OfficialSiteSpider):
     name = "modernisation"
+    real_site = re.compile(r"^https?://(www\.)?modernisation\.gouv\.fr(?=/|$)")
     default_employer = EMPLOYER
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.source_config = spider.config.sources.modernisation
-        spider.base_url = (crawler.settings.get("MODERNISATION_BASE_URL") or spider.source_config.base_url).rstrip("/")
+        spider.base_url = spider.source_config.base_url.rstrip("/")
         # Recruitment pages found by their link words are guesses: one of them may be no
         # listing at all. The run is wrong only if none lists an offer or says there is none.
         spider.guessing = not spider.source_config.start_urls
@@ -70,11 +70,6 @@ class ModernisationSpider(OfficialSiteSpider):
 
     def run_options(self) -> dict:
         return {**super().run_options(), "base_url": self.base_url, "start_urls": self.source_config.start_urls}
-
-    def local(self, url: str) -> str:
-        if url.startswith("/"):
-            return self.base_url + url
-        return REAL_SITE.sub(self.base_url, url)
 
     def start_requests_for_listings(self):
         if self.source_config.start_urls:

@@ -11,9 +11,9 @@ from pathlib import Path
 import yaml
 from scrapy.http import HtmlResponse
 
+from crawler.boards.csp import parse_card, parse_offer
 from crawler.items import validate_offer
 from crawler.parsing import clean
-from spiders.choisirleservicepublic import parse_card, parse_offer
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TARGETS = FIXTURES / "target-offers"

@@ -3,13 +3,13 @@
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.items import validate_offer
-from spiders.choisirleservicepublic import (
+from crawler.boards.csp import (
     parse_card,
     parse_offer,
     reference_from_url,
     search_path,
 )
+from crawler.items import validate_offer
 
 SITE = "https://choisirleservicepublic.gouv.fr"
 OFFER_URL = f"{SITE}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"

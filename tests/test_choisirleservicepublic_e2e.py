@@ -9,8 +9,8 @@ import json
 
 import pytest
 
+from crawler.boards.csp import search_path
 from crawler.replay import Route
-from spiders.choisirleservicepublic import search_path
 from storage import open_db
 from storage.offers import get_offer, versions_of
 from tests.conftest import FIXTURES, write_config

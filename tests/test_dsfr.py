@@ -3,7 +3,7 @@
 
 from scrapy.http import HtmlResponse
 
-from crawler import dsfr
+from crawler.boards import dsfr
 from crawler.items import validate_offer
 from crawler.officialsite import parse_offer_page
 from tests.conftest import FIXTURES

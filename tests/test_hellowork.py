@@ -8,7 +8,7 @@ import sys
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.hellowork import number_from_url, parse_offer
+from crawler.boards.hellowork import number_from_url, parse_offer
 from crawler.items import validate_offer
 from tests.conftest import FIXTURES
 

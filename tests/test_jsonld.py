@@ -2,7 +2,7 @@
 
 from scrapy.http import HtmlResponse
 
-from crawler import jsonld
+from crawler.boards import jsonld
 from tests.conftest import FIXTURES
 
 

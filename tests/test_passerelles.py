@@ -6,8 +6,8 @@ import re
 import pytest
 from scrapy.http import HtmlResponse
 
+from crawler.boards.passerelles import number_from_url, parse_offer
 from crawler.items import validate_offer
-from crawler.passerelles import number_from_url, parse_offer
 from storage.french import label_key
 from tests.conftest import FIXTURES
 

@@ -177,7 +177,7 @@ def test_sigterm_during_a_crawl_stops_it_cleanly(site_and_config):
 def test_crontab_weekdays_mean_what_they_mean_in_crontab(crontab, expected_weekdays):
     import datetime as dt
 
-    from scheduler import cron_trigger
+    from crawler.triggers import cron_trigger
 
     trigger = cron_trigger(crontab, timezone=dt.timezone.utc)
     when, seen = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc), set()

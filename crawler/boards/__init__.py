@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
+from crawler.boards.csp import reference_from_url
 from crawler.config import Config
 
 
@@ -31,7 +32,7 @@ class Board:
     name: str  # also its section in veille.toml: [sources.<name>] base_url
     host: re.Pattern
     offer_path: re.Pattern
-    parser: str  # "module.function"; loaded when first used (spiders import this module)
+    parser: str  # "module.function", loaded when first used
     number: Callable[[str], str | None]  # the offer's id as its URL shows it
 
     def parse(self, response):
@@ -42,12 +43,6 @@ class Board:
         only the number of its reference ("17971" of "2024-17971")."""
         number = self.number(url)
         return bool(number) and (number in known or any(ref.endswith(f"-{number}") for ref in known))
-
-
-def _csp_reference(url: str) -> str | None:
-    from spiders.choisirleservicepublic import reference_from_url
-
-    return reference_from_url(url)
 
 
 def _number(pattern: str) -> Callable[[str], str | None]:
@@ -65,21 +60,21 @@ BOARDS = (
         "choisirleservicepublic",
         re.compile(r"^(www\.)?choisirleservicepublic\.gouv\.fr$|^(www\.)?place-emploi-public\.gouv\.fr$"),
         re.compile(r"/offre-emploi/.+-reference-"),
-        "spiders.choisirleservicepublic.parse_offer",
-        _csp_reference,
+        "crawler.boards.csp.parse_offer",
+        reference_from_url,
     ),
     Board(
         "passerelles",
         re.compile(r"^(www\.)?passerelles\.economie\.gouv\.fr$"),
         re.compile(r"/offre-de-emploi/.*_\d+\.aspx", re.IGNORECASE),
-        "crawler.passerelles.parse_offer",
+        "crawler.boards.passerelles.parse_offer",
         _number(r"_(\d+)\.aspx"),
     ),
     Board(
         "hellowork",
         re.compile(r"^(www\.)?hellowork\.com$"),
         re.compile(r"/emplois/\d+\.html"),
-        "crawler.hellowork.parse_offer",
+        "crawler.boards.hellowork.parse_offer",
         _number(r"/emplois/(\d+)\.html"),
     ),
 )

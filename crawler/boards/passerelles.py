@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.dsfr import main_content
+from crawler.boards.dsfr import main_content
 from crawler.items import OfferItem
 from crawler.parsing import clean, contacts_from_text, element_text
 from storage.french import label_key, normalize_category, normalize_versant, parse_date

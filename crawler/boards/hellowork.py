@@ -1,7 +1,7 @@
 """HelloWork (hellowork.com) offer pages, where public employers' offers are syndicated.
 
 ``/fr-fr/emplois/<number>.html``. The page carries a schema.org ``JobPosting``
-(read first, see crawler.jsonld) but not the contract type, which is a tag of
+(read first, see crawler.boards.jsonld) but not the contract type, which is a tag of
 the page (``ul.tw-flex li``: "Paris - 75", "CDI"). Without JSON-LD everything
 comes from the page: ``[data-cy=jobTitle]``, the company link, "Publié le …",
 and the ``#offer-panel`` sections ("Les missions du poste", "Le profil
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from crawler import jsonld
+from crawler.boards import jsonld
 from crawler.items import OfferItem
 from crawler.parsing import clean, element_text
 from storage.french import label_key, parse_date
