@@ -54,7 +54,7 @@ class JobSpec:
 
 
 def veille_command(config: Config, *args: str) -> list[str]:
-    command = [sys.executable, "-m", "crawler"]
+    command = [sys.executable, "-m", "cli"]
     if config.source_path:
         command += ["--config", str(config.source_path)]
     return command + list(args)

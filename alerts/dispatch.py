@@ -232,7 +232,7 @@ def dispatch(
         _deliver(db, config, subscription, report, units=units, now=now)
     for subscription in subscriptions:
         report = reports[subscription.name]
-        report.pending = db.execute("select count(*) from alert_outbox where subscription = ? and status = 'pending'", [subscription.name]).fetchone()[0]
+        report.pending = outbox.count_pending(db, subscription.name)
         report.next_due = next_due(db, config, now, names=[subscription.name]).get(subscription.name)
     return DispatchReport(list(reports.values()), interrupted=interrupted)
 

@@ -25,7 +25,7 @@ from sqlite_utils import Database
 from crawler.config import Config
 from crawler.errors import BLOCKED, LAYOUT_CHANGED
 from storage.clock import now_iso
-from storage.db import write_transaction
+from storage.health import save_source_health, source_health
 from storage.runs import OK, runs_of
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ COVERAGE_MIN_ITEMS = 3
 
 
 @dataclass
-class Notice:
+class HealthNotice:
     source: str
     kind: str  # problem | recovered
     title: str
@@ -91,11 +91,10 @@ def _problem(db: Database, run: dict, consecutive_failures: int, failing_since_r
     return None
 
 
-def assess(db: Database, run: dict, config: Config) -> Notice | None:
+def assess(db: Database, run: dict, config: Config) -> HealthNotice | None:
     """Update the source's health with this run; the notice to send, if any."""
     source = run["source"]
-    rows = list(db["source_health"].rows_where("source = ?", [source]))
-    previous = rows[0] if rows else {"consecutive_failures": 0, "failing_since": None, "failing_since_run_id": None, "alerted_at": None, "problem": None}
+    previous = source_health(db, source)
     failures = (previous["consecutive_failures"] + 1) if run["status"] != OK else 0
     problem = _problem(db, run, failures, previous["failing_since_run_id"], config)
     failing = problem is not None or failures > 0
@@ -104,7 +103,7 @@ def assess(db: Database, run: dict, config: Config) -> Notice | None:
     alerted_at = previous["alerted_at"] if failing else None
     notice = None
     if problem and not alerted_at:
-        notice = Notice(
+        notice = HealthNotice(
             source,
             "problem",
             f"veille · source en panne · {source}",
@@ -112,30 +111,29 @@ def assess(db: Database, run: dict, config: Config) -> Notice | None:
         )
         alerted_at = now_iso()
     elif not failing and previous["alerted_at"]:
-        notice = Notice(
+        notice = HealthNotice(
             source,
             "recovered",
             f"veille · source rétablie · {source}",
             f"{source} fonctionne de nouveau (exécution n° {run['id']}).\nProblème signalé : {previous['problem']}.",
         )
-    with write_transaction(db):
-        db["source_health"].upsert(
-            {
-                "source": source,
-                "state": "failing" if failing else "ok",
-                "problem": problem,
-                "failing_since": failing_since,
-                "failing_since_run_id": failing_since_run_id,
-                "consecutive_failures": failures,
-                "alerted_at": alerted_at,
-                "last_run_id": run["id"],
-            },
-            pk="source",
-        )
+    save_source_health(
+        db,
+        {
+            "source": source,
+            "state": "failing" if failing else "ok",
+            "problem": problem,
+            "failing_since": failing_since,
+            "failing_since_run_id": failing_since_run_id,
+            "consecutive_failures": failures,
+            "alerted_at": alerted_at,
+            "last_run_id": run["id"],
+        },
+    )
     return notice
 
 
-def notify_admin(config: Config, notice: Notice) -> bool:
+def notify_admin(config: Config, notice: HealthNotice) -> bool:
     """Send a health notice on every admin channel; False when none took it."""
     if not config.admin.urls:
         logger.warning("%s (no [admin] urls configured to send it to)", notice.title)
@@ -162,6 +160,3 @@ def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
         logger.warning("heartbeat %s failed: %s", url, error)
         return False
 
-
-def health_states(db: Database) -> dict[str, dict]:
-    return {row["source"]: row for row in db["source_health"].rows}

@@ -178,6 +178,11 @@ def touch_offers(db: Database, source: str, source_ids: Iterable[str], *, run_id
         return db.conn.total_changes - before
 
 
+def offers_by_source(db: Database) -> dict[str, int]:
+    """How many offers are stored, by source."""
+    return dict(db.execute("select source, count(*) from offers group by source").fetchall())
+
+
 def known_source_ids(db: Database, source: str) -> set[str]:
     return {source_id for (source_id,) in db.execute("select source_id from offers where source = ?", [source])}
 

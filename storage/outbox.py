@@ -233,6 +233,11 @@ def earliest_retry(db: Database, name: str) -> dt.datetime | None:
 
 # -- units that become one ---------------------------------------------------------------------
 
+def count_pending(db: Database, name: str) -> int:
+    """The alerts of a subscription still waiting (a digest's, or a failed channel's retries)."""
+    return db.execute("select count(*) from alert_outbox where subscription = ? and status = 'pending'", [name]).fetchone()[0]
+
+
 def alerted_units(db: Database, subscription: str, keys: list[str]) -> set[str]:
     """Those of ``keys`` already queued or sent to ``subscription`` (on any channel)."""
     found = set()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replay import ReplaySite
+from cli.demo import manifests
+from cli.demo.replay import ReplaySite
 from storage import open_db
 
 # Loopback SMTP server and webhook sink fixtures for the alert tests.
@@ -46,10 +47,11 @@ def fixture_path():
 def replay_site():
     sites = []
 
-    def start(manifest: Path | None = None) -> ReplaySite:
+    def start(source: str | None = None) -> ReplaySite:
+        """A replay site on 127.0.0.1: empty, or serving ``source``'s recorded site (cli/demo/sites)."""
         site = ReplaySite()
-        if manifest:
-            site.load_manifest(manifest)
+        if source:
+            site.load_manifest(manifests()[source])
         sites.append(site.start())
         return site
 
@@ -105,7 +107,7 @@ def scrapy_crawl(tmp_path):
 def run_veille(*args, env: dict | None = None, cwd: Path | None = None, timeout: float = 120):
     """The installed ``veille`` command, as a user runs it."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def parse_table(output: str) -> list[dict]:

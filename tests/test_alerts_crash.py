@@ -51,7 +51,7 @@ def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in
     store(db, *[offer(f"n-{i}", f"Chef de projet transformation publique {i}") for i in range(3)])
 
     server.hold_after(1, stage)
-    process = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "alert"], cwd=REPO, env={**os.environ, "VEILLE_DB": ""}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-m", "cli", "--config", str(config), "alert"], cwd=REPO, env={**os.environ, "VEILLE_DB": ""}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert server.holding.wait(60), "the dispatch never reached the second message"
         os.kill(process.pid, signal.SIGKILL)

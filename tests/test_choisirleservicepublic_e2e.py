@@ -9,13 +9,12 @@ import json
 
 import pytest
 
+from cli.demo.replay import Route
 from crawler.boards.csp import search_path
-from crawler.replay import Route
 from storage import open_db
 from storage.offers import get_offer, versions_of
 from tests.conftest import FIXTURES, write_config
 
-MANIFEST = FIXTURES / "choisirleservicepublic" / "replay.toml"
 KEYWORD = "chargé de recrutement"
 PAGE_1 = search_path(KEYWORD)
 PAGE_2 = search_path(KEYWORD, page=2)
@@ -25,7 +24,7 @@ REAL_OFFER = "/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DE
 @pytest.fixture
 def csp(tmp_path, replay_site, scrapy_crawl):
     """A replay of CSP, a config pointing at it, and a function to crawl it."""
-    site = replay_site(MANIFEST)
+    site = replay_site("choisirleservicepublic")
     db_path = tmp_path / "veille.db"
     config = write_config(
         tmp_path / "veille.toml",

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURES, parse_table, run_veille, write_config
+from tests.conftest import parse_table, run_veille, write_config
 
 
 @pytest.fixture
 def crawled(tmp_path, replay_site):
     """A config pointing at the CSP replay site, and the result of `veille crawl` on it."""
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
     config = write_config(
         tmp_path / "veille.toml",
         {
@@ -32,7 +32,7 @@ def test_crawl_prints_a_summary_and_exits_0(crawled):
 
 def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
     """[http] delay = 0 must beat settings.py's DOWNLOAD_DELAY = 1."""
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
     config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})
     result = run_veille("--config", str(config), "-v", "crawl", "choisirleservicepublic")
     assert result.returncode == 0

@@ -1,6 +1,6 @@
 """End to end: the real ``scrapy crawl dinum`` against DINUM pages on 127.0.0.1.
 
-The replay site (tests/fixtures/dinum/replay.toml) serves the Gridsome-era
+The replay site (cli/demo/sites/dinum/replay.toml) serves the Gridsome-era
 listing and offer pages rendered from the 14 real markdown offers; tests swap
 ``/recrutement/`` for the real empty page (recrutement-empty.html) or the
 DSFR-era pages.
@@ -19,7 +19,7 @@ DINUM = FIXTURES / "dinum"
 
 @pytest.fixture
 def dinum(tmp_path, replay_site, scrapy_crawl):
-    site = replay_site(DINUM / "replay.toml")
+    site = replay_site("dinum")
     db_path = tmp_path / "veille.db"
     config = write_config(tmp_path / "veille.toml", {"database": str(db_path), "sources": {"dinum": {"base_url": site.url}}})
 

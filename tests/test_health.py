@@ -3,9 +3,10 @@
 import pytest
 
 from crawler.config import parse_config
-from crawler.health import assess, health_states
+from crawler.health import assess
+from storage.health import health_states
 from storage.runs import finish_run, get_run, start_run
-from tests.conftest import FIXTURES, run_veille, write_config
+from tests.conftest import run_veille, write_config
 
 CONFIG = parse_config({"admin": {"failures_before_alert": 3}})
 GOOD_COVERAGE = {"title": 1.0, "deadline": 0.9, "employer": 1.0, "missions": 1.0}
@@ -78,7 +79,7 @@ def test_small_runs_do_not_judge_coverage(fresh_db):
 @pytest.fixture
 def broken_then_fixed(tmp_path, replay_site, webhook_sink):
     """CSP on loopback with an admin channel (apprise json:// to a loopback sink) and a heartbeat (GET /ping there too)."""
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
     config = write_config(
         tmp_path / "veille.toml",
         {

@@ -337,7 +337,7 @@ def test_tables_of_contents_without_any_text_file_are_a_layout_error(jorf):
 
 
 def test_since_reaches_every_source(tmp_path, replay_site):
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
     config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0},
                                                      "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})  # fmt: skip
     result = run_veille("--config", str(config), "crawl", "choisirleservicepublic", "--since", "2026-06-01")

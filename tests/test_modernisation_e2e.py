@@ -14,7 +14,7 @@ import pytest
 
 from storage import open_db
 from storage.offers import get_offer
-from tests.conftest import FIXTURES, write_config
+from tests.conftest import write_config
 
 EMPTY_RECRUITMENT = """<!doctype html><html><body><header><nav><a href="/nous-rejoindre">Nous rejoindre</a></nav></header>
 <main><h1>Nous rejoindre</h1><p>{text}</p></main></body></html>"""
@@ -24,7 +24,7 @@ CSP_PATH = "/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_
 
 @pytest.fixture
 def ditp(tmp_path, replay_site, scrapy_crawl):
-    sites = {name: replay_site(FIXTURES / name / "replay.toml") for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")}
+    sites = {name: replay_site(name) for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")}
     db_path = tmp_path / "veille.db"
     sources = {name: {"base_url": site.url} for name, site in sites.items()}
 

@@ -3,7 +3,7 @@
 import re
 import shlex
 
-from crawler.cli import cli
+from cli import cli
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from storage import open_db
-from tests.conftest import FIXTURES, REPO, run_veille, write_config
+from tests.conftest import REPO, run_veille, write_config
 from tests.test_scheduler import finished_runs, only_csp, start_scheduler, wait_for
 
 LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
@@ -19,7 +19,7 @@ def watched(tmp_path, replay_site, smtp_server):
     """CSP replayed on loopback, a subscription mailing a real SMTP server, and the
     subscription registered before the first crawl (a new subscription does not get
     the back catalogue, so without this the first crawl would send nothing)."""
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
     smtp = smtp_server()
 
     def config(**extra):
@@ -42,7 +42,7 @@ def watched(tmp_path, replay_site, smtp_server):
 def test_two_runs_at_once_crawl_and_send_once(watched):
     site, smtp, config, db_path = watched
     site.routes[LISTING][0].delay = 3  # keep the first run busy while the second starts
-    command = [sys.executable, "-m", "crawler", "--config", str(config()), "run", "choisirleservicepublic"]
+    command = [sys.executable, "-m", "cli", "--config", str(config()), "run", "choisirleservicepublic"]
     first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)

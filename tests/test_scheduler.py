@@ -10,7 +10,7 @@ import pytest
 from crawler.config import ConfigError, parse_config
 from scheduler import build_jobs, next_run_times
 from storage import open_db
-from tests.conftest import FIXTURES, REPO, parse_table, run_veille, write_config
+from tests.conftest import REPO, parse_table, run_veille, write_config
 
 LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
 OTHER_SOURCES = ["modernisation", "dinum"]
@@ -74,7 +74,7 @@ def test_schedule_list_prints_next_run_times(tmp_path):
 
 @pytest.fixture
 def site_and_config(tmp_path, replay_site):
-    site = replay_site(FIXTURES / "choisirleservicepublic" / "replay.toml")
+    site = replay_site("choisirleservicepublic")
 
     def config(schedule: str, **extra):
         return write_config(
@@ -92,7 +92,7 @@ def site_and_config(tmp_path, replay_site):
 
 def start_scheduler(config):
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "--config", str(config), "schedule"],
+        [sys.executable, "-m", "cli", "--config", str(config), "schedule"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

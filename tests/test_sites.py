@@ -41,7 +41,7 @@ def scrapy(*args, config, cwd=REPO):
 
 @pytest.fixture
 def sites(replay_site):
-    sites = {name: replay_site(FIXTURES / name / "replay.toml") for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")}
+    sites = {name: replay_site(name) for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")}
     # As a configured site, the DITP page is crawled where it is served: its absolute
     # links to its own real host become site-relative (only the DITP spider maps them).
     page = (FIXTURES / "modernisation" / "nous-rejoindre-handmade.html").read_bytes()

@@ -1,0 +1,1 @@
+"""The commands of ``veille``, one module per group of them."""

@@ -1,0 +1,124 @@
+"""Alerts: ``veille alert``, ``veille subscriptions`` and ``veille notify-test``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from tabulate import tabulate
+
+from alerts.channels import channel_key, send
+from alerts.dispatch import dispatch, next_due
+from alerts.matching import OfferIndex, Rule, describe_reasons, match
+from alerts.render import render_test
+from alerts.units import JobUnits
+from cli.app import State, cli, pass_state
+from cli.output import describe_subscription, paris_time, print_dispatch, short
+from storage import clock, outbox
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be queued and sent; write and send nothing.")
+@click.option("--backfill", is_flag=True, help="Match every stored open offer, not only those new since the last dispatch (an offer already alerted is never sent again).")
+@click.option("--subscription", "-s", "names", multiple=True, metavar="NAME", help="Only this subscription (repeatable).")
+@click.option("--retry-failed", is_flag=True, help="Queue alerts marked failed again, their attempts reset (after fixing a channel).")
+@pass_state
+def alert(state: State, dry_run, backfill, names, retry_failed):
+    """Match the offers stored since the last dispatch against every subscription
+    and send what is due: one message per subscription and channel.
+
+    A new subscription starts from now: it does not receive the offers already
+    stored unless --backfill. Digest subscriptions ("daily 08:00") send when
+    their time has come. An alert is marked sent only once its channel accepted
+    it; a failed channel is retried on later runs with growing delays. Exit code
+    0 when everything due was sent, 1 when a channel failed (see `veille status`).
+    """
+
+    config = state.config
+    if not config.subscriptions:
+        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        return
+    for name in names:
+        config.subscription(name)  # unknown name: one-line error, exit 2
+    db = state.db()
+    if retry_failed and not dry_run:
+        count = outbox.retry_failed(db, clock.now(), list(names) or None)
+        click.echo(f"{count} failed alert(s) queued again.")
+    report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
+    if dry_run:
+
+        for sub in report.subscriptions:
+            click.echo(f"{sub.name}: {len(sub.would_send)} new matching job(s) would be queued")
+            views = JobUnits().views(db, sub.would_send[:50])
+            for key in sub.would_send[:50]:
+                view = views.get(key)
+                click.echo(f"  {short(view.title if view else key, 70)}  ({', '.join(view.sources) if view else '?'})")
+        return
+
+    print_dispatch(report, config)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.option("--test", "test_name", metavar="NAME", help="Show which stored jobs this subscription matches, and why.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many jobs.")
+@pass_state
+def subscriptions(state: State, test_name, limit):
+    """List the subscriptions of veille.toml with their alert counts, or try one on the stored jobs
+    (open and closed: closed ones are never alerted)."""
+
+    config = state.config
+    if test_name:
+        subscription = config.subscription(test_name)
+        db = state.db()
+        stored = JobUnits().documents(db, today=clock.paris_today())
+        index = OfferIndex(unit.document for unit, _ in stored)
+        rule = Rule.from_subscription(subscription)
+        found = match([rule], index)[rule.name]
+        rows = [
+            [unit.key.removeprefix("job:"), view.published_on or "", ", ".join(view.sources), short(view.title, 55), short(view.employer, 30), view.deadline or "", short(describe_reasons(rule.reasons(index, position)), 70)]
+            for position in found[:limit]
+            for unit, view in [stored[position]]
+        ]
+        if rows:
+            click.echo(tabulate(rows, headers=["job", "published", "published on", "title", "employer", "deadline", "why"]))
+        click.echo(f"\n{len(found)} of {len(stored)} stored jobs match {subscription.name!r}" + (f" (first {limit} shown)" if len(found) > limit else ""))
+        return
+    if not config.subscriptions:
+        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        return
+    db = state.db()
+    counts = {}
+    for row in outbox.summary(db):
+        total = counts.setdefault(row["subscription"], [0, 0, 0])
+        total[0] += row["pending"]
+        total[1] += row["failed"]
+        total[2] += row["sent"]
+    due = next_due(db, config)
+
+    rows = [
+        [sub.name, sub.mode, short(describe_subscription(sub), 50), "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)", *counts.get(sub.name, [0, 0, 0]), paris_time(due.get(sub.name))]
+        for sub in config.subscriptions
+    ]
+    click.echo(tabulate(rows, headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "next due"]))
+
+
+@cli.command("notify-test")
+@click.argument("name")
+@pass_state
+def notify_test(state: State, name):
+    """Send a test message on every channel of subscription NAME (nothing is recorded)."""
+
+    subscription = state.config.subscription(name)
+    if not subscription.channels:
+        raise click.ClickException(f"subscription {name!r} has no channels: add apprise URLs to its `channels`")
+    message = render_test(subscription.name)
+    failed = 0
+    for url in subscription.channels:
+        result = send(url, message.title, message.bodies())
+        if result.ok:
+            click.echo(f"ok      {channel_key(url)}")
+        else:
+            failed += 1
+            click.echo(f"FAILED  {channel_key(url)}: {result.error}")
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,159 @@
+"""Browsing what was stored: ``veille offers`` and ``veille jobs`` (show, split, merge)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from tabulate import tabulate
+
+from alerts.units import board_label
+from cli.app import State, cli, iso_date, pass_state
+from cli.output import place, print_offers, short
+from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
+from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
+from storage.offers import search_offers
+
+
+@cli.command()
+@click.option("--search", "-s", "query", metavar="Q", help="Full-text search in title, employer, missions, profile (accents optional).")
+@click.option("--source", metavar="S", help="Only offers of this source.")
+@click.option("--since", metavar="DATE", callback=iso_date, help="Only offers published (or first seen) on or after DATE (YYYY-MM-DD).")
+@click.option("--open", "only_open", is_flag=True, help="Only open offers (deadline not passed, still listed, not cancelled).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many offers.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on.")
+@pass_state
+def offers(state: State, query, source, since, only_open, limit, as_json):
+    """List stored offers, newest first, with their status (open, or closed and why) and
+    their job: its number and the other boards it is also published on."""
+
+    db = state.db()
+    if only_open:
+        found = [offer for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since))) if offer["closed_reason"] is None]
+        found = found[:limit] if limit else found
+    else:
+        found = annotate_offers(db, list(search_offers(db, query=query, source=source, since=since, limit=limit)))
+    if as_json:
+        for offer in found:
+            click.echo(json.dumps(offer, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No offer matches." if (query or source or since or only_open) else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        return
+    print_offers(found)
+    click.echo(f"\n{len(found)} offers")
+
+
+def _job_error(error: Exception) -> click.ClickException:
+    # The message as raised: str() of a LookupError with one argument is that argument, but
+    # stripping quotes off str() would eat the closing quote of a message that starts with one.
+    return click.ClickException(str(error.args[0]) if len(error.args) == 1 else str(error))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--all", "include_closed", is_flag=True, help="Closed jobs too (all their offers closed).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many jobs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line: the job and its offers.")
+@click.pass_context
+def jobs(ctx, include_closed, limit, as_json):
+    """Jobs: one post, however many boards publish it. Without a subcommand, list the
+    open jobs, newest first, with the boards each is published on.
+
+    \b
+    veille jobs show 12                  a job, its offers, links, and why they are grouped
+    veille jobs show modernisation:2024-17971    the job of an offer (SOURCE:SOURCE_ID)
+    veille jobs split SOURCE:SOURCE_ID   a wrong merge: the offer gets a job of its own
+    veille jobs merge 12 15              a missed merge: job 15's offers join job 12
+    """
+    if ctx.invoked_subcommand:
+        return
+
+    state = ctx.find_object(State)
+    found = list_jobs(state.db(), include_closed=include_closed, limit=limit)
+    if as_json:
+        for job in found:
+            click.echo(json.dumps(job, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No open job." if not include_closed else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        return
+    rows = []
+    for job in found:
+        first = next((offer for offer in job["offers"] if offer["closed_reason"] is None), job["offers"][0])
+        boards = list(dict.fromkeys(board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in job["offers"]))
+        deadlines = [offer["deadline"] for offer in job["offers"] if offer["deadline"]]
+        rows.append(
+            [job["id"], job["published_on"], "open" if job["open"] else "closed", short(first["title"], 50), short(first["employer"], 30),
+             short(place(first), 22), max(deadlines) if deadlines else "", len(job["offers"]), short(", ".join(boards), 50)]
+        )  # fmt: skip
+    click.echo(tabulate(rows, headers=["job", "published", "status", "title", "employer", "place", "deadline", "offers", "published on"]))
+    noun = "job" if len(found) == 1 else "jobs"
+    click.echo(f"\n{len(found)} {noun if include_closed else 'open ' + noun}")
+
+
+@jobs.command("show")
+@click.argument("job")
+@pass_state
+def jobs_show(state: State, job):
+    """A job (by number, or by one of its offers as SOURCE:SOURCE_ID): its offers on each
+    board, their status and links, and why each is in the job."""
+
+    db = state.db()
+    try:
+        job_id = resolve_job(db, job)
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    info = get_job(db, job_id)
+    offers = job_offers(db, job_id)
+    status = "open" if any(offer["closed_reason"] is None for offer in offers) else "closed"
+    click.echo(f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen {info['created_at'][:10]}")
+    if info["reposted_from"]:
+        click.echo(f"re-posts job {info['reposted_from']} (the same post, published again after it closed)")
+    if info["reposts"]:
+        click.echo(f"re-posted as job {', '.join(map(str, info['reposts']))}")
+    for offer in offers:
+        click.echo()
+        click.echo(f"{offer['source']}:{offer['source_id']}  ({board_label(offer)})  {offer['status']}")
+        click.echo(f"  {offer['title']}")
+        details = [part for part in (offer.get("employer"), place(offer), offer.get("published_on") and f"published {offer['published_on']}",
+                                     offer.get("deadline") and f"deadline {offer['deadline']}") if part]  # fmt: skip
+        if details:
+            click.echo(f"  {' · '.join(details)}")
+        click.echo(f"  {offer['url']}")
+        if offer.get("apply_url") and offer["apply_url"] != offer["url"]:
+            click.echo(f"  apply: {offer['apply_url']}")
+        click.echo(f"  in this job: {offer['reason']}")
+
+
+@jobs.command("split")
+@click.argument("offer", metavar="SOURCE:SOURCE_ID")
+@pass_state
+def jobs_split(state: State, offer):
+    """Undo a wrong merge: the offer leaves its job for a job of its own. The decision is
+    kept: automatic grouping never puts it with those offers again."""
+
+    db = state.db()
+    try:
+        old, new = split_offer(db, *parse_offer_reference(offer))
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    click.echo(f"{offer} left job {old}: it is job {new} now, kept apart from job {old}'s offers.")
+
+
+@jobs.command("merge")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@pass_state
+def jobs_merge(state: State, first, second):
+    """A missed merge: B's job joins A's job (each a job number or an offer as
+    SOURCE:SOURCE_ID). Alerts already sent for either job count for both."""
+
+    db = state.db()
+    try:
+        keep, other = resolve_job(db, first), resolve_job(db, second)
+        if keep == other:
+            raise ValueError(f"{first} and {second} are already the same job ({keep})")
+        merge_jobs(db, keep, other)
+    except (UnknownOffer, ValueError) as error:
+        raise _job_error(error) from None
+    click.echo(f"job {other} merged into job {keep}.")

@@ -1,0 +1,150 @@
+"""What the ``veille`` command prints: tables of runs, offers, archives and alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import click
+from tabulate import tabulate
+
+from storage import outbox
+from storage.archives import archive_counts, recent_archives
+from storage.clock import PARIS
+
+
+def error_summary(errors: dict) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(errors.items())) or "-"
+
+
+def print_runs(runs: list[dict]) -> None:
+    rows = [
+        [run["source"], run["status"], run.get("pages", 0), run.get("items", 0), run.get("new", 0), run.get("updated", 0), error_summary(run["errors"])]
+        for run in runs
+    ]
+    click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
+
+
+def place(offer: dict) -> str:
+    if offer.get("department") and offer.get("location") and f"({offer['department']})" not in offer["location"]:
+        return f"{offer['location']} ({offer['department']})"
+    return offer.get("location") or offer.get("department") or ""
+
+
+def short(text: str | None, width: int) -> str:
+    return textwrap.shorten(text or "", width=width, placeholder="…")
+
+
+def print_offers(offers: list[dict]) -> None:
+    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
+    annotated = bool(offers) and "status" in offers[0]
+    rows = []
+    for offer in offers:
+        row = [
+            offer.get("published_on") or offer["first_seen"][:10],
+            offer["source"],
+            short(offer["title"], 56),
+            short(offer.get("employer"), 32),
+            short(place(offer), 24),
+            offer.get("deadline") or "",
+        ]
+        if annotated:
+            row.append("open" if offer["closed_reason"] is None else f"closed ({offer['closed_reason']})")
+            also = f" (also on {', '.join(offer['also_on'])})" if offer["also_on"] else ""
+            row.append(short(f"{offer['job_id']}{also}", 44) if offer["job_id"] else "")
+        rows.append(row)
+    headers = ["published", "source", "title", "employer", "place", "deadline"] + (["status", "job"] if annotated else [])
+    click.echo(tabulate(rows, headers=headers))
+
+
+def duration(run: dict) -> str:
+    if not run.get("finished_at"):
+        return ""
+    seconds = (dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])).total_seconds()
+    return f"{seconds:.0f}s"
+
+
+def print_archives(db, limit: int = 10) -> None:
+    """The JORF archive ledger: the latest archives, what came out of them, and what failed."""
+    archives = recent_archives(db, limit)
+    if not archives:
+        return
+    counts = archive_counts(db)
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    click.echo(f"\njorf archives ({summary}); latest {len(archives)}:")
+    rows = [
+        [
+            archive["name"],
+            archive["status"],
+            f"{archive['size'] / 1024:,.0f} KB" if archive["size"] else "",
+            archive["texts_seen"] if archive["texts_seen"] is not None else "",
+            archive["notices_found"] if archive["notices_found"] is not None else "",
+            (archive["processed_at"] or "").replace("T", " ")[:16],
+            archive["attempts"],
+            short(archive["last_error"], 60),
+        ]
+        for archive in archives
+    ]
+    click.echo(tabulate(rows, headers=["archive", "status", "size", "texts", "notices", "processed (UTC)", "tries", "last error"]))
+
+
+def paris_time(moment) -> str:
+    """A UTC datetime or ISO string as Paris wall-clock time, to the minute."""
+    if not moment:
+        return "-"
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
+def print_alert_status(db) -> None:
+    """Pending and failed alerts by subscription and channel, and sends cut short by a crash."""
+    rows = outbox.summary(db)
+    if not rows:
+        return
+    click.echo("\nalerts (times in Europe/Paris):")
+    table = [
+        [row["subscription"], short(row["channel"], 48), row["pending"], row["failed"], row["sent"], paris_time(row["next_attempt_at"]) if row["pending"] else "-", short(row["last_error"], 60) if row["last_error"] else ""]
+        for row in rows
+    ]
+    click.echo(tabulate(table, headers=["subscription", "channel", "pending", "failed", "sent", "next try", "last error"]))
+    failed = outbox.failed_alerts(db, limit=5)
+    if failed:
+        click.echo("Failed alerts, given up on (`veille alert --retry-failed` queues them again):")
+        for row in failed:
+            click.echo(f"  {row['subscription']}: {row['unit']} -> {row['channel']} after {row['attempts']} attempts: {row['last_error']}")
+    interrupted = outbox.interrupted_deliveries(db)
+    if interrupted:
+        click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
+
+
+def print_dispatch(report, config) -> None:
+    """What a dispatch sent, by subscription; failed channels and interrupted sends on stderr."""
+
+    def result(sub) -> str:
+        if not config.subscription(sub.name).channels:
+            return "no channel"
+        return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
+
+    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), paris_time(sub.next_due)] for sub in report.subscriptions]
+    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
+    for sub in report.subscriptions:
+        for failure in sub.failures:
+            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {paris_time(failure.next_attempt_at)}", err=True)
+    if report.interrupted:
+        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+
+
+def describe_subscription(subscription) -> str:
+    parts = []
+    if subscription.keywords:
+        parts.append(f"{len(subscription.keywords)} keywords")
+    if subscription.query:
+        parts.append("query")
+    if subscription.exclude:
+        parts.append(f"{len(subscription.exclude)} exclusions")
+    for name in ("departements", "regions", "categories", "versants", "sources", "employers"):
+        values = getattr(subscription, name)
+        if values:
+            parts.append(f"{name}: {', '.join(values)}")
+    return "; ".join(parts)
