@@ -45,6 +45,7 @@ logger = logging.getLogger("veille.scheduler")
 # Seconds a stopped subprocess gets to finish cleanly before it is killed.
 STOP_GRACE = 60.0
 
+
 @dataclass
 class JobSpec:
     id: str
@@ -85,17 +86,33 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
     jobs = []
     for source, specs in config.schedule.source_triggers().items():
         if source in sources and specs:
-            jobs.append(JobSpec(f"crawl:{source}", f"crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source)))
+            jobs.append(
+                JobSpec(
+                    f"crawl:{source}",
+                    f"crawl {source} ({' | '.join(specs)})",
+                    make_trigger(specs, timezone),
+                    veille_command(config, "run", source),
+                )
+            )
     for source, specs in config.schedule.full_triggers().items():
         if source in sources and specs:
-            jobs.append(JobSpec(f"full:{source}", f"full crawl {source} ({' | '.join(specs)})", make_trigger(specs, timezone), veille_command(config, "run", source, "--full")))
+            jobs.append(
+                JobSpec(
+                    f"full:{source}",
+                    f"full crawl {source} ({' | '.join(specs)})",
+                    make_trigger(specs, timezone),
+                    veille_command(config, "run", source, "--full"),
+                )
+            )
     for mode, trigger in digest_triggers(config).items():
-        jobs.append(JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert")))
+        jobs.append(
+            JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert"))
+        )
     return jobs
 
 
 def next_run_times(jobs: list[JobSpec], now: dt.datetime | None = None) -> list[tuple[JobSpec, dt.datetime | None]]:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return [(job, job.trigger.get_next_fire_time(None, now)) for job in jobs]
 
 
@@ -174,7 +191,9 @@ def run_scheduler(config: Config, sources: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     scheduler.start()
     for job, when in next_run_times(jobs):
-        logger.info("scheduled: %s, next at %s", job.description, when.isoformat(timespec="seconds") if when else "never")
+        logger.info(
+            "scheduled: %s, next at %s", job.description, when.isoformat(timespec="seconds") if when else "never"
+        )
     while not stop_requested.wait(1.0):
         pass
     # Waits for the running job, whose subprocess was asked to stop.

@@ -75,14 +75,22 @@ def _scheme(url: str) -> str:
 def check_channel_url(url: str) -> str:
     """The URL if apprise can use it; a ValueError that shows no secret otherwise."""
     if "://" not in url:
-        raise ValueError(f"not an apprise URL (expected scheme://…, e.g. mailto://… or slack://…; got {_scheme(url)!r}…)")
+        raise ValueError(
+            f"not an apprise URL (expected scheme://…, e.g. mailto://… or slack://…; got {_scheme(url)!r}…)"
+        )
     plugin = _instantiate(url)
     if plugin is None:
-        raise ValueError(f"apprise cannot use this {_scheme(url)}:// URL (unknown scheme or missing parts; see https://github.com/caronc/apprise/wiki)")
+        raise ValueError(
+            f"apprise cannot use this {_scheme(url)}:// URL (unknown scheme or missing parts; see "
+            "https://github.com/caronc/apprise/wiki)"
+        )
     if len(plugin) > 1:
         # Apprise sends one message per target; if one fails, retrying the channel
         # would send the others twice. One target a channel keeps "exactly once".
-        raise ValueError(f"this {_scheme(url)}:// URL has {len(plugin)} destinations: give each its own channel so that each is sent exactly once")
+        raise ValueError(
+            f"this {_scheme(url)}:// URL has {len(plugin)} destinations: give each its own channel so that each is "
+            "sent exactly once"
+        )
     return url
 
 
@@ -96,7 +104,7 @@ def channel_key(url: str) -> str:
 
 
 def channel_format(url: str) -> str:
-    """"html", "markdown" or "text": what the channel renders."""
+    """ "html", "markdown" or "text": what the channel renders."""
     plugin = _instantiate(url)
     return str(plugin.resolve_format(None).value) if plugin is not None else "text"
 

@@ -72,7 +72,15 @@ def _rules(subscriptions: list[Subscription]) -> list[Rule]:
     return [Rule.from_subscription(subscription) for subscription in subscriptions]
 
 
-def find_matches(db: Database, subscriptions: list[Subscription], *, units=None, now: dt.datetime, backfill: bool = False, register: bool = True) -> tuple[int, dict[str, list[tuple[Unit, list]]]]:
+def find_matches(
+    db: Database,
+    subscriptions: list[Subscription],
+    *,
+    units=None,
+    now: dt.datetime,
+    backfill: bool = False,
+    register: bool = True,
+) -> tuple[int, dict[str, list[tuple[Unit, list]]]]:
     """Units new to each subscription that it matches, with the reasons.
 
     A subscription seen for the first time starts at the current position (no
@@ -89,7 +97,13 @@ def find_matches(db: Database, subscriptions: list[Subscription], *, units=None,
         state = states.get(subscription.name)
         if state is None and register:
             mode = parse_mode(subscription.mode)
-            outbox.register(db, subscription.name, matched_through=0 if backfill else through, now=now, digest_slot=mode.last_slot(now))
+            outbox.register(
+                db,
+                subscription.name,
+                matched_through=0 if backfill else through,
+                now=now,
+                digest_slot=mode.last_slot(now),
+            )
         starts[subscription.name] = 0 if backfill else (state["matched_through"] if state else through)
     lowest = min(starts.values(), default=through)
     if lowest >= through:
@@ -133,7 +147,15 @@ def _release_if_due(db: Database, subscription: Subscription, state: dict | None
     return False
 
 
-def _deliver(db: Database, config: AlertsConfig, subscription: Subscription, report: SubscriptionReport, *, units, now: dt.datetime) -> None:
+def _deliver(
+    db: Database,
+    config: AlertsConfig,
+    subscription: Subscription,
+    report: SubscriptionReport,
+    *,
+    units,
+    now: dt.datetime,
+) -> None:
     mode = parse_mode(subscription.mode)
     for url in subscription.channels:
         key = channel_key(url)
@@ -158,17 +180,37 @@ def _deliver(db: Database, config: AlertsConfig, subscription: Subscription, rep
                     outbox.finish(db, delivery_id, [], ok=True, error=None, now=now, **_policy(config))
                     part -= 1
                     continue
-                message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+                message = render(
+                    subscription.name,
+                    mode,
+                    [Item(views[row.unit], row.reasons) for row in rows],
+                    part=part,
+                    parts=parts,
+                )
                 # A service with a small limit (Discord, SMS...) gets fewer offers a message.
                 while len(message.bodies()[body_format]) > limit and len(rows) > 1:
                     keep = max(1, len(rows) // 2)
                     outbox.unclaim(db, delivery_id, rows[keep:])
                     rows, per_message = rows[:keep], keep
                     parts = part + math.ceil((remaining - keep) / per_message)
-                    message = render(subscription.name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+                    message = render(
+                        subscription.name,
+                        mode,
+                        [Item(views[row.unit], row.reasons) for row in rows],
+                        part=part,
+                        parts=parts,
+                    )
                 result = send(url, message.title, message.bodies())
             except Exception as error:  # never leave a delivery 'sending' in a live process
-                outbox.finish(db, delivery_id, rows, ok=False, error=f"{type(error).__name__}: {error}", now=now, **_policy(config))
+                outbox.finish(
+                    db,
+                    delivery_id,
+                    rows,
+                    ok=False,
+                    error=f"{type(error).__name__}: {error}",
+                    now=now,
+                    **_policy(config),
+                )
                 raise
             outbox.finish(db, delivery_id, rows, ok=result.ok, error=result.error, now=now, **_policy(config))
             remaining -= len(rows)
@@ -182,7 +224,11 @@ def _deliver(db: Database, config: AlertsConfig, subscription: Subscription, rep
 
 
 def _policy(config: AlertsConfig) -> dict:
-    return {"max_attempts": config.alerts.max_attempts, "retry_base": config.alerts.retry_base, "retry_max": config.alerts.retry_max}
+    return {
+        "max_attempts": config.alerts.max_attempts,
+        "retry_base": config.alerts.retry_base,
+        "retry_max": config.alerts.retry_max,
+    }
 
 
 def dispatch(
@@ -237,7 +283,9 @@ def dispatch(
     return DispatchReport(list(reports.values()), interrupted=interrupted)
 
 
-def next_due(db: Database, config: AlertsConfig, now: dt.datetime | None = None, *, names: list[str] | None = None) -> dict[str, dt.datetime | None]:
+def next_due(
+    db: Database, config: AlertsConfig, now: dt.datetime | None = None, *, names: list[str] | None = None
+) -> dict[str, dt.datetime | None]:
     """When each subscription next has something to send, for a scheduler.
 
     Immediate subscriptions: None unless a failed channel is waiting for its
@@ -257,6 +305,3 @@ def next_due(db: Database, config: AlertsConfig, now: dt.datetime | None = None,
             candidates.append(mode.next_slot(dt.datetime.fromisoformat(served) if served else now))
         due[subscription.name] = min(candidates) if candidates else None
     return due
-
-
-

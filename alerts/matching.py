@@ -17,8 +17,8 @@ régions, categories, versants and sources.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from alerts.query import FIELDS, Term, parse_query, parse_term
 from storage.french import tokens
@@ -48,7 +48,13 @@ class OfferIndex:
         self._codes: dict[str, str] = {}
         self.text: dict[str, list[str]] = {name: [] for name in FIELDS}
         self.postings: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
-        self.values: dict[str, dict[str, int]] = {"department": {}, "region": {}, "category": {}, "versant": {}, "source": {}}
+        self.values: dict[str, dict[str, int]] = {
+            "department": {},
+            "region": {},
+            "category": {},
+            "versant": {},
+            "source": {},
+        }
         codes = self._codes
         for position, offer in enumerate(self.offers):
             bit = 1 << position
@@ -147,7 +153,7 @@ class Rule:
     _filters: list = field(default_factory=list, repr=False)
 
     @classmethod
-    def from_subscription(cls, subscription) -> "Rule":
+    def from_subscription(cls, subscription) -> Rule:
         """From a validated ``alerts.settings.Subscription`` (or anything with its attributes)."""
         return cls(
             name=subscription.name,
@@ -209,9 +215,15 @@ class Rule:
             ("versant", self.versants, "versant"),
         ):
             if values:
-                found.extend({"filter": kind, "value": value} for value in dict.fromkeys(values_of(offer, name)) if value in values)
+                found.extend(
+                    {"filter": kind, "value": value}
+                    for value in dict.fromkeys(values_of(offer, name))
+                    if value in values
+                )
         if self.regions:
-            found.extend({"filter": "region", "value": region} for region in sorted(offer_regions(offer) & self.regions))
+            found.extend(
+                {"filter": "region", "value": region} for region in sorted(offer_regions(offer) & self.regions)
+            )
         return found
 
 
@@ -225,7 +237,13 @@ FIELD_NAMES_FR = {
     "location": "lieu",
     "contract": "contrat",
 }
-FILTER_NAMES_FR = {"source": "source", "department": "département", "category": "catégorie", "versant": "versant", "region": "région"}
+FILTER_NAMES_FR = {
+    "source": "source",
+    "department": "département",
+    "category": "catégorie",
+    "versant": "versant",
+    "region": "région",
+}
 
 
 def describe_reasons(reasons: list[dict], *, french: bool = False) -> str:

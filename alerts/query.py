@@ -32,7 +32,7 @@ class Evaluator(Protocol):
 
     everything: int
 
-    def term_bits(self, term: "Term") -> int: ...
+    def term_bits(self, term: Term) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Term:
     def bits(self, index: Evaluator) -> int:
         return index.term_bits(self)
 
-    def terms(self) -> list["Term"]:
+    def terms(self) -> list[Term]:
         return [self]
 
     @property
@@ -212,7 +212,9 @@ class _Parser:
             prefix = f"{fields[0]}:" if fields else ""
             shown = f'{prefix}"{value}"' if kind == "phrase" else f"{prefix}{value}"
             return Term(shown, term.words, term.fields)
-        raise ValueError(f"unexpected {self.items[self.position][1] if self.position < len(self.items) else 'end'!r} in the query")
+        raise ValueError(
+            f"unexpected {self.items[self.position][1] if self.position < len(self.items) else 'end'!r} in the query"
+        )
 
 
 @lru_cache(maxsize=4096)

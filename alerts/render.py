@@ -10,29 +10,15 @@ rest. Offer text is untrusted: Jinja autoescaping makes it inert in HTML, and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
-from jinja2 import Environment
+from jinja2 import Environment, PackageLoader
 
 from alerts.matching import describe_reasons
 from alerts.schedule import Mode
 from alerts.units import UnitView
-
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
-
-
-def french_date(iso: str | None) -> str:
-    """"2025-05-22" -> "22 mai 2025", "2021-10-01" -> "1er octobre 2021"."""
-    if not iso:
-        return ""
-    try:
-        day = dt.date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
-
+from storage.french import french_date
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]()<>#!|])")
 
@@ -84,65 +70,19 @@ class Message:
         return {"html": self.html, "markdown": self.markdown, "text": self.text}
 
 
-_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-_plain_env = Environment(autoescape=False, trim_blocks=True, lstrip_blocks=True)
+# The templates (alerts/templates/): HTML autoescaped, Markdown and text not (Markdown escapes with the md filter).
+_loader = PackageLoader("alerts", "templates")
+_env = Environment(
+    loader=_loader,
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_plain_env = Environment(loader=_loader, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 _plain_env.filters["md"] = markdown_text
-
-_HTML = _env.from_string(
-    """<html><body style="font-family: Marianne, Arial, sans-serif; color: #161616; max-width: 42em">
-<p style="font-size: 1.1em"><strong>{{ heading }}</strong></p>
-{% for item in items %}
-<div style="margin: 0 0 1.2em 0; padding: 0 0 0 0.8em; border-left: 3px solid #000091">
-{% if item.view.links %}
-<p style="margin: 0"><a href="{{ item.view.links[0][1] }}" style="color: #000091; font-weight: bold">{{ item.view.title }}</a></p>
-{% else %}
-<p style="margin: 0"><strong>{{ item.view.title }}</strong></p>
-{% endif %}
-{% if item.where %}<p style="margin: 0">{{ item.where }}</p>{% endif %}
-{% if item.details %}<p style="margin: 0; color: #3a3a3a">{{ item.details | join(" · ") }}</p>{% endif %}
-{% for label, url in item.view.links %}
-<p style="margin: 0; font-size: 0.9em">{{ label }} : <a href="{{ url }}">{{ url }}</a></p>
-{% endfor %}
-{% if item.why %}<p style="margin: 0; font-size: 0.85em; color: #666">Pourquoi : {{ item.why }}</p>{% endif %}
-</div>
-{% endfor %}
-<p style="font-size: 0.85em; color: #666">{{ footer }}</p>
-</body></html>"""
-)
-
-_MARKDOWN = _plain_env.from_string(
-    """**{{ heading | md }}**
-{% for item in items %}
-
-• {% if item.view.links %}**[{{ item.view.title | md }}](<{{ item.view.links[0][1] }}>)**{% else %}**{{ item.view.title | md }}**{% endif %}
-
-{% if item.where %}    {{ item.where | md }}
-{% endif %}
-{% if item.details %}    {{ item.details | join(" · ") | md }}
-{% endif %}
-{% if item.view.links | length > 1 %}    {% for label, url in item.view.links[1:] %}[{{ label | md }}](<{{ url }}>){{ " · " if not loop.last }}{% endfor %}
-
-{% endif %}
-{% endfor %}
-
-_{{ footer | md }}_"""
-)
-
-_TEXT = _plain_env.from_string(
-    """{{ heading }}
-{% for item in items %}
-
-- {{ item.view.title }}
-{% if item.where %}  {{ item.where }}
-{% endif %}
-{% if item.details %}  {{ item.details | join(" · ") }}
-{% endif %}
-{% for label, url in item.view.links %}  {{ label }} : {{ url }}
-{% endfor %}
-{% endfor %}
-
-{{ footer }}"""
-)
+_HTML = _env.get_template("alert.html")
+_MARKDOWN = _plain_env.get_template("alert.md")
+_TEXT = _plain_env.get_template("alert.txt")
 
 
 def render(subscription: str, mode: Mode, items: list[Item], *, part: int = 1, parts: int = 1) -> Message:

@@ -15,11 +15,26 @@ from dataclasses import dataclass
 from storage.clock import PARIS
 
 WEEKDAYS = {
-    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
-    "lun": 0, "mar": 1, "mer": 2, "jeu": 3, "ven": 4, "sam": 5, "dim": 6,
-}  # fmt: skip
+    "mon": 0,
+    "tue": 1,
+    "wed": 2,
+    "thu": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+    "lun": 0,
+    "mar": 1,
+    "mer": 2,
+    "jeu": 3,
+    "ven": 4,
+    "sam": 5,
+    "dim": 6,
+}
 _DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MODE = re.compile(r"^\s*(?:(?P<immediate>immediate)|(?P<daily>daily)\s+(?P<dt>\d{1,2}:\d{2})|(?P<weekly>weekly)\s+(?P<day>[a-z]{3})\s+(?P<wt>\d{1,2}:\d{2}))\s*$", re.IGNORECASE)
+_MODE = re.compile(
+    r"^\s*(?:(?P<immediate>immediate)|(?P<daily>daily)\s+(?P<dt>\d{1,2}:\d{2})|(?P<weekly>weekly)\s+(?P<day>[a-z]{3})\s+(?P<wt>\d{1,2}:\d{2}))\s*$",
+    re.IGNORECASE,
+)
 MODE_HELP = "expected 'immediate', 'daily HH:MM' or 'weekly mon HH:MM' (Europe/Paris time)"
 
 
@@ -53,7 +68,7 @@ class Mode:
     def _slot_on(self, day: dt.date) -> dt.datetime:
         # A wall-clock time that does not exist (spring forward) resolves to
         # the instant zoneinfo gives it: an hour later in UTC terms, never lost.
-        return dt.datetime.combine(day, self.at, tzinfo=PARIS).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(day, self.at, tzinfo=PARIS).astimezone(dt.UTC)
 
     def last_slot(self, now: dt.datetime) -> dt.datetime | None:
         """The latest slot at or before ``now`` (UTC); None for immediate."""

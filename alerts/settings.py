@@ -57,7 +57,9 @@ def _region(value: str) -> str:
 
 
 def _versant(value: str) -> str:
-    versant = normalize_versant(value) or {"fpe": "État", "fpt": "Territoriale", "fph": "Hospitalière"}.get(fold(value).strip())
+    versant = normalize_versant(value) or {"fpe": "État", "fpt": "Territoriale", "fph": "Hospitalière"}.get(
+        fold(value).strip()
+    )
     if versant is None:
         raise user_error(f"unknown versant {value!r}; versants: État, Territoriale, Hospitalière")
     return versant

@@ -71,7 +71,7 @@ def place_of(offer: dict) -> str | None:
 
 
 def _is_web_link(url: str | None) -> bool:
-    return bool(url) and url.startswith(("https://", "http://")) and not any(char in url for char in '<>"\' ')
+    return bool(url) and url.startswith(("https://", "http://")) and not any(char in url for char in "<>\"' ")
 
 
 def board_label(offer: dict) -> str:
@@ -103,7 +103,14 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
     return UnitView(
         key=key,
         title=first["title"],
-        employer=next((offer.get("employer") or offer.get("organisation") for offer in offers if offer.get("employer") or offer.get("organisation")), None),
+        employer=next(
+            (
+                offer.get("employer") or offer.get("organisation")
+                for offer in offers
+                if offer.get("employer") or offer.get("organisation")
+            ),
+            None,
+        ),
         place=next((place_of(offer) for offer in offers if place_of(offer)), None),
         # The latest deadline: the post can be applied for until then on one of its boards.
         deadline=max(deadlines) if deadlines else None,
@@ -128,7 +135,11 @@ def job_document(offers: list[dict]) -> dict:
         document[name] = "\n".join(texts) if texts else None
     for name in _FACETS:
         document[name] = list(dict.fromkeys(offer[name] for offer in offers if offer.get(name)))
-    boards = [offer["raw"].get("board") for offer in offers if isinstance(offer.get("raw"), dict) and offer["raw"].get("board")]
+    boards = [
+        offer["raw"].get("board")
+        for offer in offers
+        if isinstance(offer.get("raw"), dict) and offer["raw"].get("board")
+    ]
     document["source"] = list(dict.fromkeys([offer["source"] for offer in offers] + boards))
     return document
 
@@ -157,7 +168,10 @@ class JobUnits:
         jobs = jobs_newest_first(db)
         offers = offers_by_job(db, [job_id for job_id, _ in jobs], today)
         return [
-            (Unit(job_key(job_id), position, job_document(offers[job_id])), view_of_job(job_key(job_id), offers[job_id]))
+            (
+                Unit(job_key(job_id), position, job_document(offers[job_id])),
+                view_of_job(job_key(job_id), offers[job_id]),
+            )
             for job_id, position in jobs
             if offers.get(job_id)
         ]

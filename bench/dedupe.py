@@ -31,12 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage import open_db  # noqa: E402
-from storage.grouping import Thresholds, compare, profile  # noqa: E402
-from storage.jobs import group_existing_offers  # noqa: E402
+from storage import open_db
+from storage.grouping import Thresholds, compare, profile
+from storage.jobs import group_existing_offers
 from storage.offers import _INSERT_COLUMNS, _INSERT_SQL
 from storage.rows import to_row
-from tests.corpus import (  # noqa: E402
+from tests.corpus import (
     betagouv_offers,
     csp_card_offers,
     csp_offer_page,
@@ -49,9 +49,21 @@ from tests.corpus import (  # noqa: E402
 
 COUNT = 100_000
 TARGET_SECONDS, TARGET_MB = 30.0, 500
-BOARDS = ["choisirleservicepublic", "modernisation", "hellowork", "dinum", "jorf", "betagouv", "prefecture", "passerelles"]
+BOARDS = [
+    "choisirleservicepublic",
+    "modernisation",
+    "hellowork",
+    "dinum",
+    "jorf",
+    "betagouv",
+    "prefecture",
+    "passerelles",
+]
 ACRONYMS = {
-    "Direction interministérielle de la transformation publique (DITP)": ["DITP", "Direction interministérielle de la transformation publique"],
+    "Direction interministérielle de la transformation publique (DITP)": [
+        "DITP",
+        "Direction interministérielle de la transformation publique",
+    ],
     "Direction interministérielle du numérique (DINUM)": ["DINUM", "Direction interministérielle du numérique"],
     "SGAR Occitanie": ["Secrétariat général pour les affaires régionales d'Occitanie"],
 }
@@ -65,9 +77,19 @@ def _memory_mb(field: str = "VmHWM") -> float:
 
 def real_offers() -> tuple[list[dict], list[str]]:
     """The real offers (what grouping reads, and a little text) and the real employers they name."""
-    offers = [*betagouv_offers().values(), *csp_card_offers().values(), csp_offer_page(), *dinum_offers().values(), *jorf_offers().values(), *ditp_offers().values()]
+    offers = [
+        *betagouv_offers().values(),
+        *csp_card_offers().values(),
+        csp_offer_page(),
+        *dinum_offers().values(),
+        *jorf_offers().values(),
+        *ditp_offers().values(),
+    ]
     keep = ("title", "employer", "organisation", "contract")
-    bases = [{key: offer[key] for key in keep if offer.get(key)} | {"missions": (offer.get("missions") or "")[:400]} for offer in offers]
+    bases = [
+        {key: offer[key] for key in keep if offer.get(key)} | {"missions": (offer.get("missions") or "")[:400]}
+        for offer in offers
+    ]
     return bases, sorted({offer["employer"] for offer in offers if offer.get("employer")})
 
 
@@ -93,13 +115,29 @@ def make_offers(count: int, seed: int = 11):
     real titles at real employers, each published on one to three boards a few days apart."""
     rng = random.Random(seed)
     bases, employers = real_offers()
-    departments = [f"{number:02d}" for number in range(1, 96) if number != 20] + ["2A", "2B", "971", "972", "973", "974"]
+    departments = [f"{number:02d}" for number in range(1, 96) if number != 20] + [
+        "2A",
+        "2B",
+        "971",
+        "972",
+        "973",
+        "974",
+    ]
     jobs, copies_made = [], 0
     while copies_made < count:
         # A real title at a real employer (its own, or another: titles recur across employers), somewhere.
         base = rng.choice(bases)
         hirer = base.get("employer") if rng.random() < 0.3 else rng.choice(employers)
-        jobs.append((START + rng.randrange(5 * 365), len(jobs), base, hirer, rng.choice(departments), rng.sample(BOARDS, rng.choice([1, 1, 2, 2, 3]))))
+        jobs.append(
+            (
+                START + rng.randrange(5 * 365),
+                len(jobs),
+                base,
+                hirer,
+                rng.choice(departments),
+                rng.sample(BOARDS, rng.choice([1, 1, 2, 2, 3])),
+            )
+        )
         copies_made += len(jobs[-1][-1])
     copies = []
     for day, job, base, hirer, department, boards in jobs:
@@ -186,9 +224,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         db = open_db(Path(directory) / "labels.db")
         result = score_labelled_set(group_labelled_set(db))
-        print(f"labelled set: {result['pairs']} pairs ({result['same']} the same job, {result['pairs'] - result['same']} not)")
+        print(
+            f"labelled set: {result['pairs']} pairs ({result['same']} the same job, "
+            f"{result['pairs'] - result['same']} not)"
+        )
         for pair in result["wrong"]:
-            print(f"  wrong: {pair['a']} / {pair['b']} ({'same job' if pair['same'] else 'not the same job'}: {pair['reason']})")
+            print(
+                f"  wrong: {pair['a']} / {pair['b']} ({'same job' if pair['same'] else 'not the same job'}: "
+                f"{pair['reason']})"
+            )
         print(f"precision: {result['precision']:.2f}  recall: {result['recall']:.2f}")
 
         db = open_db(Path(directory) / "scale.db")
@@ -199,19 +243,36 @@ def main() -> None:
         seconds = time.perf_counter() - started
         peak = _memory_mb()
         jobs = db.execute("select count(*) from jobs").fetchone()[0]
-        joined = db.execute("select count(*) from job_offers where reason != 'first offer of the job' and reason not like 're-post%'").fetchone()[0]
+        joined = db.execute(
+            "select count(*) from job_offers where reason != 'first offer of the job' and reason not like 're-post%'"
+        ).fetchone()[0]
         reposts = db.execute("select count(*) from jobs where reposted_from is not null").fetchone()[0]
         keys = db.execute("select (select count(*) from job_keys) + (select count(*) from job_blocks)").fetchone()[0]
         copies_recall = synthetic_recall(db)
     baseline = all_pairs_seconds(COUNT)
-    print(f"scale: {stored:,} offers stored; grouped {grouped:,} into {jobs:,} jobs ({joined:,} offers joined another's job, {reposts:,} re-posts linked)")
-    print(f"grouping: {seconds:.1f} s ({grouped / seconds:,.0f} offers/s), {keys:,} blocking keys; RSS before {rss_before:.0f} MB, peak {peak:.0f} MB")
-    print(f"baseline, every pair compared with the same scorer (extrapolated): {baseline / 3600:,.1f} h = {baseline / seconds:,.0f}x longer")
-    print(f"copies of one generated job grouped together: recall {copies_recall:.3f} (generated jobs may share title, employer, place and text: no precision here)")
     print(
-        f"dedupe ratio: {seconds / baseline:.6f} of comparing every pair (target: {COUNT:,} offers in <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB} MB, "
-        f"here {seconds:.1f} s and {peak:.0f} MB; labelled set precision {result['precision']:.2f} (target 1.0), recall {result['recall']:.2f} (target >= 0.9))"
+        f"scale: {stored:,} offers stored; grouped {grouped:,} into {jobs:,} jobs ({joined:,} offers joined another's "
+        f"job, {reposts:,} re-posts linked)"
     )
+    print(
+        f"grouping: {seconds:.1f} s ({grouped / seconds:,.0f} offers/s), {keys:,} blocking keys; RSS before "
+        f"{rss_before:.0f} MB, peak {peak:.0f} MB"
+    )
+    print(
+        f"baseline, every pair compared with the same scorer (extrapolated): {baseline / 3600:,.1f} h = "
+        f"{baseline / seconds:,.0f}x longer"
+    )
+    print(
+        f"copies of one generated job grouped together: recall {copies_recall:.3f} (generated jobs may share title, "
+        "employer, place and text: no precision here)"
+    )
+    print(
+        f"dedupe ratio: {seconds / baseline:.6f} of comparing every pair (target: {COUNT:,} offers in <= "
+        f"{TARGET_SECONDS:.0f} s and <= {TARGET_MB} MB, "
+        f"here {seconds:.1f} s and {peak:.0f} MB; labelled set precision {result['precision']:.2f} (target 1.0), "
+        f"recall {result['recall']:.2f} (target >= 0.9))"
+    )
+
 
 if __name__ == "__main__":
     main()

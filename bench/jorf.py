@@ -35,11 +35,11 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.items import validate_offer  # noqa: E402
-from spiders.jorf import notice_offer, read_archive  # noqa: E402
-from storage import open_db  # noqa: E402
-from storage.offers import store_offers  # noqa: E402
-from tests.fixtures.jorf import build_handmade as handmade  # noqa: E402
+from crawler.items import validate_offer
+from spiders.jorf import notice_offer, read_archive
+from storage import open_db
+from storage.offers import store_offers
+from tests.fixtures.jorf import build_handmade as handmade
 
 FIXTURES = ROOT / "tests" / "fixtures" / "jorf"
 TARGET_RATIO, TARGET_MEMORY = 1.5, 3.0

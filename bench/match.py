@@ -27,11 +27,11 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.matching import OfferIndex, Rule, match  # noqa: E402
-from alerts.query import FIELDS, And, Not, Term  # noqa: E402
+from alerts.matching import OfferIndex, Rule, match
+from alerts.query import FIELDS, And, Not, Term
 from storage.french import tokens
 from storage.places import REGION_DEPARTMENTS, offer_regions
-from tests.corpus import betagouv_offers, csp_card_offers, csp_offer_page, target_offers  # noqa: E402
+from tests.corpus import betagouv_offers, csp_card_offers, csp_offer_page, target_offers
 
 SUBSCRIPTIONS = 10_000
 OFFERS = 1_000
@@ -49,7 +49,26 @@ PROFILE = [
     "employer:SGAR",
 ]
 # What people watch for, generic or not: kept whatever their frequency.
-COMMON = ["chef de projet", "chargé de mission", "designer", "développeur", "data", "numérique", "innovation", "transformation numérique", "service public", "usagers", "accessibilité", "stage", "alternance", "management", "RH", "communication", "produit", "agile"]
+COMMON = [
+    "chef de projet",
+    "chargé de mission",
+    "designer",
+    "développeur",
+    "data",
+    "numérique",
+    "innovation",
+    "transformation numérique",
+    "service public",
+    "usagers",
+    "accessibilité",
+    "stage",
+    "alternance",
+    "management",
+    "RH",
+    "communication",
+    "produit",
+    "agile",
+]
 DEPARTMENTS = ["75", "92", "93", "94", "44", "69", "13", "31", "33", "59", "67", "35", "2A", "971"]
 
 
@@ -104,7 +123,9 @@ def generate_subscriptions(offers: list[dict], count: int, seed: int = 5) -> lis
                 name=f"s{number}",
                 keywords=keywords,
                 query=query,
-                exclude=[rng.choice(("title:stage", "alternance", "title:stagiaire", "apprentissage"))] if rng.random() < 0.3 else [],
+                exclude=[rng.choice(("title:stage", "alternance", "title:stagiaire", "apprentissage"))]
+                if rng.random() < 0.3
+                else [],
                 employers=[rng.choice(("DINUM", "DITP", "préfecture", "ministère"))] if rng.random() < 0.1 else [],
                 departements=rng.sample(DEPARTMENTS, rng.randint(1, 3)) if rng.random() < 0.3 else [],
                 regions=rng.sample(list(REGION_DEPARTMENTS), 1) if rng.random() < 0.15 else [],
@@ -167,7 +188,9 @@ def naive_match(rules: list[Rule], offers: list[dict], texts: list[dict]) -> dic
                 continue
             if employers and not any(_search(compiled, text) for compiled in employers):
                 continue
-            if not (any(_search(compiled, text) for compiled in keywords) or (query is not None and _evaluate(query, text))):
+            if not (
+                any(_search(compiled, text) for compiled in keywords) or (query is not None and _evaluate(query, text))
+            ):
                 continue
             if any(_search(compiled, text) for compiled in exclusions):
                 continue
@@ -201,11 +224,19 @@ def main() -> None:
     naive_seconds = (time.perf_counter() - naive_started) * SUBSCRIPTIONS / len(sample)
     mismatched = [rule.name for rule in sample if naive[rule.name] != ours[rule.name]]
     if mismatched:
-        raise SystemExit(f"the matcher and the baseline disagree on {len(mismatched)} subscriptions, e.g. {mismatched[:3]}")
+        raise SystemExit(
+            f"the matcher and the baseline disagree on {len(mismatched)} subscriptions, e.g. {mismatched[:3]}"
+        )
 
     print(f"offers: {len(offers)} (real corpora, repeated), subscriptions: {len(rules)} (generated), matches: {pairs}")
-    print(f"ours: {seconds:.3f} s = compile {compiled - started:.3f} + index {indexed - compiled:.3f} + match {finished - indexed:.3f}")
-    print(f"naive regex loop: {naive_seconds:.1f} s for {SUBSCRIPTIONS} subscriptions (measured on {len(sample)}, same matches)")
+    print(
+        f"ours: {seconds:.3f} s = compile {compiled - started:.3f} + index {indexed - compiled:.3f} + match "
+        f"{finished - indexed:.3f}"
+    )
+    print(
+        f"naive regex loop: {naive_seconds:.1f} s for {SUBSCRIPTIONS} subscriptions (measured on {len(sample)}, same "
+        "matches)"
+    )
     verdict = "ok" if seconds <= TARGET_SECONDS and naive_seconds / seconds >= TARGET_SPEEDUP else "MISSED"
     print(f"targets: <= {TARGET_SECONDS} s and >= {TARGET_SPEEDUP}x: {verdict}")
     print(f"match speedup: {naive_seconds / seconds:.1f} (target >= {TARGET_SPEEDUP}), seconds: {seconds:.3f}")

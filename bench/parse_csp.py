@@ -16,7 +16,7 @@ from scrapy.http import HtmlResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.boards.csp import parse_offer  # noqa: E402
+from crawler.boards.csp import parse_offer
 
 PAGE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "choisirleservicepublic" / "offer-state.html"
 URL = "https://choisirleservicepublic.gouv.fr/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"

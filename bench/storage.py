@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scrapy.http import HtmlResponse  # noqa: E402
+from scrapy.http import HtmlResponse
 
-from crawler.boards.csp import parse_card  # noqa: E402
-from crawler.items import validate_offer  # noqa: E402
-from storage import open_db  # noqa: E402
+from crawler.boards.csp import parse_card
+from crawler.items import validate_offer
+from storage import open_db
 from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, store_offers, upsert_offers
 from storage.rows import to_row
 
@@ -39,7 +39,9 @@ TARGET = 0.5
 def real_cards() -> list[dict]:
     cards = []
     for name in ("list-page.html", "list-page-2-handmade.html"):
-        page = HtmlResponse(url="https://choisirleservicepublic.gouv.fr/nos-offres/", body=(FIXTURES / name).read_bytes())
+        page = HtmlResponse(
+            url="https://choisirleservicepublic.gouv.fr/nos-offres/", body=(FIXTURES / name).read_bytes()
+        )
         cards += [parse_card(card) for card in page.css("li.item .fr-card--offer")]
     return cards
 
@@ -119,7 +121,10 @@ def main() -> None:
     print(f"raw executemany:            {raw_s:6.2f} s  ({COUNT / raw_s:,.0f} rows/s)")
     print(f"upsert_offers (all new):    {ours_s:6.2f} s  ({COUNT / ours_s:,.0f} rows/s)")
     print(f"upsert_offers (all known):  {again_s:6.2f} s  ({COUNT / again_s:,.0f} rows/s)")
-    print(f"store_offers (all new, upsert + grouping into jobs, what a crawl runs): {jobs_s:6.2f} s ({COUNT / jobs_s:,.0f} rows/s, {raw_s / jobs_s:.2f} of the raw rate; grouping alone: bench/dedupe.py)")
+    print(
+        f"store_offers (all new, upsert + grouping into jobs, what a crawl runs): {jobs_s:6.2f} s "
+        f"({COUNT / jobs_s:,.0f} rows/s, {raw_s / jobs_s:.2f} of the raw rate; grouping alone: bench/dedupe.py)"
+    )
     print(f"peak memory (RSS): {peak_mb:.0f} MB")
     print(f"storage ratio: {raw_s / ours_s:.2f} of the raw rate (target >= {TARGET})")
 

@@ -15,6 +15,7 @@ from storage import open_db
 
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
 
+
 class State:
     def __init__(self, config_path: str | None, verbose: bool):
         self.config_path = config_path
@@ -75,5 +76,3 @@ def iso_date(ctx, param, value):
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2026-11-24") from None
-
-

@@ -19,7 +19,15 @@ def error_summary(errors: dict) -> str:
 
 def print_runs(runs: list[dict]) -> None:
     rows = [
-        [run["source"], run["status"], run.get("pages", 0), run.get("items", 0), run.get("new", 0), run.get("updated", 0), error_summary(run["errors"])]
+        [
+            run["source"],
+            run["status"],
+            run.get("pages", 0),
+            run.get("items", 0),
+            run.get("new", 0),
+            run.get("updated", 0),
+            error_summary(run["errors"]),
+        ]
         for run in runs
     ]
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
@@ -53,14 +61,18 @@ def print_offers(offers: list[dict]) -> None:
             also = f" (also on {', '.join(offer['also_on'])})" if offer["also_on"] else ""
             row.append(short(f"{offer['job_id']}{also}", 44) if offer["job_id"] else "")
         rows.append(row)
-    headers = ["published", "source", "title", "employer", "place", "deadline"] + (["status", "job"] if annotated else [])
+    headers = ["published", "source", "title", "employer", "place", "deadline"] + (
+        ["status", "job"] if annotated else []
+    )
     click.echo(tabulate(rows, headers=headers))
 
 
 def duration(run: dict) -> str:
     if not run.get("finished_at"):
         return ""
-    seconds = (dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])).total_seconds()
+    seconds = (
+        dt.datetime.fromisoformat(run["finished_at"]) - dt.datetime.fromisoformat(run["started_at"])
+    ).total_seconds()
     return f"{seconds:.0f}s"
 
 
@@ -85,7 +97,11 @@ def print_archives(db, limit: int = 10) -> None:
         ]
         for archive in archives
     ]
-    click.echo(tabulate(rows, headers=["archive", "status", "size", "texts", "notices", "processed (UTC)", "tries", "last error"]))
+    click.echo(
+        tabulate(
+            rows, headers=["archive", "status", "size", "texts", "notices", "processed (UTC)", "tries", "last error"]
+        )
+    )
 
 
 def paris_time(moment) -> str:
@@ -104,18 +120,34 @@ def print_alert_status(db) -> None:
         return
     click.echo("\nalerts (times in Europe/Paris):")
     table = [
-        [row["subscription"], short(row["channel"], 48), row["pending"], row["failed"], row["sent"], paris_time(row["next_attempt_at"]) if row["pending"] else "-", short(row["last_error"], 60) if row["last_error"] else ""]
+        [
+            row["subscription"],
+            short(row["channel"], 48),
+            row["pending"],
+            row["failed"],
+            row["sent"],
+            paris_time(row["next_attempt_at"]) if row["pending"] else "-",
+            short(row["last_error"], 60) if row["last_error"] else "",
+        ]
         for row in rows
     ]
-    click.echo(tabulate(table, headers=["subscription", "channel", "pending", "failed", "sent", "next try", "last error"]))
+    click.echo(
+        tabulate(table, headers=["subscription", "channel", "pending", "failed", "sent", "next try", "last error"])
+    )
     failed = outbox.failed_alerts(db, limit=5)
     if failed:
         click.echo("Failed alerts, given up on (`veille alert --retry-failed` queues them again):")
         for row in failed:
-            click.echo(f"  {row['subscription']}: {row['unit']} -> {row['channel']} after {row['attempts']} attempts: {row['last_error']}")
+            click.echo(
+                f"  {row['subscription']}: {row['unit']} -> {row['channel']} after {row['attempts']} attempts: "
+                f"{row['last_error']}"
+            )
     interrupted = outbox.interrupted_deliveries(db)
     if interrupted:
-        click.echo(f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so each may have arrived twice.")
+        click.echo(
+            f"{len(interrupted)} message(s) were being sent when veille was stopped; their alerts were sent again, so "
+            "each may have arrived twice."
+        )
 
 
 def print_dispatch(report, config) -> None:
@@ -126,13 +158,27 @@ def print_dispatch(report, config) -> None:
             return "no channel"
         return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
 
-    rows = [[sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), paris_time(sub.next_due)] for sub in report.subscriptions]
-    click.echo(tabulate(rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]))
+    rows = [
+        [sub.name, sub.mode, sub.matched, sub.sent, sub.messages, sub.pending, result(sub), paris_time(sub.next_due)]
+        for sub in report.subscriptions
+    ]
+    click.echo(
+        tabulate(
+            rows, headers=["subscription", "mode", "new", "alerts sent", "messages", "pending", "result", "next due"]
+        )
+    )
     for sub in report.subscriptions:
         for failure in sub.failures:
-            click.echo(f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try {paris_time(failure.next_attempt_at)}", err=True)
+            click.echo(
+                f"  {sub.name}: {failure.channel}: {failure.alerts} alert(s) not sent: {failure.error}; next try "
+                f"{paris_time(failure.next_attempt_at)}",
+                err=True,
+            )
     if report.interrupted:
-        click.echo(f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.", err=True)
+        click.echo(
+            f"{report.interrupted} earlier send(s) had been cut short by a stop; their alerts were sent again.",
+            err=True,
+        )
 
 
 def describe_subscription(subscription) -> str:

@@ -43,8 +43,6 @@ class ConfigError(Exception):
     """A configuration mistake, worded for the user, one line per problem."""
 
 
-
-
 # The searches a job seeker interested in public-sector transformation runs by
 # hand on CSP. The site matches loosely, so a few broad phrases catch most of
 # what the subscriptions later filter precisely.
@@ -105,7 +103,9 @@ class ModernisationSource(Section):
     # Recruitment pages to read; empty: found from the home page's navigation links.
     start_urls: list[PageRef] = Field(default_factory=list)
     # Links in plain lists of a recruitment page that are offers (cards always are).
-    offer_link_pattern: Regex = r"/(offres?|offres-d-?emploi|offres-emploi|postes?|emplois?|jobs?|recrutements?)/[^?#]*[^/?#]"
+    offer_link_pattern: Regex = (
+        r"/(offres?|offres-d-?emploi|offres-emploi|postes?|emplois?|jobs?|recrutements?)/[^?#]*[^/?#]"
+    )
     no_offer_text: Regex = DEFAULT_NO_OFFER_TEXT
     max_pages: int = Field(10, ge=1, le=500)
     stop_after_known: int = Field(5, ge=1)
@@ -437,18 +437,29 @@ def _check_subscriptions(config: Config, label: str) -> None:
     seen: dict[str, int] = {}
     for index, subscription in enumerate(config.subscriptions):
         if not subscription.keywords and not subscription.query:
-            raise ConfigError(f"{label}: subscriptions[{index}].keywords: no keyword and no query: give at least one of them")
+            raise ConfigError(
+                f"{label}: subscriptions[{index}].keywords: no keyword and no query: give at least one of them"
+            )
         for position, source in enumerate(subscription.sources):
             if source not in (known := known_sources(config)):
-                raise ConfigError(f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: {', '.join(known)}")
+                raise ConfigError(
+                    f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: "
+                    f"{', '.join(known)}"
+                )
         if subscription.name in seen:
-            raise ConfigError(f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of subscriptions[{seen[subscription.name]}]")
+            raise ConfigError(
+                f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of "
+                f"subscriptions[{seen[subscription.name]}]"
+            )
         seen[subscription.name] = index
         keys: dict[str, int] = {}
         for position, url in enumerate(subscription.channels):
             key = channel_key(url)
             if key in keys:
-                raise ConfigError(f"{label}: subscriptions[{index}].channels[{position}]: same destination as channels[{keys[key]}] ({key})")
+                raise ConfigError(
+                    f"{label}: subscriptions[{index}].channels[{position}]: same destination as channels[{keys[key]}] "
+                    f"({key})"
+                )
             keys[key] = position
 
 

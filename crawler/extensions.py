@@ -26,10 +26,7 @@ def field_coverage(stats: dict) -> dict[str, float]:
     items = stats.get("item_scraped_count", 0)
     if not items:
         return {}
-    return {
-        name: round(stats.get(COVERAGE_PREFIX + name, 0) / items, 3)
-        for name in OFFER_FIELDS
-    }
+    return {name: round(stats.get(COVERAGE_PREFIX + name, 0) / items, 3) for name in OFFER_FIELDS}
 
 
 def run_summary(stats: dict) -> dict:
@@ -75,7 +72,9 @@ class RunLedger:
                 self.crawler.stats.inc_value(COVERAGE_PREFIX + name)
 
     def spider_error(self, failure, response, spider):
-        count_error(self.crawler.stats, SPIDER_EXCEPTION, f"{failure.value.__class__.__name__}: {failure.value}", response.url)
+        count_error(
+            self.crawler.stats, SPIDER_EXCEPTION, f"{failure.value.__class__.__name__}: {failure.value}", response.url
+        )
 
     def item_error(self, item, response, spider, failure):
         url = item.get("url") if isinstance(item, dict) else getattr(item, "url", None)

@@ -71,11 +71,15 @@ def _coverage_drops(db: Database, run: dict, drop: float, failing_since_run_id: 
     for field, value in sorted(coverage.items()):
         usual = sum(past.get(field, 0) for past in history) / len(history)
         if usual >= COVERAGE_MIN_USUAL and value < usual * drop:
-            drops.append(f"le champ « {field} » n'est plus rempli que pour {value:.0%} des offres (d'habitude {usual:.0%})")
+            drops.append(
+                f"le champ « {field} » n'est plus rempli que pour {value:.0%} des offres (d'habitude {usual:.0%})"
+            )
     return drops
 
 
-def _problem(db: Database, run: dict, consecutive_failures: int, failing_since_run_id: int | None, config: Config) -> str | None:
+def _problem(
+    db: Database, run: dict, consecutive_failures: int, failing_since_run_id: int | None, config: Config
+) -> str | None:
     errors = run.get("errors") or {}
     for error_class, description in IMMEDIATE_PROBLEMS.items():
         if errors.get(error_class):
@@ -83,7 +87,11 @@ def _problem(db: Database, run: dict, consecutive_failures: int, failing_since_r
             detail = f" : {sample['message']} ({sample.get('url') or ''})" if sample else ""
             return description + detail
     if run["status"] != OK and consecutive_failures >= config.admin.failures_before_alert:
-        summary = ", ".join(f"{name} × {count}" for name, count in sorted(errors.items())) or run.get("reason") or run["status"]
+        summary = (
+            ", ".join(f"{name} × {count}" for name, count in sorted(errors.items()))
+            or run.get("reason")
+            or run["status"]
+        )
         return f"{consecutive_failures} exécutions en échec d'affilée ({summary})"
     drops = _coverage_drops(db, run, config.admin.coverage_drop, failing_since_run_id)
     if drops:
@@ -107,7 +115,8 @@ def assess(db: Database, run: dict, config: Config) -> HealthNotice | None:
             source,
             "problem",
             f"veille · source en panne · {source}",
-            f"{source} : {problem}.\nEn échec depuis : {failing_since}.\nDernière exécution : n° {run['id']} ({run['status']}).",
+            f"{source} : {problem}.\nEn échec depuis : {failing_since}.\nDernière exécution : n° {run['id']} "
+            f"({run['status']}).",
         )
         alerted_at = now_iso()
     elif not failing and previous["alerted_at"]:
@@ -154,9 +163,10 @@ def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
     if not url:
         return False
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "veille heartbeat"}), timeout=timeout) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers={"User-Agent": "veille heartbeat"}), timeout=timeout
+        ) as response:
             return 200 <= response.status < 400
     except OSError as error:
         logger.warning("heartbeat %s failed: %s", url, error)
         return False
-

@@ -37,7 +37,7 @@ class RunLock:
         return True
 
     def holder(self) -> str:
-        """"pid 1234 since 2026-11-24T08:00:00+01:00", as the holder wrote it."""
+        """ "pid 1234 since 2026-11-24T08:00:00+01:00", as the holder wrote it."""
         try:
             pid, since = self.path.read_text(encoding="utf-8").split()[:2]
         except (OSError, ValueError):
@@ -50,7 +50,7 @@ class RunLock:
             self._handle.close()
             self._handle = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         return self
 
     def __exit__(self, *exc) -> None:

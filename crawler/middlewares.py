@@ -61,7 +61,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if retry_after is not None and retry_after > self.max_retry_after:
-            raise SiteBlocked(f"HTTP {response.status} with Retry-After {retry_after:.0f}s (longer than {self.max_retry_after:.0f}s)")
+            raise SiteBlocked(
+                f"HTTP {response.status} with Retry-After {retry_after:.0f}s (longer than {self.max_retry_after:.0f}s)"
+            )
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response

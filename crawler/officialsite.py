@@ -65,7 +65,9 @@ def hinted_fields(response, hints) -> dict:
     return {name: value for name, value in found.items() if value}
 
 
-def parse_offer_page(response, *, source: str, source_id: str | None = None, hints=None, employer: str | None = None) -> OfferItem | None:
+def parse_offer_page(
+    response, *, source: str, source_id: str | None = None, hints=None, employer: str | None = None
+) -> OfferItem | None:
     """An offer page of any official site: CSS hints, then JSON-LD JobPosting, then DSFR markup.
 
     None when the page has no title, or neither a JobPosting nor any section of offer text."""
@@ -153,7 +155,10 @@ class OfficialSiteSpider(VeilleSpider):
         when it matches the offer-link pattern or is a known board's offer."""
         pattern = re.compile(self.settings_section.offer_link_pattern, re.IGNORECASE)
         if self.hints is not None and self.hints.offer_links:
-            links = [{"url": a.attrib.get("href", "").strip(), "title": element_text(a.root)} for a in response.css(self.hints.offer_links)]
+            links = [
+                {"url": a.attrib.get("href", "").strip(), "title": element_text(a.root)}
+                for a in response.css(self.hints.offer_links)
+            ]
             return [link for link in links if link["url"]]
         cards = dsfr.offer_cards(content)
         links = list(cards)
@@ -167,13 +172,21 @@ class OfficialSiteSpider(VeilleSpider):
             for anchor in content.xpath(".//a[@href]"):
                 href = anchor.attrib["href"].strip()
                 absolute = response.urljoin(href)
-                if href not in listed and not anchor.xpath(dsfr.CHROME) and (board_for_url(absolute) or pattern.search(absolute)):
+                if (
+                    href not in listed
+                    and not anchor.xpath(dsfr.CHROME)
+                    and (board_for_url(absolute) or pattern.search(absolute))
+                ):
                     links.append({"url": href, "title": element_text(anchor.root)})
                     listed.add(href)
         unique, seen = [], set()
         for link in links:
             absolute = response.urljoin(link["url"])
-            if absolute not in seen and absolute.rstrip("/") != response.url.rstrip("/") and not link["url"].startswith(("#", "mailto:", "javascript:")):
+            if (
+                absolute not in seen
+                and absolute.rstrip("/") != response.url.rstrip("/")
+                and not link["url"].startswith(("#", "mailto:", "javascript:"))
+            ):
                 seen.add(absolute)
                 unique.append(link)
         return unique
@@ -188,7 +201,11 @@ class OfficialSiteSpider(VeilleSpider):
         if self.says_no_offer(content):
             self.logger.info("%s says there is no offer", response.url)
         else:
-            self.layout_changed("listing has no offer link (DSFR card, list link matching offer_link_pattern) and does not say there is none", response)
+            self.layout_changed(
+                "listing has no offer link (DSFR card, list link matching offer_link_pattern) and does not say there "
+                "is none",
+                response,
+            )
         return []
 
     def parse_listing(self, response, page: int, depth: int):
@@ -210,7 +227,11 @@ class OfficialSiteSpider(VeilleSpider):
             self.logger.info("%d offers in a row already known, not paging further", self.known_streak)
             return
         following = self.hints.next_page if self.hints is not None and self.hints.next_page else None
-        next_url = response.urljoin(response.css(following).attrib.get("href", "")) if following and response.css(following) else dsfr.next_page(response)
+        next_url = (
+            response.urljoin(response.css(following).attrib.get("href", ""))
+            if following and response.css(following)
+            else dsfr.next_page(response)
+        )
         if next_url and next_url != response.url and page < section.max_pages:
             yield self.listing_request(next_url, page=page + 1, depth=depth)
         elif next_url and next_url != response.url:
@@ -240,7 +261,12 @@ class OfficialSiteSpider(VeilleSpider):
             return card_offer(link, url, source=self.name, employer=self.default_employer)
         if self._seen(source_id in self.known):
             return None
-        return scrapy.Request(url, callback=self.parse_offer, errback=self.on_request_error, cb_kwargs={"card": link, "source_id": source_id, "external": external})
+        return scrapy.Request(
+            url,
+            callback=self.parse_offer,
+            errback=self.on_request_error,
+            cb_kwargs={"card": link, "source_id": source_id, "external": external},
+        )
 
     # -- offers -------------------------------------------------------------------------
 
@@ -257,13 +283,17 @@ class OfficialSiteSpider(VeilleSpider):
     def parse_offer(self, response, card: dict, source_id: str, external: bool):
         if not self.page_is_whole(response):
             return
-        offer = parse_offer_page(response, source=self.name, source_id=source_id, hints=self.hints, employer=self.default_employer)
+        offer = parse_offer_page(
+            response, source=self.name, source_id=source_id, hints=self.hints, employer=self.default_employer
+        )
         if offer is None and external and card.get("title"):
             # A page of another site that veille cannot read: the card still tells of the offer.
             self.logger.warning("cannot read %s; keeping what the listing says", response.url)
             offer = card_offer(card, response.url, source=self.name, employer=self.default_employer)
         if offer is None:
-            self.layout_changed("offer page has no title with a JobPosting or offer sections (h1, missions, profile)", response)
+            self.layout_changed(
+                "offer page has no title with a JobPosting or offer sections (h1, missions, profile)", response
+            )
             return
         yield self._with_card(offer, card)
 

@@ -15,7 +15,8 @@ from lxml import etree
 from crawler.items import EMAIL
 
 _BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul".split()
+    "address article aside blockquote br dd div dl dt figcaption footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p "
+    "pre section table td th tr ul".split()
 )
 _SKIPPED_TAGS = frozenset(("script", "style", "noscript", "template", "svg"))
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u202f\u2009]+")

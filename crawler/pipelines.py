@@ -23,7 +23,12 @@ class ValidationPipeline:
         try:
             return validate_offer(item)
         except InvalidOffer as error:
-            count_error(self.crawler.stats, INVALID_ITEM, str(error), getattr(item, "url", None) if not isinstance(item, dict) else item.get("url"))
+            count_error(
+                self.crawler.stats,
+                INVALID_ITEM,
+                str(error),
+                getattr(item, "url", None) if not isinstance(item, dict) else item.get("url"),
+            )
             self.crawler.stats.inc_value(f"veille/dropped/{error.reason}")
             raise DropItem(str(error)) from None
 

@@ -60,7 +60,11 @@ class SiteSpider(OfficialSiteSpider):
 
 def site_spider_class(name: str) -> type[SiteSpider]:
     class_name = "Site_" + "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
-    return type(class_name, (SiteSpider,), {"name": name, "__module__": __name__, "__doc__": f"The configured site {name!r} ([[sources.site]])."})
+    return type(
+        class_name,
+        (SiteSpider,),
+        {"name": name, "__module__": __name__, "__doc__": f"The configured site {name!r} ([[sources.site]])."},
+    )
 
 
 class VeilleSpiderLoader(SpiderLoader):
@@ -81,7 +85,10 @@ class VeilleSpiderLoader(SpiderLoader):
         label = str(config.source_path) if config.source_path else "config"
         for index, site in enumerate(config.sources.site):
             if site.name in self._spiders:
-                raise SiteConfigError(f"{label}: sources.site[{index}].name: {site.name!r} is the name of a built-in source; choose another name")
+                raise SiteConfigError(
+                    f"{label}: sources.site[{index}].name: {site.name!r} is the name of a built-in source; choose "
+                    "another name"
+                )
             self._spiders[site.name] = site_spider_class(site.name)
         self._sites_added = True
 

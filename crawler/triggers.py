@@ -47,7 +47,9 @@ def cron_trigger(spec: str, timezone=None) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"Wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=timezone)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=timezone
+    )
 
 
 def make_trigger(specs: list[str], timezone: zoneinfo.ZoneInfo) -> BaseTrigger:

@@ -64,7 +64,9 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
             if NO_OFFER_TEXT.search(page_text):
                 self.logger.info("no offer for %r (page %d)", keyword, page)
             else:
-                self.layout_changed("listing has no offer card (li.item .fr-card--offer) and does not say there is none", response)
+                self.layout_changed(
+                    "listing has no offer card (li.item .fr-card--offer) and does not say there is none", response
+                )
             return
         stop_after = self.source_config.stop_after_known
         in_window = 0
@@ -90,7 +92,9 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 cb_kwargs={"card": card},
             )
         if self.since and not in_window:
-            self.logger.info("%r: no offer published since %s on page %d, not paging further", keyword, self.since, page)
+            self.logger.info(
+                "%r: no offer published since %s on page %d, not paging further", keyword, self.since, page
+            )
             return
         if known_streak >= stop_after:
             self.logger.info("%r: %d offers in a row already known, not paging further", keyword, known_streak)
@@ -107,9 +111,20 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
             return
         offer = parse_offer(response)
         if offer is None:
-            self.layout_changed("offer page has none of its markers (main[data-reference], #content_*, JSON-LD)", response)
+            self.layout_changed(
+                "offer page has none of its markers (main[data-reference], #content_*, JSON-LD)", response
+            )
             return
-        for name in ("title", "employer", "location", "department", "versant", "domain", "published_on", "organisation"):
+        for name in (
+            "title",
+            "employer",
+            "location",
+            "department",
+            "versant",
+            "domain",
+            "published_on",
+            "organisation",
+        ):
             if not getattr(offer, name) and card.get(name):
                 setattr(offer, name, card[name])
         offer.raw["listing_card"] = {key: value for key, value in card.items() if value}

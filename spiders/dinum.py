@@ -64,7 +64,9 @@ def _information(response) -> dict[str, str]:
     info = {}
     for item in response.css("div.about li"):
         label = clean(" ".join(item.css("strong ::text").getall()))
-        value = clean(" ".join(item.xpath("./*[not(self::strong)]//text() | ./*[not(self::strong)]/text() | ./text()").getall()))
+        value = clean(
+            " ".join(item.xpath("./*[not(self::strong)]//text() | ./*[not(self::strong)]/text() | ./text()").getall())
+        )
         if label and value:
             info[label.rstrip(" :")] = value
     for badge in response.css(".fr-badge"):
@@ -101,7 +103,10 @@ def parse_offer(response) -> OfferItem | None:
     place = by_label.get("localisation")
     mailtos = [href for href in details.xpath(".//a[starts-with(@href, 'mailto:')]/@href").getall()]
     emails = find_emails(" ".join(href[7:] for href in mailtos)) or find_emails(element_text(details.root))
-    csp_link = response.xpath("//a[contains(., 'Place de l') or contains(@href, 'place-emploi-public') or contains(@href, 'choisirleservicepublic')]/@href").get()
+    csp_link = response.xpath(
+        "//a[contains(., 'Place de l') or contains(@href, 'place-emploi-public') or contains(@href, "
+        "'choisirleservicepublic')]/@href"
+    ).get()
 
     raw = dict(info)
     raw.update(found_sections)
@@ -154,7 +159,9 @@ class DinumSpider(VeilleSpider):
 
     async def start(self):
         self.known = self.known_ids()
-        yield scrapy.Request(self.base_url + self.source_config.listing_path, callback=self.parse_listing, errback=self.on_request_error)
+        yield scrapy.Request(
+            self.base_url + self.source_config.listing_path, callback=self.parse_listing, errback=self.on_request_error
+        )
 
     def parse_listing(self, response):
         if not self.page_is_whole(response):
@@ -165,20 +172,30 @@ class DinumSpider(VeilleSpider):
             if NO_OFFER_TEXT.search(text):
                 self.logger.info("no opening: %s", clean(NO_OFFER_TEXT.search(text).group(0)))
             else:
-                self.layout_changed("listing has no offer (ul.jobs li a, .fr-card--horizontal) and does not say \"Aucun poste ouvert\"", response)
+                self.layout_changed(
+                    'listing has no offer (ul.jobs li a, .fr-card--horizontal) and does not say "Aucun poste ouvert"',
+                    response,
+                )
             return
         self.mark_seen(slug_from_url(card["url"]) for card in offers if slug_from_url(card["url"]) in self.known)
         for card in offers:
             if slug_from_url(card["url"]) in self.known:
                 continue
-            yield scrapy.Request(self.local(card["url"]), callback=self.parse_detail, errback=self.on_request_error, cb_kwargs={"card": card})
+            yield scrapy.Request(
+                self.local(card["url"]),
+                callback=self.parse_detail,
+                errback=self.on_request_error,
+                cb_kwargs={"card": card},
+            )
 
     def parse_detail(self, response, card: dict):
         if not self.page_is_whole(response):
             return
         offer = parse_offer(response)
         if offer is None:
-            self.layout_changed("offer page has neither layout (.cover h1 + div.details, h1.dg-cover__title + .dg-content)", response)
+            self.layout_changed(
+                "offer page has neither layout (.cover h1 + div.details, h1.dg-cover__title + .dg-content)", response
+            )
             return
         if not offer.contract and card.get("contract"):
             offer.contract = card["contract"]

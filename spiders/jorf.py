@@ -37,8 +37,8 @@ import tarfile
 import time
 import zlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import lxml.html
 import scrapy
@@ -175,7 +175,7 @@ def _api_date(value) -> str | None:
     """A Légifrance API date: epoch milliseconds (midnight, Paris or UTC) or an ISO string."""
     if isinstance(value, (int, float)):
         # Noon of the instant's day whichever midnight it meant: Paris midnight is 22:00 or 23:00 UTC the day before.
-        return dt.datetime.fromtimestamp(value / 1000 + 12 * 3600, tz=dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromtimestamp(value / 1000 + 12 * 3600, tz=dt.UTC).date().isoformat()
     return parse_date(str(value)) if value else None
 
 

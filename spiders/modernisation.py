@@ -27,9 +27,13 @@ from storage.french import strip_accents
 
 EMPLOYER = "Direction interministérielle de la transformation publique (DITP)"
 # Navigation words that lead to the recruitment pages.
-RECRUITMENT_LINK = re.compile(r"recrut|rejoindre|offres? d.emploi|emplois?\b|carrieres?|postes? (ouverts|a pourvoir)", re.IGNORECASE)
+RECRUITMENT_LINK = re.compile(
+    r"recrut|rejoindre|offres? d.emploi|emplois?\b|carrieres?|postes? (ouverts|a pourvoir)", re.IGNORECASE
+)
 # On a recruitment page without offers: the link to the page that lists them.
-OFFERS_LINK = re.compile(r"offres? d.emploi|nos offres|postes? (ouverts|a pourvoir|vacants)|toutes les offres", re.IGNORECASE)
+OFFERS_LINK = re.compile(
+    r"offres? d.emploi|nos offres|postes? (ouverts|a pourvoir|vacants)|toutes les offres", re.IGNORECASE
+)
 MAX_DEPTH = 2
 
 
@@ -41,7 +45,12 @@ def recruitment_links(response, pattern=RECRUITMENT_LINK) -> list[str]:
             href = anchor.attrib["href"].strip()
             words = strip_accents(f"{element_text(anchor.root) or ''} {anchor.attrib.get('title', '')} {href}")
             url = response.urljoin(href)
-            if pattern.search(words) and url not in found and not href.startswith(("#", "mailto:")) and url.rstrip("/") != response.url.rstrip("/"):
+            if (
+                pattern.search(words)
+                and url not in found
+                and not href.startswith(("#", "mailto:"))
+                and url.rstrip("/") != response.url.rstrip("/")
+            ):
                 found.append(url)
     return found
 
@@ -96,7 +105,10 @@ class ModernisationSpider(OfficialSiteSpider):
             return
         links = recruitment_links(response)
         if not links:
-            self.layout_changed("home page has no navigation link to a recruitment page (recrutement, nous rejoindre, offres d'emploi)", response)
+            self.layout_changed(
+                "home page has no navigation link to a recruitment page (recrutement, nous rejoindre, offres d'emploi)",
+                response,
+            )
             return
         for url in links:
             yield self.listing_request(url, depth=0)
@@ -118,5 +130,9 @@ class ModernisationSpider(OfficialSiteSpider):
         """At the end (idle): guessed recruitment pages of which none lists an offer nor says there is none."""
         if self.unclear_pages and not self.listing_answered:
             pages = ", ".join(self.unclear_pages[:5])
-            self.count_error(LAYOUT_CHANGED, f"no recruitment page lists an offer or says there is none ({pages})", self.unclear_pages[0])
+            self.count_error(
+                LAYOUT_CHANGED,
+                f"no recruitment page lists an offer or says there is none ({pages})",
+                self.unclear_pages[0],
+            )
             self.unclear_pages = []

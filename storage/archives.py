@@ -8,7 +8,7 @@ then given up on (still visible in ``veille status``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
@@ -49,9 +49,18 @@ def record_processed(
     run_id: int | None,
 ) -> None:
     _record_attempt(
-        db, name, lambda attempts: PROCESSED,
-        kind=kind, date=date, url=url, size=size, texts_seen=texts_seen, notices_found=notices_found, last_error=None, run_id=run_id,
-    )  # fmt: skip
+        db,
+        name,
+        lambda attempts: PROCESSED,
+        kind=kind,
+        date=date,
+        url=url,
+        size=size,
+        texts_seen=texts_seen,
+        notices_found=notices_found,
+        last_error=None,
+        run_id=run_id,
+    )
 
 
 def record_failure(
@@ -70,9 +79,18 @@ def record_failure(
     """Note a failed attempt; the status is ``error`` (retried next run) or, after
     ``MAX_ATTEMPTS``, ``given_up``. Returns the status."""
     return _record_attempt(
-        db, name, lambda attempts: GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR,
-        kind=kind, date=date, url=url, size=size, texts_seen=texts_seen, notices_found=notices_found, last_error=error[:500], run_id=run_id,
-    )  # fmt: skip
+        db,
+        name,
+        lambda attempts: GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR,
+        kind=kind,
+        date=date,
+        url=url,
+        size=size,
+        texts_seen=texts_seen,
+        notices_found=notices_found,
+        last_error=error[:500],
+        run_id=run_id,
+    )
 
 
 def _record_attempt(db: Database, name: str, status_after: Callable[[int], str], **fields) -> str:

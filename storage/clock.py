@@ -15,7 +15,7 @@ import os
 import zoneinfo
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _frozen() -> dt.datetime | None:

@@ -26,7 +26,20 @@ import unicodedata
 # Characters that mean something before accents go: the typographic apostrophe,
 # ligatures, the inclusive-writing middle dot (a point, once folded) and bullets
 # (a line break).
-_SPECIAL = (("’", "'"), ("‘", "'"), ("ʼ", "'"), ("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("·", "."), ("‧", "."), ("⋅", "."), ("•", "\n"), ("▪", "\n"), ("◦", "\n"))
+_SPECIAL = (
+    ("’", "'"),
+    ("‘", "'"),
+    ("ʼ", "'"),
+    ("œ", "oe"),
+    ("æ", "ae"),
+    ("ß", "ss"),
+    ("·", "."),
+    ("‧", "."),
+    ("⋅", "."),
+    ("•", "\n"),
+    ("▪", "\n"),
+    ("◦", "\n"),
+)
 
 # Inclusive-writing suffixes after a point, brackets, a slash or a hyphen:
 # chargé·e·s, chargé(e)s, chargé-e, chef-fe, directeur-rice, développeur.euse, chef(fe), expert·es,
@@ -46,7 +59,9 @@ BREAK = "|"
 # "design de services" matches "design des services" and "design du service";
 # so are elided words.
 STOP_WORDS = frozenset({"de", "des", "du", "la", "le", "les", "un", "une", "au", "aux"})
-_SKIPPED = STOP_WORDS | {f"{word}'" for word in ("l", "d", "j", "n", "m", "t", "s", "c", "qu", "jusqu", "lorsqu", "puisqu")}
+_SKIPPED = STOP_WORDS | {
+    f"{word}'" for word in ("l", "d", "j", "n", "m", "t", "s", "c", "qu", "jusqu", "lorsqu", "puisqu")
+}
 
 
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
@@ -226,14 +241,35 @@ def parse_date_after(text: str | None, after: str | None) -> str | None:
 # -- numbers and dates written in words ----------------------------------------------------
 
 _NUMBER_WORDS = {
-    "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-    "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
-    "seize": 16, "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
-}  # fmt: skip
+    "zero": 0,
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "six": 6,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "onze": 11,
+    "douze": 12,
+    "treize": 13,
+    "quatorze": 14,
+    "quinze": 15,
+    "seize": 16,
+    "vingt": 20,
+    "vingts": 20,
+    "trente": 30,
+    "quarante": 40,
+    "cinquante": 50,
+    "soixante": 60,
+}
 
 
 def french_number(text: str | None) -> int | None:
-    """"trente" -> 30, "quarante-cinq" -> 45, "soixante et onze" -> 71, "quatre-vingt-dix" -> 90,
+    """ "trente" -> 30, "quarante-cinq" -> 45, "soixante et onze" -> 71, "quatre-vingt-dix" -> 90,
     "deux cents" -> 200, "30" -> 30; None when it is not a number."""
     if not text:
         return None
@@ -273,11 +309,38 @@ def add_to_date(iso: str, *, days: int = 0, months: int = 0) -> str:
     return (date + dt.timedelta(days=days)).isoformat()
 
 
+_MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def french_date(iso: str | None) -> str:
+    """ "2025-05-22" -> "22 mai 2025", "2021-10-01" -> "1er octobre 2021"."""
+    if not iso:
+        return ""
+    try:
+        day = dt.date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{'1er' if day.day == 1 else day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 # -- the civil service's words ---------------------------------------------------------------
 
 
 def normalize_versant(text: str | None) -> str | None:
-    """"Fonction Publique de l'Etat" -> "État", "…Territoriale" -> "Territoriale", ..."""
+    """ "Fonction Publique de l'Etat" -> "État", "…Territoriale" -> "Territoriale", ..."""
     if not text:
         return None
     plain = fold(text)
@@ -294,7 +357,7 @@ _CATEGORY = re.compile(r"\bcat[ée]gorie\s*(A\+|A|B|C)(?![\w+])|^\s*(A\+|A|B|C)\
 
 
 def normalize_category(text: str | None) -> str | None:
-    """"Catégorie A (cadre)" -> "A", "Catégorie A+" -> "A+"."""
+    """ "Catégorie A (cadre)" -> "A", "Catégorie A+" -> "A+"."""
     if not text:
         return None
     match = _CATEGORY.search(text)

@@ -30,9 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
 
 from rapidfuzz import fuzz
 
@@ -71,7 +71,8 @@ NOR = re.compile(r"\b[A-Z]{4}\d{7}[A-Z]\b")
 URL = re.compile(r"https?://[^\s<>\"'()\[\]{}|\\^`]+", re.IGNORECASE)
 # "publié au Journal officiel du 18 août 2021", "JORF n°0191 du 18/08/2021", "JO du 18/08/2021".
 _JO_ISSUE = re.compile(
-    r"(?:journal officiel|\bjorf\b|\bj\.?o\.?\b)(?:\s+de la r[ée]publique fran[çc]aise)?(?:\s+n\s*[°o]?\s*\d+)?,?\s+du\s+"
+    r"(?:journal officiel|\bjorf\b|\bj\.?o\.?\b)(?:\s+de la r[ée]publique "
+    r"fran[çc]aise)?(?:\s+n\s*[°o]?\s*\d+)?,?\s+du\s+"
     r"(\d{1,2}(?:er)?\s+\w+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})",
     re.IGNORECASE,
 )
@@ -168,7 +169,9 @@ def citations(offer: dict) -> tuple[set[str], set[str]]:
     labels = [label for label in raw if label != "listing_card"] if isinstance(raw, dict) else []
     if labels:
         texts += [text for text in _strings([raw[label] for label in labels]) if text]
-    if not any(map(_may_cite, texts)) and not any(isinstance(raw[label], str) and _is_jo_label(label) for label in labels):
+    if not any(map(_may_cite, texts)) and not any(
+        isinstance(raw[label], str) and _is_jo_label(label) for label in labels
+    ):
         return set(), set()
     keys = set()
     own = url_key(offer.get("url"))
@@ -191,7 +194,8 @@ _GENDER_MARK = re.compile(r"\(?\b(?:h|f|homme|femme)\s*[/-]\s*(?:h|f|homme|femme
 _SEGMENT_SEPARATOR = re.compile(r"(?:\s+[-|:])+\s+")
 # A trailing title segment that is who hires, not what the job is ("… - Mairie de Trappes").
 _EMPLOYER_WORDS = re.compile(
-    r"^(?:la |le |l')?(?:mairie|ville|commune|communaute|metropole|ministere|conseil|departement|region|c\.?c\.?a\.?s|centre|"
+    r"^(?:la |le "
+    r"|l')?(?:mairie|ville|commune|communaute|metropole|ministere|conseil|departement|region|c\.?c\.?a\.?s|centre|"
     r"direction|prefecture|agence|syndicat|sgar|secretariat|universite|hopital|chu|ehpad|etablissement|institut|office|caisse|"
     r"cour|tribunal|ambassade|academie|rectorat|services? du premier ministre|premier ministre)\b"
 )
@@ -224,16 +228,22 @@ def _looks_like(segment: str, names: list[str]) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def title_parts(title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def title_parts(
+    title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(the words of what the job is, the employers the title names).
 
     Case, accents, "H/F", gender forms, punctuation and articles are folded away,
     and a trailing " - <employer or place>" is dropped from the words; when it
     names an employer ("… - Mairie d'Évry-Courcouronnes"), it is returned as one."""
     folded = fold(title.replace("\u2013", "-").replace("\u2014", "-"))  # fold() drops dashes other than "-"
-    if "/" in folded or "h-f" in folded or "f-h" in folded or "e-h" in folded:  # the regex is slow: only when a mark may be there
+    if (
+        "/" in folded or "h-f" in folded or "f-h" in folded or "e-h" in folded
+    ):  # the regex is slow: only when a mark may be there
         folded = _GENDER_MARK.sub(" ", folded)
-    segments = [segment.strip() for segment in _SEGMENT_SEPARATOR.split(folded)] if _may_have_segments(folded) else [folded]
+    segments = (
+        [segment.strip() for segment in _SEGMENT_SEPARATOR.split(folded)] if _may_have_segments(folded) else [folded]
+    )
     kept, employers, names = [segments[0]], [], None
     for segment in segments[1:]:
         if _EMPLOYER_WORDS.match(segment):
@@ -246,7 +256,9 @@ def title_parts(title: str, employer: str | None = None, organisation: str | Non
     return tuple(words), tuple(employers)
 
 
-def title_words(title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None) -> tuple[str, ...]:
+def title_words(
+    title: str, employer: str | None = None, organisation: str | None = None, location: str | None = None
+) -> tuple[str, ...]:
     return title_parts(title, employer, organisation, location)[0]
 
 
@@ -309,7 +321,9 @@ def _employer_pair_score(left: str, right: str) -> int:
         return 100
     left_words, right_words = set(left.split()), set(right.split())
     small = min(left_words, right_words, key=len)
-    if (left_words <= right_words or right_words <= left_words) and (len(small) >= 2 or " ".join(small) in EMPLOYER_PARENTS):
+    if (left_words <= right_words or right_words <= left_words) and (
+        len(small) >= 2 or " ".join(small) in EMPLOYER_PARENTS
+    ):
         return 100
     score = round(fuzz.token_sort_ratio(left, right))
     if right in EMPLOYER_PARENTS.get(left, ()) or left in EMPLOYER_PARENTS.get(right, ()):
@@ -331,7 +345,7 @@ def employer_score(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
         return None
     best = 0
     for left in a:
-        for right in (b if left == a[0] else b[:1]):
+        for right in b if left == a[0] else b[:1]:
             best = max(best, _employer_pair_score(left, right))
             if best == 100:
                 return best
@@ -409,7 +423,8 @@ class Profile:
 
 
 def profile(offer: dict, seen_at: str | None = None) -> Profile:
-    """An offer (a stored or validated offer dict) as grouping sees it; ``seen_at`` dates an offer without publication date."""
+    """An offer (a stored or validated offer dict) as grouping sees it; ``seen_at`` dates an offer
+    without a publication date."""
     words, named = title_parts(offer["title"], offer.get("employer"), offer.get("organisation"), offer.get("location"))
     reference = reference_of(offer)
     owns = {f"ref:{reference}"}
@@ -429,7 +444,9 @@ def profile(offer: dict, seen_at: str | None = None) -> Profile:
         title=" ".join(words),
         employers=employer_keys(offer, named),
         department=offer.get("department"),
-        regions=_regions(offer.get("department"), offer.get("region")) if offer.get("department") or offer.get("region") else _NO_REGION,
+        regions=_regions(offer.get("department"), offer.get("region"))
+        if offer.get("department") or offer.get("region")
+        else _NO_REGION,
         day=day_number(offer.get("published_on") or seen_at or offer.get("first_seen")),
         deadline=offer.get("deadline"),
         owns=owns,
@@ -469,7 +486,11 @@ def strong_lookups(p: Profile) -> dict[str, str]:
 def stored_keys(p: Profile) -> list[str]:
     """The evidence keys an offer is stored with: what it owns and what it cites (its title
     blocks are ``p.blocks``)."""
-    return [f"own|{key}" for key in p.owns] + [f"cite|{key}" for key in p.cites] + [f"cite|jo-day:{day}" for day in p.cited_days]
+    return (
+        [f"own|{key}" for key in p.owns]
+        + [f"cite|{key}" for key in p.cites]
+        + [f"cite|jo-day:{day}" for day in p.cited_days]
+    )
 
 
 def departments_may_agree(a: Profile, b: Profile) -> bool:
@@ -511,7 +532,14 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None
     in_window = a.board != b.board and apart_days <= thresholds.date_window_days
     if similar and a.board == b.board and a.reference != b.reference:
         reason += f", two references on {a.board}"
-    return Comparison(title, employer, similar, similar and in_window, reason, ask_texts=titles_and_places and in_window and not similar)
+    return Comparison(
+        title,
+        employer,
+        similar,
+        similar and in_window,
+        reason,
+        ask_texts=titles_and_places and in_window and not similar,
+    )
 
 
 _SHINGLE = 5
@@ -519,7 +547,11 @@ _SHINGLE = 5
 
 def text_shingles(offer: dict) -> frozenset[int]:
     """The offer's missions and profile as a set of hashed 5-word runs."""
-    words = [word for word in tokens(" ".join(text for text in (offer.get("missions"), offer.get("profile")) if text)) if word != "|"]
+    words = [
+        word
+        for word in tokens(" ".join(text for text in (offer.get("missions"), offer.get("profile")) if text))
+        if word != "|"
+    ]
     return frozenset(hash(" ".join(words[i : i + _SHINGLE])) for i in range(len(words) - _SHINGLE + 1))
 
 
@@ -534,4 +566,6 @@ def cited_issue_match(a: Profile, b: Profile, thresholds: Thresholds) -> Compari
     """A board offer and a notice of the JO issue it cites: titles close enough, places agreeing."""
     title = title_score(a.title, b.title)
     ok = title >= thresholds.cited_title_threshold and places_agree(a, b)
-    return Comparison(title, employer_score(a.employers, b.employers), ok, ok, f"cites the JO issue of this notice, title {title}")
+    return Comparison(
+        title, employer_score(a.employers, b.employers), ok, ok, f"cites the JO issue of this notice, title {title}"
+    )

@@ -35,12 +35,17 @@ def parse_offer_reference(text: str) -> tuple[str, str]:
     """``source:source_id`` -> (source, source_id); ValueError for anything else."""
     source, sep, source_id = text.strip().partition(":")
     if not sep or not source or not source_id:
-        raise ValueError(f"{text!r} is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them")
+        raise ValueError(
+            f"{text!r} is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as "
+            "`veille offers --json` shows them"
+        )
     return source, source_id
 
 
 def member_of(db: Database, source: str, source_id: str) -> Member:
-    row = db.conn.execute(f"select {MEMBER_COLUMNS} from job_offers where source = ? and source_id = ?", [source, source_id]).fetchone()
+    row = db.conn.execute(
+        f"select {MEMBER_COLUMNS} from job_offers where source = ? and source_id = ?", [source, source_id]
+    ).fetchone()
     if row is None:
         raise UnknownOffer(f"no stored offer {source}:{source_id}")
     return member_from_row(row)
@@ -59,7 +64,10 @@ def resolve_job(db: Database, text: str) -> int:
 
 
 def _job_members(db: Database, job_id: int) -> list[Member]:
-    return [member_from_row(row) for row in db.conn.execute(f"select {MEMBER_COLUMNS} from job_offers where job_id = ? order by id", [job_id])]
+    return [
+        member_from_row(row)
+        for row in db.conn.execute(f"select {MEMBER_COLUMNS} from job_offers where job_id = ? order by id", [job_id])
+    ]
 
 
 def _decide_pairs(db: Database, left: list[Member], right: list[Member], decision: str) -> None:
@@ -78,7 +86,10 @@ def kept_apart(db: Database, left: list[Member], right: list[Member]) -> bool:
     pairs = [(min(a, b), max(a, b)) for a in ids_left for b in ids_right if a != b]
     for chunk in chunks(pairs, 400):
         where = " or ".join("(member_a = ? and member_b = ?)" for _ in chunk)
-        if db.conn.execute(f"select 1 from job_decisions where decision = 'apart' and ({where}) limit 1", [v for pair in chunk for v in pair]).fetchone():
+        if db.conn.execute(
+            f"select 1 from job_decisions where decision = 'apart' and ({where}) limit 1",
+            [v for pair in chunk for v in pair],
+        ).fetchone():
             return True
     return False
 
@@ -93,8 +104,14 @@ def split_offer(db: Database, source: str, source_id: str) -> tuple[int, int]:
             raise ValueError(f"{source}:{source_id} is the only offer of job {member.job_id}: nothing to split")
         batch = open_batch(db)
         new_job = batch.new_job(now_iso(), None)
-        db.conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
-        db.conn.execute("update job_offers set job_id = ?, reason = ? where id = ?", [new_job, f"split from job {member.job_id} by hand", member.id])
+        db.conn.executemany(
+            "insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)",
+            list(batch.new_jobs.values()),
+        )
+        db.conn.execute(
+            "update job_offers set job_id = ?, reason = ? where id = ?",
+            [new_job, f"split from job {member.job_id} by hand", member.id],
+        )
         _decide_pairs(db, [member], others, APART)
     return member.job_id, new_job
 
@@ -113,12 +130,18 @@ def merge_jobs(db: Database, keep: int, other: int, *, reason: str = "merged by 
             _decide_pairs(db, left, right, TOGETHER)
         elif kept_apart(db, left, right):
             return other
-        db.conn.execute("update job_offers set job_id = ?, reason = ? where job_id = ?", [keep, f"{reason} (from job {other})", other])
+        db.conn.execute(
+            "update job_offers set job_id = ?, reason = ? where job_id = ?",
+            [keep, f"{reason} (from job {other})", other],
+        )
         db.conn.execute("update jobs set merged_into = ? where id = ?", [keep, other])
         db.conn.execute("update jobs set merged_into = ? where merged_into = ?", [keep, other])
         reposted = db.conn.execute("select reposted_from from jobs where id = ?", [keep]).fetchone()[0]
         if reposted is None:
-            db.conn.execute("update jobs set reposted_from = (select reposted_from from jobs where id = ?) where id = ?", [other, keep])
+            db.conn.execute(
+                "update jobs set reposted_from = (select reposted_from from jobs where id = ?) where id = ?",
+                [other, keep],
+            )
         db.conn.execute("update jobs set reposted_from = ? where reposted_from = ?", [keep, other])
         db.conn.execute("update jobs set reposted_from = null where id = ? and reposted_from = ?", [keep, keep])
         merge_units(db, job_key(other), job_key(keep))

@@ -105,22 +105,51 @@ def member_from_row(row) -> Member:
 
 def _member_values(member: Member, reason: str, joined_at: str) -> tuple:
     p = member.profile
-    return (member.id, member.source, member.source_id, member.job_id, p.board, p.reference, p.title, "|".join(p.employers),
-            p.department, "|".join(sorted(p.regions)), p.day, p.deadline, reason, joined_at)  # fmt: skip
+    return (
+        member.id,
+        member.source,
+        member.source_id,
+        member.job_id,
+        p.board,
+        p.reference,
+        p.title,
+        "|".join(p.employers),
+        p.department,
+        "|".join(sorted(p.regions)),
+        p.day,
+        p.deadline,
+        reason,
+        joined_at,
+    )
 
 
 _INSERT_MEMBER = (
-    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, day, deadline, reason, joined_at) "
+    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, "
+    "day, deadline, reason, joined_at) "
     "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_KEY = "insert or ignore into job_keys (key, member) values (?, ?)"
-_INSERT_BLOCK = "insert or replace into job_blocks (key, department, board, day, member, source, deadline) values (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_BLOCK = (
+    "insert or replace into job_blocks (key, department, board, day, member, source, deadline) "
+    "values (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _update_member(db: Database, member_id: int, p: Profile) -> None:
     db.conn.execute(
-        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = ?, deadline = ? where id = ?",
-        [p.board, p.reference, p.title, "|".join(p.employers), p.department, "|".join(sorted(p.regions)), p.day, p.deadline, member_id],
+        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = "
+        "?, deadline = ? where id = ?",
+        [
+            p.board,
+            p.reference,
+            p.title,
+            "|".join(p.employers),
+            p.department,
+            "|".join(sorted(p.regions)),
+            p.day,
+            p.deadline,
+            member_id,
+        ],
     )
 
 
@@ -136,7 +165,7 @@ class _Hashes:
     deadline: int | None
 
     @classmethod
-    def of(cls, p: Profile, source: str) -> "_Hashes":
+    def of(cls, p: Profile, source: str) -> _Hashes:
         meanings = strong_lookups(p)
         lookups = {key: key_hash(key) for key in meanings}
         return cls(
@@ -169,7 +198,8 @@ def _store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
 
 def _note_boards(db: Database, boards: dict[int, tuple[str, bool]]) -> None:
     db.conn.executemany(
-        "insert into job_boards (board, name, deadlines) values (?, ?, ?) on conflict (board) do update set deadlines = max(deadlines, excluded.deadlines)",
+        "insert into job_boards (board, name, deadlines) values (?, ?, ?) on conflict (board) do update set deadlines "
+        "= max(deadlines, excluded.deadlines)",
         [(board, name, int(deadlines)) for board, (name, deadlines) in boards.items()],
     )
 
@@ -219,10 +249,16 @@ class _Batch:
 
 def open_batch(db: Database) -> _Batch:
     member, job, position = db.conn.execute(
-        "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select coalesce(max(position), 0) from jobs)"
+        "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select "
+        "coalesce(max(position), 0) from jobs)"
     ).fetchone()
     closable = {source for (source,) in db.conn.execute("select distinct source from superseded_offers")}
-    closable |= {source for (source,) in db.conn.execute(f"select source from runs where complete = 1 group by source having count(*) >= {MISSED_COMPLETE_CRAWLS}")}
+    closable |= {
+        source
+        for (source,) in db.conn.execute(
+            f"select source from runs where complete = 1 group by source having count(*) >= {MISSED_COMPLETE_CRAWLS}"
+        )
+    }
     boards = {board: bool(deadlines) for board, deadlines in db.conn.execute("select board, deadlines from job_boards")}
     return _Batch(member, job, position, closable_sources=closable, boards=boards)
 
@@ -231,7 +267,9 @@ def _is_open(offer: dict, on: dt.date) -> bool:
     return not offer.get("deadline") or offer["deadline"] >= on.isoformat()
 
 
-def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Thresholds | None = None, on: dt.date | None = None) -> dict[tuple[str, str], int]:
+def place_offers(
+    db: Database, offers: list[tuple[dict, str]], *, thresholds: Thresholds | None = None, on: dt.date | None = None
+) -> dict[tuple[str, str], int]:
     """Give each new offer (offer dict, time first seen) a job; returns the job of each.
 
     Runs inside the caller's write transaction; the offers' rows are already
@@ -250,7 +288,9 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Th
         hashes = [_Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
         as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
         strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
-        stored = _Stored(db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits})
+        stored = _Stored(
+            db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits}
+        )
         batch.existing_jobs = stored.jobs
         local_evidence: dict[int, list[Member]] = {}
         # This batch's offers by block (a block seen on one board only is not worth a look from it),
@@ -258,8 +298,14 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Th
         local_blocks: dict[int, list[Member]] = {}
         local_boards: dict[int, set[str]] = {}
         local_closable: dict[int, list[Member]] = {}
-        back, ahead, window = max(thresholds.date_window_days, thresholds.repost_window_days), thresholds.date_window_days, thresholds.date_window_days
-        for (offer, seen_at), p, keys, day, strong_found, blocks_found in zip(offers, profiles, hashes, as_of, strong, blocks):
+        back, ahead, window = (
+            max(thresholds.date_window_days, thresholds.repost_window_days),
+            thresholds.date_window_days,
+            thresholds.date_window_days,
+        )
+        for (offer, seen_at), p, keys, day, strong_found, blocks_found in zip(
+            offers, profiles, hashes, as_of, strong, blocks
+        ):
             strong_hits = [(stored[member], meaning) for member, meaning in strong_found] if strong_found else []
             block_hits = [stored[member] for member in set(blocks_found)] if blocks_found else []
             if local_evidence:
@@ -270,10 +316,20 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Th
                 if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
                     local = local_blocks[key]
                     if len(local) <= MAX_BLOCK:
-                        block_hits += [member for member in local if member.profile.board != p.board and abs(member.profile.day - p.day) <= window
-                                       and departments_may_agree(member.profile, p)]  # fmt: skip
+                        block_hits += [
+                            member
+                            for member in local
+                            if member.profile.board != p.board
+                            and abs(member.profile.day - p.day) <= window
+                            and departments_may_agree(member.profile, p)
+                        ]
                 if key in local_closable:
-                    block_hits += [member for member in local_closable[key] if p.day - back <= member.profile.day <= p.day + ahead and departments_may_agree(member.profile, p)]
+                    block_hits += [
+                        member
+                        for member in local_closable[key]
+                        if p.day - back <= member.profile.day <= p.day + ahead
+                        and departments_may_agree(member.profile, p)
+                    ]
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
@@ -281,7 +337,15 @@ def place_offers(db: Database, offers: list[tuple[dict, str]], *, thresholds: Th
             else:
                 job_id, reason = batch.new_job(seen_at, None), FIRST_OFFER
             batch.next_member += 1
-            member = Member(batch.next_member, job_id, offer["source"], offer["source_id"], p, open_now=_is_open(offer, day), offer=offer)
+            member = Member(
+                batch.next_member,
+                job_id,
+                offer["source"],
+                offer["source_id"],
+                p,
+                open_now=_is_open(offer, day),
+                offer=offer,
+            )
             batch.placed[job_id].append(member)
             batch.members.append(_member_values(member, reason, seen_at))
             batch.keys.extend(keys.key_rows(member.id))
@@ -312,7 +376,11 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
         by_source[offer["source"]].append(offer["source_id"])
     for source, ids in by_source.items():
         for chunk in chunks(ids):
-            rows = db.conn.execute(f"select id, source_id, job_id from job_offers where source = ? and source_id in ({','.join('?' * len(chunk))})", [source, *chunk])
+            rows = db.conn.execute(
+                "select id, source_id, job_id from job_offers where source = ? and source_id in "
+                f"({','.join('?' * len(chunk))})",
+                [source, *chunk],
+            )
             for member_id, source_id, job_id in rows:
                 found[(source, source_id)] = (member_id, job_id)
     for offer, seen_at in offers:
@@ -324,7 +392,14 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
     return {key: job_id for key, (_, job_id) in found.items()}
 
 
-def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], hashes: list[_Hashes], as_of: list[dt.date], thresholds: Thresholds):
+def _stored_candidates(
+    db: Database,
+    batch: _Batch,
+    profiles: list[Profile],
+    hashes: list[_Hashes],
+    as_of: list[dt.date],
+    thresholds: Thresholds,
+):
     """For each new offer: the stored offers it has evidence with, (member, what it means), and
     the stored offers worth scoring among those sharing one of its title blocks."""
     by_hash: dict[int, list[tuple[int, str]]] = defaultdict(list)
@@ -333,7 +408,9 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
             by_hash[key].append((index, meaning))
     strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
     for chunk in chunks(list(by_hash)):
-        for key, member in db.conn.execute(f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk):
+        for key, member in db.conn.execute(
+            f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk
+        ):
             for index, meaning in by_hash[key]:
                 strong[index].append((member, meaning))
 
@@ -341,7 +418,11 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
     by_board: dict[int, list[int]] = defaultdict(list)
     for index, keys in enumerate(hashes):
         by_board[keys.board].append(index)
-    back, ahead, window = max(thresholds.date_window_days, thresholds.repost_window_days), thresholds.date_window_days, thresholds.date_window_days
+    back, ahead, window = (
+        max(thresholds.date_window_days, thresholds.repost_window_days),
+        thresholds.date_window_days,
+        thresholds.date_window_days,
+    )
     closable = [_name_hash(source) for source in batch.closable_sources]
     closable_set = set(closable)
     columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
@@ -371,19 +452,31 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
             conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
         if batch.boards.get(board):
             # This board's offers whose deadline passed within the re-post window: their job may have closed.
-            conditions.append(("indexed by job_blocks_deadline", "b.board = ? and b.deadline between ? and ? and b.day between ? and ?", [board, low, latest - 1, low, high]))
+            conditions.append(
+                (
+                    "indexed by job_blocks_deadline",
+                    "b.board = ? and b.deadline between ? and ? and b.day between ? and ?",
+                    [board, low, latest - 1, low, high],
+                )
+            )
         if closable:
             # Sources whose offers close by absence or by a later notice.
-            conditions.append(("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high]))
+            conditions.append(
+                ("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high])
+            )
         found: dict[int, dict[int, tuple]] = defaultdict(dict)
         for hint, condition, params in conditions:
             for chunk in chunks(sorted(wanted), 400):
-                sql = (f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
-                       f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and b.department = wanted.department where {condition}")  # fmt: skip
+                sql = (
+                    f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
+                    f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
+                    f"b.department = wanted.department where {condition}"
+                )
                 for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
                     found[row[0]][row[4]] = row
             for chunk in chunks(sorted(anywhere), 800):
-                sql = f"select {columns} from job_blocks b {hint} where b.key in ({','.join('?' * len(chunk))}) and {condition}"
+                marks = ",".join("?" * len(chunk))
+                sql = f"select {columns} from job_blocks b {hint} where b.key in ({marks}) and {condition}"
                 for row in db.conn.execute(sql, [*chunk, *params]):
                     found[row[0]][row[4]] = row
         today_numbers = {index: day_number(as_of[index].isoformat()) for index in indexes}
@@ -405,7 +498,9 @@ def _stored_candidates(db: Database, batch: _Batch, profiles: list[Profile], has
                     if row_board != board:
                         if -window <= day - day_here <= window:
                             hits.append(member)
-                    elif -back <= day - day_here <= ahead and ((deadline is not None and deadline < today_number) or source in closable_set):
+                    elif -back <= day - day_here <= ahead and (
+                        (deadline is not None and deadline < today_number) or source in closable_set
+                    ):
                         hits.append(member)
     return strong, blocks
 
@@ -416,7 +511,9 @@ class _Stored:
     def __init__(self, db: Database, ids: set[int]):
         self.rows = {}
         for chunk in chunks(sorted(ids)):
-            for row in db.conn.execute(f"select {MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk):
+            for row in db.conn.execute(
+                f"select {MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk
+            ):
                 self.rows[row[0]] = row
         self.jobs = {row[1] for row in self.rows.values()}
         self.members: dict[int, Member] = {}
@@ -442,7 +539,9 @@ def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
 def _offer_texts(db: Database, member: Member) -> dict:
     if member.offer is not None:
         return member.offer
-    row = db.conn.execute("select missions, profile from offers where source = ? and source_id = ?", [member.source, member.source_id]).fetchone()
+    row = db.conn.execute(
+        "select missions, profile from offers where source = ? and source_id = ?", [member.source, member.source_id]
+    ).fetchone()
     return {"missions": row[0], "profile": row[1]} if row else {}
 
 
@@ -463,7 +562,17 @@ def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
     return bool(deadline and deadline < as_of.isoformat()) or member.source in batch.closable_sources
 
 
-def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits, thresholds: Thresholds, as_of: dt.date, seen_at: str) -> tuple[int, str]:
+def _decide(
+    db,
+    batch: _Batch,
+    offer: dict,
+    p: Profile,
+    strong_hits,
+    block_hits,
+    thresholds: Thresholds,
+    as_of: dt.date,
+    seen_at: str,
+) -> tuple[int, str]:
     """The job a new offer joins (an existing one, or a new one) and why."""
     strong = [(member, meaning) for member, meaning in strong_hits if "JO issue" not in meaning]
     if strong:
@@ -507,16 +616,24 @@ def _decide(db, batch: _Batch, offer: dict, p: Profile, strong_hits, block_hits,
         earlier.sort(key=lambda item: (-item[0], -item[1].profile.day, item[1].id))
         for _, member, comparison in earlier[:3]:
             if _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
-                return batch.new_job(seen_at, member.job_id), f"re-post of job {member.job_id} (closed): {comparison.reason} with {member.label}"
+                return batch.new_job(
+                    seen_at, member.job_id
+                ), f"re-post of job {member.job_id} (closed): {comparison.reason} with {member.label}"
     return batch.new_job(seen_at, None), FIRST_OFFER
 
 
 def _write(db: Database, batch: _Batch) -> None:
     conn = db.conn
     if batch.new_jobs:
-        conn.executemany("insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)", list(batch.new_jobs.values()))
+        conn.executemany(
+            "insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)",
+            list(batch.new_jobs.values()),
+        )
     if batch.positions:
-        conn.executemany("update jobs set position = ? where id = ?", [(position, job_id) for job_id, position in batch.positions.items()])
+        conn.executemany(
+            "update jobs set position = ? where id = ?",
+            [(position, job_id) for job_id, position in batch.positions.items()],
+        )
     conn.executemany(_INSERT_MEMBER, batch.members)
     conn.executemany(_INSERT_KEY, batch.keys)
     conn.executemany(_INSERT_BLOCK, batch.blocks)
@@ -534,7 +651,10 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
     with write_transaction(db):
         reopened = set()
         for old, new in changed:
-            found = db.conn.execute("select id, job_id, day from job_offers where source = ? and source_id = ?", [new["source"], new["source_id"]]).fetchone()
+            found = db.conn.execute(
+                "select id, job_id, day from job_offers where source = ? and source_id = ?",
+                [new["source"], new["source_id"]],
+            ).fetchone()
             if found is None:
                 continue
             member_id, job_id, stored_day = found
@@ -545,7 +665,10 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             old_hashes, new_hashes = _Hashes.of(before, old["source"]), _Hashes.of(after, new["source"])
             gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
             db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
-            db.conn.executemany("delete from job_blocks where key = ? and department = ? and board = ? and day = ? and member = ?", [row[:5] for row in old_hashes.block_rows(member_id, before.day, before.department)])
+            db.conn.executemany(
+                "delete from job_blocks where key = ? and department = ? and board = ? and day = ? and member = ?",
+                [row[:5] for row in old_hashes.block_rows(member_id, before.day, before.department)],
+            )
             db.conn.executemany(_INSERT_KEY, new_hashes.key_rows(member_id))
             db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day, after.department))
             _note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
@@ -580,7 +703,8 @@ def _group_existing_offers(db: Database, thresholds: Thresholds | None, batch_si
     count, after = 0, 0
     while True:
         cursor = db.conn.execute(
-            "select offers.rowid as _rowid, offers.* from offers left join job_offers m on m.source = offers.source and m.source_id = offers.source_id "
+            "select offers.rowid as _rowid, offers.* from offers left join job_offers m on m.source = offers.source "
+            "and m.source_id = offers.source_id "
             f"where offers.rowid > ? and m.id is null order by offers.rowid limit {int(batch_size)}",
             [after],
         )

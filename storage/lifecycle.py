@@ -41,7 +41,8 @@ def closed_reason_sql(alias: str = "offers", today: str = ":today") -> str:
   when exists (select 1 from superseded_offers s where s.source = {alias}.source and s.source_id = {alias}.source_id
                and s.relation = 'replaced') then 'replaced'
   when (select count(*) from (select 1 from runs r where r.source = {alias}.source and r.complete = 1
-               and r.id > coalesce({alias}.last_run_id, 0) limit {MISSED_COMPLETE_CRAWLS})) >= {MISSED_COMPLETE_CRAWLS} then 'missing'
+               and r.id > coalesce({alias}.last_run_id, 0) limit {MISSED_COMPLETE_CRAWLS}))
+       >= {MISSED_COMPLETE_CRAWLS} then 'missing'
 end)"""
 
 
@@ -57,7 +58,9 @@ def describe_closed(reason: str | None, offer: dict) -> str:
     }.get(reason, f"closed: {reason}")
 
 
-def offer_closed_reasons(db: Database, job_ids: list[int], *, on: dt.date | None = None) -> dict[int, list[tuple[str, str, str | None]]]:
+def offer_closed_reasons(
+    db: Database, job_ids: list[int], *, on: dt.date | None = None
+) -> dict[int, list[tuple[str, str, str | None]]]:
     """For each job: its offers as (source, source_id, closed reason or None)."""
     found: dict[int, list[tuple[str, str, str | None]]] = {job_id: [] for job_id in job_ids}
     day = (on or paris_today()).isoformat()
@@ -65,7 +68,7 @@ def offer_closed_reasons(db: Database, job_ids: list[int], *, on: dt.date | None
         chunk = job_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.conn.execute(
-            f"""select m.job_id, offers.source, offers.source_id, {closed_reason_sql('offers', '?')}
+            f"""select m.job_id, offers.source, offers.source_id, {closed_reason_sql("offers", "?")}
 from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id
 where m.job_id in ({marks})""",
             [day, *chunk],
@@ -77,4 +80,8 @@ where m.job_id in ({marks})""",
 
 def open_jobs(db: Database, job_ids: list[int], *, on: dt.date | None = None) -> set[int]:
     """The jobs among ``job_ids`` with at least one open offer."""
-    return {job_id for job_id, offers in offer_closed_reasons(db, job_ids, on=on).items() if any(reason is None for *_, reason in offers)}
+    return {
+        job_id
+        for job_id, offers in offer_closed_reasons(db, job_ids, on=on).items()
+        if any(reason is None for *_, reason in offers)
+    }

@@ -293,10 +293,14 @@ def m005_jobs(db: Database) -> None:
     PRIMARY KEY (key, department, board, day, member)
 ) WITHOUT ROWID"""
     )
-    db.execute("CREATE INDEX job_blocks_deadline ON job_blocks (key, department, board, deadline) WHERE deadline IS NOT NULL")
+    db.execute(
+        "CREATE INDEX job_blocks_deadline ON job_blocks (key, department, board, deadline) WHERE deadline IS NOT NULL"
+    )
     # The boards job_blocks holds, and whether any of their offers has a deadline: a lookup does not
     # search for other boards' offers, or for offers closed by their deadline, where there are none.
-    db.execute("CREATE TABLE job_boards (board INTEGER PRIMARY KEY, name TEXT NOT NULL, deadlines INTEGER NOT NULL DEFAULT 0)")
+    db.execute(
+        "CREATE TABLE job_boards (board INTEGER PRIMARY KEY, name TEXT NOT NULL, deadlines INTEGER NOT NULL DEFAULT 0)"
+    )
     # Hand corrections: two offers kept apart (a split) or put together (a merge).
     db.execute(
         """CREATE TABLE job_decisions (

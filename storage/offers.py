@@ -15,9 +15,9 @@ from __future__ import annotations
 import gc
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from sqlite_utils import Database
 
@@ -80,14 +80,25 @@ def _changes(db: Database, row: dict) -> dict[str, list]:
     return changes
 
 
-_INSERT_COLUMNS = (*KEY_FIELDS, *CONTENT_FIELDS, "content_hash", "first_seen", "last_seen", "updated_at", "first_run_id", "last_run_id")
+_INSERT_COLUMNS = (
+    *KEY_FIELDS,
+    *CONTENT_FIELDS,
+    "content_hash",
+    "first_seen",
+    "last_seen",
+    "updated_at",
+    "first_run_id",
+    "last_run_id",
+)
 _INSERT_SQL = f"insert into offers ({', '.join(_INSERT_COLUMNS)}) values ({', '.join('?' * len(_INSERT_COLUMNS))})"
 _TOUCH_SQL = "update offers set last_seen = ?, last_run_id = ? where source = ? and source_id = ?"
 _UPDATE_SQL = (
     f"update offers set {', '.join(f'{name} = ?' for name in CONTENT_FIELDS)}, content_hash = ?, "
     "last_seen = ?, updated_at = ?, last_run_id = ? where source = ? and source_id = ?"
 )
-_VERSION_SQL = "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
+_VERSION_SQL = (
+    "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
+)
 
 
 @contextmanager
@@ -107,7 +118,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def store_offers(
-    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None, thresholds: Thresholds | None = None
+    db: Database,
+    offers: Iterable[dict],
+    *,
+    run_id: int | None = None,
+    seen_at: str | None = None,
+    thresholds: Thresholds | None = None,
 ) -> UpsertResult:
     """Store validated offers and place the new ones in their jobs, in one transaction
     (``thresholds``: ``[jobs]`` of veille.toml, the defaults when None). An updated offer
@@ -122,7 +138,9 @@ def store_offers(
     return result
 
 
-def upsert_offers(db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None) -> UpsertResult:
+def upsert_offers(
+    db: Database, offers: Iterable[dict], *, run_id: int | None = None, seen_at: str | None = None
+) -> UpsertResult:
     """Store validated offers in one transaction and say which were new, updated or unchanged.
     The upsert alone: a crawl stores offers with :func:`store_offers`, which also groups them."""
     with _cyclic_gc_paused():
@@ -144,7 +162,16 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
             old_hash = known.get(key)
             if old_hash is None:
                 inserts.append(
-                    (*(row[name] for name in KEY_FIELDS), *(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, seen_at, run_id, run_id)
+                    (
+                        *(row[name] for name in KEY_FIELDS),
+                        *(row[name] for name in CONTENT_FIELDS),
+                        row["content_hash"],
+                        seen_at,
+                        seen_at,
+                        seen_at,
+                        run_id,
+                        run_id,
+                    )
                 )
                 result.new.append(key)
             elif old_hash == row["content_hash"]:
@@ -154,7 +181,9 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
                 changes = _changes(db, row)
                 new = originals[key]
                 changed.append(({**new, **{name: values[0] for name, values in changes.items()}}, new))
-                updates.append((*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key))
+                updates.append(
+                    (*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key)
+                )
                 versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
                 result.updated.append(key)
         if inserts:
@@ -167,7 +196,9 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
     return result
 
 
-def touch_offers(db: Database, source: str, source_ids: Iterable[str], *, run_id: int | None, seen_at: str | None = None) -> int:
+def touch_offers(
+    db: Database, source: str, source_ids: Iterable[str], *, run_id: int | None, seen_at: str | None = None
+) -> int:
     """Record that these stored offers were seen (on a listing) without being read again:
     an offer still listed is not missing (storage/lifecycle.py). Returns how many were stored."""
     seen_at = seen_at or now_iso()

@@ -53,23 +53,32 @@ def subscription_states(db: Database) -> dict[str, dict]:
     return {row["name"]: row for row in db["alert_subscriptions"].rows}
 
 
-def register(db: Database, name: str, *, matched_through: int, now: dt.datetime, digest_slot: dt.datetime | None) -> None:
+def register(
+    db: Database, name: str, *, matched_through: int, now: dt.datetime, digest_slot: dt.datetime | None
+) -> None:
     """Start tracking a subscription; an existing one is left as it is."""
     db.execute(
-        "insert or ignore into alert_subscriptions (name, created_at, matched_through, digest_served_through) values (?, ?, ?, ?)",
+        "insert or ignore into alert_subscriptions (name, created_at, matched_through, digest_served_through) values "
+        "(?, ?, ?, ?)",
         [name, iso(now), matched_through, iso(digest_slot) if digest_slot else None],
     )
 
 
-def record_matches(db: Database, *, names: list[str], through: int, alerts: list[tuple[str, str, str, list]], now: dt.datetime) -> int:
+def record_matches(
+    db: Database, *, names: list[str], through: int, alerts: list[tuple[str, str, str, list]], now: dt.datetime
+) -> int:
     """Queue ``(subscription, unit, channel, reasons)`` alerts and move the subscriptions'
     matching mark to ``through``, atomically. Returns how many rows are new."""
     stamp = iso(now)
     with write_transaction(db):
         before = db.execute("select total_changes()").fetchone()[0]
         db.conn.executemany(
-            "insert or ignore into alert_outbox (subscription, unit, channel, reasons, created_at, next_attempt_at) values (?, ?, ?, ?, ?, ?)",
-            [(name, unit, channel, json.dumps(reasons, ensure_ascii=False), stamp, stamp) for name, unit, channel, reasons in alerts],
+            "insert or ignore into alert_outbox (subscription, unit, channel, reasons, created_at, next_attempt_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [
+                (name, unit, channel, json.dumps(reasons, ensure_ascii=False), stamp, stamp)
+                for name, unit, channel, reasons in alerts
+            ],
         )
         added = db.execute("select total_changes()").fetchone()[0] - before
         db.conn.executemany(
@@ -87,7 +96,9 @@ def release(db: Database, name: str, now: dt.datetime, *, digest_slot: dt.dateti
             [iso(now), name, PENDING],
         )
         if digest_slot is not None:
-            db.execute("update alert_subscriptions set digest_served_through = ? where name = ?", [iso(digest_slot), name])
+            db.execute(
+                "update alert_subscriptions set digest_served_through = ? where name = ?", [iso(digest_slot), name]
+            )
     return cursor.rowcount
 
 
@@ -106,7 +117,9 @@ def recover_interrupted(db: Database, now: dt.datetime) -> int:
     with write_transaction(db):
         dead = [
             row["id"]
-            for row in db.execute_returning_dicts("select id, pid, started_at from alert_deliveries where status = ?", [SENDING])
+            for row in db.execute_returning_dicts(
+                "select id, pid, started_at from alert_deliveries where status = ?", [SENDING]
+            )
             if (row["pid"] != os.getpid() and not pid_alive(row["pid"])) or row["started_at"] < stale_before
         ]
         for delivery_id in dead:
@@ -131,14 +144,29 @@ def claim(db: Database, name: str, channel: str, now: dt.datetime, limit: int) -
     with write_transaction(db):
         rows = [
             OutboxRow(row["id"], row["unit"], json.loads(row["reasons"] or "[]"), row["attempts"])
-            for row in db.execute_returning_dicts(f"select id, unit, reasons, attempts {_DUE} order by id limit {int(limit)}", [name, channel, iso(now)])
+            for row in db.execute_returning_dicts(
+                f"select id, unit, reasons, attempts {_DUE} order by id limit {int(limit)}", [name, channel, iso(now)]
+            )
         ]
         if not rows:
             return None
-        delivery_id = db["alert_deliveries"].insert(
-            {"subscription": name, "channel": channel, "started_at": iso(now), "status": SENDING, "alerts": len(rows), "pid": os.getpid()}
-        ).last_pk
-        db.conn.executemany("update alert_outbox set delivery_id = ? where id = ?", [(delivery_id, row.id) for row in rows])
+        delivery_id = (
+            db["alert_deliveries"]
+            .insert(
+                {
+                    "subscription": name,
+                    "channel": channel,
+                    "started_at": iso(now),
+                    "status": SENDING,
+                    "alerts": len(rows),
+                    "pid": os.getpid(),
+                }
+            )
+            .last_pk
+        )
+        db.conn.executemany(
+            "update alert_outbox set delivery_id = ? where id = ?", [(delivery_id, row.id) for row in rows]
+        )
     return delivery_id, rows
 
 
@@ -147,22 +175,40 @@ def unclaim(db: Database, delivery_id: int, rows: list[OutboxRow]) -> None:
     if not rows:
         return
     with write_transaction(db):
-        db.conn.executemany("update alert_outbox set delivery_id = null where id = ? and delivery_id = ?", [(row.id, delivery_id) for row in rows])
+        db.conn.executemany(
+            "update alert_outbox set delivery_id = null where id = ? and delivery_id = ?",
+            [(row.id, delivery_id) for row in rows],
+        )
         db.execute("update alert_deliveries set alerts = alerts - ? where id = ?", [len(rows), delivery_id])
 
 
-def finish(db: Database, delivery_id: int, rows: list[OutboxRow], *, ok: bool, error: str | None, now: dt.datetime, max_attempts: int, retry_base: float, retry_max: float) -> None:
+def finish(
+    db: Database,
+    delivery_id: int,
+    rows: list[OutboxRow],
+    *,
+    ok: bool,
+    error: str | None,
+    now: dt.datetime,
+    max_attempts: int,
+    retry_base: float,
+    retry_max: float,
+) -> None:
     """Record what apprise said: sent, or a retry later with backoff, or failed for good."""
     stamp = iso(now)
     with write_transaction(db):
         if ok:
             db.conn.executemany(
-                "update alert_outbox set status = ?, sent_at = ?, attempts = attempts + 1, last_error = null where id = ?",
+                "update alert_outbox set status = ?, sent_at = ?, attempts = attempts + 1, last_error = null where id "
+                "= ?",
                 [(SENT, stamp, row.id) for row in rows],
             )
-            db.execute("update alert_deliveries set status = ?, finished_at = ? where id = ?", [SENT, stamp, delivery_id])
             db.execute(
-                "update alert_subscriptions set last_sent_at = ? where name = (select subscription from alert_deliveries where id = ?)",
+                "update alert_deliveries set status = ?, finished_at = ? where id = ?", [SENT, stamp, delivery_id]
+            )
+            db.execute(
+                "update alert_subscriptions set last_sent_at = ? where name = (select subscription from "
+                "alert_deliveries where id = ?)",
                 [stamp, delivery_id],
             )
             return
@@ -172,8 +218,14 @@ def finish(db: Database, delivery_id: int, rows: list[OutboxRow], *, ok: bool, e
             status = FAILED if attempts >= max_attempts else PENDING
             next_attempt = iso(now + retry_delay(attempts, retry_base, retry_max))
             updates.append((status, attempts, next_attempt, error, row.id))
-        db.conn.executemany("update alert_outbox set status = ?, attempts = ?, next_attempt_at = ?, last_error = ? where id = ?", updates)
-        db.execute("update alert_deliveries set status = ?, finished_at = ?, error = ? where id = ?", [FAILED, stamp, error, delivery_id])
+        db.conn.executemany(
+            "update alert_outbox set status = ?, attempts = ?, next_attempt_at = ?, last_error = ? where id = ?",
+            updates,
+        )
+        db.execute(
+            "update alert_deliveries set status = ?, finished_at = ?, error = ? where id = ?",
+            [FAILED, stamp, error, delivery_id],
+        )
 
 
 def abandon(db: Database, rows: list[OutboxRow], reason: str, now: dt.datetime) -> None:
@@ -192,7 +244,11 @@ def retry_failed(db: Database, now: dt.datetime, names: list[str] | None = None)
         where += f" and subscription in ({', '.join('?' * len(names))})"
         params += names
     with write_transaction(db):
-        cursor = db.execute(f"update alert_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, released_at = coalesce(released_at, ?) where {where}", [iso(now), iso(now), *params])
+        cursor = db.execute(
+            "update alert_outbox set status = 'pending', attempts = 0, next_attempt_at = ?, released_at = "
+            f"coalesce(released_at, ?) where {where}",
+            [iso(now), iso(now), *params],
+        )
     return cursor.rowcount
 
 
@@ -216,7 +272,9 @@ from alert_outbox o group by subscription, channel order by subscription, channe
 
 def failed_alerts(db: Database, limit: int = 20) -> list[dict]:
     return db.execute_returning_dicts(
-        "select subscription, unit, channel, attempts, last_error, created_at from alert_outbox where status = 'failed' order by id desc limit ?", [limit]
+        "select subscription, unit, channel, attempts, last_error, created_at from alert_outbox where status = "
+        "'failed' order by id desc limit ?",
+        [limit],
     )
 
 
@@ -226,16 +284,21 @@ def interrupted_deliveries(db: Database) -> list[dict]:
 
 def earliest_retry(db: Database, name: str) -> dt.datetime | None:
     value = db.execute(
-        "select min(next_attempt_at) from alert_outbox where subscription = ? and status = 'pending' and released_at is not null", [name]
+        "select min(next_attempt_at) from alert_outbox where subscription = ? and status = 'pending' and released_at "
+        "is not null",
+        [name],
     ).fetchone()[0]
     return dt.datetime.fromisoformat(value) if value else None
 
 
 # -- units that become one ---------------------------------------------------------------------
 
+
 def count_pending(db: Database, name: str) -> int:
     """The alerts of a subscription still waiting (a digest's, or a failed channel's retries)."""
-    return db.execute("select count(*) from alert_outbox where subscription = ? and status = 'pending'", [name]).fetchone()[0]
+    return db.execute(
+        "select count(*) from alert_outbox where subscription = ? and status = 'pending'", [name]
+    ).fetchone()[0]
 
 
 def alerted_units(db: Database, subscription: str, keys: list[str]) -> set[str]:
@@ -245,7 +308,8 @@ def alerted_units(db: Database, subscription: str, keys: list[str]) -> set[str]:
         found.update(
             unit
             for (unit,) in db.execute(
-                f"select distinct unit from alert_outbox where subscription = ? and unit in ({','.join('?' * len(chunk))})",
+                "select distinct unit from alert_outbox where subscription = ? and unit in "
+                f"({','.join('?' * len(chunk))})",
                 [subscription, *chunk],
             )
         )
@@ -276,17 +340,28 @@ def merge_units(db: Database, old: str, new: str) -> None:
     with write_transaction(db):
         for row in db.execute_returning_dicts("select * from alert_outbox where unit = ?", [old]):
             kept = db.execute_returning_dicts(
-                "select * from alert_outbox where subscription = ? and unit = ? and channel = ?", [row["subscription"], new, row["channel"]]
+                "select * from alert_outbox where subscription = ? and unit = ? and channel = ?",
+                [row["subscription"], new, row["channel"]],
             )
             if not kept:
                 db.execute("update alert_outbox set unit = ? where id = ?", [new, row["id"]])
                 continue
             if _STATUS_RANK[row["status"]] > _STATUS_RANK[kept[0]["status"]]:
                 db.execute(
-                    "update alert_outbox set status = ?, reasons = ?, released_at = ?, attempts = ?, next_attempt_at = ?, last_error = ?, "
+                    "update alert_outbox set status = ?, reasons = ?, released_at = ?, attempts = ?, next_attempt_at "
+                    "= ?, last_error = ?, "
                     "delivery_id = ?, sent_at = ? where id = ?",
-                    [row["status"], row["reasons"], row["released_at"], row["attempts"], row["next_attempt_at"], row["last_error"],
-                     row["delivery_id"], row["sent_at"], kept[0]["id"]],  # fmt: skip
+                    [
+                        row["status"],
+                        row["reasons"],
+                        row["released_at"],
+                        row["attempts"],
+                        row["next_attempt_at"],
+                        row["last_error"],
+                        row["delivery_id"],
+                        row["sent_at"],
+                        kept[0]["id"],
+                    ],
                 )
             db.execute("delete from alert_outbox where id = ?", [row["id"]])
 
@@ -302,7 +377,9 @@ def offer_alerts_to_jobs(db: Database) -> None:
         units = [unit for (unit,) in db.execute("select distinct unit from alert_outbox where unit like 'offer:%'")]
         for unit in units:
             _, source, source_id = unit.split(":", 2)
-            job = db.execute("select job_id from job_offers where source = ? and source_id = ?", [source, source_id]).fetchone()
+            job = db.execute(
+                "select job_id from job_offers where source = ? and source_id = ?", [source, source_id]
+            ).fetchone()
             if job:
                 merge_units(db, unit, f"job:{job[0]}")
         # A job's position follows its newest offer: the job was matched once all its offers were.
@@ -318,4 +395,7 @@ def offer_alerts_to_jobs(db: Database) -> None:
             best.append(max(position, best[-1]) if best else position)
         for name, matched in db.execute("select name, matched_through from alert_subscriptions").fetchall():
             count = bisect.bisect_right(newest, matched)
-            db.execute("update alert_subscriptions set matched_through = ? where name = ?", [best[count - 1] if count else 0, name])
+            db.execute(
+                "update alert_subscriptions set matched_through = ? where name = ?",
+                [best[count - 1] if count else 0, name],
+            )

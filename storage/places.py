@@ -62,7 +62,7 @@ _BY_COMPACT = {_compact(name): name for name in REGION_DEPARTMENTS} | {
 
 
 def canonical_region(name: str | None) -> str | None:
-    """"pays de la loire", "PACA", "Île de France", "Région Occitanie" -> the official name; None if unknown."""
+    """ "pays de la loire", "PACA", "Île de France", "Région Occitanie" -> the official name; None if unknown."""
     if not name:
         return None
     key = _compact(name)
@@ -97,7 +97,7 @@ _DEPARTMENT_IN_TEXT = re.compile(r"\((\d{2,3}|2[AB])\)")
 
 
 def department_code(text: str | None) -> str | None:
-    """"Hauts-de-Seine (92)" -> "92"; None when there is no valid code in brackets."""
+    """ "Hauts-de-Seine (92)" -> "92"; None when there is no valid code in brackets."""
     if not text:
         return None
     for match in _DEPARTMENT_IN_TEXT.finditer(text):
@@ -108,7 +108,7 @@ def department_code(text: str | None) -> str | None:
 
 
 def department_from_postcode(postcode: str | None) -> str | None:
-    """"31000" -> "31", "97400" -> "974", "20000" -> "2A", "20200" -> "2B"."""
+    """ "31000" -> "31", "97400" -> "974", "20000" -> "2A", "20200" -> "2B"."""
     postcode = re.sub(r"\s", "", postcode or "")
     if not re.fullmatch(r"\d{5}", postcode):
         return None

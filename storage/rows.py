@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 from storage.migrations import OFFER_CONTENT_COLUMNS
 

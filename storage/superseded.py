@@ -22,7 +22,14 @@ CANCELLED, REPLACED = "cancelled", "replaced"
 
 
 def record_superseded(
-    db: Database, source: str, source_id: str, *, superseded_by: str, relation: str, evidence: str, run_id: int | None = None
+    db: Database,
+    source: str,
+    source_id: str,
+    *,
+    superseded_by: str,
+    relation: str,
+    evidence: str,
+    run_id: int | None = None,
 ) -> None:
     if relation not in (CANCELLED, REPLACED):
         raise ValueError(f"relation must be {CANCELLED} or {REPLACED}, not {relation!r}")
@@ -46,11 +53,14 @@ def record_superseded(
 
 def superseded(db: Database, source: str, source_id: str) -> list[dict]:
     """What superseded this offer, oldest link first (empty when it still stands)."""
-    return list(db["superseded_offers"].rows_where("source = ? and source_id = ?", [source, source_id], order_by="recorded_at"))
+    return list(
+        db["superseded_offers"].rows_where("source = ? and source_id = ?", [source, source_id], order_by="recorded_at")
+    )
 
 
 def published_on(db: Database, source: str, date: str) -> list[dict]:
     """Offers of ``source`` published on ``date``, to find the one a notice refers to by its date."""
     return db.execute_returning_dicts(
-        "select source_id, title, raw from offers where source = ? and published_on = ? order by source_id", [source, date]
+        "select source_id, title, raw from offers where source = ? and published_on = ? order by source_id",
+        [source, date],
     )

@@ -68,7 +68,7 @@ class SmtpServer:
         query = "&".join(f"{key}={value}" for key, value in {"from": "veille@example.org", "to": to, **options}.items())
         return f"mailto://127.0.0.1:{self.port}?{query}"
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
@@ -107,7 +107,15 @@ class WebhookSink:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = sink.statuses.pop(0) if sink.statuses else 200
-                sink.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                sink.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": body,
+                        "status": status,
+                    }
+                )
                 answer = b"ok" if status < 400 else b"server error"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -128,9 +136,13 @@ class WebhookSink:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def json_bodies(self, path: str | None = None) -> list[dict]:
-        return [json.loads(request["body"]) for request in self.requests if request["method"] == "POST" and path in (None, request["path"])]
+        return [
+            json.loads(request["body"])
+            for request in self.requests
+            if request["method"] == "POST" and path in (None, request["path"])
+        ]
 
-    def start(self) -> "WebhookSink":
+    def start(self) -> WebhookSink:
         self.thread.start()
         return self
 

@@ -62,7 +62,9 @@ def replay_site():
 
 def toml_value(value) -> str:
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ " + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
     return json.dumps(value, ensure_ascii=False)
@@ -91,7 +93,9 @@ def write_config(path: Path, data: dict) -> Path:
 def scrapy_crawl(tmp_path):
     """Run the real ``scrapy crawl`` from the repository root, in a subprocess."""
 
-    def crawl(spider: str, config: Path, *, args: dict | None = None, settings: dict | None = None, timeout: float = 120):
+    def crawl(
+        spider: str, config: Path, *, args: dict | None = None, settings: dict | None = None, timeout: float = 120
+    ):
         command = [sys.executable, "-m", "scrapy", "crawl", spider]
         for name, value in {**TEST_SETTINGS, **(settings or {})}.items():
             command += ["-s", f"{name}={value}"]
@@ -107,7 +111,14 @@ def scrapy_crawl(tmp_path):
 def run_veille(*args, env: dict | None = None, cwd: Path | None = None, timeout: float = 120):
     """The installed ``veille`` command, as a user runs it."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        cwd=cwd or REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def parse_table(output: str) -> list[dict]:

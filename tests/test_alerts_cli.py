@@ -9,7 +9,7 @@ from tests.conftest import run_veille
 def write_config(tmp_path, server_url: str, *, mode: str = "immediate", extra: str = "") -> str:
     path = tmp_path / "veille.toml"
     path.write_text(
-        f"""database = "{tmp_path / 'veille.db'}"
+        f"""database = "{tmp_path / "veille.db"}"
 [alerts]
 retry_base = 0
 max_attempts = 2
@@ -36,7 +36,12 @@ def test_alert_sends_new_offers_and_reports(tmp_path, smtp_server):
     assert "transformation publique" in first.stdout
 
     db = open_db(tmp_path / "veille.db")
-    store(db, offer("n-1", "Chef de projet transformation publique"), offer("n-2", "Chargé d'innovation", department="44", location="Nantes"), offer("n-3", "Chef de projet transformation publique", department="13", location="Marseille"))
+    store(
+        db,
+        offer("n-1", "Chef de projet transformation publique"),
+        offer("n-2", "Chargé d'innovation", department="44", location="Nantes"),
+        offer("n-3", "Chef de projet transformation publique", department="13", location="Marseille"),
+    )
     dry = veille(config, "alert", "--dry-run")
     assert dry.returncode == 0
     assert "2 new matching job(s) would be queued" in dry.stdout and "Chargé d'innovation" in dry.stdout
@@ -77,7 +82,12 @@ def test_subscriptions_lists_and_tests_one_on_stored_offers(tmp_path, smtp_serve
     server = smtp_server()
     config = write_config(tmp_path, server.url(), mode="daily 08:00")
     db = open_db(tmp_path / "veille.db")
-    store(db, offer("n-1", "Chef de projet transformation publique"), offer("n-2", "Chargé de recrutement"), offer("n-3", "Responsable innovation", department="44", location="Nantes"))
+    store(
+        db,
+        offer("n-1", "Chef de projet transformation publique"),
+        offer("n-2", "Chargé de recrutement"),
+        offer("n-3", "Responsable innovation", department="44", location="Nantes"),
+    )
 
     listing = veille(config, "subscriptions")
     assert listing.returncode == 0
@@ -93,7 +103,10 @@ def test_subscriptions_lists_and_tests_one_on_stored_offers(tmp_path, smtp_serve
 
     unknown = veille(config, "subscriptions", "--test", "nope")
     assert unknown.returncode == 2
-    assert unknown.stderr.strip() == "veille: config error: subscriptions: no subscription named 'nope' ('transformation publique')"
+    assert (
+        unknown.stderr.strip()
+        == "veille: config error: subscriptions: no subscription named 'nope' ('transformation publique')"
+    )
 
 
 def test_notify_test_sends_on_every_channel_and_says_which_failed(tmp_path, smtp_server):
@@ -108,7 +121,11 @@ def test_notify_test_sends_on_every_channel_and_says_which_failed(tmp_path, smtp
 
     config = write_config(tmp_path, server.url(), extra="")
     path = tmp_path / "veille.toml"
-    path.write_text(path.read_text().replace(f'channels = ["{server.url()}"]', f'channels = ["{server.url()}", "{down.url(to="bob@example.org")}"]'))
+    path.write_text(
+        path.read_text().replace(
+            f'channels = ["{server.url()}"]', f'channels = ["{server.url()}", "{down.url(to="bob@example.org")}"]'
+        )
+    )
     mixed = veille(config, "notify-test", "transformation publique")
     assert mixed.returncode == 1
     assert "FAILED  mailto://127.0.0.1" in mixed.stdout and "bob%40example.org" in mixed.stdout

@@ -52,10 +52,16 @@ def test_no_subscription_is_fine_and_alert_settings_have_defaults():
     [
         ({"departements": ["75", "100"]}, "subscriptions[0].departements[1]: unknown département '100'"),
         ({"departements": [0]}, "subscriptions[0].departements[0]: unknown département '0'"),
-        ({"regions": ["Atlantide"]}, "subscriptions[0].regions[0]: unknown région 'Atlantide'; régions: Auvergne-Rhône-Alpes"),
+        (
+            {"regions": ["Atlantide"]},
+            "subscriptions[0].regions[0]: unknown région 'Atlantide'; régions: Auvergne-Rhône-Alpes",
+        ),
         ({"categories": ["D"]}, "subscriptions[0].categories[0]: unknown category 'D'"),
         ({"versants": ["privé"]}, "subscriptions[0].versants[0]: unknown versant 'privé'"),
-        ({"sources": ["indeed"]}, "subscriptions[0].sources[0]: unknown source 'indeed'; sources: choisirleservicepublic"),
+        (
+            {"sources": ["indeed"]},
+            "subscriptions[0].sources[0]: unknown source 'indeed'; sources: choisirleservicepublic",
+        ),
         ({"keywords": []}, "subscriptions[0].keywords: no keyword and no query: give at least one of them"),
         ({"keywords": [""]}, "subscriptions[0].keywords[0]: String should have at least 1 character"),
         ({"keywords": ["de la"]}, "subscriptions[0].keywords[0]: 'de la' has no word to search for"),
@@ -66,10 +72,19 @@ def test_no_subscription_is_fine_and_alert_settings_have_defaults():
         ({"mode": "daily 25:00"}, "subscriptions[0].mode: '25:00' is not a time of day"),
         ({"mode": "weekly someday 08:00"}, "subscriptions[0].mode: expected 'immediate'"),
         ({"channels": ["slack-token-abc"]}, "subscriptions[0].channels[0]: not an apprise URL"),
-        ({"channels": [MAIL, "nope://user:hunter2@host"]}, "subscriptions[0].channels[1]: apprise cannot use this nope:// URL"),
+        (
+            {"channels": [MAIL, "nope://user:hunter2@host"]},
+            "subscriptions[0].channels[1]: apprise cannot use this nope:// URL",
+        ),
         ({"channels": ["mailto://"]}, "subscriptions[0].channels[0]: apprise cannot use this mailto:// URL"),
-        ({"channels": [MAIL, MAIL.replace("secret", "other")]}, "subscriptions[0].channels[1]: same destination as channels[0]"),
-        ({"channels": [MAIL + ",bob@example.org"]}, "subscriptions[0].channels[0]: this mailto:// URL has 2 destinations: give each its own channel"),
+        (
+            {"channels": [MAIL, MAIL.replace("secret", "other")]},
+            "subscriptions[0].channels[1]: same destination as channels[0]",
+        ),
+        (
+            {"channels": [MAIL + ",bob@example.org"]},
+            "subscriptions[0].channels[0]: this mailto:// URL has 2 destinations: give each its own channel",
+        ),
         ({"colour": "blue"}, "subscriptions[0].colour: unknown key"),
     ],
 )
@@ -116,7 +131,9 @@ def test_example_config_loads_with_its_secrets_from_the_environment(monkeypatch)
 
 def test_example_config_needs_its_secret(monkeypatch):
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
-    with pytest.raises(ConfigError, match=r"subscriptions\[0\].channels\[0\]: environment variable SMTP_PASSWORD is not set"):
+    with pytest.raises(
+        ConfigError, match=r"subscriptions\[0\].channels\[0\]: environment variable SMTP_PASSWORD is not set"
+    ):
         load_config(REPO / "veille.example.toml")
 
 
@@ -125,21 +142,23 @@ def test_cli_reports_a_bad_subscription_in_one_line(tmp_path):
     config.write_text('[[subscriptions]]\nname = "tp"\nkeywords = ["innovation"]\ndepartements = ["75", "100"]\n')
     result = run_veille("--config", str(config), "subscriptions")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"veille: config error: {config}: subscriptions[0].departements[1]: unknown département '100'"]
+    assert result.stderr.strip().splitlines() == [
+        f"veille: config error: {config}: subscriptions[0].departements[1]: unknown département '100'"
+    ]
 
 
 # -- modes ------------------------------------------------------------------------------------
 
 
 def paris(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS).astimezone(dt.timezone.utc)
+    return dt.datetime(*args, tzinfo=PARIS).astimezone(dt.UTC)
 
 
 def test_daily_slots_stay_at_paris_wall_clock_time_across_dst():
     mode = parse_mode("daily 08:00")
     # 29 March 2026: clocks go forward; 08:00 Paris is 07:00 UTC before, 06:00 UTC after.
-    assert mode.next_slot(paris(2026, 3, 28, 9, 0)) == dt.datetime(2026, 3, 29, 6, 0, tzinfo=dt.timezone.utc)
-    assert mode.last_slot(paris(2026, 3, 28, 9, 0)) == dt.datetime(2026, 3, 28, 7, 0, tzinfo=dt.timezone.utc)
+    assert mode.next_slot(paris(2026, 3, 28, 9, 0)) == dt.datetime(2026, 3, 29, 6, 0, tzinfo=dt.UTC)
+    assert mode.last_slot(paris(2026, 3, 28, 9, 0)) == dt.datetime(2026, 3, 28, 7, 0, tzinfo=dt.UTC)
     assert mode.last_slot(paris(2026, 3, 29, 7, 59)) == paris(2026, 3, 28, 8, 0)
     assert mode.next_slot(paris(2026, 3, 29, 8, 0)) == paris(2026, 3, 30, 8, 0)
 

@@ -43,7 +43,9 @@ def veille(config, *args):
         ("RCPT", 0),
     ],
 )
-def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in_flight_duplicate(tmp_path, smtp_server, stage, expected_duplicates):
+def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in_flight_duplicate(
+    tmp_path, smtp_server, stage, expected_duplicates
+):
     server = smtp_server()
     config = write_config(tmp_path / "veille.toml", server)
     assert veille(config, "alert").returncode == 0  # registers the subscriptions: they start now
@@ -51,7 +53,13 @@ def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in
     store(db, *[offer(f"n-{i}", f"Chef de projet transformation publique {i}") for i in range(3)])
 
     server.hold_after(1, stage)
-    process = subprocess.Popen([sys.executable, "-m", "cli", "--config", str(config), "alert"], cwd=REPO, env={**os.environ, "VEILLE_DB": ""}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "--config", str(config), "alert"],
+        cwd=REPO,
+        env={**os.environ, "VEILLE_DB": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert server.holding.wait(60), "the dispatch never reached the second message"
         os.kill(process.pid, signal.SIGKILL)
@@ -75,6 +83,9 @@ def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in
     statuses = db.execute("select status, count(*) from alert_outbox group by status").fetchall()
     assert statuses == [("sent", len(SUBSCRIPTIONS) * 3)]
     # Every message listed all three offers; the operator is told about the cut.
-    assert all(message["Subject"] == f"veille · 3 nouvelles offres · {message['To'].split('@')[0]}" for message in server.messages)
+    assert all(
+        message["Subject"] == f"veille · 3 nouvelles offres · {message['To'].split('@')[0]}"
+        for message in server.messages
+    )
     status = veille(config, "status")
     assert "were being sent when veille was stopped" in status.stdout

@@ -12,7 +12,7 @@ from storage import clock, outbox
 from storage.clock import PARIS
 from tests.alerts_support import offer, store
 
-T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.UTC)
 
 
 def at(minutes: float = 0, *, hours: float = 0, days: float = 0) -> dt.datetime:
@@ -33,7 +33,10 @@ def hook(sink, path="/hook"):
 
 
 def outbox_rows(db):
-    return db.execute_returning_dicts("select subscription, unit, channel, status, attempts, next_attempt_at, last_error from alert_outbox order by id")
+    return db.execute_returning_dicts(
+        "select subscription, unit, channel, status, attempts, next_attempt_at, last_error from alert_outbox order by "
+        "id"
+    )
 
 
 def test_a_new_subscription_starts_now_and_gets_one_message_per_dispatch(fresh_db, webhook_sink):
@@ -72,7 +75,9 @@ def test_backfill_sends_the_open_back_catalogue_once(fresh_db, webhook_sink):
     config = config_for(hook(webhook_sink))
     report = dispatch(fresh_db, config, now=at(0), backfill=True).subscriptions[0]
     assert (report.matched, report.sent) == (1, 1)
-    assert "old-1" in webhook_sink.json_bodies()[0]["message"] and "old-2" not in webhook_sink.json_bodies()[0]["message"]
+    assert (
+        "old-1" in webhook_sink.json_bodies()[0]["message"] and "old-2" not in webhook_sink.json_bodies()[0]["message"]
+    )
     again = dispatch(fresh_db, config, now=at(1), backfill=True).subscriptions[0]
     assert again.sent == 0 and len(webhook_sink.requests) == 1
 
@@ -157,7 +162,10 @@ def test_a_large_batch_is_split_into_numbered_messages(fresh_db, webhook_sink):
     report = dispatch(fresh_db, config, now=at(1)).subscriptions[0]
     assert (report.sent, report.messages) == (MAX_PER_MESSAGE + 5, 2)
     titles = [payload["title"] for payload in webhook_sink.json_bodies()]
-    assert titles == [f"veille · {MAX_PER_MESSAGE} nouvelles offres · tp (1/2)", "veille · 5 nouvelles offres · tp (2/2)"]
+    assert titles == [
+        f"veille · {MAX_PER_MESSAGE} nouvelles offres · tp (1/2)",
+        "veille · 5 nouvelles offres · tp (2/2)",
+    ]
 
 
 def test_an_offer_matched_by_two_subscriptions_alerts_each_once(fresh_db, webhook_sink):
@@ -165,12 +173,21 @@ def test_an_offer_matched_by_two_subscriptions_alerts_each_once(fresh_db, webhoo
         {
             "subscriptions": [
                 {"name": "tp", "keywords": ["transformation publique"], "channels": [hook(webhook_sink, "/a")]},
-                {"name": "paris", "keywords": ["transformation"], "departements": ["75"], "channels": [hook(webhook_sink, "/b")]},
+                {
+                    "name": "paris",
+                    "keywords": ["transformation"],
+                    "departements": ["75"],
+                    "channels": [hook(webhook_sink, "/b")],
+                },
             ]
         }
     )
     dispatch(fresh_db, config, now=at(0))
-    store(fresh_db, offer("n-1", "Chef de projet transformation publique"), offer("n-2", "Transformation publique", department="44", location="Nantes"))
+    store(
+        fresh_db,
+        offer("n-1", "Chef de projet transformation publique"),
+        offer("n-2", "Transformation publique", department="44", location="Nantes"),
+    )
     dispatch(fresh_db, config, now=at(1))
     by_path = {request["path"]: payload for request, payload in zip(webhook_sink.requests, webhook_sink.json_bodies())}
     assert by_path["/a"]["title"] == "veille · 2 nouvelles offres · tp"

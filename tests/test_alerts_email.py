@@ -8,7 +8,7 @@ from alerts.dispatch import dispatch
 from crawler.config import parse_config
 from tests.alerts_support import offer, store
 
-T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.UTC)
 
 HOSTILE_TITLE = 'Chef de projet transformation publique <script>alert("x")</script> & <b>co</b>'
 
@@ -77,7 +77,11 @@ def test_smtp_down_for_the_first_dispatch_loses_nothing_and_sends_once_later(fre
     server = smtp_server(running=False)  # nothing listens on its port yet
     config = config_for(server.url())
     dispatch(fresh_db, config, now=T0)
-    store(fresh_db, offer("n-1", "Chef de projet transformation publique"), offer("n-2", "Transformation publique : chargé de mission"))
+    store(
+        fresh_db,
+        offer("n-1", "Chef de projet transformation publique"),
+        offer("n-2", "Transformation publique : chargé de mission"),
+    )
 
     first = dispatch(fresh_db, config, now=T0 + dt.timedelta(minutes=1)).subscriptions[0]
     assert first.sent == 0 and first.failures and first.pending == 2
@@ -103,4 +107,7 @@ def test_singular_subject_and_text_only_mail(fresh_db, smtp_server):
     [message] = server.messages
     assert message["Subject"] == "veille · 1 nouvelle offre · design"
     assert message.get_content_type() == "text/plain"
-    assert "Voir l'offre (Choisir le service public) : https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-n-1/" in message.get_content()
+    assert (
+        "Voir l'offre (Choisir le service public) : https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-n-1/"
+        in message.get_content()
+    )

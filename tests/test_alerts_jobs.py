@@ -21,7 +21,7 @@ from tests.test_jobs import (
     voix_usager_hellowork,
 )
 
-T0 = dt.datetime(2025, 4, 17, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 4, 17, 10, 0, tzinfo=dt.UTC)
 
 
 def at(days: float) -> dt.datetime:
@@ -33,8 +33,18 @@ def stamp(days: float) -> str:
 
 
 def config_for(url: str):
-    return parse_config({"alerts": {"retry_base": 60},
-                         "subscriptions": [{"name": "transformation publique", "keywords": ["title:transformation", "title:usager"], "channels": [url]}]})  # fmt: skip
+    return parse_config(
+        {
+            "alerts": {"retry_base": 60},
+            "subscriptions": [
+                {
+                    "name": "transformation publique",
+                    "keywords": ["title:transformation", "title:usager"],
+                    "channels": [url],
+                }
+            ],
+        }
+    )
 
 
 def text_of(message) -> str:
@@ -102,7 +112,9 @@ def test_closed_jobs_are_never_alerted_until_they_reopen(fresh_db, smtp_server):
     # stored while open, matched after its deadline passed
     store_offers(fresh_db, [voix_usager(published_on="2025-04-17", deadline="2025-04-20")], seen_at=stamp(1))
     # a job with one closed and one open offer is open
-    store_offers(fresh_db, [ditp_page(deadline="2025-04-19"), passerelles_copy(deadline="2025-06-30")], seen_at=stamp(1))
+    store_offers(
+        fresh_db, [ditp_page(deadline="2025-04-19"), passerelles_copy(deadline="2025-06-30")], seen_at=stamp(1)
+    )
     report = dispatch(fresh_db, config, now=at(4)).subscriptions[0]
     assert (report.matched, report.sent) == (1, 1)
     [message] = server.messages
@@ -122,15 +134,28 @@ def test_a_repost_is_a_new_job_and_alerted(fresh_db, smtp_server):
     server = smtp_server()
     config = config_for(server.url())
     dispatch(fresh_db, config, now=at(0))
-    first = csp_offer("2025-1001", "Chargé(e) de mission transformation et innovation publique (H/F)", published_on="2025-04-18", deadline="2025-05-18")
+    first = csp_offer(
+        "2025-1001",
+        "Chargé(e) de mission transformation et innovation publique (H/F)",
+        published_on="2025-04-18",
+        deadline="2025-05-18",
+    )
     store_offers(fresh_db, [first], seen_at=stamp(1))
     assert dispatch(fresh_db, config, now=at(1.01)).subscriptions[0].sent == 1
 
-    again = csp_offer("2025-1450", "Chargé de mission transformation et innovation publique H/F", published_on="2025-06-10", deadline="2025-07-10")
+    again = csp_offer(
+        "2025-1450",
+        "Chargé de mission transformation et innovation publique H/F",
+        published_on="2025-06-10",
+        deadline="2025-07-10",
+    )
     store_offers(fresh_db, [again], seen_at="2025-06-10T08:00:00+00:00")
-    old, new = resolve_job(fresh_db, "choisirleservicepublic:2025-1001"), resolve_job(fresh_db, "choisirleservicepublic:2025-1450")
+    old, new = (
+        resolve_job(fresh_db, "choisirleservicepublic:2025-1001"),
+        resolve_job(fresh_db, "choisirleservicepublic:2025-1450"),
+    )
     assert get_job(fresh_db, new)["reposted_from"] == old
-    report = dispatch(fresh_db, config, now=dt.datetime(2025, 6, 10, 9, tzinfo=dt.timezone.utc)).subscriptions[0]
+    report = dispatch(fresh_db, config, now=dt.datetime(2025, 6, 10, 9, tzinfo=dt.UTC)).subscriptions[0]
     assert report.sent == 1
     assert len(server.messages) == 2 and "reference-2025-1450" in text_of(server.messages[1])
     assert outbox_units(fresh_db) == [(f"job:{old}", "sent"), (f"job:{new}", "sent")]
@@ -142,12 +167,17 @@ def test_jobs_merged_by_hand_after_being_alerted_apart_are_not_alerted_again(fre
     dispatch(fresh_db, config, now=at(0))
     store_offers(fresh_db, [ditp_page(deadline="2025-08-01")], seen_at=stamp(1))
     dispatch(fresh_db, config, now=at(1.01))
-    late = csp_copy(source_id="2025-999", published_on="2025-06-17", deadline="2025-07-30")  # outside the window: a job of its own
+    late = csp_copy(
+        source_id="2025-999", published_on="2025-06-17", deadline="2025-07-30"
+    )  # outside the window: a job of its own
     store_offers(fresh_db, [late], seen_at="2025-06-17T08:00:00+00:00")
-    june = dt.datetime(2025, 6, 17, 9, tzinfo=dt.timezone.utc)
+    june = dt.datetime(2025, 6, 17, 9, tzinfo=dt.UTC)
     dispatch(fresh_db, config, now=june)
     assert len(server.messages) == 2
-    keep, other = resolve_job(fresh_db, "modernisation:chef-de-projets-innovation-et-transformation-publique-hf"), resolve_job(fresh_db, "choisirleservicepublic:2025-999")
+    keep, other = (
+        resolve_job(fresh_db, "modernisation:chef-de-projets-innovation-et-transformation-publique-hf"),
+        resolve_job(fresh_db, "choisirleservicepublic:2025-999"),
+    )
     merge_jobs(fresh_db, keep, other)
     store_offers(fresh_db, [passerelles_copy(deadline="2025-08-01")], seen_at="2025-06-18T08:00:00+00:00")
     report = dispatch(fresh_db, config, now=june + dt.timedelta(days=1)).subscriptions[0]
@@ -165,16 +195,32 @@ def test_offer_alerts_sent_before_jobs_existed_count_for_their_jobs(tmp_path, sm
     upsert_offers(db, [ditp_page(), voix_usager(published_on="2025-04-17")], seen_at=stamp(1))
     matched = db.execute("select max(rowid) from offers").fetchone()[0]
     channel = channel_key(server.url())
-    db.execute("insert into alert_subscriptions (name, created_at, matched_through) values (?, ?, ?)", ["transformation publique", stamp(0), matched])
+    db.execute(
+        "insert into alert_subscriptions (name, created_at, matched_through) values (?, ?, ?)",
+        ["transformation publique", stamp(0), matched],
+    )
     # the DITP page was alerted the old way (one alert per offer); the other offer was matched but not sent yet
-    for unit, status in (("offer:modernisation:chef-de-projets-innovation-et-transformation-publique-hf", "sent"), ("offer:modernisation:chef-du-pole-voix-de-lusager-hf", "pending")):
-        db.execute("insert into alert_outbox (subscription, unit, channel, status, reasons, created_at, released_at, next_attempt_at) values (?, ?, ?, ?, '[]', ?, ?, ?)",
-                   ["transformation publique", unit, channel, status, stamp(1), stamp(1), stamp(1)])  # fmt: skip
+    for unit, status in (
+        ("offer:modernisation:chef-de-projets-innovation-et-transformation-publique-hf", "sent"),
+        ("offer:modernisation:chef-du-pole-voix-de-lusager-hf", "pending"),
+    ):
+        db.execute(
+            "insert into alert_outbox (subscription, unit, channel, status, reasons, created_at, released_at, "
+            "next_attempt_at) values (?, ?, ?, ?, '[]', ?, ?, ?)",
+            ["transformation publique", unit, channel, status, stamp(1), stamp(1), stamp(1)],
+        )
     db.conn.close()
 
     db = open_db(path)  # migration m005: offers grouped, their alerts moved to their jobs
-    assert sorted(outbox_units(db)) == sorted([(f"job:{resolve_job(db, 'modernisation:chef-de-projets-innovation-et-transformation-publique-hf')}", "sent"),
-                                               (f"job:{resolve_job(db, 'modernisation:chef-du-pole-voix-de-lusager-hf')}", "pending")])  # fmt: skip
+    assert sorted(outbox_units(db)) == sorted(
+        [
+            (
+                f"job:{resolve_job(db, 'modernisation:chef-de-projets-innovation-et-transformation-publique-hf')}",
+                "sent",
+            ),
+            (f"job:{resolve_job(db, 'modernisation:chef-du-pole-voix-de-lusager-hf')}", "pending"),
+        ]
+    )
     store_offers(db, [csp_copy()], seen_at=stamp(5))  # the alerted post on another board
     report = dispatch(db, config, now=at(5.01)).subscriptions[0]
     assert (report.matched, report.sent, report.messages) == (0, 1, 1)  # only the pending one goes out
@@ -185,10 +231,22 @@ def test_offer_alerts_sent_before_jobs_existed_count_for_their_jobs(tmp_path, sm
 def test_a_job_matches_on_the_words_of_every_offer_it_gained(fresh_db, smtp_server):
     # The HelloWork copy names the ministry, the DITP's page the DITP: one job, matched on either's words
     server = smtp_server()
-    config = parse_config({"subscriptions": [{"name": "ministère", "keywords": ["employer:ministère de la transformation"], "channels": [server.url()]}]})
+    config = parse_config(
+        {
+            "subscriptions": [
+                {
+                    "name": "ministère",
+                    "keywords": ["employer:ministère de la transformation"],
+                    "channels": [server.url()],
+                }
+            ]
+        }
+    )
     dispatch(fresh_db, config, now=at(0))
     store_offers(fresh_db, [voix_usager(published_on="2025-04-18")], seen_at=stamp(1))
-    assert dispatch(fresh_db, config, now=at(1.01)).subscriptions[0].matched == 0  # the DITP's page alone does not match
+    assert (
+        dispatch(fresh_db, config, now=at(1.01)).subscriptions[0].matched == 0
+    )  # the DITP's page alone does not match
     store_offers(fresh_db, [voix_usager_hellowork(published_on="2025-04-18")], seen_at=stamp(2))
     report = dispatch(fresh_db, config, now=at(2.01)).subscriptions[0]
     assert (report.matched, report.sent) == (1, 1)  # the job gained the words of its new offer

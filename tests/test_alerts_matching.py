@@ -18,7 +18,19 @@ from tests.corpus import betagouv_offers, labelled_offers, target_offers
     [
         ["transformation", "transformations", "TRANSFORMATION", "Transformations"],
         ["numérique", "numériques", "numerique", "NUMÉRIQUES"],
-        ["chargé", "chargée", "chargés", "chargées", "chargé(e)", "chargé·e", "chargé-e", "chargé.e", "chargé·e·s", "chargé(e)s", "Chargee"],
+        [
+            "chargé",
+            "chargée",
+            "chargés",
+            "chargées",
+            "chargé(e)",
+            "chargé·e",
+            "chargé-e",
+            "chargé.e",
+            "chargé·e·s",
+            "chargé(e)s",
+            "Chargee",
+        ],
         ["chef", "cheffe", "chef(fe)", "chef·fe", "chefs"],
         ["développeur", "développeur·se", "développeur.euse", "développeurs"],
         ["public", "publics"],
@@ -47,7 +59,18 @@ def offers_index(*items):
 
 
 def rule(**fields):
-    defaults = dict(name="t", keywords=[], query=None, exclude=[], employers=[], departements=[], regions=[], categories=[], versants=[], sources=[])
+    defaults = dict(
+        name="t",
+        keywords=[],
+        query=None,
+        exclude=[],
+        employers=[],
+        departements=[],
+        regions=[],
+        categories=[],
+        versants=[],
+        sources=[],
+    )
     return Rule.from_subscription(SimpleNamespace(**{**defaults, **fields}))
 
 
@@ -61,7 +84,10 @@ def test_a_phrase_needs_its_words_side_by_side_in_one_field():
         {"title": "Transformation des services", "missions": "une mission publique"},
         {"title": "Chef de projet", "missions": "Les transformations publiques en cours"},
         {"title": "Chargé·e de missions « transformation » publique"},
-        {"missions": "Accompagner la transformation.\nPublique ou privée, l'expérience compte.\n- transformation\n- publique"},
+        {
+            "missions": "Accompagner la transformation.\nPublique ou privée, l'expérience compte.\n- "
+            "transformation\n- publique"
+        },
     )
     # Quotes do not part words; a sentence end or a new line does.
     assert matched(rule(keywords=["transformation publique"]), index) == [0, 2, 3]
@@ -92,8 +118,20 @@ def test_query_and_keywords_either_match_and_exclusions_drop():
 
 def test_filters_on_place_category_versant_source_and_employer():
     index = offers_index(
-        {"title": "Innovation", "department": "44", "category": "A", "versant": "État", "employer": "SGAR Pays de la Loire"},
-        {"title": "Innovation", "department": "75", "category": "B", "versant": "Territoriale", "employer": "Ville de Paris"},
+        {
+            "title": "Innovation",
+            "department": "44",
+            "category": "A",
+            "versant": "État",
+            "employer": "SGAR Pays de la Loire",
+        },
+        {
+            "title": "Innovation",
+            "department": "75",
+            "category": "B",
+            "versant": "Territoriale",
+            "employer": "Ville de Paris",
+        },
         {"title": "Innovation", "region": "Pays de Loire", "category": "A+", "versant": "État", "employer": "DITP"},
         {"title": "Innovation", "department": "29", "versant": "Hospitalière"},
     )
@@ -107,15 +145,29 @@ def test_filters_on_place_category_versant_source_and_employer():
 
 
 def test_reasons_say_what_was_found_where_in_english_and_french():
-    index = offers_index({"title": "Chargée de mission transformation publique", "missions": "Transformations publiques", "department": "44"})
-    found = rule(keywords=["transformation publique", "title:chargé de mission", "DITP"], departements=["44"]).reasons(index, 0)
+    index = offers_index(
+        {
+            "title": "Chargée de mission transformation publique",
+            "missions": "Transformations publiques",
+            "department": "44",
+        }
+    )
+    found = rule(keywords=["transformation publique", "title:chargé de mission", "DITP"], departements=["44"]).reasons(
+        index, 0
+    )
     assert found == [
         {"term": "transformation publique", "fields": ["title", "missions"]},
         {"term": "chargé de mission", "fields": ["title"]},
         {"filter": "department", "value": "44"},
     ]
-    assert describe_reasons(found) == "« transformation publique » in title, missions; « chargé de mission » in title; department 44"
-    assert describe_reasons(found, french=True) == "« transformation publique » dans titre, missions; « chargé de mission » dans titre; département 44"
+    assert (
+        describe_reasons(found)
+        == "« transformation publique » in title, missions; « chargé de mission » in title; department 44"
+    )
+    assert (
+        describe_reasons(found, french=True)
+        == "« transformation publique » dans titre, missions; « chargé de mission » dans titre; département 44"
+    )
 
 
 @pytest.mark.parametrize(
@@ -130,7 +182,9 @@ def test_bad_terms_are_explained(text, message):
         parse_term(text)
 
 
-@pytest.mark.parametrize("text, message", [("a (b", "not closed"), ('"open', "unbalanced quote"), ("AND", "unexpected"), ("", "empty")])
+@pytest.mark.parametrize(
+    "text, message", [("a (b", "not closed"), ('"open', "unbalanced quote"), ("AND", "unexpected"), ("", "empty")]
+)
 def test_bad_queries_are_explained(text, message):
     with pytest.raises(ValueError, match=message):
         parse_query(text)

@@ -10,7 +10,7 @@ from alerts.dispatch import dispatch
 from crawler.config import parse_config
 from tests.alerts_support import offer, store
 
-T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 10, 2, 10, 0, tzinfo=dt.UTC)
 SLACK = "slack://T0VEILLE1/B0VEILLE2/abcdefghijklmnopqrstuvwx/#offres"
 
 
@@ -25,7 +25,12 @@ def slack(webhook_sink, monkeypatch):
 
 def config_for(url: str):
     return parse_config(
-        {"alerts": {"retry_base": 60}, "subscriptions": [{"name": "transformation publique", "keywords": ["transformation publique"], "channels": [url]}]}
+        {
+            "alerts": {"retry_base": 60},
+            "subscriptions": [
+                {"name": "transformation publique", "keywords": ["transformation publique"], "channels": [url]}
+            ],
+        }
     )
 
 
@@ -34,7 +39,12 @@ def test_slack_gets_readable_mrkdwn_with_links_and_inert_offer_text(fresh_db, sl
     dispatch(fresh_db, config, now=T0)
     store(
         fresh_db,
-        offer("2024-17971", "Chef de projets innovation et transformation publique H/F", deadline="2099-05-22", apply_url="https://candidature.example.org/apply?ref=1&src=2"),
+        offer(
+            "2024-17971",
+            "Chef de projets innovation et transformation publique H/F",
+            deadline="2099-05-22",
+            apply_url="https://candidature.example.org/apply?ref=1&src=2",
+        ),
         offer("2026-1", "Transformation publique <!channel> <https://evil.example|cliquez> *gras* & co"),
     )
     report = dispatch(fresh_db, config, now=T0 + dt.timedelta(minutes=1)).subscriptions[0]
@@ -49,7 +59,10 @@ def test_slack_gets_readable_mrkdwn_with_links_and_inert_offer_text(fresh_db, sl
     assert attachment["title"] == "veille · 2 nouvelles offres · transformation publique"
     text = attachment["text"]
     assert "*2 nouvelles offres pour « transformation publique »*" in text
-    assert "<https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2024-17971/|Chef de projets innovation et transformation publique H/F>" in text
+    assert (
+        "<https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2024-17971/|Chef de projets innovation et "
+        "transformation publique H/F>" in text
+    )
     assert "<https://candidature.example.org/apply?ref=1&amp;src=2|Postuler>" in text
     assert "Date limite : 22 mai 2099" in text
     # Offer text cannot ping a channel, make a link or close one.

@@ -23,7 +23,10 @@ def response(fixture_path, name, url):
 def cards():
     from tests.conftest import FIXTURES
 
-    page = HtmlResponse(url=f"{SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/", body=(FIXTURES / "choisirleservicepublic" / "list-page.html").read_bytes())
+    page = HtmlResponse(
+        url=f"{SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/",
+        body=(FIXTURES / "choisirleservicepublic" / "list-page.html").read_bytes(),
+    )
     return [parse_card(card) for card in page.css("li.item .fr-card--offer")]
 
 
@@ -37,9 +40,15 @@ def offer():
 
 def test_search_path_encodes_keywords_as_the_site_needs():
     assert search_path("intelligence artificielle") == "/nos-offres/filtres/mot-cles/intelligence%20artificielle/"
-    assert search_path("chargé de recrutement", page=3) == "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/page/3/"
+    assert (
+        search_path("chargé de recrutement", page=3)
+        == "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/page/3/"
+    )
     # Keyword first, then localisation, then categorie: the other order is a 404 on the site.
-    assert search_path("design", localisations=[284, 208], categories=[1805]) == "/nos-offres/filtres/mot-cles/design/localisation/284-208/categorie/1805/"
+    assert (
+        search_path("design", localisations=[284, 208], categories=[1805])
+        == "/nos-offres/filtres/mot-cles/design/localisation/284-208/categorie/1805/"
+    )
 
 
 def test_reference_from_url():
@@ -50,37 +59,206 @@ def test_reference_from_url():
 
 EXPECTED_CARDS = [
     # (reference, title, employer, location, département, versant, published)
-    ("DEF_15-00064919", "CHARGE DE RECRUTEMENT ET DE LA MOBILITE", "Direction du renseignement et de la sécurité de la Défense (DRSD)", "Hauts-de-Seine (92)", "92", "État", "2026-10-02"),
-    ("O056261001001569", "Chargé de recrutement (H/F) - CONSEIL DÉPARTEMENTAL DU MORBIHAN", "Conseils départementaux", "Morbihan (56)", "56", "Territoriale", "2026-10-01"),
-    ("O060261001001837", "Chargé de recrutement - CENTRE DE GESTION DE LA FPT DE L'OISE", "Etablissements publics locaux", "Oise (60)", "60", "Territoriale", "2026-10-01"),
-    ("O094260930000034", "Chargé de recrutement (h/f) - Département du Val-de-Marne", "Conseils départementaux", "Val de Marne (94)", "94", "Territoriale", "2026-09-30"),
-    ("O091260907001077", "Chargé de recrutement - Conseil départemental de l'Essonne", "Conseils départementaux", "Essonne (91)", "91", "Territoriale", "2026-09-07"),
-    ("O075260814000243", "Chargé de recrutement (h/f)", "Etablissements publics de coopération intercommunale", "Yvelines (78)", "78", "Territoriale", "2026-08-31"),
-    ("DEF_30-00066819", "CHARGE DE RECRUTEMENT ZONE GEOGRAPHIQUE NORD", "Service de Santé des Armées (SSA)", "Hauts-de-Seine (92)", "92", "État", "2026-08-20"),
-    ("O094260812000320", "Chargé de recrutement (h/f) - Champigny-sur-Marne", "Communes", "Val de Marne (94)", "94", "Territoriale", "2026-08-12"),
-    ("DEF_15-00065309", "CHARGE DE RECRUTEMENT", "Direction du renseignement et de la sécurité de la Défense (DRSD)", "Hauts-de-Seine (92)", "92", "État", "2026-04-28"),
-    ("2026-2427859", "Une chargée ou un chargé de recrutement", "Cour des Comptes", "Paris (75)", "75", "État", "2026-10-02"),
-    ("O094261002000713", "Chargé de recrutement (h/f) - Champigny-sur-Marne", "Communes", "Val de Marne (94)", "94", "Territoriale", "2026-10-02"),
-    ("O078260924000396", "Chargé de recrutement et formation - H/F - Mairie de TRAPPES", "Communes", "Yvelines (78)", "78", "Territoriale", "2026-10-01"),
-    ("O038261001000890", "Chargé de recrutement - C.C.A.S DE GRENOBLE", "Centres communaux d'Action Sociale", "Isère (38)", "38", "Territoriale", "2026-10-01"),
-    ("O038261001001474", "Chargé de recrutement - C.C.A.S DE GRENOBLE", "Centres communaux d'Action Sociale", "Isère (38)", "38", "Territoriale", "2026-10-01"),
-    ("O094260903000572", "Chargé de recrutement H/F - Créteil", "Communes", "Val de Marne (94)", "94", "Territoriale", "2026-09-30"),
-    ("O038260915000814", "Chargé de recrutement - MAIRIE DE ST-MARTIN-D HERES", "Communes", "Isère (38)", "38", "Territoriale", "2026-09-15"),
-    ("O077260911001010", "Chargé de recrutement et formation (H/F) - NOISIEL", "Communes", "Seine et Marne (77)", "77", "Territoriale", "2026-09-11"),
-    ("O091260911000648", "Chargé de recrutement - Mairie d'EVRY COURCOURONNES", "Communes", "Essonne (91)", "91", "Territoriale", "2026-09-11"),
-    ("O093260909001347", "Chargé de recrutement et formation (h/f) - Neuilly-sur-Marne", "Communes", "Seine Saint-Denis (93)", "93", "Territoriale", "2026-09-09"),
-    ("O069260907000767", "CHARGE DE RECRUTEMENT - REGION AUVERGNE RHONE-ALPES", "Conseils régionaux", "Puy de Dôme (63)", "63", "Territoriale", "2026-09-07"),
+    (
+        "DEF_15-00064919",
+        "CHARGE DE RECRUTEMENT ET DE LA MOBILITE",
+        "Direction du renseignement et de la sécurité de la Défense (DRSD)",
+        "Hauts-de-Seine (92)",
+        "92",
+        "État",
+        "2026-10-02",
+    ),
+    (
+        "O056261001001569",
+        "Chargé de recrutement (H/F) - CONSEIL DÉPARTEMENTAL DU MORBIHAN",
+        "Conseils départementaux",
+        "Morbihan (56)",
+        "56",
+        "Territoriale",
+        "2026-10-01",
+    ),
+    (
+        "O060261001001837",
+        "Chargé de recrutement - CENTRE DE GESTION DE LA FPT DE L'OISE",
+        "Etablissements publics locaux",
+        "Oise (60)",
+        "60",
+        "Territoriale",
+        "2026-10-01",
+    ),
+    (
+        "O094260930000034",
+        "Chargé de recrutement (h/f) - Département du Val-de-Marne",
+        "Conseils départementaux",
+        "Val de Marne (94)",
+        "94",
+        "Territoriale",
+        "2026-09-30",
+    ),
+    (
+        "O091260907001077",
+        "Chargé de recrutement - Conseil départemental de l'Essonne",
+        "Conseils départementaux",
+        "Essonne (91)",
+        "91",
+        "Territoriale",
+        "2026-09-07",
+    ),
+    (
+        "O075260814000243",
+        "Chargé de recrutement (h/f)",
+        "Etablissements publics de coopération intercommunale",
+        "Yvelines (78)",
+        "78",
+        "Territoriale",
+        "2026-08-31",
+    ),
+    (
+        "DEF_30-00066819",
+        "CHARGE DE RECRUTEMENT ZONE GEOGRAPHIQUE NORD",
+        "Service de Santé des Armées (SSA)",
+        "Hauts-de-Seine (92)",
+        "92",
+        "État",
+        "2026-08-20",
+    ),
+    (
+        "O094260812000320",
+        "Chargé de recrutement (h/f) - Champigny-sur-Marne",
+        "Communes",
+        "Val de Marne (94)",
+        "94",
+        "Territoriale",
+        "2026-08-12",
+    ),
+    (
+        "DEF_15-00065309",
+        "CHARGE DE RECRUTEMENT",
+        "Direction du renseignement et de la sécurité de la Défense (DRSD)",
+        "Hauts-de-Seine (92)",
+        "92",
+        "État",
+        "2026-04-28",
+    ),
+    (
+        "2026-2427859",
+        "Une chargée ou un chargé de recrutement",
+        "Cour des Comptes",
+        "Paris (75)",
+        "75",
+        "État",
+        "2026-10-02",
+    ),
+    (
+        "O094261002000713",
+        "Chargé de recrutement (h/f) - Champigny-sur-Marne",
+        "Communes",
+        "Val de Marne (94)",
+        "94",
+        "Territoriale",
+        "2026-10-02",
+    ),
+    (
+        "O078260924000396",
+        "Chargé de recrutement et formation - H/F - Mairie de TRAPPES",
+        "Communes",
+        "Yvelines (78)",
+        "78",
+        "Territoriale",
+        "2026-10-01",
+    ),
+    (
+        "O038261001000890",
+        "Chargé de recrutement - C.C.A.S DE GRENOBLE",
+        "Centres communaux d'Action Sociale",
+        "Isère (38)",
+        "38",
+        "Territoriale",
+        "2026-10-01",
+    ),
+    (
+        "O038261001001474",
+        "Chargé de recrutement - C.C.A.S DE GRENOBLE",
+        "Centres communaux d'Action Sociale",
+        "Isère (38)",
+        "38",
+        "Territoriale",
+        "2026-10-01",
+    ),
+    (
+        "O094260903000572",
+        "Chargé de recrutement H/F - Créteil",
+        "Communes",
+        "Val de Marne (94)",
+        "94",
+        "Territoriale",
+        "2026-09-30",
+    ),
+    (
+        "O038260915000814",
+        "Chargé de recrutement - MAIRIE DE ST-MARTIN-D HERES",
+        "Communes",
+        "Isère (38)",
+        "38",
+        "Territoriale",
+        "2026-09-15",
+    ),
+    (
+        "O077260911001010",
+        "Chargé de recrutement et formation (H/F) - NOISIEL",
+        "Communes",
+        "Seine et Marne (77)",
+        "77",
+        "Territoriale",
+        "2026-09-11",
+    ),
+    (
+        "O091260911000648",
+        "Chargé de recrutement - Mairie d'EVRY COURCOURONNES",
+        "Communes",
+        "Essonne (91)",
+        "91",
+        "Territoriale",
+        "2026-09-11",
+    ),
+    (
+        "O093260909001347",
+        "Chargé de recrutement et formation (h/f) - Neuilly-sur-Marne",
+        "Communes",
+        "Seine Saint-Denis (93)",
+        "93",
+        "Territoriale",
+        "2026-09-09",
+    ),
+    (
+        "O069260907000767",
+        "CHARGE DE RECRUTEMENT - REGION AUVERGNE RHONE-ALPES",
+        "Conseils régionaux",
+        "Puy de Dôme (63)",
+        "63",
+        "Territoriale",
+        "2026-09-07",
+    ),
 ]
 
 
 def test_listing_has_all_20_cards_with_their_facts(cards):
-    got = [(c["source_id"], c["title"], c["employer"], c["location"], c["department"], c["versant"], c["published_on"]) for c in cards]
+    got = [
+        (c["source_id"], c["title"], c["employer"], c["location"], c["department"], c["versant"], c["published_on"])
+        for c in cards
+    ]
     assert got == EXPECTED_CARDS
 
 
 def test_listing_cards_have_absolute_offer_urls_domain_and_logo(cards):
-    assert cards[1]["url"] == f"{SITE}/offre-emploi/charge-de-recrutement-hf---conseil-dpartemental-du-morbihan-reference-O056261001001569/"
-    assert all(c["url"].startswith(f"{SITE}/offre-emploi/") and c["url"].endswith(f"-reference-{c['source_id']}/") for c in cards)
+    assert (
+        cards[1]["url"]
+        == f"{SITE}/offre-emploi/charge-de-recrutement-hf---conseil-dpartemental-du-morbihan-reference-O056261001001569/"  # noqa: E501
+    )
+    assert all(
+        c["url"].startswith(f"{SITE}/offre-emploi/") and c["url"].endswith(f"-reference-{c['source_id']}/")
+        for c in cards
+    )
     assert {c["domain"] for c in cards} == {"Ressources humaines"}
     # The ministry logo's alt text; territorial offers have an SVG placeholder instead.
     assert cards[0]["organisation"] == "Ministère des Armées"
@@ -107,17 +285,24 @@ def test_offer_page_core_fields(offer):
         "vacancy_date": "2026-10-01",
         "domain": "Ressources humaines",
         "contacts": [{"email": "drsd.cer.fct@intradef.gouv.fr"}],
-        "apply_url": "mailto:drsd.cer.fct@intradef.gouv.fr?subject=DEF_15-00064919%20-%20CHARGE%20DE%20RECRUTEMENT%20ET%20DE%20LA%20MOBILITE",
+        "apply_url": "mailto:drsd.cer.fct@intradef.gouv.fr?subject=DEF_15-00064919%20-%20CHARGE%20DE%20RECRUTEMENT%20ET%20DE%20LA%20MOBILITE",  # noqa: E501
     }
 
 
 def test_offer_page_texts_keep_their_lines(offer):
-    assert offer["missions"].startswith("Le recrutement du personnel civil, des apprentis et des stagiaires est un enjeu stratégique")
+    assert offer["missions"].startswith(
+        "Le recrutement du personnel civil, des apprentis et des stagiaires est un enjeu stratégique"
+    )
     assert offer["missions"].endswith("- Réaliser des entretiens carrières")
-    assert "\n- Recueillir, analyser et valider les besoins en matière de recrutement auprès du service demandeur\n" in offer["missions"]
+    assert (
+        "\n- Recueillir, analyser et valider les besoins en matière de recrutement auprès du service demandeur\n"
+        in offer["missions"]
+    )
     assert offer["profile"] == (
-        "Une première expérience en RH serait appréciée\n- Posséder une forte aisance relationnelle\n- Savoir se montrer à l'écoute\n"
-        "- Être en mesure de s'exprimer avec clarté\n- Maîtriser la communication à l'écrit\n- Disposer d'un excellent esprit d'analyse\n"
+        "Une première expérience en RH serait appréciée\n- Posséder une forte aisance relationnelle\n- Savoir se "
+        "montrer à l'écoute\n"
+        "- Être en mesure de s'exprimer avec clarté\n- Maîtriser la communication à l'écrit\n- Disposer d'un "
+        "excellent esprit d'analyse\n"
         "- Être organisé et rigoureux"
     )
 
@@ -133,10 +318,16 @@ def test_offer_page_raw_keeps_every_label(offer):
     assert raw["Documents à transmettre"] == "Pour postuler à cette offre, l'envoi du CV est obligatoire"
     assert raw["Statut du poste"] == "Vacant à partir du 01/10/2026"
     assert raw["Métier de référence"] == "Chargée / Chargé de gestion administrative et/ou de paie"
-    assert raw["Conditions particulières d’exercice"].startswith("MERCI DE POSTULER UNIQUEMENT SUR LE\nLIEN SUIVANT :\nhttps://drsd.ernest.pattersonsoft.com/jobs")
+    assert raw["Conditions particulières d’exercice"].startswith(
+        "MERCI DE POSTULER UNIQUEMENT SUR LE\nLIEN SUIVANT :\nhttps://drsd.ernest.pattersonsoft.com/jobs"
+    )
     assert raw["Informations complémentaires"].startswith("Restauration d’entreprise sur place\n- Mutuelle employeur")
-    assert raw["Descriptif du service"].startswith("La direction du renseignement et de la sécurité de la défense (DRSD) est le service de renseignement")
-    assert raw["Qui sommes-nous ?"].startswith("Le ministère des Armées et des Anciens combattants assure la protection du territoire national")
+    assert raw["Descriptif du service"].startswith(
+        "La direction du renseignement et de la sécurité de la défense (DRSD) est le service de renseignement"
+    )
+    assert raw["Qui sommes-nous ?"].startswith(
+        "Le ministère des Armées et des Anciens combattants assure la protection du territoire national"
+    )
     # JSON-LD, quirks included, kept as the site sends it.
     assert raw["json_ld"]["datePosted"] == "02/10/2026"
     assert raw["json_ld"]["Description"].strip().startswith("Le recrutement du personnel civil")
@@ -151,14 +342,35 @@ def test_recommended_cards_of_an_offer_page_are_not_listing_cards(fixture_path):
 def test_json_ld_is_the_fallback_when_markup_is_missing():
     """A page reduced to its JSON-LD (dd/mm/yyyy date, capital-D Description) still gives an offer."""
     body = (
-        '<html><head><link rel="canonical" href="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/"/></head><body>'
-        '<script type="application/ld+json">{"@type":"JobPosting","title":"Designer de services","hiringOrganization":"DITP",'
-        '"datePosted":"18\\/04\\/2025","Description":"Concevoir\ndes services","addressLocality":"Paris (75), France"}</script></body></html>'
+        '<html><head><link rel="canonical" '
+        'href="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/"/></head><body>'
+        '<script type="application/ld+json">{"@type":"JobPosting","title":"Designer de '
+        'services","hiringOrganization":"DITP",'
+        '"datePosted":"18\\/04\\/2025","Description":"Concevoir\ndes services","addressLocality":"Paris (75), '
+        'France"}</script></body></html>'
     )
-    item = validate_offer(parse_offer(HtmlResponse(url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/", body=body.encode())))
-    assert (item["source_id"], item["title"], item["employer"], item["published_on"], item["department"], item["missions"]) == (
-        "2026-1", "Designer de services", "DITP", "2025-04-18", "75", "Concevoir\ndes services",
-    )  # fmt: skip
+    item = validate_offer(
+        parse_offer(
+            HtmlResponse(
+                url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/", body=body.encode()
+            )
+        )
+    )
+    assert (
+        item["source_id"],
+        item["title"],
+        item["employer"],
+        item["published_on"],
+        item["department"],
+        item["missions"],
+    ) == (
+        "2026-1",
+        "Designer de services",
+        "DITP",
+        "2025-04-18",
+        "75",
+        "Concevoir\ndes services",
+    )
 
 
 def test_a_page_without_any_offer_marker_is_not_an_offer():
@@ -171,6 +383,8 @@ def test_handmade_offer_pages_parse_to_valid_offers(fixture_path):
     assert len(pages) == 25
     for page in pages:
         ref = page.name.removesuffix("-handmade.html")
-        item = validate_offer(parse_offer(HtmlResponse(url=f"{SITE}/offre-emploi/x-reference-{ref}/", body=page.read_bytes())))
+        item = validate_offer(
+            parse_offer(HtmlResponse(url=f"{SITE}/offre-emploi/x-reference-{ref}/", body=page.read_bytes()))
+        )
         assert item["source_id"] == ref
         assert item["deadline"] is not None

@@ -63,7 +63,9 @@ def test_crawl_stores_every_offer_of_both_pages(csp):
     page_2_offer = get_offer(db, "choisirleservicepublic", "2026-2373954")
     assert page_2_offer["title"] == "Chef(fe) du pôle réglementation et déconcentration"
     assert csp.site.requested("/robots.txt") == ["/robots.txt"]
-    assert csp.site.user_agents == {"veille/0.1.0 (public-sector job offer watcher; contact: mailto:veille-tests@example.org)"}
+    assert csp.site.user_agents == {
+        "veille/0.1.0 (public-sector job offer watcher; contact: mailto:veille-tests@example.org)"
+    }
 
 
 def test_robots_txt_is_obeyed(csp):
@@ -87,7 +89,9 @@ def test_second_run_reads_only_the_first_listing_page_and_adds_nothing(csp):
 def test_full_recrawl_rereads_everything_and_a_changed_page_adds_a_version(csp):
     csp()
     body = (FIXTURES / "choisirleservicepublic" / "offer-state.html").read_bytes()
-    csp.site.add(REAL_OFFER, body.replace(b"Vacant &agrave; partir du 01/10/2026", b"Vacant &agrave; partir du 01/12/2026"))
+    csp.site.add(
+        REAL_OFFER, body.replace(b"Vacant &agrave; partir du 01/10/2026", b"Vacant &agrave; partir du 01/12/2026")
+    )
     result, db, run = csp(args={"full": "1"})
     assert PAGE_2 in csp.site.requested()
     assert (run["status"], run["new"], run["updated"], run["unchanged"]) == ("ok", 0, 1, 25)
@@ -116,7 +120,9 @@ def assert_intact(db, run, offers=0):
 
 
 def test_listing_without_cards_is_a_layout_error_not_zero_offers(csp):
-    csp.site.add(PAGE_1, "<!doctype html><html><body><main><div class='results'>Nouvelle présentation</div></main></body></html>")
+    csp.site.add(
+        PAGE_1, "<!doctype html><html><body><main><div class='results'>Nouvelle présentation</div></main></body></html>"
+    )
     result, db, run = csp()
     assert errors(run) == {"layout_changed": 1}
     assert "no offer card" in json.loads(run["error_samples"])[0]["message"]
@@ -124,7 +130,10 @@ def test_listing_without_cards_is_a_layout_error_not_zero_offers(csp):
 
 
 def test_listing_that_says_there_is_no_offer_is_a_valid_empty_run(csp):
-    csp.site.add(PAGE_1, "<!doctype html><html><body><main><p>Aucune offre ne correspond à votre recherche.</p></main></body></html>")
+    csp.site.add(
+        PAGE_1,
+        "<!doctype html><html><body><main><p>Aucune offre ne correspond à votre recherche.</p></main></body></html>",
+    )
     result, db, run = csp()
     assert (run["status"], run["items"]) == ("ok", 0)
     assert errors(run) == {}
@@ -158,7 +167,9 @@ def test_429_that_persists_is_a_block_and_stops_the_crawl(csp):
 
 
 def test_block_page_served_as_200_is_a_block(csp):
-    csp.site.add(PAGE_1, "<html><head><title>Request Rejected</title></head><body>The requested URL was rejected.</body></html>")
+    csp.site.add(
+        PAGE_1, "<html><head><title>Request Rejected</title></head><body>The requested URL was rejected.</body></html>"
+    )
     result, db, run = csp()
     assert errors(run) == {"blocked": 1}
     assert_intact(db, run)
@@ -189,7 +200,9 @@ def test_truncated_page_is_counted(csp):
 
 
 def test_offer_page_with_a_new_layout_is_counted(csp):
-    csp.site.add(REAL_OFFER, "<!doctype html><html><body><div class='offre'><h2>Chargé de recrutement</h2></div></body></html>")
+    csp.site.add(
+        REAL_OFFER, "<!doctype html><html><body><div class='offre'><h2>Chargé de recrutement</h2></div></body></html>"
+    )
     result, db, run = csp()
     assert errors(run) == {"layout_changed": 1}
     assert_intact(db, run, offers=25)

@@ -33,7 +33,14 @@ def test_crawl_prints_a_summary_and_exits_0(crawled):
 def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
     """[http] delay = 0 must beat settings.py's DOWNLOAD_DELAY = 1."""
     site = replay_site("choisirleservicepublic")
-    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "http": {"delay": 0},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
+        },
+    )
     result = run_veille("--config", str(config), "-v", "crawl", "choisirleservicepublic")
     assert result.returncode == 0
     overridden = result.stderr[result.stderr.index("Overridden settings:") :]
@@ -45,7 +52,14 @@ def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
 def test_crawl_exit_code_is_1_when_a_source_fails(tmp_path, replay_site):
     site = replay_site()
     site.add("/nos-offres/filtres/mot-cles/x/", "<html><body>new design</body></html>")
-    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0}, "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["x"]}}})
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "http": {"delay": 0},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["x"]}},
+        },
+    )
     result = run_veille("--config", str(config), "crawl", "choisirleservicepublic")
     assert result.returncode == 1
     assert "layout_changed 1" in result.stdout
@@ -83,7 +97,14 @@ def test_status_shows_the_last_run(crawled):
     result = run_veille("--config", str(config), "status")
     assert result.returncode == 0
     cells = next(row for row in parse_table(result.stdout) if row["source"] == "choisirleservicepublic")
-    assert (cells["result"], cells["offers"], cells["new"], cells["stored"], cells["errors"], cells["health"]) == ("ok", "26", "26", "26", "-", "ok")
+    assert (cells["result"], cells["offers"], cells["new"], cells["stored"], cells["errors"], cells["health"]) == (
+        "ok",
+        "26",
+        "26",
+        "26",
+        "-",
+        "ok",
+    )
 
 
 def test_status_on_an_empty_database(tmp_path):
@@ -95,11 +116,18 @@ def test_status_on_an_empty_database(tmp_path):
 def test_demo_works_offline(tmp_path):
     result = run_veille("demo", "--keep", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
-    assert "Replaying recorded pages of choisirleservicepublic, dinum, hellowork, jorf, modernisation, passerelles on 127.0.0.1" in result.stderr
+    assert (
+        "Replaying recorded pages of choisirleservicepublic, dinum, hellowork, jorf, modernisation, passerelles on "
+        "127.0.0.1" in result.stderr
+    )
     assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in result.stdout
     assert "Chargé de mission transformation et innovation publique" in result.stdout
     crawled = ("choisirleservicepublic", "dinum", "jorf", "modernisation")
-    runs = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines() if line.split()[:1] and line.split()[0] in crawled and len(line.split()) > 5}
+    runs = {
+        line.split()[0]: line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.split()[:1] and line.split()[0] in crawled and len(line.split()) > 5
+    }
     assert runs == {name: "ok" for name in crawled}  # boards (hellowork, passerelles) are served, not crawled
     assert "Chef du Pôle Voix de l'Usager H/F" in result.stdout and "Designer UX/UI senior" in result.stdout
     assert (tmp_path / "demo" / "demo.db").exists()

@@ -46,10 +46,22 @@ def test_secrets_come_from_the_environment(monkeypatch):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"sources": {"choisirleservicepublic": {"max_page": 3}}}, "sources.choisirleservicepublic.max_page: unknown key"),
-        ({"sources": {"choisirleservicepublic": {"max_pages": "ten"}}}, "sources.choisirleservicepublic.max_pages: Input should be a valid integer"),
-        ({"sources": {"choisirleservicepublic": {"keywords": []}}}, "sources.choisirleservicepublic.keywords: List should have at least 1 item"),
-        ({"sources": {"choisirleservicepublic": {"base_url": "choisirleservicepublic.gouv.fr"}}}, "sources.choisirleservicepublic.base_url: String should match pattern"),
+        (
+            {"sources": {"choisirleservicepublic": {"max_page": 3}}},
+            "sources.choisirleservicepublic.max_page: unknown key",
+        ),
+        (
+            {"sources": {"choisirleservicepublic": {"max_pages": "ten"}}},
+            "sources.choisirleservicepublic.max_pages: Input should be a valid integer",
+        ),
+        (
+            {"sources": {"choisirleservicepublic": {"keywords": []}}},
+            "sources.choisirleservicepublic.keywords: List should have at least 1 item",
+        ),
+        (
+            {"sources": {"choisirleservicepublic": {"base_url": "choisirleservicepublic.gouv.fr"}}},
+            "sources.choisirleservicepublic.base_url: String should match pattern",
+        ),
         ({"colour": "blue"}, "colour: unknown key"),
         ({"contact": "${VEILLE_TEST_UNSET}"}, "contact: environment variable VEILLE_TEST_UNSET is not set"),
     ],
@@ -65,8 +77,14 @@ def test_mistakes_name_the_key(data, message, monkeypatch):
 @pytest.mark.parametrize(
     "content, expected",
     [
-        ("[sources.choisirleservicepublic]\nmax_pages = 'ten'\n", "sources.choisirleservicepublic.max_pages: Input should be a valid integer"),
-        ("[sources.choisirleservicepublic]\nstop_after = 3\n", "sources.choisirleservicepublic.stop_after: unknown key"),
+        (
+            "[sources.choisirleservicepublic]\nmax_pages = 'ten'\n",
+            "sources.choisirleservicepublic.max_pages: Input should be a valid integer",
+        ),
+        (
+            "[sources.choisirleservicepublic]\nstop_after = 3\n",
+            "sources.choisirleservicepublic.stop_after: unknown key",
+        ),
         ("database = \n", "invalid TOML"),
     ],
 )

@@ -28,7 +28,13 @@ def test_the_labelled_set_is_what_it_says():
     assert all(pair["reason"].strip() for pair in pairs)
     assert len({(pair["a"], pair["b"]) for pair in pairs}) == len(pairs)  # no pair labelled twice
     # several boards and several sources of evidence, not one easy case repeated
-    assert {offer["source"] for offer in offers.values()} >= {"modernisation", "dinum", "jorf", "choisirleservicepublic", "betagouv"}
+    assert {offer["source"] for offer in offers.values()} >= {
+        "modernisation",
+        "dinum",
+        "jorf",
+        "choisirleservicepublic",
+        "betagouv",
+    }
 
 
 def test_precision_is_1(scored):

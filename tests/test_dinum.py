@@ -70,11 +70,15 @@ def test_target_offer_002_charge_de_mission_design(layout):
     assert offer["apply_url"] == "mailto:candidatures-dinum@pm.gouv.fr"
     # Full text: the mission and activities in missions, the three skill lists in profile.
     assert offer["missions"].startswith("Mission\nAssurer le pilotage de l’observatoire")
-    assert "Représenter la cheffe du pôle Design des services numériques de la DINUM an cas de besoin" in offer["missions"]
+    assert (
+        "Représenter la cheffe du pôle Design des services numériques de la DINUM an cas de besoin" in offer["missions"]
+    )
     assert offer["missions"].endswith("pourra être amené-e à prendre en charge d’autres tâches et projets.")
     assert offer["profile"].startswith("Savoirs\nExcellente connaissance des enjeux de la transformation numérique")
     assert offer["profile"].endswith("Forte capacité de conviction et de pédagogie")
-    assert offer["raw"]["Pour nous rejoindre"].startswith("Adressez votre CV + lettre de motivation courte mais efficace")
+    assert offer["raw"]["Pour nous rejoindre"].startswith(
+        "Adressez votre CV + lettre de motivation courte mais efficace"
+    )
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -89,8 +93,13 @@ def test_target_offer_003_observatoire(layout):
     assert offer["raw"]["Début"] == "3 janvier"
     # Published on 30 November 2021, starting "3 janvier": January 2022.
     assert (offer["published_on"], offer["vacancy_date"]) == ("2021-11-30", "2022-01-03")
-    assert "Suivre les évolutions des démarches prévues par le comité interministériel de la transformation publique (CITP)" in offer["missions"]
-    assert offer["profile"].startswith("Savoirs\nUne expérience professionnelle d’au moins 3 ans en gestion de projet est requise")
+    assert (
+        "Suivre les évolutions des démarches prévues par le comité interministériel de la transformation publique "
+        "(CITP)" in offer["missions"]
+    )
+    assert offer["profile"].startswith(
+        "Savoirs\nUne expérience professionnelle d’au moins 3 ans en gestion de projet est requise"
+    )
     # The page writes the address with a Unicode hyphen (U+2010); mail servers want a real one.
     assert offer["contacts"] == [{"email": "candidatures-DINUM@pm.gouv.fr"}]
 
@@ -120,7 +129,11 @@ def test_listing_of_each_layout_has_the_13_offers():
     assert len(gridsome) == len(dsfr) == 13
     assert [slug_from_url(o["url"]) for o in gridsome] == [slug_from_url(o["url"]) for o in dsfr]
     first = gridsome[0]
-    assert first == {"url": f"{SITE}/recrutement/appui-suivi-observatoire/", "title": "Chef ou cheffe de projet, appui au suivi de l’observatoire", "contract": "Indépendant"}
+    assert first == {
+        "url": f"{SITE}/recrutement/appui-suivi-observatoire/",
+        "title": "Chef ou cheffe de projet, appui au suivi de l’observatoire",
+        "contract": "Indépendant",
+    }
     assert dsfr[0]["badges"] == ["Nouveau", "Indépendant"]
     assert "developpeur-developpeuse-react-JAVA" in {slug_from_url(o["url"]) for o in gridsome}
 
@@ -131,7 +144,10 @@ def test_the_real_empty_listing_has_no_offer():
 
 def test_dsfr_layout_link_to_place_de_l_emploi_public_is_where_to_apply():
     body = (DINUM / "dsfr" / "designer-handmade.html").read_text(encoding="utf-8")
-    link = '<a class="fr-link" href="https://place-emploi-public.gouv.fr/offre-emploi/designer-reference-2022-123456/">Lien vers l\'annonce sur Place de l\'emploi public</a>'
+    link = (
+        '<a class="fr-link" href="https://place-emploi-public.gouv.fr/offre-emploi/designer-reference-2022-123456/">'
+        "Lien vers l'annonce sur Place de l'emploi public</a>"
+    )
     body = body.replace("</section></div></main>", link + "</section></div></main>")
     offer = validate_offer(parse_offer(HtmlResponse(url=f"{SITE}/recrutement/designer/", body=body.encode())))
     assert offer["apply_url"] == "https://place-emploi-public.gouv.fr/offre-emploi/designer-reference-2022-123456/"
@@ -150,4 +166,6 @@ def test_committed_handmade_pages_are_what_the_builder_writes():
         sys.path.remove(str(DINUM))
         sys.modules.pop("build_handmade", None)
     for path, text in build_handmade.build().items():
-        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run tests/fixtures/dinum/build_handmade.py"
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is stale: run tests/fixtures/dinum/build_handmade.py"
+        )

@@ -21,7 +21,9 @@ DINUM = FIXTURES / "dinum"
 def dinum(tmp_path, replay_site, scrapy_crawl):
     site = replay_site("dinum")
     db_path = tmp_path / "veille.db"
-    config = write_config(tmp_path / "veille.toml", {"database": str(db_path), "sources": {"dinum": {"base_url": site.url}}})
+    config = write_config(
+        tmp_path / "veille.toml", {"database": str(db_path), "sources": {"dinum": {"base_url": site.url}}}
+    )
 
     def crawl(**kwargs):
         result = scrapy_crawl("dinum", config, **kwargs)
@@ -68,24 +70,37 @@ def test_a_listing_whose_layout_changed_fails_the_run_with_its_reason(dinum):
     assert run["status"] == "failed"
     assert json.loads(run["errors"]) == {"layout_changed": 1}
     [sample] = json.loads(run["error_samples"])
-    assert sample["message"] == 'listing has no offer (ul.jobs li a, .fr-card--horizontal) and does not say "Aucun poste ouvert"'
+    assert (
+        sample["message"]
+        == 'listing has no offer (ul.jobs li a, .fr-card--horizontal) and does not say "Aucun poste ouvert"'
+    )
     assert sample["url"].endswith("/recrutement/")
 
 
 def test_dsfr_era_listing_and_offer_pages(dinum):
     dinum.site.add_file("/recrutement/", DINUM / "recrutement-dsfr-handmade.html")
-    dinum.site.add_file("/recrutement/charge-mission-design/", DINUM / "dsfr" / "charge-mission-design-noext-handmade.html")
-    dinum.site.add_file("/recrutement/charge-e-mission-observatoire/", DINUM / "dsfr" / "charge-e-mission-observatoire-handmade.html")
+    dinum.site.add_file(
+        "/recrutement/charge-mission-design/", DINUM / "dsfr" / "charge-mission-design-noext-handmade.html"
+    )
+    dinum.site.add_file(
+        "/recrutement/charge-e-mission-observatoire/", DINUM / "dsfr" / "charge-e-mission-observatoire-handmade.html"
+    )
     result, db, run = dinum()
     assert (run["status"], run["items"]) == ("ok", 13)
     offer = get_offer(db, "dinum", "charge-mission-design")
     assert offer["raw"]["Contrat"] == offer["contract"] == "CDD"
     assert offer["raw"]["listing_card"]["badges"] == ["CDD"]
-    assert get_offer(db, "dinum", "charge-e-mission-observatoire")["raw"]["Publication"] == "Date de publication : 30 novembre 2021"
+    assert (
+        get_offer(db, "dinum", "charge-e-mission-observatoire")["raw"]["Publication"]
+        == "Date de publication : 30 novembre 2021"
+    )
 
 
 def test_an_offer_page_of_an_unknown_layout_is_counted(dinum):
-    dinum.site.add("/recrutement/designer/", "<!doctype html><html><body><main><h2>Designer</h2><p>Nouveau site</p></main></body></html>")
+    dinum.site.add(
+        "/recrutement/designer/",
+        "<!doctype html><html><body><main><h2>Designer</h2><p>Nouveau site</p></main></body></html>",
+    )
     result, db, run = dinum()
     assert json.loads(run["errors"]) == {"layout_changed": 1}
     assert (run["status"], db["offers"].count) == ("failed", 12)

@@ -26,35 +26,65 @@ def test_cards_with_their_badges_tags_and_links():
         "Chef du Pôle Voix de l'Usager H/F",
     ]
     assert cards[0]["url"] == SITE + "/nous-rejoindre/offres/chef-du-pole-voix-de-lusager-hf"
-    assert (cards[0]["badges"], cards[0]["tags"], cards[0]["detail"]) == (["CDI"], ["Paris"], "Service expérience usagers")
+    assert (cards[0]["badges"], cards[0]["tags"], cards[0]["detail"]) == (
+        ["CDI"],
+        ["Paris"],
+        "Service expérience usagers",
+    )
     assert dsfr.next_page(listing) == SITE + "/nous-rejoindre?page=1"
 
 
 def test_plain_list_links_leave_out_navigation_and_pagination():
     listing = page("nous-rejoindre-page-2-handmade.html", "/nous-rejoindre?page=1")
     links = dsfr.list_links(dsfr.main_content(listing))
-    assert [link["title"] for link in links] == ["Chargé de recrutement et de la mobilité (DRSD)", "Questions fréquentes sur le recrutement"]
+    assert [link["title"] for link in links] == [
+        "Chargé de recrutement et de la mobilité (DRSD)",
+        "Questions fréquentes sur le recrutement",
+    ]
     assert dsfr.next_page(listing) is None
 
 
 def test_offer_page_from_dsfr_markup_only():
     """Target offer 001's text as a DITP page without JSON-LD: a dl of facts and h2 sections."""
-    offer = validate_offer(parse_offer_page(page("offres/chef-de-projets-innovation-et-transformation-publique-hf-handmade.html", "/nous-rejoindre/offres/chef-de-projets-innovation-et-transformation-publique-hf"), source="modernisation"))
+    offer = validate_offer(
+        parse_offer_page(
+            page(
+                "offres/chef-de-projets-innovation-et-transformation-publique-hf-handmade.html",
+                "/nous-rejoindre/offres/chef-de-projets-innovation-et-transformation-publique-hf",
+            ),
+            source="modernisation",
+        )
+    )
     assert offer["title"] == "Chef de projets innovation et transformation publique H/F"
     assert offer["employer"] == "Direction interministérielle de la transformation publique (DITP)"
     assert (offer["location"], offer["department"]) == ("Nantes (44)", "44")
     assert offer["contract"] == "Emploi ouvert aux titulaires et/ou aux contractuels"
-    assert (offer["published_on"], offer["deadline"], offer["vacancy_date"]) == ("2025-04-18", "2025-05-22", "2025-06-01")
+    assert (offer["published_on"], offer["deadline"], offer["vacancy_date"]) == (
+        "2025-04-18",
+        "2025-05-22",
+        "2025-06-01",
+    )
     assert offer["category"] == "A" and offer["remote"] == "Oui"
     assert offer["missions"].startswith("Au sein du SGAR des Pays de la Loire")
     assert offer["profile"].endswith("Vous avez une bonne connaissance de la méthode Design de service.")
-    assert [c["email"] for c in offer["contacts"]] == ["julie.garde@pays-de-la-loire.gouv.fr", "innovation-territoriale.ditp@modernisation.gouv.fr"]
+    assert [c["email"] for c in offer["contacts"]] == [
+        "julie.garde@pays-de-la-loire.gouv.fr",
+        "innovation-territoriale.ditp@modernisation.gouv.fr",
+    ]
     assert offer["raw"]["Qui sommes-nous ?"].startswith("La DITP pilote le programme de transformation publique")
 
 
 def test_offer_page_json_ld_first_and_the_page_s_contract():
     """Target offer 000's text as a DITP page with a JobPosting."""
-    offer = validate_offer(parse_offer_page(page("offres/chef-du-pole-voix-de-lusager-hf-handmade.html", "/nous-rejoindre/offres/chef-du-pole-voix-de-lusager-hf"), source="modernisation"))
+    offer = validate_offer(
+        parse_offer_page(
+            page(
+                "offres/chef-du-pole-voix-de-lusager-hf-handmade.html",
+                "/nous-rejoindre/offres/chef-du-pole-voix-de-lusager-hf",
+            ),
+            source="modernisation",
+        )
+    )
     assert offer["title"] == "Chef du Pôle Voix de l'Usager H/F"
     assert offer["employer"] == "Direction interministérielle de la transformation publique (DITP)"
     assert (offer["location"], offer["department"]) == ("20 avenue de Ségur, 75007 Paris", "75")

@@ -31,9 +31,18 @@ def words(title: str, employer: str | None = None) -> str:
 
 
 def offer(source: str, source_id: str, title: str, **fields) -> dict:
-    data = {"source": source, "source_id": source_id, "url": f"https://{source}.example.gouv.fr/offres/{source_id}", "title": title,
-            "employer": "Direction interministérielle du numérique", "location": "Paris (75)", "department": "75",
-            "published_on": "2021-04-12", "deadline": None, "raw": {}}  # fmt: skip
+    data = {
+        "source": source,
+        "source_id": source_id,
+        "url": f"https://{source}.example.gouv.fr/offres/{source_id}",
+        "title": title,
+        "employer": "Direction interministérielle du numérique",
+        "location": "Paris (75)",
+        "department": "75",
+        "published_on": "2021-04-12",
+        "deadline": None,
+        "raw": {},
+    }
     data.update(fields)
     return data
 
@@ -54,7 +63,11 @@ def offer(source: str, source_id: str, title: str, **fields) -> dict:
     ],
 )
 def test_gender_forms_case_accents_and_h_f_marks_fold_to_one_title(title):
-    assert words(title) == words("Chargé de mission design des services numériques") == "charg mission design servic numeriqu"
+    assert (
+        words(title)
+        == words("Chargé de mission design des services numériques")
+        == "charg mission design servic numeriqu"
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,7 +91,12 @@ def test_feminine_and_masculine_job_nouns_are_one_word(variant, base):
 
 @pytest.mark.parametrize(
     "variant, base",
-    [("Chef-fe de projet", "Chef de projet"), ("Directeur-rice de projet", "Directeur de projet"), ("Conseiller-ère numérique", "Conseiller numérique"), ("Développeur-euse web", "Développeur web")],
+    [
+        ("Chef-fe de projet", "Chef de projet"),
+        ("Directeur-rice de projet", "Directeur de projet"),
+        ("Conseiller-ère numérique", "Conseiller numérique"),
+        ("Développeur-euse web", "Développeur web"),
+    ],
 )
 def test_hyphenated_gender_forms_fold_like_the_middle_dot(variant, base):
     assert words(variant) == words(base)
@@ -86,7 +104,9 @@ def test_hyphenated_gender_forms_fold_like_the_middle_dot(variant, base):
 
 def test_an_employer_suffix_in_the_title_is_dropped_and_kept_as_an_employer():
     # HelloWork titles end in " - <employer>" (target 000)
-    words_, named = title_parts("Chef du Pôle Voix de l'Usager H/F - Ministère de la Transformation et de la Fonction publiques")
+    words_, named = title_parts(
+        "Chef du Pôle Voix de l'Usager H/F - Ministère de la Transformation et de la Fonction publiques"
+    )
     assert words_ == title_words("Chef du Pôle Voix de l'Usager H/F")
     assert named == ("ministere de la transformation et de la fonction publiques",)
     # a suffix naming the offer's own employer is dropped too, not kept as words of the job
@@ -97,7 +117,10 @@ def test_an_employer_suffix_in_the_title_is_dropped_and_kept_as_an_employer():
 
 def test_different_jobs_keep_different_titles():
     assert title_score(words("Designer UX/UI"), words("Designer UX/UI senior")) < THRESHOLDS.title_threshold
-    assert title_score(words("Chargé de recrutement"), words("Chargé de recrutement et formation")) < THRESHOLDS.title_threshold
+    assert (
+        title_score(words("Chargé de recrutement"), words("Chargé de recrutement et formation"))
+        < THRESHOLDS.title_threshold
+    )
     assert words("Chef de projet") != words("Chargé de projet")
 
 
@@ -114,7 +137,10 @@ def test_different_jobs_keep_different_titles():
         ("Direction interministérielle du numérique (DINUM)", "DINUM"),
         ("Secrétariat général pour les affaires régionales d'Occitanie", "SGAR Occitanie"),
         ("Secrétariat général aux affaires régionales (SGAR) Occitanie", "SGAR Occitanie"),
-        ("Ministère de la Transformation et de la Fonction publiques", "Ministère de la transformation et de la fonction publique"),
+        (
+            "Ministère de la Transformation et de la Fonction publiques",
+            "Ministère de la transformation et de la fonction publique",
+        ),
     ],
 )
 def test_an_acronym_and_its_full_name_are_one_employer(long, short):
@@ -123,7 +149,10 @@ def test_an_acronym_and_its_full_name_are_one_employer(long, short):
 
 
 def test_the_region_of_an_sgar_tells_two_sgars_apart():
-    occitanie, paca = employer_key("SGAR Occitanie"), employer_key("Secrétariat général pour les affaires régionales de Provence-Alpes-Côte d'Azur")
+    occitanie, paca = (
+        employer_key("SGAR Occitanie"),
+        employer_key("Secrétariat général pour les affaires régionales de Provence-Alpes-Côte d'Azur"),
+    )
     assert occitanie != paca
     assert employer_score((occitanie,), (paca,)) < THRESHOLDS.employer_threshold
     # a bare "SGAR" is not enough to say which région's SGAR it is
@@ -142,7 +171,13 @@ def test_a_service_and_its_ministry_are_close_but_two_ministries_are_not():
 
 
 def test_a_csp_mef_reference_is_the_passerelles_reference():
-    passerelles = offer("modernisation", "2024-17971", "Chef de projets innovation et transformation publique H/F", url=PASSERELLES_URL, raw={"board": "passerelles"})
+    passerelles = offer(
+        "modernisation",
+        "2024-17971",
+        "Chef de projets innovation et transformation publique H/F",
+        url=PASSERELLES_URL,
+        raw={"board": "passerelles"},
+    )
     csp = offer("choisirleservicepublic", "MEF_2024-17971", "Chef de projets innovation et transformation publique H/F")
     assert reference_of(passerelles) == reference_of(csp) == "MEF:2024-17971"
     # another ministry's prefix, or no prefix, is another reference
@@ -154,7 +189,12 @@ def test_a_csp_mef_reference_is_the_passerelles_reference():
 
 def test_the_same_offer_linked_by_another_source_has_the_same_reference():
     csp = offer("choisirleservicepublic", "DEF_15-00064919", "CHARGE DE RECRUTEMENT ET DE LA MOBILITE")
-    via_ditp = offer("modernisation", "DEF_15-00064919", "CHARGE DE RECRUTEMENT ET DE LA MOBILITE", raw={"board": "choisirleservicepublic"})
+    via_ditp = offer(
+        "modernisation",
+        "DEF_15-00064919",
+        "CHARGE DE RECRUTEMENT ET DE LA MOBILITE",
+        raw={"board": "choisirleservicepublic"},
+    )
     assert reference_of(csp) == reference_of(via_ditp)
     assert "ref:DEF:15-00064919" in profile(csp).owns & profile(via_ditp).owns
 
@@ -162,8 +202,14 @@ def test_the_same_offer_linked_by_another_source_has_the_same_reference():
 @pytest.mark.parametrize(
     "url, key",
     [
-        ("https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets/", "modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets"),
-        ("http://modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets#postuler", "modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets"),
+        (
+            "https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets/",
+            "modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets",
+        ),
+        (
+            "http://modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets#postuler",
+            "modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets",
+        ),
         ("HTTPS://WWW.HelloWork.com/fr-fr/emplois/72719488.html", "hellowork.com/fr-fr/emplois/72719488.html"),
         ("https://example.org/offre?id=12#x", "example.org/offre?id=12"),
         ("https://www.modernisation.gouv.fr/", None),  # a home page names no offer
@@ -176,15 +222,28 @@ def test_url_keys(url, key):
 
 
 def test_a_board_offer_cites_the_jo_notice_by_text_id_or_nor():
-    legifrance = offer("choisirleservicepublic", "2026-2450001", "Cheffe ou chef du service de l'expertise numérique (H/F)",
-                       raw={"Informations complémentaires": "Avis de vacance d'emploi : https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000054246518"})  # fmt: skip
+    legifrance = offer(
+        "choisirleservicepublic",
+        "2026-2450001",
+        "Cheffe ou chef du service de l'expertise numérique (H/F)",
+        raw={
+            "Informations complémentaires": "Avis de vacance d'emploi : https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000054246518"
+        },
+    )
     keys, _ = citations(legifrance)
     assert "ref:jorf:JORFTEXT000054246518" in keys
     assert "url:legifrance.gouv.fr/jorf/id/JORFTEXT000054246518" in keys
 
-    nor = offer("choisirleservicepublic", "2026-2450002", "Chargé(e) de mission auprès du SGAR (H/F)", raw={"Références": "Avis de vacance d'emploi, NOR : INTA2616130V"})
+    nor = offer(
+        "choisirleservicepublic",
+        "2026-2450002",
+        "Chargé(e) de mission auprès du SGAR (H/F)",
+        raw={"Références": "Avis de vacance d'emploi, NOR : INTA2616130V"},
+    )
     assert citations(nor)[0] == {"nor:INTA2616130V"}
-    notice = offer("jorf", "JORFTEXT000054246543", "Avis de vacance d'un emploi de chargé de mission", raw={"NOR": "INTA2616130V"})
+    notice = offer(
+        "jorf", "JORFTEXT000054246543", "Avis de vacance d'un emploi de chargé de mission", raw={"NOR": "INTA2616130V"}
+    )
     assert "nor:INTA2616130V" in profile(notice).owns
     assert strong_lookups(profile(nor))["own|nor:INTA2616130V"] == "cited by this offer"
     # an offer-like code with no "NOR" before it is not taken for one
@@ -192,8 +251,12 @@ def test_a_board_offer_cites_the_jo_notice_by_text_id_or_nor():
 
 
 def test_a_cited_jo_issue_is_a_day_not_a_notice():
-    site = offer("prefecture-occitanie", "charge-de-mission-lab-o", "Chargé de mission innovation publique (Lab'O) H/F",
-                 raw={"Avis de vacance": "Avis de vacance d'emploi publié au Journal officiel du 18 août 2021"})  # fmt: skip
+    site = offer(
+        "prefecture-occitanie",
+        "charge-de-mission-lab-o",
+        "Chargé de mission innovation publique (Lab'O) H/F",
+        raw={"Avis de vacance": "Avis de vacance d'emploi publié au Journal officiel du 18 août 2021"},
+    )
     keys, days = citations(site)
     assert keys == set() and days == {"2021-08-18"}
     in_text = offer("x", "y", "t", missions="Poste publié au JORF n°0191 du 18/08/2021.")
@@ -201,15 +264,31 @@ def test_a_cited_jo_issue_is_a_day_not_a_notice():
 
 
 def test_a_jo_notice_cites_only_the_notice_it_replaces():
-    decree_nors = offer("jorf", "JORFTEXT000043946125", "Avis de vacance", missions="Vu le décret NOR : INTA2124731V ; voir https://www.legifrance.gouv.fr/x")
+    decree_nors = offer(
+        "jorf",
+        "JORFTEXT000043946125",
+        "Avis de vacance",
+        missions="Vu le décret NOR : INTA2124731V ; voir https://www.legifrance.gouv.fr/x",
+    )
     assert citations(decree_nors) == (set(), set())
-    replacing = offer("jorf", "JORFTEXT000043999999", "Avis de vacance", raw={"avis antérieur": {"relation": "replaced", "ids": ["JORFTEXT000043946125"]}})
+    replacing = offer(
+        "jorf",
+        "JORFTEXT000043999999",
+        "Avis de vacance",
+        raw={"avis antérieur": {"relation": "replaced", "ids": ["JORFTEXT000043946125"]}},
+    )
     assert citations(replacing)[0] == {"ref:jorf:JORFTEXT000043946125"}
 
 
 def test_an_offer_does_not_cite_its_own_url():
-    own = offer("modernisation", "chef", "Chef", url="https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef",
-                apply_url="https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef/", missions=f"Postuler sur Passerelles : {PASSERELLES_URL}")  # fmt: skip
+    own = offer(
+        "modernisation",
+        "chef",
+        "Chef",
+        url="https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef",
+        apply_url="https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef/",
+        missions=f"Postuler sur Passerelles : {PASSERELLES_URL}",
+    )
     keys, _ = citations(own)
     assert keys == {f"url:{url_key(PASSERELLES_URL)}"}
 
@@ -218,16 +297,48 @@ def test_an_offer_does_not_cite_its_own_url():
 
 
 def test_the_same_post_on_two_boards_within_the_window_is_one_job():
-    dinum = profile(offer("dinum", "charge-mission-design", "Chargée ou chargé de mission design des services numériques", employer="DINUM", published_on="2021-04-12"))
-    csp = profile(offer("choisirleservicepublic", "2021-548213", "Chargé(e) de mission design des services numériques (H/F)",
-                        employer="Direction interministérielle du numérique", organisation="Services du Premier ministre", published_on="2021-04-14"))  # fmt: skip
+    dinum = profile(
+        offer(
+            "dinum",
+            "charge-mission-design",
+            "Chargée ou chargé de mission design des services numériques",
+            employer="DINUM",
+            published_on="2021-04-12",
+        )
+    )
+    csp = profile(
+        offer(
+            "choisirleservicepublic",
+            "2021-548213",
+            "Chargé(e) de mission design des services numériques (H/F)",
+            employer="Direction interministérielle du numérique",
+            organisation="Services du Premier ministre",
+            published_on="2021-04-14",
+        )
+    )
     comparison = compare(dinum, csp, THRESHOLDS)
     assert comparison.same_job and comparison.title == 100 and comparison.employer == 100
 
 
 def test_same_title_different_employer_is_not_the_same_job():
-    essonne = profile(offer("choisirleservicepublic", "O091260907001077", "Chargé de recrutement H/F", employer="Conseil départemental de l'Essonne", department="91"))
-    evry = profile(offer("evry", "charge-de-recrutement-h-f", "Chargé de recrutement H/F", employer="Mairie d'Évry-Courcouronnes", department="91"))
+    essonne = profile(
+        offer(
+            "choisirleservicepublic",
+            "O091260907001077",
+            "Chargé de recrutement H/F",
+            employer="Conseil départemental de l'Essonne",
+            department="91",
+        )
+    )
+    evry = profile(
+        offer(
+            "evry",
+            "charge-de-recrutement-h-f",
+            "Chargé de recrutement H/F",
+            employer="Mairie d'Évry-Courcouronnes",
+            department="91",
+        )
+    )
     comparison = compare(essonne, evry, THRESHOLDS)
     assert comparison.title == 100
     assert not comparison.similar and not comparison.same_job
@@ -245,8 +356,26 @@ def test_same_title_same_employer_a_year_apart_is_not_the_same_job():
 
 
 def test_two_references_on_one_board_are_never_one_job_by_score():
-    a = profile(offer("choisirleservicepublic", "O038261001000890", "Agent d'accueil H/F", employer="Commune de Grenoble", department="38", published_on="2026-10-01"))
-    b = profile(offer("choisirleservicepublic", "O038261001001474", "Agent d'accueil H/F", employer="Commune de Grenoble", department="38", published_on="2026-10-01"))
+    a = profile(
+        offer(
+            "choisirleservicepublic",
+            "O038261001000890",
+            "Agent d'accueil H/F",
+            employer="Commune de Grenoble",
+            department="38",
+            published_on="2026-10-01",
+        )
+    )
+    b = profile(
+        offer(
+            "choisirleservicepublic",
+            "O038261001001474",
+            "Agent d'accueil H/F",
+            employer="Commune de Grenoble",
+            department="38",
+            published_on="2026-10-01",
+        )
+    )
     comparison = compare(a, b, THRESHOLDS)
     assert comparison.similar and not comparison.same_job and not comparison.ask_texts
     assert "two references on choisirleservicepublic" in comparison.reason
@@ -278,15 +407,51 @@ def test_thresholds_are_configurable():
 
 def test_two_directions_of_one_ministry_with_one_title_are_two_jobs():
     ministry = "Ministère de l'Économie, des Finances et de la Souveraineté industrielle et numérique"
-    budget = profile(offer("choisirleservicepublic", "MEF_2025-100", "Chef de bureau H/F - Direction du budget", employer=ministry, published_on="2025-03-03"))
-    dgfip = profile(offer("modernisation", "2025-200", "Chef de bureau H/F - Direction générale des finances publiques", employer=ministry,
-                          published_on="2025-03-03", raw={"board": "passerelles"}))  # fmt: skip
+    budget = profile(
+        offer(
+            "choisirleservicepublic",
+            "MEF_2025-100",
+            "Chef de bureau H/F - Direction du budget",
+            employer=ministry,
+            published_on="2025-03-03",
+        )
+    )
+    dgfip = profile(
+        offer(
+            "modernisation",
+            "2025-200",
+            "Chef de bureau H/F - Direction générale des finances publiques",
+            employer=ministry,
+            published_on="2025-03-03",
+            raw={"board": "passerelles"},
+        )
+    )
     assert not compare(budget, dgfip, THRESHOLDS).same_job
 
 
 def test_two_services_of_one_ministry_in_one_departement_are_two_jobs():
-    ddt = profile(offer("choisirleservicepublic", "2026-100", "Chargé de mission H/F", employer="Direction départementale des territoires de la Haute-Garonne",
-                        organisation="Ministère de l'Intérieur", location="Toulouse (31)", department="31", published_on="2026-03-03"))  # fmt: skip
-    prefecture = profile(offer("hellowork", "2026-200", "Chargé de mission (F/H)", employer="Préfecture de la Haute-Garonne",
-                               organisation="Ministère de l'Intérieur", location="Toulouse (31)", department="31", published_on="2026-03-20"))  # fmt: skip
+    ddt = profile(
+        offer(
+            "choisirleservicepublic",
+            "2026-100",
+            "Chargé de mission H/F",
+            employer="Direction départementale des territoires de la Haute-Garonne",
+            organisation="Ministère de l'Intérieur",
+            location="Toulouse (31)",
+            department="31",
+            published_on="2026-03-03",
+        )
+    )
+    prefecture = profile(
+        offer(
+            "hellowork",
+            "2026-200",
+            "Chargé de mission (F/H)",
+            employer="Préfecture de la Haute-Garonne",
+            organisation="Ministère de l'Intérieur",
+            location="Toulouse (31)",
+            department="31",
+            published_on="2026-03-20",
+        )
+    )
     assert not compare(ddt, prefecture, THRESHOLDS).same_job

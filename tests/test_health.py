@@ -15,7 +15,21 @@ GOOD_COVERAGE = {"title": 1.0, "deadline": 0.9, "employer": 1.0, "missions": 1.0
 def record_run(db, status="ok", errors=None, items=20, coverage=None, source="choisirleservicepublic"):
     run_id = start_run(db, source)
     samples = [{"class": name, "url": "http://x/", "message": f"{name} sample"} for name in (errors or {})]
-    finish_run(db, run_id, status=status, reason="finished", pages=3, items=items, new=0, updated=0, unchanged=items, dropped=0, errors=errors or {}, error_samples=samples, field_coverage=GOOD_COVERAGE if coverage is None else coverage)
+    finish_run(
+        db,
+        run_id,
+        status=status,
+        reason="finished",
+        pages=3,
+        items=items,
+        new=0,
+        updated=0,
+        unchanged=items,
+        dropped=0,
+        errors=errors or {},
+        error_samples=samples,
+        field_coverage=GOOD_COVERAGE if coverage is None else coverage,
+    )
     return get_run(db, run_id)
 
 
@@ -78,14 +92,18 @@ def test_small_runs_do_not_judge_coverage(fresh_db):
 
 @pytest.fixture
 def broken_then_fixed(tmp_path, replay_site, webhook_sink):
-    """CSP on loopback with an admin channel (apprise json:// to a loopback sink) and a heartbeat (GET /ping there too)."""
+    """CSP on loopback with an admin channel (apprise json:// to a loopback sink) and a heartbeat
+    (GET /ping there too)."""
     site = replay_site("choisirleservicepublic")
     config = write_config(
         tmp_path / "veille.toml",
         {
             "database": str(tmp_path / "veille.db"),
             "http": {"delay": 0, "retries": 0},
-            "admin": {"urls": [f"json://{webhook_sink.url.removeprefix('http://')}/admin"], "heartbeat_url": f"{webhook_sink.url}/ping"},
+            "admin": {
+                "urls": [f"json://{webhook_sink.url.removeprefix('http://')}/admin"],
+                "heartbeat_url": f"{webhook_sink.url}/ping",
+            },
             "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
         },
     )
@@ -112,7 +130,10 @@ def test_broken_layout_alerts_the_admin_channel_once_and_recovery_once(broken_th
     site.routes[listing] = good_listing
     third = run_veille("--config", str(config), "run", "choisirleservicepublic")
     assert third.returncode == 0, third.stderr
-    assert [body["title"] for body in sink.json_bodies("/admin")] == ["veille · source en panne · choisirleservicepublic", "veille · source rétablie · choisirleservicepublic"]
+    assert [body["title"] for body in sink.json_bodies("/admin")] == [
+        "veille · source en panne · choisirleservicepublic",
+        "veille · source rétablie · choisirleservicepublic",
+    ]
     assert [(r["method"], r["path"]) for r in sink.requests if r["path"] == "/ping"] == [("GET", "/ping")]
 
     status = run_veille("--config", str(config), "status")

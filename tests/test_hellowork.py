@@ -26,7 +26,11 @@ def target_section(start, stop):
     """Lines of target offer 000 between two of its headings, without the page's buttons."""
     text = (HELLOWORK / "target-000.txt").read_text(encoding="utf-8")
     part = text[text.index(start) + len(start) : text.index(stop)]
-    return [line.strip() for line in part.splitlines() if line.strip() and line.strip() not in ("Afficher la suite", "Postuler sur le site du recruteur")]
+    return [
+        line.strip()
+        for line in part.splitlines()
+        if line.strip() and line.strip() not in ("Afficher la suite", "Postuler sur le site du recruteur")
+    ]
 
 
 MISSIONS = target_section("Les missions du poste", "Le profil recherché")

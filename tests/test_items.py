@@ -4,19 +4,51 @@ import pytest
 
 from crawler.items import OFFER_FIELDS, InvalidOffer, OfferItem, validate_offer
 
-BASE = dict(source="choisirleservicepublic", source_id="2026-1", url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/", title="Chef de projet")
+BASE = dict(
+    source="choisirleservicepublic",
+    source_id="2026-1",
+    url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-2026-1/",
+    title="Chef de projet",
+)
 
 
 def test_every_field_of_the_shape_is_there():
     assert OFFER_FIELDS == (
-        "source", "source_id", "url", "title", "employer", "organisation", "versant", "category", "contract",
-        "location", "department", "region", "remote", "published_on", "deadline", "vacancy_date", "domain",
-        "missions", "profile", "contacts", "apply_url", "raw",
-    )  # fmt: skip
+        "source",
+        "source_id",
+        "url",
+        "title",
+        "employer",
+        "organisation",
+        "versant",
+        "category",
+        "contract",
+        "location",
+        "department",
+        "region",
+        "remote",
+        "published_on",
+        "deadline",
+        "vacancy_date",
+        "domain",
+        "missions",
+        "profile",
+        "contacts",
+        "apply_url",
+        "raw",
+    )
 
 
 def test_valid_item_is_cleaned():
-    data = validate_offer(OfferItem(**BASE, employer="  DITP  ", department="2A", category="A+", contacts=[{"name": "Julie Garde", "email": "julie.garde@pays-de-la-loire.gouv.fr"}]))
+    data = validate_offer(
+        OfferItem(
+            **BASE,
+            employer="  DITP  ",
+            department="2A",
+            category="A+",
+            contacts=[{"name": "Julie Garde", "email": "julie.garde@pays-de-la-loire.gouv.fr"}],
+        )
+    )
     assert data["employer"] == "DITP"
     assert data["department"] == "2A"
 

@@ -25,7 +25,8 @@ PASSERELLES_URL = (
     "imprimer-fiche-emploi-chef-de-projets-innovation-et-transformation-publique-h-f_17971.aspx"
 )
 MISSIONS_001 = (
-    "Au sein du pôle innovation territoriale de la DITP, le chef de projets accompagne les services de l'Etat en région "
+    "Au sein du pôle innovation territoriale de la DITP, le chef de projets accompagne les services de l'Etat en "
+    "région "
     "Pays de la Loire dans leurs projets de transformation publique : ateliers d'intelligence collective, design de "
     "services, expérimentations avec les usagers et les agents, animation du laboratoire d'innovation Etat'LIN."
 )
@@ -41,61 +42,113 @@ def seen(text: str) -> str:
 
 # Target 001 (Chef de projets innovation et transformation publique, DITP, Nantes) as each board shows it.
 def ditp_page(**fields):
-    return validate_offer({
-        "source": "modernisation", "source_id": "chef-de-projets-innovation-et-transformation-publique-hf",
-        "url": "https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets-innovation-et-transformation-publique-hf",
-        "title": "Chef de projets innovation et transformation publique H/F", "employer": DITP, "category": "A",
-        "location": "Nantes (44)", "department": "44", "published_on": "2025-04-18", "deadline": "2025-05-22",
-        "missions": MISSIONS_001, **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "modernisation",
+            "source_id": "chef-de-projets-innovation-et-transformation-publique-hf",
+            "url": "https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-de-projets-innovation-et-transformation-publique-hf",
+            "title": "Chef de projets innovation et transformation publique H/F",
+            "employer": DITP,
+            "category": "A",
+            "location": "Nantes (44)",
+            "department": "44",
+            "published_on": "2025-04-18",
+            "deadline": "2025-05-22",
+            "missions": MISSIONS_001,
+            **fields,
+        }
+    )
 
 
 def passerelles_copy(**fields):
-    return validate_offer({
-        "source": "modernisation", "source_id": "2024-17971", "url": PASSERELLES_URL,
-        "title": "Chef de projets innovation et transformation publique H/F", "employer": DITP, "versant": "État",
-        "location": "SGAR Pays de la Loire - Préfecture de région – Nantes – 6 quai Ceineray – 44000 NANTES",
-        "department": "44", "region": "Pays de la Loire", "published_on": "2025-04-18", "deadline": "2025-05-22",
-        "missions": MISSIONS_001, "raw": {"board": "passerelles", "Référence": "2024-17971"}, **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "modernisation",
+            "source_id": "2024-17971",
+            "url": PASSERELLES_URL,
+            "title": "Chef de projets innovation et transformation publique H/F",
+            "employer": DITP,
+            "versant": "État",
+            "location": "SGAR Pays de la Loire - Préfecture de région – Nantes – 6 quai Ceineray – 44000 NANTES",
+            "department": "44",
+            "region": "Pays de la Loire",
+            "published_on": "2025-04-18",
+            "deadline": "2025-05-22",
+            "missions": MISSIONS_001,
+            "raw": {"board": "passerelles", "Référence": "2024-17971"},
+            **fields,
+        }
+    )
 
 
 def csp_copy(**fields):
-    return validate_offer({
-        "source": "choisirleservicepublic", "source_id": "MEF_2024-17971",
-        "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/chef-de-projets-innovation-et-transformation-publique-hf-reference-MEF_2024-17971/",
-        "title": "Cheffe ou chef de projets innovation et transformation publique (F/H)",
-        "employer": "Direction interministérielle de la transformation publique", "location": "Loire-Atlantique (44)",
-        "department": "44", "published_on": "2025-04-22", "deadline": "2025-05-22", **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "choisirleservicepublic",
+            "source_id": "MEF_2024-17971",
+            "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/chef-de-projets-innovation-et-transformation-publique-hf-reference-MEF_2024-17971/",
+            "title": "Cheffe ou chef de projets innovation et transformation publique (F/H)",
+            "employer": "Direction interministérielle de la transformation publique",
+            "location": "Loire-Atlantique (44)",
+            "department": "44",
+            "published_on": "2025-04-22",
+            "deadline": "2025-05-22",
+            **fields,
+        }
+    )
 
 
 # Target 000 (Chef du Pôle Voix de l'Usager, DITP, Paris): another post of the same employer.
 def voix_usager(**fields):
-    return validate_offer({
-        "source": "modernisation", "source_id": "chef-du-pole-voix-de-lusager-hf",
-        "url": "https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-du-pole-voix-de-lusager-hf",
-        "title": "Chef du Pôle Voix de l'Usager H/F", "employer": DITP, "contract": "CDI",
-        "location": "20 avenue de Ségur, 75007 Paris", "department": "75", "published_on": "2025-07-26", **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "modernisation",
+            "source_id": "chef-du-pole-voix-de-lusager-hf",
+            "url": "https://www.modernisation.gouv.fr/nous-rejoindre/offres/chef-du-pole-voix-de-lusager-hf",
+            "title": "Chef du Pôle Voix de l'Usager H/F",
+            "employer": DITP,
+            "contract": "CDI",
+            "location": "20 avenue de Ségur, 75007 Paris",
+            "department": "75",
+            "published_on": "2025-07-26",
+            **fields,
+        }
+    )
 
 
 def voix_usager_hellowork(**fields):
-    return validate_offer({
-        "source": "modernisation", "source_id": "72719488", "url": "https://www.hellowork.com/fr-fr/emplois/72719488.html",
-        "title": "Chef du Pôle Voix de l'Usager H/F - Ministère de la Transformation et de la Fonction publiques",
-        "employer": "Ministère de la Transformation et de la Fonction publiques", "contract": "CDI", "location": "75000 Paris",
-        "department": "75", "region": "Île-de-France", "published_on": "2025-07-26",
-        "apply_url": "https://www.modernisation.gouv.fr/nous-rejoindre", "raw": {"board": "hellowork"}, **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "modernisation",
+            "source_id": "72719488",
+            "url": "https://www.hellowork.com/fr-fr/emplois/72719488.html",
+            "title": "Chef du Pôle Voix de l'Usager H/F - Ministère de la Transformation et de la Fonction publiques",
+            "employer": "Ministère de la Transformation et de la Fonction publiques",
+            "contract": "CDI",
+            "location": "75000 Paris",
+            "department": "75",
+            "region": "Île-de-France",
+            "published_on": "2025-07-26",
+            "apply_url": "https://www.modernisation.gouv.fr/nous-rejoindre",
+            "raw": {"board": "hellowork"},
+            **fields,
+        }
+    )
 
 
 def csp_offer(source_id: str, title: str, **fields):
-    return validate_offer({
-        "source": "choisirleservicepublic", "source_id": source_id,
-        "url": f"https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-{source_id}/", "title": title,
-        "employer": "Préfecture de la région Occitanie", "location": "Toulouse (31)", "department": "31", **fields,
-    })  # fmt: skip
+    return validate_offer(
+        {
+            "source": "choisirleservicepublic",
+            "source_id": source_id,
+            "url": f"https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-{source_id}/",
+            "title": title,
+            "employer": "Préfecture de la région Occitanie",
+            "location": "Toulouse (31)",
+            "department": "31",
+            **fields,
+        }
+    )
 
 
 def job_of(db, offer) -> int:
@@ -129,7 +182,9 @@ def test_one_post_on_three_boards_is_one_job_with_every_link(fresh_db):
     assert [offer["board"] for offer in members] == ["modernisation", "passerelles", "choisirleservicepublic"]
     assert members[0]["reason"] == "first offer of the job"
     assert "title 100" in members[1]["reason"]
-    assert members[2]["reason"].startswith("same ref as modernisation:2024-17971")  # MEF_2024-17971 is Passerelles 2024-17971
+    assert members[2]["reason"].startswith(
+        "same ref as modernisation:2024-17971"
+    )  # MEF_2024-17971 is Passerelles 2024-17971
     assert {offer["status"] for offer in members} == {"open"}
 
     [view] = JobUnits().views(fresh_db, [job_key(job)], today=day("2025-05-01")).values()
@@ -142,7 +197,9 @@ def test_one_post_on_three_boards_is_one_job_with_every_link(fresh_db):
 
 def test_offers_of_one_crawl_batch_are_grouped_together(fresh_db):
     # A crawl stores its offers in batches: copies of one post in the same batch are one job too.
-    store_offers(fresh_db, [ditp_page(), passerelles_copy(), voix_usager(), voix_usager_hellowork()], seen_at=seen("2025-07-26"))
+    store_offers(
+        fresh_db, [ditp_page(), passerelles_copy(), voix_usager(), voix_usager_hellowork()], seen_at=seen("2025-07-26")
+    )
     assert job_of(fresh_db, ditp_page()) == job_of(fresh_db, passerelles_copy())
     assert job_of(fresh_db, voix_usager()) == job_of(fresh_db, voix_usager_hellowork())
     assert job_count(fresh_db) == 2
@@ -151,7 +208,11 @@ def test_offers_of_one_crawl_batch_are_grouped_together(fresh_db):
 def test_storing_again_keeps_every_offer_in_its_job(fresh_db):
     store_offers(fresh_db, [ditp_page(), csp_copy(), passerelles_copy()], seen_at=seen("2025-04-22"))
     job = job_of(fresh_db, csp_copy())
-    result = store_offers(fresh_db, [csp_copy(title="Chef de projets innovation et transformation publique (H/F)")], seen_at=seen("2025-04-25"))
+    result = store_offers(
+        fresh_db,
+        [csp_copy(title="Chef de projets innovation et transformation publique (H/F)")],
+        seen_at=seen("2025-04-25"),
+    )
     assert result.updated == [("choisirleservicepublic", "MEF_2024-17971")]
     assert job_of(fresh_db, csp_copy()) == job and job_count(fresh_db) == 1
     assert fresh_db.execute("select count(*) from job_offers").fetchone()[0] == 3
@@ -175,7 +236,12 @@ def test_thresholds_come_from_the_rules(fresh_db):
     assert job_count(fresh_db) == 2
 
     other = open_db(fresh_db.conn.execute("pragma database_list").fetchone()[2].replace("veille.db", "wide.db"))
-    store_offers(other, [ditp_page(deadline="2025-08-01")], seen_at=seen("2025-04-18"), thresholds=Thresholds(date_window_days=90))
+    store_offers(
+        other,
+        [ditp_page(deadline="2025-08-01")],
+        seen_at=seen("2025-04-18"),
+        thresholds=Thresholds(date_window_days=90),
+    )
     store_offers(other, [late], seen_at=seen("2025-06-17"), thresholds=Thresholds(date_window_days=90))
     assert job_count(other) == 1
 
@@ -196,12 +262,22 @@ def test_split_gives_the_offer_its_own_job_and_is_remembered(fresh_db):
 
     # storing both again (unchanged, then changed) does not put them back together
     store_offers(fresh_db, [voix_usager(), voix_usager_hellowork()], seen_at=seen("2025-07-28"))
-    store_offers(fresh_db, [voix_usager(deadline="2025-09-30"), voix_usager_hellowork(deadline="2025-09-30")], seen_at=seen("2025-07-29"))
+    store_offers(
+        fresh_db,
+        [voix_usager(deadline="2025-09-30"), voix_usager_hellowork(deadline="2025-09-30")],
+        seen_at=seen("2025-07-29"),
+    )
     assert job_of(fresh_db, voix_usager_hellowork()) == new and job_of(fresh_db, voix_usager()) == job
 
     # a later copy on a third board joins one of them, never both
-    csp = validate_offer({**voix_usager(), "source": "choisirleservicepublic", "source_id": "2025-1234567",
-                          "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/chef-du-pole-voix-de-l-usager-hf-reference-2025-1234567/"})  # fmt: skip
+    csp = validate_offer(
+        {
+            **voix_usager(),
+            "source": "choisirleservicepublic",
+            "source_id": "2025-1234567",
+            "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/chef-du-pole-voix-de-l-usager-hf-reference-2025-1234567/",
+        }
+    )
     store_offers(fresh_db, [csp], seen_at=seen("2025-07-30"))
     assert job_of(fresh_db, voix_usager()) != job_of(fresh_db, voix_usager_hellowork())
     assert job_of(fresh_db, csp) in (job, new)
@@ -218,7 +294,11 @@ def test_split_gives_the_offer_its_own_job_and_is_remembered(fresh_db):
 def test_merge_joins_a_missed_pair_and_split_refuses_a_lone_offer(fresh_db):
     # a CSP copy published outside the window: two jobs, which the user merges
     store_offers(fresh_db, [ditp_page(deadline="2025-08-01")], seen_at=seen("2025-04-18"))
-    store_offers(fresh_db, [csp_copy(source_id="2025-999", published_on="2025-06-17", deadline="2025-07-30")], seen_at=seen("2025-06-17"))
+    store_offers(
+        fresh_db,
+        [csp_copy(source_id="2025-999", published_on="2025-06-17", deadline="2025-07-30")],
+        seen_at=seen("2025-06-17"),
+    )
     first, second = job_of(fresh_db, ditp_page()), resolve_job(fresh_db, "choisirleservicepublic:2025-999")
     assert first != second
     with pytest.raises(ValueError, match="only offer"):
@@ -227,7 +307,10 @@ def test_merge_joins_a_missed_pair_and_split_refuses_a_lone_offer(fresh_db):
         merge_jobs(fresh_db, first, first)
     assert merge_jobs(fresh_db, first, second) == first
     assert job_count(fresh_db) == 1
-    assert {offer["source_id"] for offer in job_offers(fresh_db, first)} == {"chef-de-projets-innovation-et-transformation-publique-hf", "2025-999"}
+    assert {offer["source_id"] for offer in job_offers(fresh_db, first)} == {
+        "chef-de-projets-innovation-et-transformation-publique-hf",
+        "2025-999",
+    }
     assert resolve_job(fresh_db, f"#{second}") == first
 
 
@@ -247,10 +330,20 @@ def test_references_naming_nothing_are_unknown(fresh_db):
 
 
 def test_a_post_published_again_after_its_job_closed_is_a_new_job_linked_to_it(fresh_db):
-    first = csp_offer("2026-1001", "Chargé(e) de mission transformation et innovation publique (H/F)", published_on="2026-01-05", deadline="2026-02-05")
+    first = csp_offer(
+        "2026-1001",
+        "Chargé(e) de mission transformation et innovation publique (H/F)",
+        published_on="2026-01-05",
+        deadline="2026-02-05",
+    )
     store_offers(fresh_db, [first], seen_at=seen("2026-01-05"))
     # after the deadline, the same post under a new reference
-    again = csp_offer("2026-1450", "Chargé de mission transformation et innovation publique H/F", published_on="2026-03-02", deadline="2026-04-02")
+    again = csp_offer(
+        "2026-1450",
+        "Chargé de mission transformation et innovation publique H/F",
+        published_on="2026-03-02",
+        deadline="2026-04-02",
+    )
     store_offers(fresh_db, [again], seen_at=seen("2026-03-02"))
     old, new = job_of(fresh_db, first), job_of(fresh_db, again)
     assert new != old
@@ -260,8 +353,18 @@ def test_a_post_published_again_after_its_job_closed_is_a_new_job_linked_to_it(f
 
 
 def test_a_second_reference_while_the_first_is_open_is_no_repost(fresh_db):
-    first = csp_offer("2026-1001", "Chargé(e) de mission transformation et innovation publique (H/F)", published_on="2026-01-05", deadline="2026-04-05")
-    second = csp_offer("2026-1002", "Chargé de mission transformation et innovation publique H/F", published_on="2026-01-20", deadline="2026-04-20")
+    first = csp_offer(
+        "2026-1001",
+        "Chargé(e) de mission transformation et innovation publique (H/F)",
+        published_on="2026-01-05",
+        deadline="2026-04-05",
+    )
+    second = csp_offer(
+        "2026-1002",
+        "Chargé de mission transformation et innovation publique H/F",
+        published_on="2026-01-20",
+        deadline="2026-04-20",
+    )
     store_offers(fresh_db, [first], seen_at=seen("2026-01-05"))
     store_offers(fresh_db, [second], seen_at=seen("2026-01-20"))
     assert job_of(fresh_db, first) != job_of(fresh_db, second)  # two postings of the board, both open
@@ -269,9 +372,19 @@ def test_a_second_reference_while_the_first_is_open_is_no_repost(fresh_db):
 
 
 def test_a_post_published_again_long_after_is_not_linked(fresh_db):
-    first = csp_offer("2025-1001", "Chargé de mission transformation et innovation publique", published_on="2025-01-05", deadline="2025-02-05")
+    first = csp_offer(
+        "2025-1001",
+        "Chargé de mission transformation et innovation publique",
+        published_on="2025-01-05",
+        deadline="2025-02-05",
+    )
     store_offers(fresh_db, [first], seen_at=seen("2025-01-05"))
-    again = csp_offer("2026-1450", "Chargé de mission transformation et innovation publique", published_on="2026-03-02", deadline="2026-04-02")
+    again = csp_offer(
+        "2026-1450",
+        "Chargé de mission transformation et innovation publique",
+        published_on="2026-03-02",
+        deadline="2026-04-02",
+    )
     store_offers(fresh_db, [again], seen_at=seen("2026-03-02"))
     assert get_job(fresh_db, job_of(fresh_db, again))["reposted_from"] is None
     assert job_of(fresh_db, again) != job_of(fresh_db, first)
@@ -283,14 +396,38 @@ def complete_run(db, source: str, offers=(), *, seen_at: str, complete: bool = T
         store_offers(db, list(offers), run_id=run_id, seen_at=seen_at)
     if touched:
         touch_offers(db, source, touched, run_id=run_id, seen_at=seen_at)
-    finish_run(db, run_id, status="ok", reason="finished", pages=1, items=len(offers), new=0, updated=0, unchanged=0, dropped=0,
-               errors={}, error_samples=[], complete=complete)  # fmt: skip
+    finish_run(
+        db,
+        run_id,
+        status="ok",
+        reason="finished",
+        pages=1,
+        items=len(offers),
+        new=0,
+        updated=0,
+        unchanged=0,
+        dropped=0,
+        errors={},
+        error_samples=[],
+        complete=complete,
+    )
     return run_id
 
 
 def dinum_offer(slug: str, title: str, published_on: str):
-    return validate_offer({"source": "dinum", "source_id": slug, "url": f"https://design.numerique.gouv.fr/recrutement/{slug}/", "title": title,
-                           "employer": "DINUM", "location": "Paris", "department": "75", "contract": "CDD", "published_on": published_on})  # fmt: skip
+    return validate_offer(
+        {
+            "source": "dinum",
+            "source_id": slug,
+            "url": f"https://design.numerique.gouv.fr/recrutement/{slug}/",
+            "title": title,
+            "employer": "DINUM",
+            "location": "Paris",
+            "department": "75",
+            "contract": "CDD",
+            "published_on": published_on,
+        }
+    )
 
 
 def test_a_post_without_deadline_missing_from_its_board_then_published_again_is_a_repost(fresh_db):
@@ -319,7 +456,9 @@ def test_offers_stored_before_migration_m005_are_grouped_by_it(tmp_path):
     db = open_db(path)
     assert {"jobs", "job_offers"} <= set(db.table_names())
     assert db.execute("select count(*) from job_offers").fetchone()[0] == 4
-    assert job_of(db, ditp_page()) == job_of(db, passerelles_copy()) == job_of(db, csp_copy()) != job_of(db, voix_usager())
+    assert (
+        job_of(db, ditp_page()) == job_of(db, passerelles_copy()) == job_of(db, csp_copy()) != job_of(db, voix_usager())
+    )
     # each offer judged on the day it was first seen: open then, so not a re-post of anything
     assert db.execute("select count(*) from jobs where reposted_from is not null").fetchone()[0] == 0
 
@@ -340,7 +479,13 @@ def test_a_deadline_change_is_a_version_and_reopens_the_job(fresh_db):
     assert open_jobs(fresh_db, [job], on=day("2025-06-01")) == {job}
     # reopened: the job goes to the end of the alert queue, to be matched again
     assert get_job(fresh_db, job)["position"] > position
-    assert fresh_db.execute("select deadline from job_offers where source_id = ?", ["chef-de-projets-innovation-et-transformation-publique-hf"]).fetchone()[0] == "2025-06-30"
+    assert (
+        fresh_db.execute(
+            "select deadline from job_offers where source_id = ?",
+            ["chef-de-projets-innovation-et-transformation-publique-hf"],
+        ).fetchone()[0]
+        == "2025-06-30"
+    )
 
 
 def test_an_offer_closes_when_its_deadline_passed(fresh_db):
@@ -352,7 +497,10 @@ def test_an_offer_closes_when_its_deadline_passed(fresh_db):
 
 
 def test_an_offer_closes_when_missing_from_two_complete_crawls_and_reopens_when_seen(fresh_db):
-    designer, senior = dinum_offer("designer-UX-UI", "Designer UX/UI", "2021-01-19"), dinum_offer("designer-senior", "Designer UX/UI senior", "2021-01-31")
+    designer, senior = (
+        dinum_offer("designer-UX-UI", "Designer UX/UI", "2021-01-19"),
+        dinum_offer("designer-senior", "Designer UX/UI senior", "2021-01-31"),
+    )
 
     def status(offer):
         return annotate_offers(fresh_db, [dict(offer)])[0]["closed_reason"]
@@ -364,8 +512,21 @@ def test_an_offer_closes_when_missing_from_two_complete_crawls_and_reopens_when_
     complete_run(fresh_db, "modernisation", [ditp_page()], seen_at=seen("2021-02-03"))  # another source's crawl
     assert status(designer) is None  # neither counts
     failed = start_run(fresh_db, "dinum")
-    finish_run(fresh_db, failed, status="failed", reason="layout_changed", pages=1, items=0, new=0, updated=0, unchanged=0, dropped=0,
-               errors={"layout_changed": 1}, error_samples=[], complete=True)  # fmt: skip
+    finish_run(
+        fresh_db,
+        failed,
+        status="failed",
+        reason="layout_changed",
+        pages=1,
+        items=0,
+        new=0,
+        updated=0,
+        unchanged=0,
+        dropped=0,
+        errors={"layout_changed": 1},
+        error_samples=[],
+        complete=True,
+    )
     assert status(designer) is None  # a failed run is never complete
     complete_run(fresh_db, "dinum", [senior], seen_at=seen("2021-02-04"))
     assert status(designer) == "missing" and status(senior) is None
@@ -389,11 +550,28 @@ def test_a_job_is_closed_only_when_all_its_offers_are(fresh_db):
 
 
 def test_two_services_posts_with_a_generic_title_stay_two_jobs(fresh_db):
-    ddt = csp_offer("2026-100", "Chargé de mission H/F", employer="Direction départementale des territoires de la Haute-Garonne",
-                    organisation="Ministère de l'Intérieur", published_on="2026-03-03", deadline="2026-04-30")  # fmt: skip
-    prefecture = validate_offer({**csp_offer("2026-200", "Chargé de mission (F/H)", employer="Préfecture de la Haute-Garonne", organisation="Ministère de l'Intérieur",
-                                             published_on="2026-03-20", deadline="2026-04-30"),
-                                 "source": "hellowork", "url": "https://www.hellowork.com/fr-fr/emplois/2026200.html"})  # fmt: skip
+    ddt = csp_offer(
+        "2026-100",
+        "Chargé de mission H/F",
+        employer="Direction départementale des territoires de la Haute-Garonne",
+        organisation="Ministère de l'Intérieur",
+        published_on="2026-03-03",
+        deadline="2026-04-30",
+    )
+    prefecture = validate_offer(
+        {
+            **csp_offer(
+                "2026-200",
+                "Chargé de mission (F/H)",
+                employer="Préfecture de la Haute-Garonne",
+                organisation="Ministère de l'Intérieur",
+                published_on="2026-03-20",
+                deadline="2026-04-30",
+            ),
+            "source": "hellowork",
+            "url": "https://www.hellowork.com/fr-fr/emplois/2026200.html",
+        }
+    )
     store_offers(fresh_db, [ddt], seen_at=seen("2026-03-03"))
     store_offers(fresh_db, [prefecture], seen_at=seen("2026-03-20"))
     assert job_of(fresh_db, ddt) != job_of(fresh_db, prefecture)

@@ -49,11 +49,18 @@ def test_jobs_lists_open_jobs_with_their_boards_and_all_lists_closed_ones(stored
     assert "Passerelles" in row["published on"] and "modernisation.gouv.fr (DITP)" in row["published on"]
 
     every = parse_table(veille(config, "jobs", "--all").stdout)
-    assert [(row["job"], row["status"], row["offers"]) for row in every] == [(str(job_000), "closed", "2"), (str(job_001), "open", "3")]
+    assert [(row["job"], row["status"], row["offers"]) for row in every] == [
+        (str(job_000), "closed", "2"),
+        (str(job_001), "open", "3"),
+    ]
 
     as_json = [json.loads(line) for line in veille(config, "jobs", "--json").stdout.splitlines()]
     assert [job["id"] for job in as_json] == [job_001]
-    assert {offer["board"] for offer in as_json[0]["offers"]} == {"modernisation", "passerelles", "choisirleservicepublic"}
+    assert {offer["board"] for offer in as_json[0]["offers"]} == {
+        "modernisation",
+        "passerelles",
+        "choisirleservicepublic",
+    }
 
 
 def test_jobs_show_by_number_or_by_offer(stored):
@@ -82,7 +89,10 @@ def test_split_then_merge_from_the_command_line(stored):
     split = veille(config, "jobs", "split", "modernisation:72719488")
     assert split.returncode == 0, split.stderr
     new = int(split.stdout.split("it is job ")[1].split()[0])
-    assert split.stdout.strip() == f"modernisation:72719488 left job {job}: it is job {new} now, kept apart from job {job}'s offers."
+    assert (
+        split.stdout.strip()
+        == f"modernisation:72719488 left job {job}: it is job {new} now, kept apart from job {job}'s offers."
+    )
     assert "1 offer" in veille(config, "jobs", "show", "modernisation:72719488").stdout.splitlines()[0]
 
     merged = veille(config, "jobs", "merge", "modernisation:chef-du-pole-voix-de-lusager-hf", str(new))
@@ -96,12 +106,20 @@ def test_split_then_merge_from_the_command_line(stored):
     [
         (("jobs", "show", "999"), "Error: no job 999"),
         (("jobs", "show", "modernisation:nope"), "Error: no stored offer modernisation:nope"),
-        (("jobs", "show", "2024-17971"), "Error: '2024-17971' is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them"),
+        (
+            ("jobs", "show", "2024-17971"),
+            "Error: '2024-17971' is not an offer: write SOURCE:SOURCE_ID (e.g. "
+            "choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them",
+        ),
         (("jobs", "split", "modernisation:nope"), "Error: no stored offer modernisation:nope"),
         (("jobs", "split", "modernisation:2024-17971x"), "Error: no stored offer modernisation:2024-17971x"),
         (("jobs", "merge", "modernisation:2024-17971", "choisirleservicepublic:MEF_2024-17971"), None),
         (("jobs", "merge", "modernisation:2024-17971", "999"), "Error: no job 999"),
-        (("jobs", "merge", "nope", "1"), "Error: 'nope' is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as `veille offers --json` shows them"),
+        (
+            ("jobs", "merge", "nope", "1"),
+            "Error: 'nope' is not an offer: write SOURCE:SOURCE_ID (e.g. choisirleservicepublic:MEF_2024-17971), as "
+            "`veille offers --json` shows them",
+        ),
     ],
 )
 def test_mistakes_are_one_line_and_exit_1(stored, args, message):
@@ -122,8 +140,14 @@ def test_offers_shows_status_and_job(stored):
     assert len(rows) == 5
     by_title = {(row["source"], row["place"][:8], row["published"]): row for row in rows}
     csp = by_title[("choisirleservicepublic", "Loire-At", "2026-01-12")]
-    assert csp["status"] == "open" and csp["job"] == f"{jobs['choisirleservicepublic:MEF_2024-17971']} (also on modernisation, passerelles)"
-    assert [row["status"] for row in rows if row["published"] == "2026-01-11"] == ["closed (deadline)", "closed (deadline)"]
+    assert (
+        csp["status"] == "open"
+        and csp["job"] == f"{jobs['choisirleservicepublic:MEF_2024-17971']} (also on modernisation, passerelles)"
+    )
+    assert [row["status"] for row in rows if row["published"] == "2026-01-11"] == [
+        "closed (deadline)",
+        "closed (deadline)",
+    ]
 
     opened = veille(config, "offers", "--open")
     assert [row["status"] for row in parse_table(opened.stdout)] == ["open"] * 3

@@ -222,7 +222,7 @@ def test_real_emails_of_a_notice_are_kept():
 
 
 def test_an_issue_without_the_vacancy_heading_falls_back_on_avis_titles():
-    container = REAL_CONTAINER.replace("Avis de concours et de vacance d'emplois".encode(), b"Avis divers (2)")
+    container = REAL_CONTAINER.replace(b"Avis de concours et de vacance d'emplois", b"Avis divers (2)")
     assert not parse_container(container).has_vacancy_section
     contents = read_archive(real_issue_archive(container))
     # The AVIS "Avis modifiant l'avis relatif aux prix…" and the ARRETE are still left out.

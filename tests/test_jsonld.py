@@ -1,4 +1,5 @@
-"""schema.org JobPosting as offer fields: the real CSP offer page's JSON-LD and its quirks, and the schema's variants."""
+"""schema.org JobPosting as offer fields: the real CSP offer page's JSON-LD and its quirks, and the
+schema's variants."""
 
 from scrapy.http import HtmlResponse
 
@@ -13,7 +14,10 @@ def page_with(posting_json: str) -> HtmlResponse:
 
 def test_real_csp_json_ld_with_its_quirks():
     """offer-state.html (real): dd/mm/yyyy date, organisation as a string, "Description" capitalised."""
-    page = HtmlResponse(url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-DEF_15-00064919/", body=(FIXTURES / "choisirleservicepublic" / "offer-state.html").read_bytes())
+    page = HtmlResponse(
+        url="https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-DEF_15-00064919/",
+        body=(FIXTURES / "choisirleservicepublic" / "offer-state.html").read_bytes(),
+    )
     posting = jsonld.job_posting(page)
     fields = jsonld.offer_fields(posting)
     assert fields["title"] == "CHARGE DE RECRUTEMENT ET DE LA MOBILITE"

@@ -47,21 +47,39 @@ def test_target_offer_001_fields(offer):
     assert (offer["source"], offer["source_id"], offer["url"]) == ("passerelles", "2024-17971", URL)
     assert offer["title"] == "Chef de projets innovation et transformation publique H/F"
     assert offer["employer"] == "Direction interministérielle de la transformation publique (DITP)"
-    assert offer["location"] == "SGAR Pays de la Loire - Etat'LIN– Préfecture de région – Nantes – 6 quai Ceineray – 44000 NANTES"
+    assert (
+        offer["location"]
+        == "SGAR Pays de la Loire - Etat'LIN– Préfecture de région – Nantes – 6 quai Ceineray – 44000 NANTES"
+    )
     assert (offer["department"], offer["region"]) == ("44", "Pays de Loire")
     assert offer["contract"] == "Emploi ouvert aux titulaires et/ou aux contractuels"
     assert (offer["versant"], offer["category"], offer["remote"]) == ("État", "A", "Oui")
-    assert (offer["published_on"], offer["deadline"], offer["vacancy_date"]) == ("2025-04-18", "2025-05-22", "2025-06-01")
-    assert offer["domain"] == "Direction et pilotage des politiques publiques - Conseillère experte / Conseiller expert de cabinet"
-    assert offer["contacts"] == [{"email": "julie.garde@pays-de-la-loire.gouv.fr"}, {"email": "innovation-territoriale.ditp@modernisation.gouv.fr"}]
+    assert (offer["published_on"], offer["deadline"], offer["vacancy_date"]) == (
+        "2025-04-18",
+        "2025-05-22",
+        "2025-06-01",
+    )
+    assert (
+        offer["domain"]
+        == "Direction et pilotage des politiques publiques - Conseillère experte / Conseiller expert de cabinet"
+    )
+    assert offer["contacts"] == [
+        {"email": "julie.garde@pays-de-la-loire.gouv.fr"},
+        {"email": "innovation-territoriale.ditp@modernisation.gouv.fr"},
+    ]
 
 
 def test_target_offer_001_full_text(offer):
-    assert offer["missions"].startswith("Au sein du SGAR des Pays de la Loire, le laboratoire d’innovation publique Etat’LIN")
+    assert offer["missions"].startswith(
+        "Au sein du SGAR des Pays de la Loire, le laboratoire d’innovation publique Etat’LIN"
+    )
     assert "- ancrer la recherche, la veille et la prospective dans l’action d’Etat’LIN." in offer["missions"]
-    assert offer["missions"].endswith("le mois de l'innovation, le réseaux régionaux et nationaux et l'animation du Lab.")
+    assert offer["missions"].endswith(
+        "le mois de l'innovation, le réseaux régionaux et nationaux et l'animation du Lab."
+    )
     assert offer["profile"] == (
-        "Vous souhaitez contribuer à la mise en œuvre de services publics répondant au plus près des besoins des usagers.\n"
+        "Vous souhaitez contribuer à la mise en œuvre de services publics répondant au plus près des besoins des "
+        "usagers.\n"
         "Vous avez un sens aigu de l’intérêt général.\n"
         "Vous disposez d’une expérience reconnue en matière de facilitation d’au moins 3/4ans.\n"
         "Vous avez une bonne connaissance de la méthode Design de service."

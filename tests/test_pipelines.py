@@ -24,5 +24,6 @@ def test_invalid_item_is_dropped_and_counted():
     assert stats["veille/dropped/invalid department"] == 1
     assert [sample["message"] for sample in stats["veille/error_samples"]] == [
         "invalid published_on: published_on: Value error, Invalid isoformat string: '18/04/2025'",
-        "invalid department: department: String should match pattern '^(0[1-9]|[1-8]\\d|9[0-5]|2A|2B|97[1-8]|98[4-9])$'",
+        "invalid department: department: String should match pattern "
+        "'^(0[1-9]|[1-8]\\d|9[0-5]|2A|2B|97[1-8]|98[4-9])$'",
     ]

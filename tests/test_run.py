@@ -62,7 +62,12 @@ def test_two_runs_at_once_crawl_and_send_once(watched):
 def test_a_source_that_fails_does_not_hold_back_the_others_alerts(watched):
     site, smtp, config, db_path = watched
     # DINUM points at a closed port: its crawl fails, CSP's offers are still sent.
-    path = config(sources={"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}, "dinum": {"base_url": "http://127.0.0.1:9"}})
+    path = config(
+        sources={
+            "choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]},
+            "dinum": {"base_url": "http://127.0.0.1:9"},
+        }
+    )
     result = run_veille("--config", str(path), "run", "choisirleservicepublic", "dinum")
     assert result.returncode == 1
     runs = {run["source"]: run["status"] for run in finished_runs(db_path)}
@@ -87,7 +92,9 @@ def test_scheduler_crawls_twice_and_dispatches_once(watched):
     # The first crawl's new open offers in one message; the second crawl found nothing new.
     # (Offers whose deadline has passed are not alerted: the handmade pages' deadlines are in 2026.)
     db = open_db(db_path)
-    still_open = db.execute("select count(*) from offers where deadline is null or deadline >= date('now')").fetchone()[0]
+    still_open = db.execute("select count(*) from offers where deadline is null or deadline >= date('now')").fetchone()[
+        0
+    ]
     assert len(smtp.messages) == 1
     assert db.execute("select count(*) from alert_outbox where status = 'sent'").fetchone()[0] == still_open >= 1
 

@@ -19,34 +19,57 @@ OTHER_SOURCES = ["modernisation", "dinum"]
 def only_csp(times) -> dict:
     """A [schedule] that crawls only CSP, at ``times``: the other sources' default times (their
     full runs too) must not fire during a test."""
-    return {"sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": times}, "full_sources": {name: [] for name in OTHER_SOURCES}}
+    return {
+        "sources": {**{name: [] for name in OTHER_SOURCES}, "choisirleservicepublic": times},
+        "full_sources": {name: [] for name in OTHER_SOURCES},
+    }
 
 
 def test_default_schedule_follows_the_sources_rhythms():
     import datetime as dt
     import zoneinfo
 
-    jobs = {job.id: job for job in build_jobs(parse_config({}), ["choisirleservicepublic", "jorf", "dinum", "modernisation"])}
+    jobs = {
+        job.id: job
+        for job in build_jobs(parse_config({}), ["choisirleservicepublic", "jorf", "dinum", "modernisation"])
+    }
     paris = zoneinfo.ZoneInfo("Europe/Paris")
     monday_noon = dt.datetime(2026, 11, 23, 12, 5, tzinfo=paris)
-    times = {job_id: when.astimezone(paris) for (job, when) in next_run_times(list(jobs.values()), monday_noon) for job_id in [job.id]}
+    times = {
+        job_id: when.astimezone(paris)
+        for (job, when) in next_run_times(list(jobs.values()), monday_noon)
+        for job_id in [job.id]
+    }
     assert times["crawl:choisirleservicepublic"] == dt.datetime(2026, 11, 23, 13, 0, tzinfo=paris)
     assert times["crawl:jorf"] == dt.datetime(2026, 11, 23, 23, 30, tzinfo=paris)
     late_evening = dt.datetime(2026, 11, 23, 21, 30, tzinfo=paris)
-    assert next_run_times([jobs["crawl:choisirleservicepublic"]], late_evening)[0][1].astimezone(paris) == dt.datetime(2026, 11, 24, 7, 0, tzinfo=paris)
-    assert next_run_times([jobs["crawl:jorf"]], dt.datetime(2026, 11, 24, 0, 0, tzinfo=paris))[0][1].astimezone(paris) == dt.datetime(2026, 11, 24, 1, 30, tzinfo=paris)
+    assert next_run_times([jobs["crawl:choisirleservicepublic"]], late_evening)[0][1].astimezone(paris) == dt.datetime(
+        2026, 11, 24, 7, 0, tzinfo=paris
+    )
+    assert next_run_times([jobs["crawl:jorf"]], dt.datetime(2026, 11, 24, 0, 0, tzinfo=paris))[0][1].astimezone(
+        paris
+    ) == dt.datetime(2026, 11, 24, 1, 30, tzinfo=paris)
     assert jobs["crawl:choisirleservicepublic"].command[-2:] == ["run", "choisirleservicepublic"]
     # A weekly full run reads the whole listing: what tells which offers are no longer listed.
     assert times["full:choisirleservicepublic"] == dt.datetime(2026, 11, 29, 3, 45, tzinfo=paris)
     assert jobs["full:choisirleservicepublic"].command[-3:] == ["run", "choisirleservicepublic", "--full"]
     assert times["full:modernisation"] == dt.datetime(2026, 11, 29, 4, 30, tzinfo=paris)
     # DINUM's single page is read in full on every run; the JO's archives are deltas: no full runs.
-    assert {job_id for job_id in jobs if job_id.startswith("full:")} == {"full:choisirleservicepublic", "full:modernisation"}
+    assert {job_id for job_id in jobs if job_id.startswith("full:")} == {
+        "full:choisirleservicepublic",
+        "full:modernisation",
+    }
 
 
 def test_full_runs_can_be_rescheduled_or_turned_off():
     sources = ["choisirleservicepublic", "modernisation"]
-    jobs = {job.id: job for job in build_jobs(parse_config({"schedule": {"full_sources": {"choisirleservicepublic": [], "modernisation": "0 4 * * 6"}}}), sources)}
+    jobs = {
+        job.id: job
+        for job in build_jobs(
+            parse_config({"schedule": {"full_sources": {"choisirleservicepublic": [], "modernisation": "0 4 * * 6"}}}),
+            sources,
+        )
+    }
     assert "full:choisirleservicepublic" not in jobs
     assert jobs["full:modernisation"].command[-3:] == ["run", "modernisation", "--full"]
     with pytest.raises(ConfigError, match=r"schedule.full_sources.csp: unknown source"):
@@ -63,7 +86,10 @@ def test_schedule_config_mistakes_name_the_key():
 
 
 def test_schedule_list_prints_next_run_times(tmp_path):
-    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "schedule": {"sources": {"choisirleservicepublic": "0 9 * * 1"}}})
+    config = write_config(
+        tmp_path / "veille.toml",
+        {"database": str(tmp_path / "v.db"), "schedule": {"sources": {"choisirleservicepublic": "0 9 * * 1"}}},
+    )
     result = run_veille("--config", str(config), "schedule", "--list")
     assert result.returncode == 0, result.stderr
     rows = {row["job"]: row["next run"] for row in parse_table(result.stdout) if "choisirleservicepublic" in row["job"]}
@@ -179,8 +205,8 @@ def test_crontab_weekdays_mean_what_they_mean_in_crontab(crontab, expected_weekd
 
     from crawler.triggers import cron_trigger
 
-    trigger = cron_trigger(crontab, timezone=dt.timezone.utc)
-    when, seen = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc), set()
+    trigger = cron_trigger(crontab, timezone=dt.UTC)
+    when, seen = dt.datetime(2026, 11, 23, tzinfo=dt.UTC), set()
     for _ in range(10):
         when = trigger.get_next_fire_time(None, when + dt.timedelta(minutes=1))
         seen.add(when.weekday())

@@ -36,12 +36,16 @@ employer = "DITP"
 
 def scrapy(*args, config, cwd=REPO):
     env = {"VEILLE_CONFIG": str(config), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
 def sites(replay_site):
-    sites = {name: replay_site(name) for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")}
+    sites = {
+        name: replay_site(name) for name in ("modernisation", "choisirleservicepublic", "passerelles", "hellowork")
+    }
     # As a configured site, the DITP page is crawled where it is served: its absolute
     # links to its own real host become site-relative (only the DITP spider maps them).
     page = (FIXTURES / "modernisation" / "nous-rejoindre-handmade.html").read_bytes()
@@ -84,7 +88,11 @@ def test_a_site_configured_only_in_toml_is_crawled_end_to_end(tmp_path, sites):
     db, run = last_run(tmp_path)
     assert (run["source"], run["status"], json.loads(run["errors"])) == ("ditp-recrutement", "ok", {})
     voix = get_offer(db, "ditp-recrutement", "chef-du-pole-voix-de-lusager-hf")  # JSON-LD page
-    assert (voix["title"], voix["contract"], voix["published_on"]) == ("Chef du Pôle Voix de l'Usager H/F", "CDI", "2025-07-26")
+    assert (voix["title"], voix["contract"], voix["published_on"]) == (
+        "Chef du Pôle Voix de l'Usager H/F",
+        "CDI",
+        "2025-07-26",
+    )
     etatlin = get_offer(db, "ditp-recrutement", "chef-de-projets-innovation-et-transformation-publique-hf")  # DSFR page
     assert (etatlin["deadline"], etatlin["department"]) == ("2025-05-22", "44")
     assert get_offer(db, "ditp-recrutement", "2024-17971")["raw"]["board"] == "passerelles"
@@ -105,7 +113,8 @@ def test_css_hints_win_and_documents_become_offers(tmp_path, replay_site):
         "/emploi",
         """<!doctype html><html><body><div id="content"><table class="jobs">
         <tr><td><a class="job" href="/emploi/offre-12">Chargé de mission innovation</a></td></tr>
-        <tr><td><a class="job" href="/files/2025-07/fiche-de-poste-designer.pdf">Designer de services (fiche de poste)</a></td></tr>
+        <tr><td><a class="job" href="/files/2025-07/fiche-de-poste-designer.pdf">
+          Designer de services (fiche de poste)</a></td></tr>
         </table></div></body></html>""",
     )
     site.add(
@@ -116,7 +125,7 @@ def test_css_hints_win_and_documents_become_offers(tmp_path, replay_site):
     )
     config = tmp_path / "veille.toml"
     config.write_text(
-        f"""database = "{tmp_path / 'veille.db'}"
+        f"""database = "{tmp_path / "veille.db"}"
 [[sources.site]]
 name = "prefecture"
 start_urls = ["{site.url}/emploi"]
@@ -136,8 +145,16 @@ missions = ".texte"
     db, run = last_run(tmp_path)
     assert (run["status"], run["items"]) == ("ok", 2)
     offer = get_offer(db, "prefecture", "offre-12")
-    assert (offer["title"], offer["location"], offer["department"], offer["published_on"]) == ("Chargé de mission innovation", "Lyon (69)", "69", "2026-03-03")
-    assert (offer["employer"], offer["missions"]) == ("Préfecture du Rhône", "Animer le laboratoire d'innovation de la préfecture.")
+    assert (offer["title"], offer["location"], offer["department"], offer["published_on"]) == (
+        "Chargé de mission innovation",
+        "Lyon (69)",
+        "69",
+        "2026-03-03",
+    )
+    assert (offer["employer"], offer["missions"]) == (
+        "Préfecture du Rhône",
+        "Animer le laboratoire d'innovation de la préfecture.",
+    )
     document = next(row for row in db["offers"].rows if row["url"].endswith(".pdf"))
     assert document["title"] == "Designer de services (fiche de poste)"
     assert site.requested("/files/") == []  # a document is not fetched
@@ -148,26 +165,45 @@ def test_a_listing_without_offer_links_fails_unless_it_says_so(tmp_path, replay_
     site.add("/emploi", "<!doctype html><html><body><main><h1>Emploi</h1><p>Nouvelle page</p></main></body></html>")
     config = tmp_path / "veille.toml"
     config.write_text(
-        f'database = "{tmp_path / "veille.db"}"\n[[sources.site]]\nname = "mairie"\nstart_urls = ["{site.url}/emploi"]\noffer_link_pattern = "/offre-"\n',
+        f'database = "{tmp_path / "veille.db"}"\n[[sources.site]]\nname = "mairie"\nstart_urls = '
+        f'["{site.url}/emploi"]\noffer_link_pattern = "/offre-"\n',
         encoding="utf-8",
     )
     result = run_veille("--config", str(config), "crawl", "mairie", env={"VEILLE_DB": ""})
     assert result.returncode == 1
     db, run = last_run(tmp_path)
     assert json.loads(run["errors"]) == {"layout_changed": 1}
-    site.add("/emploi", "<!doctype html><html><body><main><h1>Emploi</h1><p>Aucune offre pour le moment.</p></main></body></html>")
+    site.add(
+        "/emploi",
+        "<!doctype html><html><body><main><h1>Emploi</h1><p>Aucune offre pour le moment.</p></main></body></html>",
+    )
     result = run_veille("--config", str(config), "crawl", "mairie", env={"VEILLE_DB": ""})
     assert result.returncode == 0
     assert last_run(tmp_path)[1]["status"] == "ok"
 
 
 BAD_SITES = [
-    ('name = "dinum"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"', "sources.site: 'dinum' is the name of a built-in source; choose another name"),
-    ('name = "Mairie de Lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"', "sources.site[0].name: String should match pattern"),
-    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "(/o/"', "sources.site[0].offer_link_pattern: not a regular expression: missing ), unterminated subpattern"),
-    ('name = "lyon"\nstart_urls = []\noffer_link_pattern = "/o/"', "sources.site[0].start_urls: List should have at least 1 item"),
+    (
+        'name = "dinum"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"',
+        "sources.site: 'dinum' is the name of a built-in source; choose another name",
+    ),
+    (
+        'name = "Mairie de Lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"',
+        "sources.site[0].name: String should match pattern",
+    ),
+    (
+        'name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "(/o/"',
+        "sources.site[0].offer_link_pattern: not a regular expression: missing ), unterminated subpattern",
+    ),
+    (
+        'name = "lyon"\nstart_urls = []\noffer_link_pattern = "/o/"',
+        "sources.site[0].start_urls: List should have at least 1 item",
+    ),
     ('name = "lyon"\nstart_urls = ["https://x.fr/"]', "sources.site[0].offer_link_pattern: required key is missing"),
-    ('name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"\ncss = { title = "h1[[" }', "sources.site[0].css.title: not a CSS selector"),
+    (
+        'name = "lyon"\nstart_urls = ["https://x.fr/"]\noffer_link_pattern = "/o/"\ncss = { title = "h1[[" }',
+        "sources.site[0].css.title: not a CSS selector",
+    ),
 ]
 
 

@@ -16,7 +16,12 @@ from storage.runs import FAILED, INTERRUPTED, finish_run, get_run, last_runs, st
 
 
 def offer(source_id="2026-1", **fields):
-    base = dict(source="choisirleservicepublic", source_id=source_id, url=f"https://example.gouv.fr/{source_id}", title="Chargé de mission innovation")
+    base = dict(
+        source="choisirleservicepublic",
+        source_id=source_id,
+        url=f"https://example.gouv.fr/{source_id}",
+        title="Chargé de mission innovation",
+    )
     return validate_offer(OfferItem(**{**base, **fields}))
 
 
@@ -41,32 +46,59 @@ def test_new_then_unchanged_touches_only_last_seen(fresh_db):
     again = upsert_offers(fresh_db, [offer()], run_id=2, seen_at="2026-11-02T08:00:00+00:00")
     assert again.unchanged == [("choisirleservicepublic", "2026-1")] and not again.new and not again.updated
     row = fresh_db["offers"].get(("choisirleservicepublic", "2026-1"))
-    assert (row["first_seen"], row["last_seen"], row["updated_at"]) == ("2026-11-01T08:00:00+00:00", "2026-11-02T08:00:00+00:00", "2026-11-01T08:00:00+00:00")
+    assert (row["first_seen"], row["last_seen"], row["updated_at"]) == (
+        "2026-11-01T08:00:00+00:00",
+        "2026-11-02T08:00:00+00:00",
+        "2026-11-01T08:00:00+00:00",
+    )
     assert (row["first_run_id"], row["last_run_id"]) == (1, 2)
     assert fresh_db["offer_versions"].count == 0
 
 
 def test_a_change_adds_a_version_with_what_changed(fresh_db):
-    upsert_offers(fresh_db, [offer(deadline="2026-12-01", raw={"Statut": "Vacant"})], run_id=1, seen_at="2026-11-01T08:00:00+00:00")
-    result = upsert_offers(fresh_db, [offer(deadline="2026-12-15", raw={"Statut": "Susceptible d'être vacant"})], run_id=2, seen_at="2026-11-03T08:00:00+00:00")
+    upsert_offers(
+        fresh_db,
+        [offer(deadline="2026-12-01", raw={"Statut": "Vacant"})],
+        run_id=1,
+        seen_at="2026-11-01T08:00:00+00:00",
+    )
+    result = upsert_offers(
+        fresh_db,
+        [offer(deadline="2026-12-15", raw={"Statut": "Susceptible d'être vacant"})],
+        run_id=2,
+        seen_at="2026-11-03T08:00:00+00:00",
+    )
     assert result.updated == [("choisirleservicepublic", "2026-1")]
     stored = get_offer(fresh_db, "choisirleservicepublic", "2026-1")
     assert stored["deadline"] == "2026-12-15"
     assert stored["updated_at"] == "2026-11-03T08:00:00+00:00"
     [version] = versions_of(fresh_db, "choisirleservicepublic", "2026-1")
-    assert version["changes"] == {"deadline": ["2026-12-01", "2026-12-15"], "raw": [{"Statut": "Vacant"}, {"Statut": "Susceptible d'être vacant"}]}
+    assert version["changes"] == {
+        "deadline": ["2026-12-01", "2026-12-15"],
+        "raw": [{"Statut": "Vacant"}, {"Statut": "Susceptible d'être vacant"}],
+    }
     assert (version["run_id"], version["seen_at"]) == (2, "2026-11-03T08:00:00+00:00")
 
 
 def test_a_batch_mixes_outcomes_and_never_deletes(fresh_db):
     upsert_offers(fresh_db, [offer("a"), offer("b")])
     result = upsert_offers(fresh_db, [offer("b", title="Autre titre"), offer("c")])
-    assert (result.new, result.updated, result.unchanged) == ([("choisirleservicepublic", "c")], [("choisirleservicepublic", "b")], [])
+    assert (result.new, result.updated, result.unchanged) == (
+        [("choisirleservicepublic", "c")],
+        [("choisirleservicepublic", "b")],
+        [],
+    )
     assert known_source_ids(fresh_db, "choisirleservicepublic") == {"a", "b", "c"}
 
 
 def test_full_text_search_ignores_accents_and_case(fresh_db):
-    upsert_offers(fresh_db, [offer("a", title="Chef de projet numérique"), offer("b", title="Gestionnaire RH", missions="Accompagner la TRANSFORMATION publique")])
+    upsert_offers(
+        fresh_db,
+        [
+            offer("a", title="Chef de projet numérique"),
+            offer("b", title="Gestionnaire RH", missions="Accompagner la TRANSFORMATION publique"),
+        ],
+    )
     assert [o["source_id"] for o in search_offers(fresh_db, query="numerique")] == ["a"]
     assert [o["source_id"] for o in search_offers(fresh_db, query="transformation")] == ["b"]
     # User input with FTS syntax characters is quoted, not an SQL error.
@@ -80,7 +112,20 @@ def test_search_since_uses_publication_date(fresh_db):
 
 def test_run_ledger(fresh_db):
     run_id = start_run(fresh_db, "choisirleservicepublic", {"full": True})
-    finish_run(fresh_db, run_id, status=FAILED, reason="finished", pages=3, items=2, new=1, updated=1, unchanged=0, dropped=0, errors={"http_5xx": 1}, error_samples=[{"class": "http_5xx", "url": "u", "message": "HTTP 500"}])
+    finish_run(
+        fresh_db,
+        run_id,
+        status=FAILED,
+        reason="finished",
+        pages=3,
+        items=2,
+        new=1,
+        updated=1,
+        unchanged=0,
+        dropped=0,
+        errors={"http_5xx": 1},
+        error_samples=[{"class": "http_5xx", "url": "u", "message": "HTTP 500"}],
+    )
     run = get_run(fresh_db, run_id)
     assert (run["status"], run["pages"], run["errors"], run["options"]) == (FAILED, 3, {"http_5xx": 1}, {"full": True})
     assert [r["id"] for r in last_runs(fresh_db)] == [run_id]
@@ -127,4 +172,6 @@ def test_processes_creating_the_database_together_wait_for_each_other(tmp_path):
             counts = list(pool.map(_open_and_count_runs, [path] * 12))
         assert counts == [0] * 12
         applied = [row[0] for row in open_db(path).execute("select name from _sqlite_migrations")]
-        assert applied == [migration.name for migration in migrations.pending(open_db(tmp_path / "empty.db", migrate=False))]
+        assert applied == [
+            migration.name for migration in migrations.pending(open_db(tmp_path / "empty.db", migrate=False))
+        ]

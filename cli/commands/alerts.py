@@ -19,9 +19,20 @@ from storage import clock, outbox
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would be queued and sent; write and send nothing.")
-@click.option("--backfill", is_flag=True, help="Match every stored open offer, not only those new since the last dispatch (an offer already alerted is never sent again).")
-@click.option("--subscription", "-s", "names", multiple=True, metavar="NAME", help="Only this subscription (repeatable).")
-@click.option("--retry-failed", is_flag=True, help="Queue alerts marked failed again, their attempts reset (after fixing a channel).")
+@click.option(
+    "--backfill",
+    is_flag=True,
+    help="Match every stored open offer, not only those new since the last dispatch (an offer already alerted is "
+    "never sent again).",
+)
+@click.option(
+    "--subscription", "-s", "names", multiple=True, metavar="NAME", help="Only this subscription (repeatable)."
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Queue alerts marked failed again, their attempts reset (after fixing a channel).",
+)
 @pass_state
 def alert(state: State, dry_run, backfill, names, retry_failed):
     """Match the offers stored since the last dispatch against every subscription
@@ -36,7 +47,9 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
 
     config = state.config
     if not config.subscriptions:
-        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        click.echo(
+            "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
+        )
         return
     for name in names:
         config.subscription(name)  # unknown name: one-line error, exit 2
@@ -46,7 +59,6 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
         click.echo(f"{count} failed alert(s) queued again.")
     report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
     if dry_run:
-
         for sub in report.subscriptions:
             click.echo(f"{sub.name}: {len(sub.would_send)} new matching job(s) would be queued")
             views = JobUnits().views(db, sub.would_send[:50])
@@ -61,7 +73,9 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
 
 @cli.command()
 @click.option("--test", "test_name", metavar="NAME", help="Show which stored jobs this subscription matches, and why.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many jobs.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="With --test: at most this many jobs."
+)
 @pass_state
 def subscriptions(state: State, test_name, limit):
     """List the subscriptions of veille.toml with their alert counts, or try one on the stored jobs
@@ -76,16 +90,31 @@ def subscriptions(state: State, test_name, limit):
         rule = Rule.from_subscription(subscription)
         found = match([rule], index)[rule.name]
         rows = [
-            [unit.key.removeprefix("job:"), view.published_on or "", ", ".join(view.sources), short(view.title, 55), short(view.employer, 30), view.deadline or "", short(describe_reasons(rule.reasons(index, position)), 70)]
+            [
+                unit.key.removeprefix("job:"),
+                view.published_on or "",
+                ", ".join(view.sources),
+                short(view.title, 55),
+                short(view.employer, 30),
+                view.deadline or "",
+                short(describe_reasons(rule.reasons(index, position)), 70),
+            ]
             for position in found[:limit]
             for unit, view in [stored[position]]
         ]
         if rows:
-            click.echo(tabulate(rows, headers=["job", "published", "published on", "title", "employer", "deadline", "why"]))
-        click.echo(f"\n{len(found)} of {len(stored)} stored jobs match {subscription.name!r}" + (f" (first {limit} shown)" if len(found) > limit else ""))
+            click.echo(
+                tabulate(rows, headers=["job", "published", "published on", "title", "employer", "deadline", "why"])
+            )
+        click.echo(
+            f"\n{len(found)} of {len(stored)} stored jobs match {subscription.name!r}"
+            + (f" (first {limit} shown)" if len(found) > limit else "")
+        )
         return
     if not config.subscriptions:
-        click.echo("No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml).")
+        click.echo(
+            "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
+        )
         return
     db = state.db()
     counts = {}
@@ -97,10 +126,19 @@ def subscriptions(state: State, test_name, limit):
     due = next_due(db, config)
 
     rows = [
-        [sub.name, sub.mode, short(describe_subscription(sub), 50), "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)", *counts.get(sub.name, [0, 0, 0]), paris_time(due.get(sub.name))]
+        [
+            sub.name,
+            sub.mode,
+            short(describe_subscription(sub), 50),
+            "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)",
+            *counts.get(sub.name, [0, 0, 0]),
+            paris_time(due.get(sub.name)),
+        ]
         for sub in config.subscriptions
     ]
-    click.echo(tabulate(rows, headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "next due"]))
+    click.echo(
+        tabulate(rows, headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "next due"])
+    )
 
 
 @cli.command("notify-test")

@@ -16,12 +16,27 @@ from storage.offers import search_offers
 
 
 @cli.command()
-@click.option("--search", "-s", "query", metavar="Q", help="Full-text search in title, employer, missions, profile (accents optional).")
+@click.option(
+    "--search",
+    "-s",
+    "query",
+    metavar="Q",
+    help="Full-text search in title, employer, missions, profile (accents optional).",
+)
 @click.option("--source", metavar="S", help="Only offers of this source.")
-@click.option("--since", metavar="DATE", callback=iso_date, help="Only offers published (or first seen) on or after DATE (YYYY-MM-DD).")
-@click.option("--open", "only_open", is_flag=True, help="Only open offers (deadline not passed, still listed, not cancelled).")
+@click.option(
+    "--since",
+    metavar="DATE",
+    callback=iso_date,
+    help="Only offers published (or first seen) on or after DATE (YYYY-MM-DD).",
+)
+@click.option(
+    "--open", "only_open", is_flag=True, help="Only open offers (deadline not passed, still listed, not cancelled)."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many offers.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on."
+)
 @pass_state
 def offers(state: State, query, source, since, only_open, limit, as_json):
     """List stored offers, newest first, with their status (open, or closed and why) and
@@ -29,7 +44,11 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
 
     db = state.db()
     if only_open:
-        found = [offer for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since))) if offer["closed_reason"] is None]
+        found = [
+            offer
+            for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since)))
+            if offer["closed_reason"] is None
+        ]
         found = found[:limit] if limit else found
     else:
         found = annotate_offers(db, list(search_offers(db, query=query, source=source, since=since, limit=limit)))
@@ -38,7 +57,11 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
             click.echo(json.dumps(offer, ensure_ascii=False))
         return
     if not found:
-        click.echo("No offer matches." if (query or source or since or only_open) else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        click.echo(
+            "No offer matches."
+            if (query or source or since or only_open)
+            else "No offer stored yet: run `veille crawl` (or `veille demo`)."
+        )
         return
     print_offers(found)
     click.echo(f"\n{len(found)} offers")
@@ -75,18 +98,38 @@ def jobs(ctx, include_closed, limit, as_json):
             click.echo(json.dumps(job, ensure_ascii=False))
         return
     if not found:
-        click.echo("No open job." if not include_closed else "No offer stored yet: run `veille crawl` (or `veille demo`).")
+        click.echo(
+            "No open job." if not include_closed else "No offer stored yet: run `veille crawl` (or `veille demo`)."
+        )
         return
     rows = []
     for job in found:
         first = next((offer for offer in job["offers"] if offer["closed_reason"] is None), job["offers"][0])
-        boards = list(dict.fromkeys(board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in job["offers"]))
+        boards = list(
+            dict.fromkeys(
+                board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in job["offers"]
+            )
+        )
         deadlines = [offer["deadline"] for offer in job["offers"] if offer["deadline"]]
         rows.append(
-            [job["id"], job["published_on"], "open" if job["open"] else "closed", short(first["title"], 50), short(first["employer"], 30),
-             short(place(first), 22), max(deadlines) if deadlines else "", len(job["offers"]), short(", ".join(boards), 50)]
-        )  # fmt: skip
-    click.echo(tabulate(rows, headers=["job", "published", "status", "title", "employer", "place", "deadline", "offers", "published on"]))
+            [
+                job["id"],
+                job["published_on"],
+                "open" if job["open"] else "closed",
+                short(first["title"], 50),
+                short(first["employer"], 30),
+                short(place(first), 22),
+                max(deadlines) if deadlines else "",
+                len(job["offers"]),
+                short(", ".join(boards), 50),
+            ]
+        )
+    click.echo(
+        tabulate(
+            rows,
+            headers=["job", "published", "status", "title", "employer", "place", "deadline", "offers", "published on"],
+        )
+    )
     noun = "job" if len(found) == 1 else "jobs"
     click.echo(f"\n{len(found)} {noun if include_closed else 'open ' + noun}")
 
@@ -106,7 +149,10 @@ def jobs_show(state: State, job):
     info = get_job(db, job_id)
     offers = job_offers(db, job_id)
     status = "open" if any(offer["closed_reason"] is None for offer in offers) else "closed"
-    click.echo(f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen {info['created_at'][:10]}")
+    click.echo(
+        f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen "
+        f"{info['created_at'][:10]}"
+    )
     if info["reposted_from"]:
         click.echo(f"re-posts job {info['reposted_from']} (the same post, published again after it closed)")
     if info["reposts"]:
@@ -115,8 +161,16 @@ def jobs_show(state: State, job):
         click.echo()
         click.echo(f"{offer['source']}:{offer['source_id']}  ({board_label(offer)})  {offer['status']}")
         click.echo(f"  {offer['title']}")
-        details = [part for part in (offer.get("employer"), place(offer), offer.get("published_on") and f"published {offer['published_on']}",
-                                     offer.get("deadline") and f"deadline {offer['deadline']}") if part]  # fmt: skip
+        details = [
+            part
+            for part in (
+                offer.get("employer"),
+                place(offer),
+                offer.get("published_on") and f"published {offer['published_on']}",
+                offer.get("deadline") and f"deadline {offer['deadline']}",
+            )
+            if part
+        ]
         if details:
             click.echo(f"  {' · '.join(details)}")
         click.echo(f"  {offer['url']}")

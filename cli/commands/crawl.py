@@ -58,7 +58,11 @@ def run_crawl(
     runs = []
     for source, crawler in zip(sources, crawlers):
         run_id = crawler.stats.get_value("veille/run_id") if crawler.stats else None
-        runs.append(get_run(db, run_id) if run_id else {"source": source, "status": "failed", "reason": "did not start", "errors": {}})
+        runs.append(
+            get_run(db, run_id)
+            if run_id
+            else {"source": source, "status": "failed", "reason": "did not start", "errors": {}}
+        )
     return runs
 
 
@@ -92,7 +96,8 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> No
     "--since",
     metavar="DATE",
     callback=iso_date,
-    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not processed yet; for choisirleservicepublic, every offer published since then, even if stored already.",
+    help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not "
+    "processed yet; for choisirleservicepublic, every offer published since then, even if stored already.",
 )
 @pass_state
 def crawl(state: State, sources, full, since):
@@ -163,7 +168,10 @@ def schedule(state: State, list_only):
     jobs = scheduler.build_jobs(state.config, available_sources(state))
     if list_only:
         timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
-        rows = [[job.description, when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z") if when else "never"] for job, when in scheduler.next_run_times(jobs)]
+        rows = [
+            [job.description, when.astimezone(timezone).strftime("%Y-%m-%d %H:%M %Z") if when else "never"]
+            for job, when in scheduler.next_run_times(jobs)
+        ]
         click.echo(tabulate(rows, headers=["job", "next run"]))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")

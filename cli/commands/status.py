@@ -27,7 +27,10 @@ def status(state: State):
     runs = {run["source"]: run for run in last_runs(db)}
     health = health_states(db)
     sources = available_sources(state)
-    next_runs = {job.id.removeprefix("crawl:"): when for job, when in scheduler.next_run_times(scheduler.build_jobs(state.config, sources))}
+    next_runs = {
+        job.id.removeprefix("crawl:"): when
+        for job, when in scheduler.next_run_times(scheduler.build_jobs(state.config, sources))
+    }
     timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
     if not runs:
         click.echo("No crawl yet: run `veille crawl`.")
@@ -52,13 +55,32 @@ def status(state: State):
             ]
         )
     if runs:
-        click.echo(tabulate(rows, headers=["source", "last run (UTC)", "took", "result", "offers", "new", "updated", "stored", "errors", "health", f"next run ({timezone.key})"]))
+        click.echo(
+            tabulate(
+                rows,
+                headers=[
+                    "source",
+                    "last run (UTC)",
+                    "took",
+                    "result",
+                    "offers",
+                    "new",
+                    "updated",
+                    "stored",
+                    "errors",
+                    "health",
+                    f"next run ({timezone.key})",
+                ],
+            )
+        )
     for run in runs.values():
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
     for source, source_health in sorted(health.items()):
         if source_health["state"] == "failing" and source_health["problem"]:
             told = "admin told" if source_health["alerted_at"] else "not yet reported"
-            click.echo(f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})")
+            click.echo(
+                f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})"
+            )
     print_archives(db)
     print_alert_status(db)

@@ -57,7 +57,9 @@ def demo_config(sites: dict[str, str], database: Path) -> str:
 
 
 @cli.command()
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database in this directory.")
+@click.option(
+    "--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database in this directory."
+)
 @pass_state
 def demo(state: State, keep):
     """Crawl recorded pages of the real sites, served on 127.0.0.1, into a
@@ -79,7 +81,10 @@ def demo(state: State, keep):
         config_file = workdir / "veille.toml"
         urls = {name: site.url for name, site in sites.items()}
         config_file.write_text(demo_config(urls, workdir / "demo.db"), encoding="utf-8")
-        click.echo(f"Replaying recorded pages of {', '.join(sites)} on 127.0.0.1; crawling into {workdir / 'demo.db'}", err=True)
+        click.echo(
+            f"Replaying recorded pages of {', '.join(sites)} on 127.0.0.1; crawling into {workdir / 'demo.db'}",
+            err=True,
+        )
         demo_state = State(str(config_file), state.verbose)
         quick = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "HTTPCACHE_ENABLED": False}
         runs = run_crawl(demo_state, crawled, settings=quick)

@@ -95,7 +95,7 @@ class ReplaySite:
         with self._lock:
             return [when for when, requested in self.log if requested == path]
 
-    def start(self) -> "ReplaySite":
+    def start(self) -> ReplaySite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -144,7 +144,7 @@ class ReplaySite:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "ReplaySite":
+    def __enter__(self) -> ReplaySite:
         return self.start()
 
     def __exit__(self, *exc) -> None:

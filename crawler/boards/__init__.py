@@ -17,8 +17,8 @@ published, and the same job seen by the CSP spider shares its ``source_id``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object

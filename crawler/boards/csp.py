@@ -145,7 +145,11 @@ def parse_offer(response) -> OfferItem | None:
         main = None
     inputs = _hidden_inputs(head, encoding) or _hidden_inputs(body, encoding)
     json_ld = next(
-        (d for d in load_json_ld(m.decode(encoding, "replace") for m in _JSON_LD.findall(tail)) if d.get("@type") == "JobPosting"),
+        (
+            d
+            for d in load_json_ld(m.decode(encoding, "replace") for m in _JSON_LD.findall(tail))
+            if d.get("@type") == "JobPosting"
+        ),
         {},
     )
     if main is None and not inputs and not json_ld:
@@ -210,7 +214,9 @@ def parse_offer(response) -> OfferItem | None:
             sections["Qui sommes-nous ?"] = element_text(visible)
         for hidden in about.xpath(".//div[contains(@class, 'text-clamp--hiddentext')]"):
             heading = hidden.find("h3")
-            sections[element_text(heading) if heading is not None else "Qui sommes-nous ? (suite)"] = element_text(hidden)
+            sections[element_text(heading) if heading is not None else "Qui sommes-nous ? (suite)"] = element_text(
+                hidden
+            )
     for accordion in main.xpath(".//section[contains(@class, 'fr-accordion')]"):
         button = accordion.xpath(".//button[contains(@class, 'fr-accordion__btn')]")
         content = accordion.xpath("./div[contains(@class, 'fr-collapse')]")
@@ -226,7 +232,9 @@ def parse_offer(response) -> OfferItem | None:
 
     if json_ld:
         raw["json_ld"] = json_ld
-    address = (json_ld.get("jobLocation") or {}).get("address") or {} if isinstance(json_ld.get("jobLocation"), dict) else {}
+    address = (
+        (json_ld.get("jobLocation") or {}).get("address") or {} if isinstance(json_ld.get("jobLocation"), dict) else {}
+    )
     place_label = inputs.get("content_dept") or address.get("postalCode") or json_ld.get("addressLocality")
 
     return OfferItem(
@@ -244,10 +252,13 @@ def parse_offer(response) -> OfferItem | None:
         region=inputs.get("content_reg") or address.get("addressRegion"),
         remote=by_label.get("teletravail possible"),
         published_on=_date_from_inputs(inputs, "content_startPublicationDate") or parse_date(json_ld.get("datePosted")),
-        deadline=parse_date(deadline_text) if deadline_text and "limite" in deadline_text.lower() else parse_date(json_ld.get("validThrough")),
+        deadline=parse_date(deadline_text)
+        if deadline_text and "limite" in deadline_text.lower()
+        else parse_date(json_ld.get("validThrough")),
         vacancy_date=parse_date(by_section.get("statut du poste")),
         domain=inputs.get("content_domaine") or domain_tag or json_ld.get("industry"),
-        missions=by_section.get("vos missions en quelques mots") or clean(json_ld.get("Description") or json_ld.get("description")),
+        missions=by_section.get("vos missions en quelques mots")
+        or clean(json_ld.get("Description") or json_ld.get("description")),
         profile=by_section.get("profil recherche"),
         contacts=contacts_from_text(by_section.get("personnes a contacter")),
         apply_url=apply_url,

@@ -24,9 +24,13 @@ from storage.places import department_code
 
 HEADING_TAGS = ("h2", "h3", "h4", "h5")
 # Markup around the content that never holds an offer's text.
-CHROME = "ancestor-or-self::*[self::header or self::footer or self::nav or contains(@class, 'fr-breadcrumb') or contains(@class, 'fr-skiplinks') or contains(@class, 'fr-follow') or contains(@class, 'fr-pagination')]"
+CHROME = (
+    "ancestor-or-self::*[self::header or self::footer or self::nav or contains(@class, 'fr-breadcrumb')"
+    " or contains(@class, 'fr-skiplinks') or contains(@class, 'fr-follow') or contains(@class, 'fr-pagination')]"
+)
 CONTRACT_WORDS = re.compile(
-    r"\b(CDI|CDD|stage|alternance|apprentissage|int[ée]rim|ind[ée]pendant|freelance|fonctionnaire|titulaire|contractuel|vacataire|d[ée]tachement|VIA|service civique)\b",
+    r"\b(CDI|CDD|stage|alternance|apprentissage|int[ée]rim|ind[ée]pendant|freelance|fonctionnaire|titulaire"
+    r"|contractuel|vacataire|d[ée]tachement|VIA|service civique)\b",
     re.IGNORECASE,
 )
 _LABEL_LINE = re.compile(r"^\s*(?P<label>[^:\n]{2,60}?)\s*:\s*(?P<value>\S.*)$", re.S)
@@ -47,7 +51,13 @@ LABEL_FIELDS = [
 ]
 SECTION_FIELDS = [
     ("profile", re.compile(r"profil|competences|qui etes vous|vous etes|savoir etre|qualites")),
-    ("missions", re.compile(r"mission|descriptif du poste|description du poste|le poste|activites|responsabilites|vos taches|ce que vous ferez")),
+    (
+        "missions",
+        re.compile(
+            r"mission|descriptif du poste|description du poste|le poste|activites|responsabilites|vos taches|ce que "
+            r"vous ferez"
+        ),
+    ),
     ("contacts", re.compile(r"contact|candidater|candidature|pour nous rejoindre|postuler")),
 ]
 
@@ -149,7 +159,8 @@ def sections(content) -> dict[str, str]:
 
 
 def labelled_values(content) -> dict[str, str]:
-    """Label -> value pairs: ``dl``, ``<strong>Label :</strong> value`` items, table rows, "Label : value" lines and badges."""
+    """Label -> value pairs: ``dl``, ``<strong>Label :</strong> value`` items, table rows,
+    "Label : value" lines and badges."""
     pairs: dict[str, str] = {}
 
     def add(label: str | None, value: str | None) -> None:
@@ -171,7 +182,7 @@ def labelled_values(content) -> dict[str, str]:
         if (parent.text or "").strip():
             continue  # the bold word is inside a sentence, not a label
         whole = element_text(parent) or ""
-        rest = whole[len(label):] if whole.startswith(label) else None
+        rest = whole[len(label) :] if whole.startswith(label) else None
         if label.rstrip().endswith(":") or (rest or "").lstrip().startswith(":"):
             add(label, (rest or "").lstrip(" :"))
     for node in root.xpath(".//p | .//li | .//*[contains(@class, 'fr-badge')]"):
@@ -213,7 +224,9 @@ def _lead(content) -> str | None:
 def page_fields(response, content=None) -> dict:
     """Offer fields read from a DSFR (or plain HTML) offer page, only those found, with ``raw``."""
     content = content if content is not None else main_content(response)
-    title = clean(" ".join(content.xpath(".//h1//text()").getall())) or clean(response.xpath("//meta[@property='og:title']/@content").get())
+    title = clean(" ".join(content.xpath(".//h1//text()").getall())) or clean(
+        response.xpath("//meta[@property='og:title']/@content").get()
+    )
     labels = labelled_values(content)
     found_sections = sections(content)
     badges = [_text(badge) for badge in content.css(".fr-badge") if _text(badge)]
@@ -226,12 +239,17 @@ def page_fields(response, content=None) -> dict:
         published_text = match.group(1) if match else None
     published_on = parse_date(published_text)
     start_text = _first(labels, LABEL_FIELDS, "vacancy_date")
-    contract = _first(labels, LABEL_FIELDS, "contract") or next((b for b in badges + tags if CONTRACT_WORDS.search(b)), None)
+    contract = _first(labels, LABEL_FIELDS, "contract") or next(
+        (b for b in badges + tags if CONTRACT_WORDS.search(b)), None
+    )
     location = _first(labels, LABEL_FIELDS, "location")
     contact_text = section_text(found_sections, "contacts")
     mailtos = [href[7:].split("?")[0] for href in content.xpath(".//a[starts-with(@href, 'mailto:')]/@href").getall()]
     contacts = contacts_from_text("\n".join(filter(None, [contact_text, *mailtos])))
-    apply = content.xpath(".//a[contains(translate(., 'POSTULERCANDIDATER', 'postulercandidater'), 'postuler') or contains(translate(., 'POSTULERCANDIDATER', 'postulercandidater'), 'candidater')]/@href").get()
+    apply = content.xpath(
+        ".//a[contains(translate(., 'POSTULERCANDIDATER', 'postulercandidater'), 'postuler') or contains(translate(., "
+        "'POSTULERCANDIDATER', 'postulercandidater'), 'candidater')]/@href"
+    ).get()
 
     fields = {
         "title": title,

@@ -21,7 +21,10 @@ BOARD = "hellowork"
 NUMBER_IN_URL = re.compile(r"/emplois/(\d+)\.html")
 # "Paris - 75", "Lyon 3e - 69"
 _PLACE_TAG = re.compile(r"^(?P<town>.+?)\s+-\s+(?P<department>\d{2,3}|2[AB])$")
-_CONTRACT_TAG = re.compile(r"^(CDI|CDD|Stage|Alternance|Intérim|Interim|Freelance|Indépendant|Fonctionnaire|Contractuel|Apprentissage)\b", re.IGNORECASE)
+_CONTRACT_TAG = re.compile(
+    r"^(CDI|CDD|Stage|Alternance|Intérim|Interim|Freelance|Indépendant|Fonctionnaire|Contractuel|Apprentissage)\b",
+    re.IGNORECASE,
+)
 # Text of the page's own widgets, not of the offer.
 _WIDGET_LINES = re.compile(r"^(Afficher la suite|Voir moins|Postuler sur le site du recruteur|Postuler)$")
 
@@ -50,7 +53,7 @@ def page_sections(response) -> dict[str, str]:
             continue
         title = element_text(heading[0].root)
         whole = element_text(block.root) or ""
-        text = _without_widgets(whole[len(title):] if title and whole.startswith(title) else whole)
+        text = _without_widgets(whole[len(title) :] if title and whole.startswith(title) else whole)
         if title and text:
             found[title] = text
     return found

@@ -66,7 +66,12 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
     street = clean(address.get("streetAddress"))
     parts = [part for part in (street, " ".join(p for p in (postcode, locality) if p and p != street)) if part]
     location = ", ".join(dict.fromkeys(parts)) or None
-    department = department_from_postcode(postcode) or department_code(postcode) or department_code(locality) or department_code(street)
+    department = (
+        department_from_postcode(postcode)
+        or department_code(postcode)
+        or department_code(locality)
+        or department_code(street)
+    )
     return location, department, clean(address.get("addressRegion"))
 
 
@@ -99,7 +104,9 @@ def offer_fields(posting: dict) -> dict:
         "deadline": parse_date(str(posting.get("validThrough") or "")),
         "domain": _text(posting.get("industry")) or _text(posting.get("occupationalCategory")),
         "missions": _text(posting.get("description") or posting.get("Description") or posting.get("responsibilities")),
-        "profile": _text(posting.get("qualifications")) or _text(posting.get("skills")) or _text(posting.get("experienceRequirements")),
+        "profile": _text(posting.get("qualifications"))
+        or _text(posting.get("skills"))
+        or _text(posting.get("experienceRequirements")),
     }
     found = {name: value for name, value in fields.items() if value}
     found["raw"] = {"json_ld": posting}

@@ -89,7 +89,7 @@ def _by_key(labels: dict[str, str], *prefixes: str) -> str | None:
 
 
 def _region(place: str | None) -> str | None:
-    """"France, Pays de Loire, Loire Atlantique (44)" -> "Pays de Loire"."""
+    """ "France, Pays de Loire, Loire Atlantique (44)" -> "Pays de Loire"."""
     parts = [part.strip() for part in (place or "").split(",")]
     return parts[1] if len(parts) >= 3 and parts[0].lower() == "france" else None
 
