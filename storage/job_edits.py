@@ -15,18 +15,16 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 from storage.db import write_transaction
-from storage.jobs import (
-    APART,
-    MEMBER_COLUMNS,
-    TOGETHER,
-    Member,
-    UnknownOffer,
-    bump_position,
-    member_from_row,
-    open_batch,
-)
+from storage.job_members import MEMBER_COLUMNS, Member, bump_position, member_from_row, open_batch
 from storage.outbox import job_key, merge_units
 from storage.rows import chunks
+
+APART, TOGETHER = "apart", "together"
+
+
+class UnknownOffer(LookupError):
+    """An offer or job reference that names nothing stored."""
+
 
 _JOB_REFERENCE = re.compile(r"^(?:#|job:)?(\d+)$")
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -40,14 +38,28 @@ from storage.grouping import (
     compare,
     day_number,
     departments_may_agree,
-    key_hash,
     profile,
-    stored_keys,
-    strong_lookups,
     text_overlap,
     text_shingles,
 )
-from storage.lifecycle import MISSED_COMPLETE_CRAWLS, open_jobs
+from storage.job_members import (
+    INSERT_BLOCK,
+    INSERT_KEY,
+    MEMBER_COLUMNS,
+    Batch,
+    Hashes,
+    Member,
+    bump_position,
+    member_from_row,
+    member_values,
+    name_hash,
+    note_boards,
+    open_batch,
+    store_keys,
+    update_member,
+    write_batch,
+)
+from storage.lifecycle import open_jobs
 from storage.rows import chunks, from_row
 
 FIRST_OFFER = "first offer of the job"
@@ -55,212 +67,6 @@ FIRST_OFFER = "first offer of the job"
 MAX_BLOCK = 200
 # At most this many offers sharing a block with a new offer are scored, the nearest in time first.
 MAX_COMPARED = 100
-APART, TOGETHER = "apart", "together"
-
-
-class UnknownOffer(LookupError):
-    """An offer or job reference that names nothing stored."""
-
-
-# -- members: an offer as grouping stores it -------------------------------------------------------------
-
-MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
-
-
-@dataclass(slots=True)
-class Member:
-    id: int
-    job_id: int
-    source: str
-    source_id: str
-    profile: Profile
-    # Only for offers placed in this batch: whether they are open, and the offer, without asking the database.
-    open_now: bool | None = None
-    offer: dict | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.source}:{self.source_id}"
-
-
-def member_from_row(row) -> Member:
-    member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline = row
-    return Member(
-        member_id,
-        job_id,
-        source,
-        source_id,
-        Profile(
-            board=board,
-            reference=reference,
-            title=title,
-            employers=tuple(employers.split("|")) if employers else (),
-            department=department,
-            regions=frozenset(regions.split("|")) if regions else frozenset(),
-            day=day,
-            deadline=deadline,
-        ),
-    )
-
-
-def _member_values(member: Member, reason: str, joined_at: str) -> tuple:
-    p = member.profile
-    return (
-        member.id,
-        member.source,
-        member.source_id,
-        member.job_id,
-        p.board,
-        p.reference,
-        p.title,
-        "|".join(p.employers),
-        p.department,
-        "|".join(sorted(p.regions)),
-        p.day,
-        p.deadline,
-        reason,
-        joined_at,
-    )
-
-
-_INSERT_MEMBER = (
-    "insert into job_offers (id, source, source_id, job_id, board, reference, title, employers, department, regions, "
-    "day, deadline, reason, joined_at) "
-    "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_KEY = "insert or ignore into job_keys (key, member) values (?, ?)"
-_INSERT_BLOCK = (
-    "insert or replace into job_blocks (key, department, board, day, member, source, deadline) "
-    "values (?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _update_member(db: Database, member_id: int, p: Profile) -> None:
-    db.conn.execute(
-        "update job_offers set board = ?, reference = ?, title = ?, employers = ?, department = ?, regions = ?, day = "
-        "?, deadline = ? where id = ?",
-        [
-            p.board,
-            p.reference,
-            p.title,
-            "|".join(p.employers),
-            p.department,
-            "|".join(sorted(p.regions)),
-            p.day,
-            p.deadline,
-            member_id,
-        ],
-    )
-
-
-@dataclass(slots=True)
-class _Hashes:
-    """A profile's keys, hashed once: what to look up (with what it means), what to store."""
-
-    lookups: dict[int, str]
-    evidence: list[int]
-    blocks: list[int]
-    board: int
-    source: int
-    deadline: int | None
-
-    @classmethod
-    def of(cls, p: Profile, source: str) -> _Hashes:
-        meanings = strong_lookups(p)
-        lookups = {key: key_hash(key) for key in meanings}
-        return cls(
-            {lookups[key]: meaning for key, meaning in meanings.items()},
-            [lookups.get(key) or key_hash(key) for key in stored_keys(p)],
-            p.blocks,
-            _name_hash(p.board),
-            _name_hash(source),
-            day_number(p.deadline) if p.deadline else None,
-        )
-
-    def key_rows(self, member_id: int) -> list[tuple[int, int]]:
-        return [(key, member_id) for key in self.evidence]
-
-    def block_rows(self, member_id: int, day: int, department: str | None) -> list[tuple]:
-        return [(key, department or "", self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
-
-
-@lru_cache(maxsize=1024)
-def _name_hash(name: str) -> int:
-    return key_hash(name)
-
-
-def _store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
-    hashes = _Hashes.of(p, source)
-    db.conn.executemany(_INSERT_KEY, hashes.key_rows(member_id))
-    db.conn.executemany(_INSERT_BLOCK, hashes.block_rows(member_id, p.day, p.department))
-    _note_boards(db, {hashes.board: (p.board, hashes.deadline is not None)})
-
-
-def _note_boards(db: Database, boards: dict[int, tuple[str, bool]]) -> None:
-    db.conn.executemany(
-        "insert into job_boards (board, name, deadlines) values (?, ?, ?) on conflict (board) do update set deadlines "
-        "= max(deadlines, excluded.deadlines)",
-        [(board, name, int(deadlines)) for board, (name, deadlines) in boards.items()],
-    )
-
-
-# -- placing new offers ---------------------------------------------------------------------------------
-
-
-@dataclass
-class _Batch:
-    """Ids, positions and rows handed out while placing one batch of new offers."""
-
-    next_member: int
-    next_job: int
-    next_position: int
-    # Sources whose offers may be closed otherwise than by their deadline (missing, superseded).
-    closable_sources: set[str] = field(default_factory=set)
-    # The boards of stored offers (hashed): whether any of their offers has a deadline.
-    boards: dict[int, bool] = field(default_factory=dict)
-    new_boards: dict[int, tuple[str, bool]] = field(default_factory=dict)
-    existing_jobs: set[int] = field(default_factory=set)
-    new_jobs: dict[int, tuple] = field(default_factory=dict)
-    positions: dict[int, int] = field(default_factory=dict)  # existing job -> new position
-    members: list[tuple] = field(default_factory=list)
-    keys: list[tuple] = field(default_factory=list)
-    blocks: list[tuple] = field(default_factory=list)
-    placed: dict[int, list[Member]] = field(default_factory=lambda: defaultdict(list))  # job -> members of this batch
-    closed_cache: dict[tuple, bool] = field(default_factory=dict)
-
-    def position(self) -> int:
-        self.next_position += 1
-        return self.next_position
-
-    def new_job(self, created_at: str, reposted_from: int | None) -> int:
-        self.next_job += 1
-        self.new_jobs[self.next_job] = (self.next_job, self.position(), created_at, reposted_from)
-        return self.next_job
-
-    def bump(self, job_id: int) -> None:
-        """The job changed (an offer joined): it goes to the end of the alert queue."""
-        position = self.position()
-        if job_id in self.new_jobs:
-            row = self.new_jobs[job_id]
-            self.new_jobs[job_id] = (job_id, position, row[2], row[3])
-        else:
-            self.positions[job_id] = position
-
-
-def open_batch(db: Database) -> _Batch:
-    member, job, position = db.conn.execute(
-        "select (select coalesce(max(id), 0) from job_offers), (select coalesce(max(id), 0) from jobs), (select "
-        "coalesce(max(position), 0) from jobs)"
-    ).fetchone()
-    closable = {source for (source,) in db.conn.execute("select distinct source from superseded_offers")}
-    closable |= {
-        source
-        for (source,) in db.conn.execute(
-            f"select source from runs where complete = 1 group by source having count(*) >= {MISSED_COMPLETE_CRAWLS}"
-        )
-    }
-    boards = {board: bool(deadlines) for board, deadlines in db.conn.execute("select board, deadlines from job_boards")}
-    return _Batch(member, job, position, closable_sources=closable, boards=boards)
 
 
 def _is_open(offer: dict, on: dt.date) -> bool:
@@ -285,7 +91,7 @@ def place_offers(
             return placed
         batch = open_batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
-        hashes = [_Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
+        hashes = [Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
         as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
         strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
         stored = _Stored(
@@ -347,7 +153,7 @@ def place_offers(
                 offer=offer,
             )
             batch.placed[job_id].append(member)
-            batch.members.append(_member_values(member, reason, seen_at))
+            batch.members.append(member_values(member, reason, seen_at))
             batch.keys.extend(keys.key_rows(member.id))
             batch.blocks.extend(keys.block_rows(member.id, p.day, p.department))
             has_deadline = keys.deadline is not None
@@ -363,7 +169,7 @@ def place_offers(
                 if may_close:
                     local_closable.setdefault(key, []).append(member)
             placed[(offer["source"], offer["source_id"])] = job_id
-        _write(db, batch)
+        write_batch(db, batch)
     return placed
 
 
@@ -387,16 +193,16 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
         key = (offer["source"], offer["source_id"])
         if key in found:
             p = profile(offer, seen_at)
-            _update_member(db, found[key][0], p)
-            _store_keys(db, found[key][0], p, offer["source"])
+            update_member(db, found[key][0], p)
+            store_keys(db, found[key][0], p, offer["source"])
     return {key: job_id for key, (_, job_id) in found.items()}
 
 
 def _stored_candidates(
     db: Database,
-    batch: _Batch,
+    batch: Batch,
     profiles: list[Profile],
-    hashes: list[_Hashes],
+    hashes: list[Hashes],
     as_of: list[dt.date],
     thresholds: Thresholds,
 ):
@@ -423,7 +229,7 @@ def _stored_candidates(
         thresholds.date_window_days,
         thresholds.date_window_days,
     )
-    closable = [_name_hash(source) for source in batch.closable_sources]
+    closable = [name_hash(source) for source in batch.closable_sources]
     closable_set = set(closable)
     columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
     for board, indexes in by_board.items():
@@ -545,7 +351,7 @@ def _offer_texts(db: Database, member: Member) -> dict:
     return {"missions": row[0], "profile": row[1]} if row else {}
 
 
-def _job_closed(db: Database, batch: _Batch, job_id: int, as_of: dt.date) -> bool:
+def _job_closed(db: Database, batch: Batch, job_id: int, as_of: dt.date) -> bool:
     key = (job_id, as_of)
     if key not in batch.closed_cache:
         open_here = any(member.open_now for member in batch.placed.get(job_id, []))
@@ -554,7 +360,7 @@ def _job_closed(db: Database, batch: _Batch, job_id: int, as_of: dt.date) -> boo
     return batch.closed_cache[key]
 
 
-def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
+def _may_be_closed(batch: Batch, member: Member, as_of: dt.date) -> bool:
     """Whether an offer's job may be closed: only then is the database asked (see _job_closed)."""
     if member.open_now is not None:
         return not member.open_now
@@ -564,7 +370,7 @@ def _may_be_closed(batch: _Batch, member: Member, as_of: dt.date) -> bool:
 
 def _decide(
     db,
-    batch: _Batch,
+    batch: Batch,
     offer: dict,
     p: Profile,
     strong_hits,
@@ -622,25 +428,6 @@ def _decide(
     return batch.new_job(seen_at, None), FIRST_OFFER
 
 
-def _write(db: Database, batch: _Batch) -> None:
-    conn = db.conn
-    if batch.new_jobs:
-        conn.executemany(
-            "insert into jobs (id, position, created_at, reposted_from) values (?, ?, ?, ?)",
-            list(batch.new_jobs.values()),
-        )
-    if batch.positions:
-        conn.executemany(
-            "update jobs set position = ? where id = ?",
-            [(position, job_id) for job_id, position in batch.positions.items()],
-        )
-    conn.executemany(_INSERT_MEMBER, batch.members)
-    conn.executemany(_INSERT_KEY, batch.keys)
-    conn.executemany(_INSERT_BLOCK, batch.blocks)
-    if batch.new_boards:
-        _note_boards(db, batch.new_boards)
-
-
 def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.date | None = None) -> None:
     """Offers whose content changed (old, new): their keys follow the new content, and a
     job one of them reopens (its deadline moved past today) is matched again by alerts.
@@ -662,25 +449,21 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             # Without a publication date, an offer keeps the day it was first seen.
             before.day = before.day if old.get("published_on") else stored_day
             after.day = after.day if new.get("published_on") else stored_day
-            old_hashes, new_hashes = _Hashes.of(before, old["source"]), _Hashes.of(after, new["source"])
+            old_hashes, new_hashes = Hashes.of(before, old["source"]), Hashes.of(after, new["source"])
             gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
             db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
             db.conn.executemany(
                 "delete from job_blocks where key = ? and department = ? and board = ? and day = ? and member = ?",
                 [row[:5] for row in old_hashes.block_rows(member_id, before.day, before.department)],
             )
-            db.conn.executemany(_INSERT_KEY, new_hashes.key_rows(member_id))
-            db.conn.executemany(_INSERT_BLOCK, new_hashes.block_rows(member_id, after.day, after.department))
-            _note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
-            _update_member(db, member_id, after)
+            db.conn.executemany(INSERT_KEY, new_hashes.key_rows(member_id))
+            db.conn.executemany(INSERT_BLOCK, new_hashes.block_rows(member_id, after.day, after.department))
+            note_boards(db, {new_hashes.board: (after.board, new_hashes.deadline is not None)})
+            update_member(db, member_id, after)
             if old.get("deadline") and old["deadline"] < day and _is_open(new, dt.date.fromisoformat(day)):
                 reopened.add(job_id)
         for job_id in reopened:
             bump_position(db, job_id)
-
-
-def bump_position(db: Database, job_id: int) -> None:
-    db.conn.execute("update jobs set position = (select max(position) + 1 from jobs) where id = ?", [job_id])
 
 
 def group_ungrouped(db: Database, thresholds: Thresholds | None = None) -> int:

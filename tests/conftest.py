@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from scrapy.http import HtmlResponse, XmlResponse
 
 from cli.demo import manifests
 from cli.demo.replay import ReplaySite
@@ -28,6 +30,33 @@ TEST_SETTINGS = {
     "LOG_LEVEL": "INFO",
     "HTTPCACHE_ENABLED": "0",
 }
+
+
+def file_response(path: str | Path, url: str):
+    """A recorded page as Scrapy hands it to a parser: ``path`` is under tests/fixtures unless
+    absolute; an .xml file is an XmlResponse, anything else an HtmlResponse."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = FIXTURES / path
+    kind = XmlResponse if path.suffix == ".xml" else HtmlResponse
+    return kind(url=url, body=path.read_bytes())
+
+
+# The moment frozen clocks show: tests never depend on the day they run.
+FROZEN_NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """veille's one clock (storage.clock) stopped at ``FROZEN_NOW``, here and in the processes a
+    test starts (``VEILLE_NOW``); call the fixture's value with another moment to move it."""
+
+    def freeze(moment: dt.datetime = FROZEN_NOW) -> dt.datetime:
+        monkeypatch.setenv("VEILLE_NOW", moment.isoformat())
+        return moment
+
+    freeze()
+    return freeze
 
 
 @pytest.fixture

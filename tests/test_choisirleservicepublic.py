@@ -10,31 +10,23 @@ from crawler.boards.csp import (
     search_path,
 )
 from crawler.items import validate_offer
+from tests.conftest import file_response
 
 SITE = "https://choisirleservicepublic.gouv.fr"
 OFFER_URL = f"{SITE}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/"
 
 
-def response(fixture_path, name, url):
-    return HtmlResponse(url=url, body=fixture_path("choisirleservicepublic", name).read_bytes())
-
-
 @pytest.fixture(scope="module")
 def cards():
-    from tests.conftest import FIXTURES
-
-    page = HtmlResponse(
-        url=f"{SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/",
-        body=(FIXTURES / "choisirleservicepublic" / "list-page.html").read_bytes(),
+    page = file_response(
+        "choisirleservicepublic/list-page.html", f"{SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
     )
     return [parse_card(card) for card in page.css("li.item .fr-card--offer")]
 
 
 @pytest.fixture(scope="module")
 def offer():
-    from tests.conftest import FIXTURES
-
-    page = HtmlResponse(url=OFFER_URL, body=(FIXTURES / "choisirleservicepublic" / "offer-state.html").read_bytes())
+    page = file_response("choisirleservicepublic/offer-state.html", OFFER_URL)
     return validate_offer(parse_offer(page))
 
 
@@ -334,7 +326,7 @@ def test_offer_page_raw_keeps_every_label(offer):
 
 
 def test_recommended_cards_of_an_offer_page_are_not_listing_cards(fixture_path):
-    page = response(fixture_path, "offer-state.html", OFFER_URL)
+    page = file_response("choisirleservicepublic/offer-state.html", OFFER_URL)
     assert len(page.css(".fr-card--offer")) == 6
     assert page.css("li.item .fr-card--offer") == []
 

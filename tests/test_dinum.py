@@ -15,7 +15,7 @@ from crawler.items import validate_offer
 from crawler.parsing import clean
 from spiders.dinum import parse_listing, parse_offer, slug_from_url
 from storage.french import parse_date
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, file_response
 
 DINUM = FIXTURES / "dinum"
 SITE = "https://design.numerique.gouv.fr"
@@ -23,7 +23,7 @@ LAYOUTS = ("gridsome", "dsfr")
 
 
 def page(path, url):
-    return HtmlResponse(url=url, body=(DINUM / path).read_bytes())
+    return file_response(DINUM / path, url)
 
 
 def offer_of(layout, page_name, slug):

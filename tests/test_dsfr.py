@@ -1,19 +1,18 @@
 """DSFR markup: cards, plain lists, pagination and offer pages, on the handmade DITP pages
 (tests/fixtures/modernisation, built from target offers 000 and 001; see its PROVENANCE.md)."""
 
-from scrapy.http import HtmlResponse
 
 from crawler.boards import dsfr
 from crawler.items import validate_offer
 from crawler.officialsite import parse_offer_page
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, file_response
 
 SITE = "https://www.modernisation.gouv.fr"
 DITP = FIXTURES / "modernisation"
 
 
 def page(name, path):
-    return HtmlResponse(url=SITE + path, body=(DITP / name).read_bytes())
+    return file_response(DITP / name, SITE + path)
 
 
 def test_cards_with_their_badges_tags_and_links():

@@ -3,20 +3,18 @@ and how two offers compare. Pure functions, no database."""
 
 import pytest
 
+from storage.evidence import citations, reference_of, url_key
 from storage.grouping import (
     Thresholds,
-    citations,
     compare,
     employer_key,
     employer_score,
     places_agree,
     profile,
-    reference_of,
     strong_lookups,
     title_parts,
     title_score,
     title_words,
-    url_key,
 )
 
 THRESHOLDS = Thresholds()

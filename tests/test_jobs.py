@@ -10,9 +10,8 @@ from alerts.units import JobUnits
 from crawler.items import validate_offer
 from storage import open_db
 from storage.grouping import Thresholds
-from storage.job_edits import merge_jobs, resolve_job, split_offer
+from storage.job_edits import UnknownOffer, merge_jobs, resolve_job, split_offer
 from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
-from storage.jobs import UnknownOffer
 from storage.lifecycle import open_jobs
 from storage.migrations import migrations
 from storage.offers import store_offers, touch_offers, upsert_offers, versions_of

@@ -22,7 +22,6 @@ from storage.french import (
 )
 from storage.places import department_code
 
-HEADING_TAGS = ("h2", "h3", "h4", "h5")
 # Markup around the content that never holds an offer's text.
 CHROME = (
     "ancestor-or-self::*[self::header or self::footer or self::nav or contains(@class, 'fr-breadcrumb')"
