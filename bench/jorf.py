@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawler.items import validate_offer  # noqa: E402
-from spiders.jorf import notice_offer, read_archive  # noqa: E402
+from crawler.jorf.archive import read_archive  # noqa: E402
+from crawler.jorf.notice import notice_offer  # noqa: E402
 from storage import open_db  # noqa: E402
 from storage.offers import store_offers  # noqa: E402
 from tests.fixtures.jorf import build_handmade as handmade  # noqa: E402

@@ -276,7 +276,9 @@ def dinum_offers() -> dict[str, dict]:
 @lru_cache(maxsize=1)
 def jorf_offers() -> dict[str, dict]:
     """The JORF spider's offers from the vacancy notices of tests/fixtures/jorf, by JORFTEXT id."""
-    from spiders.jorf import notice_offer, parse_container, parse_texte, vacancy_entries
+    from crawler.jorf.notice import notice_offer
+    from crawler.jorf.texts import parse_texte
+    from crawler.jorf.toc import parse_container, vacancy_entries
 
     ministries = {}
     for path in JORF.glob("JORFCONT*.xml"):

@@ -6,19 +6,11 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from crawler.items import validate_offer
-from spiders.jorf import (
-    BadArchive,
-    archive_date,
-    archive_names,
-    earlier_notice_reference,
-    is_fallback_notice,
-    notice_kind,
-    notice_offer,
-    parse_container,
-    parse_texte,
-    read_archive,
-    vacancy_entries,
-)
+from crawler.jorf.archive import BadArchive, read_archive
+from crawler.jorf.index import archive_date, archive_names
+from crawler.jorf.notice import earlier_notice_reference, notice_offer
+from crawler.jorf.texts import parse_texte
+from crawler.jorf.toc import is_fallback_notice, notice_kind, parse_container, vacancy_entries
 from tests.conftest import FIXTURES
 from tests.fixtures.jorf import build_handmade as handmade
 

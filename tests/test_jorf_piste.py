@@ -18,7 +18,8 @@ import pytest
 from lxml import etree
 
 from crawler.items import validate_offer
-from spiders.jorf import notice_offer, read_archive
+from crawler.jorf.archive import read_archive
+from crawler.jorf.notice import notice_offer
 from storage import open_db
 from storage.archives import recent_archives
 from tests.conftest import FIXTURES, write_config
