@@ -32,6 +32,7 @@ from crawler.jorf.texts import notice_from_piste
 from crawler.jorf.toc import issue_from_piste, notice_entries
 from crawler.spider import VeilleSpider
 from storage import archives
+from storage.clock import paris_today
 from storage.offers import get_offer
 from storage.superseded import CANCELLED
 
@@ -83,7 +84,7 @@ class JorfSpider(VeilleSpider):
     def _window_start(self, kind: str) -> str:
         """Read what was delivered since ``--since``, else since the oldest archive ever tried, else
         (the very first run) during the last ``first_run_days`` days."""
-        first_run = dt.date.today() - dt.timedelta(days=self.source_config.first_run_days)
+        first_run = paris_today() - dt.timedelta(days=self.source_config.first_run_days)
         return self.since or archives.earliest_date(self.db, kind) or first_run.isoformat()
 
     # -- batches and the ledger --------------------------------------------------------------
@@ -270,7 +271,7 @@ class JorfSpider(VeilleSpider):
 
     def _last_issues_request(self):
         start = dt.date.fromisoformat(self._window_start(archives.PISTE_ISSUE))
-        yield from self._api(api.LAST_ISSUES, api.last_issues_body(start, dt.date.today()), self.parse_last_issues)
+        yield from self._api(api.LAST_ISSUES, api.last_issues_body(start, paris_today()), self.parse_last_issues)
 
     def parse_last_issues(self, response):
         containers = api.listed_issues(_json(response))
