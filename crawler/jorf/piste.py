@@ -3,9 +3,9 @@
 OAuth client credentials give a bearer token; then ``consult/lastNJo`` lists the
 latest issues, ``consult/jorfCont`` gives an issue's table of contents
 (:func:`crawler.jorf.toc.issue_from_piste`) and ``consult/jorf`` a text
-(:func:`crawler.jorf.texts.notice_from_piste`). The spider issues the requests and
-keeps the token; quota answers (429 with Retry-After) are waited out by
-``crawler.middlewares``' retry, as for any site.
+(:func:`crawler.jorf.texts.notice_from_piste`). The spider issues the requests;
+:class:`Token` holds the token and the calls waiting for one. Quota answers (429
+with Retry-After) are waited out by ``crawler.middlewares``' retry, as for any site.
 """
 
 from __future__ import annotations
