@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawler.items import validate_offer
-from spiders.jorf import notice_offer, read_archive
+from crawler.jorf.archive import read_archive
+from crawler.jorf.notice import notice_offer
 from storage import open_db
 from storage.offers import store_offers
 from tests.fixtures.jorf import build_handmade as handmade
@@ -44,8 +45,15 @@ from tests.fixtures.jorf import build_handmade as handmade
 FIXTURES = ROOT / "tests" / "fixtures" / "jorf"
 TARGET_RATIO, TARGET_MEMORY = 1.5, 3.0
 ARCHIVE_SIZE = 13 * 1024 * 1024
-NOTICES = ["JORFTEXT000054246502", "JORFTEXT000054246518", "JORFTEXT000054246539",
-           "JORFTEXT000054246543", "JORFTEXT000054246548", "JORFTEXT000054246558", "JORFTEXT000054246574"]  # fmt: skip
+NOTICES = [
+    "JORFTEXT000054246502",
+    "JORFTEXT000054246518",
+    "JORFTEXT000054246539",
+    "JORFTEXT000054246543",
+    "JORFTEXT000054246548",
+    "JORFTEXT000054246558",
+    "JORFTEXT000054246574",
+]
 
 
 def _renumber(xml: bytes, old: str, new: str) -> bytes:
@@ -63,11 +71,15 @@ def build_maintenance_archive(target: int = ARCHIVE_SIZE) -> tuple[bytes, int, i
     notices = [(FIXTURES / f"{text_id}-handmade.xml").read_bytes() for text_id in NOTICES]
     # Prose for the other texts: words of the notices drawn at random (seeded), which gzip compresses
     # about as well as real French text; slices of one text would compress far too well.
-    words = " ".join(paragraph for notice in [handmade.OCCITANIE, *handmade.VACANCIES] for paragraph in notice["paragraphs"]).split()
+    words = " ".join(
+        paragraph for notice in [handmade.OCCITANIE, *handmade.VACANCIES] for paragraph in notice["paragraphs"]
+    ).split()
 
     def renumbered(xml: bytes, text_id: str, issue: int, offset: int = 0) -> bytes:
         new_id = f"JORFTEXT{int(text_id[8:]) + issue * 10_000 + offset:012d}"
-        return _renumber(_renumber(xml, text_id, new_id), "JORFCONT000054245240", f"JORFCONT{54245240 + issue * 10_000:012d}")
+        return _renumber(
+            _renumber(xml, text_id, new_id), "JORFCONT000054245240", f"JORFCONT{54245240 + issue * 10_000:012d}"
+        )
 
     def issue_files(issue: int) -> tuple[bytes, list[bytes]]:
         texts = [renumbered(notice, text_id, issue) for text_id, notice in zip(NOTICES, notices)]
@@ -77,7 +89,9 @@ def build_maintenance_archive(target: int = ARCHIVE_SIZE) -> tuple[bytes, int, i
             others -= 1
         for number in range(others):
             prose = " ".join(random.Random(issue * 1000 + number).choices(words, k=450))
-            body = short.replace("la maréchale des logis Daïmy SAID est nommée régisseuse suppléante".encode(), escape(prose).encode())
+            body = short.replace(
+                "la maréchale des logis Daïmy SAID est nommée régisseuse suppléante".encode(), escape(prose).encode()
+            )
             texts.append(renumbered(body, "JORFTEXT000054246001", issue, offset=number * 3))
         return _renumber(container, "JORFCONT000054245240", f"JORFCONT{54245240 + issue * 10_000:012d}"), texts
 
@@ -129,7 +143,9 @@ def measure_memory(which: str, path: str) -> None:
 
 
 def peak_growth(which: str, path: Path) -> int:
-    output = subprocess.run([sys.executable, __file__, "--memory", which, str(path)], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, __file__, "--memory", which, str(path)], capture_output=True, text=True, check=True
+    )
     return int(output.stdout.split()[-1]) * 1024
 
 
@@ -153,9 +169,14 @@ def main() -> None:
             baseline.append(time.perf_counter() - started)
         ours_memory, baseline_memory = peak_growth("veille", path), peak_growth("bare", path)
     mb = 1024 * 1024
-    print(f"archive: {len(archive) / mb:.1f} MB ({unpacked / mb:.0f} MB of XML), {issues} issues, {members} XML files, {issues * len(NOTICES)} vacancy notices")
+    print(
+        f"archive: {len(archive) / mb:.1f} MB ({unpacked / mb:.0f} MB of XML), {issues} issues, {members} XML files, "
+        f"{issues * len(NOTICES)} vacancy notices"
+    )
     print(f"veille (read_archive + offers + storage): {min(ours):.2f} s, peak memory +{ours_memory / mb:.0f} MB")
-    print(f"bare tarfile + lxml.etree parse:          {min(baseline):.2f} s, peak memory +{baseline_memory / mb:.0f} MB")
+    print(
+        f"bare tarfile + lxml.etree parse:          {min(baseline):.2f} s, peak memory +{baseline_memory / mb:.0f} MB"
+    )
     print(f"jorf memory: {ours_memory / len(archive):.2f} x archive size (target <= {TARGET_MEMORY})")
     print(f"jorf ratio: {min(ours) / min(baseline):.2f} (target <= {TARGET_RATIO})")
 

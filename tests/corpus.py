@@ -71,17 +71,22 @@ def target_offers() -> dict[str, dict]:
             "employer": "Direction interministérielle de la transformation publique (DITP)",
             "versant": "État",
             "category": "A",
-            "location": "SGAR Pays de la Loire - Etat'LIN– Préfecture de région – Nantes – 6 quai Ceineray – 44000 NANTES",
+            "location": "SGAR Pays de la Loire - Etat'LIN– Préfecture de région – Nantes – 6 quai Ceineray – 44000 "
+            "NANTES",
             "department": "44",
             "region": "Pays de Loire",
             "remote": "Oui",
             "published_on": "2025-04-18",
             "deadline": "2025-05-22",
             "vacancy_date": "2025-06-01",
-            "domain": "Direction et pilotage des politiques publiques - Conseillère experte / Conseiller expert de cabinet",
+            "domain": "Direction et pilotage des politiques publiques - Conseillère experte / Conseiller expert de "
+            "cabinet",
             "missions": _between(t001, "Descriptif de l'employeur\n", "Description du profil recherché"),
             "profile": _between(t001, "Description du profil recherché", "Temps Plein"),
-            "contacts": [{"email": "julie.garde@pays-de-la-loire.gouv.fr"}, {"email": "innovation-territoriale.ditp@modernisation.gouv.fr"}],
+            "contacts": [
+                {"email": "julie.garde@pays-de-la-loire.gouv.fr"},
+                {"email": "innovation-territoriale.ditp@modernisation.gouv.fr"},
+            ],
         },
         "002": {
             "source": "dinum",
@@ -112,7 +117,8 @@ def target_offers() -> dict[str, dict]:
             "source": "jorf",
             "source_id": "JORF-0191-2021-08-18-sgar-occitanie",
             "url": "https://www.legifrance.gouv.fr/jorf/jo/2021/08/18/0191",
-            "title": "Avis de vacance d'un emploi de chargé de mission auprès du préfet de région Occitanie en charge de la mission transformation et innovation publique",
+            "title": "Avis de vacance d'un emploi de chargé de mission auprès du préfet de région Occitanie en charge "
+            "de la mission transformation et innovation publique",
             "employer": "Secrétariat général pour les affaires régionales d'Occitanie",
             "organisation": "Préfecture de la région Occitanie",
             "versant": "État",
@@ -154,7 +160,9 @@ def betagouv_offers() -> dict[str, dict]:
                 "url": f"https://beta.gouv.fr/recrutement/{re.sub(r'[^A-Za-z0-9._-]+', '-', path.stem)}",
                 "title": clean(_betagouv_title(data, body, path.stem)) or path.stem,
                 "employer": f"beta.gouv.fr ({startup})" if startup else "beta.gouv.fr",
-                "contract": data.get("contrat") if isinstance(data.get("contrat"), str) and data.get("contrat").strip() else None,
+                "contract": data.get("contrat")
+                if isinstance(data.get("contrat"), str) and data.get("contrat").strip()
+                else None,
                 "missions": clean(body) or None,
             }
         )
@@ -164,7 +172,10 @@ def betagouv_offers() -> dict[str, dict]:
 @lru_cache(maxsize=1)
 def csp_card_offers() -> dict[str, dict]:
     """The 20 real CSP listing cards (all "chargé de recrutement" offers), by reference."""
-    page = HtmlResponse(url=f"{CSP_SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/", body=(CSP / "list-page.html").read_bytes())
+    page = HtmlResponse(
+        url=f"{CSP_SITE}/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/",
+        body=(CSP / "list-page.html").read_bytes(),
+    )
     offers = {}
     for card in page.css("li.item .fr-card--offer"):
         data = {key: value for key, value in parse_card(card).items() if value is not None}
@@ -191,13 +202,17 @@ def csp_offer_page() -> dict:
 # expérience ... dans l'administration sur la thématique de la transformation publique".
 RELATED_TITLE = re.compile(r"design\S* de services?|service design|innovation|transformation", re.I)
 TECHNICAL_TITLE = re.compile(
-    r"\b(dev|devs|devops|cto|sre|ops)\b|d[ée]v[ée]?lop+eu|full[- ]?stack|front[- ]?end|back[- ]?end|lead dev|data (engineer|scien\w*|analyst)"
-    r"|search engineer|ing[ée]nieu|exploitation|node\.?js|ruby|python|django|javascript|typescript|react|tech lead|administrat\S* syst|spécialiste des données",
+    r"\b(dev|devs|devops|cto|sre|ops)\b|d[ée]v[ée]?lop+eu|full[- ]?stack|front[- ]?end|back[- ]?end|lead dev|data "
+    r"(engineer|scien\w*|analyst)"
+    r"|search engineer|ing[ée]nieu|exploitation|node\.?js|ruby|python|django|javascript|typescript|react|tech "
+    r"lead|administrat\S* syst|spécialiste des données",
     re.I,
 )
 SALES_SUPPORT_TITLE = re.compile(
-    r"business ?d[ée]v|biz ?d[ée]v|charg\S* (de|du) d[ée]veloppement|d[ée]ploiement|customer success|support|assistance aux utilisateurs|relation utilisateur"
-    r"|community manager|communication|growth hacker|\bseo\b|content creator|linkedin|op[ée]rat\S* de validation|artistique|mod[ée]ration|acquisition|croissance|economiste",
+    r"business ?d[ée]v|biz ?d[ée]v|charg\S* (de|du) d[ée]veloppement|d[ée]ploiement|customer "
+    r"success|support|assistance aux utilisateurs|relation utilisateur"
+    r"|community manager|communication|growth hacker|\bseo\b|content creator|linkedin|op[ée]rat\S* de "
+    r"validation|artistique|mod[ée]ration|acquisition|croissance|economiste",
     re.I,
 )
 LABEL_OVERRIDES = {"2019-09-10-aplus-bizdev-femme-homme.md": "borderline"}
@@ -218,7 +233,9 @@ def labelled_offers() -> dict[str, tuple[str, dict]]:
     labelled = {f"target {key}": ("related", offer) for key, offer in target_offers().items()}
     labelled.update({f"csp card {key}": ("unrelated", offer) for key, offer in csp_card_offers().items()})
     labelled["csp page DEF_15-00064919"] = ("unrelated", csp_offer_page())
-    labelled.update({f"betagouv {name}": (betagouv_label(name, offer), offer) for name, offer in betagouv_offers().items()})
+    labelled.update(
+        {f"betagouv {name}": (betagouv_label(name, offer), offer) for name, offer in betagouv_offers().items()}
+    )
     return labelled
 
 
@@ -230,11 +247,13 @@ JORF = FIXTURES / "jorf"
 DITP_SITE = "https://www.modernisation.gouv.fr"
 DITP_BOARD_PAGES = {
     # The DITP's outbound links (tests/fixtures/modernisation/nous-rejoindre*) and the recorded page of each.
-    "https://www.passerelles.economie.gouv.fr/offre-de-emploi/imprimer-fiche-emploi-chef-de-projets-innovation-et-transformation-publique-h-f_17971.aspx": FIXTURES
-    / "passerelles"
-    / "imprimer-fiche-emploi-17971-handmade.html",
+    (
+        "https://www.passerelles.economie.gouv.fr/offre-de-emploi/"
+        "imprimer-fiche-emploi-chef-de-projets-innovation-et-transformation-publique-h-f_17971.aspx"
+    ): FIXTURES / "passerelles" / "imprimer-fiche-emploi-17971-handmade.html",
     "https://www.hellowork.com/fr-fr/emplois/72719488.html": FIXTURES / "hellowork" / "emplois-72719488-handmade.html",
-    f"{CSP_SITE}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/": CSP / "offer-state.html",
+    f"{CSP_SITE}/offre-emploi/charge-de-recrutement-et-de-la-mobilite-reference-DEF_15-00064919/": CSP
+    / "offer-state.html",
 }
 
 
@@ -249,7 +268,12 @@ def ditp_offers() -> dict[str, dict]:
     offers = {}
     for path in sorted((MODERNISATION / "offres").glob("*-handmade.html")):
         url = f"{DITP_SITE}/nous-rejoindre/offres/{path.name.removesuffix('-handmade.html')}"
-        offer = parse_offer_page(HtmlResponse(url=url, body=path.read_bytes()), source="modernisation", source_id=offer_id_from_url(url), employer=EMPLOYER)
+        offer = parse_offer_page(
+            HtmlResponse(url=url, body=path.read_bytes()),
+            source="modernisation",
+            source_id=offer_id_from_url(url),
+            employer=EMPLOYER,
+        )
         offers[offer.source_id] = validate_offer(offer)
     for url, path in DITP_BOARD_PAGES.items():
         board = board_for_url(url)
@@ -276,11 +300,15 @@ def dinum_offers() -> dict[str, dict]:
 @lru_cache(maxsize=1)
 def jorf_offers() -> dict[str, dict]:
     """The JORF spider's offers from the vacancy notices of tests/fixtures/jorf, by JORFTEXT id."""
-    from spiders.jorf import notice_offer, parse_container, parse_texte, vacancy_entries
+    from crawler.jorf.notice import notice_offer
+    from crawler.jorf.texts import parse_texte
+    from crawler.jorf.toc import parse_container, vacancy_entries
 
     ministries = {}
     for path in JORF.glob("JORFCONT*.xml"):
-        ministries.update({entry.text_id: entry.ministry for entry in vacancy_entries(parse_container(path.read_bytes()))})
+        ministries.update(
+            {entry.text_id: entry.ministry for entry in vacancy_entries(parse_container(path.read_bytes()))}
+        )
     offers = {}
     for path in sorted(JORF.glob("JORFTEXT*-handmade.xml")):
         notice = parse_texte(path.read_bytes())
@@ -316,7 +344,11 @@ def dedupe_labels() -> tuple[dict[str, dict], list[dict]]:
     for name, copy in labels["copies"].items():
         base = named[copy["base"]]
         fields = {key: value for key, value in copy.items() if key not in ("base", "why")}
-        kept = {key: base[key] for key in ("missions", "profile", "contract", "category", "versant", "vacancy_date", "deadline") if base.get(key)}
+        kept = {
+            key: base[key]
+            for key in ("missions", "profile", "contract", "category", "versant", "vacancy_date", "deadline")
+            if base.get(key)
+        }
         named[f"copy:{name}"] = validate_offer({**kept, "department": base.get("department"), "raw": {}, **fields})
     used = {name for pair in labels["pair"] for name in (pair["a"], pair["b"])}
     missing = used - set(named)
@@ -332,8 +364,10 @@ def group_labelled_set(db, thresholds=None) -> dict[str, int]:
 
     offers, _ = dedupe_labels()
     order = sorted(offers.items(), key=lambda item: (item[1].get("published_on") or "", item[0]))
-    for name, offer in order:
-        store_offers(db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", thresholds=thresholds)
+    for _name, offer in order:
+        store_offers(
+            db, [offer], seen_at=f"{offer.get('published_on') or '2026-01-01'}T08:00:00+00:00", thresholds=thresholds
+        )
     jobs = dict(db.execute("select source || ':' || source_id, job_id from job_offers").fetchall())
     return {name: jobs[f"{offer['source']}:{offer['source_id']}"] for name, offer in offers.items()}
 

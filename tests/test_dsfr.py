@@ -1,7 +1,6 @@
 """DSFR markup: cards, plain lists, pagination and offer pages, on the handmade DITP pages
 (tests/fixtures/modernisation, built from target offers 000 and 001; see its PROVENANCE.md)."""
 
-
 from crawler.boards import dsfr
 from crawler.items import validate_offer
 from crawler.officialsite import parse_offer_page

@@ -1,24 +1,14 @@
-"""The JORF spider's parsing, on the real DILA files and the handmade notices (see tests/fixtures/jorf/PROVENANCE.md)."""
+"""JO archives read into offers (crawler.jorf.archive, crawler.jorf.notice), on the real DILA files and the handmade
+notices (see tests/fixtures/jorf/PROVENANCE.md)."""
 
 import re
 
 import pytest
-from scrapy.http import HtmlResponse
 
 from crawler.items import validate_offer
-from spiders.jorf import (
-    BadArchive,
-    archive_date,
-    archive_names,
-    earlier_notice_reference,
-    is_fallback_notice,
-    notice_kind,
-    notice_offer,
-    parse_container,
-    parse_texte,
-    read_archive,
-    vacancy_entries,
-)
+from crawler.jorf.archive import BadArchive, read_archive
+from crawler.jorf.notice import notice_offer
+from crawler.jorf.toc import parse_container
 from tests.conftest import FIXTURES
 from tests.fixtures.jorf import build_handmade as handmade
 
@@ -29,7 +19,8 @@ SEVEN = {
     "JORFTEXT000054246518": "Premier ministre",
     "JORFTEXT000054246539": "Ministère de l'intérieur",
     "JORFTEXT000054246543": "Ministère de l'intérieur",
-    "JORFTEXT000054246548": "Ministère de la transition écologique, de la biodiversité et des négociations internationales sur le climat et la nature",
+    "JORFTEXT000054246548": "Ministère de la transition écologique, de la biodiversité et des négociations "
+    "internationales sur le climat et la nature",
     "JORFTEXT000054246558": "Ministère de la culture",
     "JORFTEXT000054246574": "Ministère de l'action et des comptes publics",
 }
@@ -63,77 +54,6 @@ def offers_of(archive: bytes, **options) -> dict[str, dict]:
     return {notice.text_id: validate_offer(notice_offer(notice, ministry)) for notice, ministry in contents.notices()}
 
 
-# -- the index ------------------------------------------------------------------------------
-
-
-def test_index_lists_the_archives_oldest_first():
-    response = HtmlResponse(url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/", body=read("dila-index.html"))
-    names = archive_names(response.xpath("//a/@href").getall())
-    # The real listing is not in time order; name order is.
-    assert names == ["JORFSIMPLE_20260611-001512.tar.gz", "JORFSIMPLE_20260612-002012.tar.gz", "JORFSIMPLE_20260612-205512.tar.gz"]
-    assert [archive_date(name) for name in names] == ["2026-06-11", "2026-06-12", "2026-06-12"]
-
-
-def test_index_ignores_the_stock_sorting_links_and_other_files():
-    hrefs = ["?C=N;O=D", "/OPENDATA/", "Freemium_jorf_simple_20250713-140000.tar.gz", "JORFSIMPLE_20260611-001512.tar.gz.md5",
-             "https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260613-003012.tar.gz"]  # fmt: skip
-    assert archive_names(hrefs) == ["JORFSIMPLE_20260613-003012.tar.gz"]
-
-
-# -- the table of contents ------------------------------------------------------------------
-
-
-def test_the_real_table_of_contents_has_the_seven_vacancies_with_their_ministries():
-    issue = parse_container(REAL_CONTAINER)
-    assert (issue.container_id, issue.title, issue.published_on) == ("JORFCONT000054245240", "JORF n°0137 du 13 juin 2026", "2026-06-13")
-    assert len(issue.entries) == 101
-    assert {entry.text_id: entry.section_ministry for entry in vacancy_entries(issue)} == SEVEN
-
-
-def test_no_other_text_of_the_real_table_of_contents_is_kept():
-    issue = parse_container(REAL_CONTAINER)
-    kept = {entry.text_id for entry in vacancy_entries(issue, include_concours=True)}
-    assert kept == set(SEVEN)
-    # Titles elsewhere in the issue that speak of recruitment or exams are not notices.
-    others = [entry.title for entry in issue.entries if entry.text_id not in kept and notice_kind(entry.title)]
-    assert len(others) == 2 and any("recrutement sans concours" in title for title in others)
-
-
-def test_exam_notices_of_the_vacancy_section_are_kept_only_when_configured():
-    container = REAL_CONTAINER.replace(
-        b'<LIEN_TXT idtxt="JORFTEXT000054246502"',
-        b'<LIEN_TXT idtxt="JORFTEXT000099999999" titretxt="Avis d\'ouverture d\'un concours externe pour le recrutement d\'attach\xc3\xa9s d\'administration"/>\n<LIEN_TXT idtxt="JORFTEXT000054246502"',
-    )
-    issue = parse_container(container)
-    assert "JORFTEXT000099999999" not in {entry.text_id for entry in vacancy_entries(issue)}
-    assert "JORFTEXT000099999999" in {entry.text_id for entry in vacancy_entries(issue, include_concours=True)}
-
-
-@pytest.mark.parametrize(
-    "title, kind",
-    [
-        ("Avis de vacance d'un emploi de chef de service", "vacancy"),
-        ("Avis de vacance d'emplois (directions territoriales de la PJJ)", "vacancy"),
-        ("Avis relatif à un emploi susceptible d'être vacant", "vacancy"),
-        ("Avis de recrutement d'un chargé de mission", "recruitment"),
-        ("Avis de recrutement sans concours d'adjoints administratifs", "recruitment"),
-        ("Avis d'ouverture d'un concours interne d'inspecteur des finances publiques", "concours"),
-        ("Avis d'ouverture d'un examen professionnel d'accès au grade d'attaché principal", "concours"),
-        ("Avis modifiant l'avis relatif aux prix de spécialités pharmaceutiques", None),
-    ],
-)
-def test_what_a_title_announces(title, kind):
-    assert notice_kind(title) == kind
-
-
-def test_fallback_needs_an_avis_announcing_a_vacancy():
-    assert is_fallback_notice("AVIS", "Avis de vacance d'un emploi de chef de service")
-    assert not is_fallback_notice("ARRETE", "Avis de vacance d'un emploi de chef de service")
-    assert not is_fallback_notice("AVIS", "Avis modifiant l'avis relatif aux prix de spécialités pharmaceutiques")
-    assert not is_fallback_notice("AVIS", "Avis d'ouverture d'un concours externe")
-    assert is_fallback_notice("AVIS", "Avis d'ouverture d'un concours externe", include_concours=True)
-
-
 # -- target offer 004 -----------------------------------------------------------------------
 
 
@@ -146,11 +66,23 @@ def test_target_offer_004_comes_out_whole():
     assert offer["employer"] == "SGAR Occitanie"
     assert offer["organisation"] == "Ministère de l'intérieur"
     assert (offer["region"], offer["location"], offer["department"]) == ("Occitanie", "Toulouse", "31")
-    assert (offer["published_on"], offer["vacancy_date"], offer["deadline"]) == ("2021-08-18", "2021-10-01", "2021-09-17")
+    assert (offer["published_on"], offer["vacancy_date"], offer["deadline"]) == (
+        "2021-08-18",
+        "2021-10-01",
+        "2021-09-17",
+    )
     assert (offer["versant"], offer["category"]) == ("État", "A")
     assert [{k: v for k, v in contact.items() if k != "text"} for contact in offer["contacts"]] == [
-        {"name": "Laurent Gandra-Moreno", "role": "secrétaire général adjoint pour les affaires régionales", "phone": "05 34 45 33 02"},
-        {"name": "Pascal Soleil", "role": "directeur de la coordination et des affaires générales", "phone": "05 34 45 33 37"},
+        {
+            "name": "Laurent Gandra-Moreno",
+            "role": "secrétaire général adjoint pour les affaires régionales",
+            "phone": "05 34 45 33 02",
+        },
+        {
+            "name": "Pascal Soleil",
+            "role": "directeur de la coordination et des affaires générales",
+            "phone": "05 34 45 33 37",
+        },
     ]
     assert offer["contacts"][0]["text"].startswith("Laurent Gandra-Moreno, secrétaire général adjoint")
 
@@ -166,11 +98,22 @@ def test_masked_emails_are_not_stored_as_addresses():
 def test_target_offer_004_keeps_the_jo_facts_the_text_and_its_html():
     [offer] = offers_of(occitanie_archive()).values()
     raw = offer["raw"]
-    assert (raw["NOR"], raw["NATURE"], raw["NUM_PARUTION"], raw["NUM_SEQUENCE"]) == ("INTA2124731V", "AVIS", "0191", "99")
+    assert (raw["NOR"], raw["NATURE"], raw["NUM_PARUTION"], raw["NUM_SEQUENCE"]) == (
+        "INTA2124731V",
+        "AVIS",
+        "0191",
+        "99",
+    )
     assert raw["ORIGINE_PUBLI"] == "JORF n°0191 du 18 août 2021" and raw["JORFCONT"] == "JORFCONT000043945510"
     assert raw["TITREFULL"].startswith("Avis de vacance d'un emploi de chargé de mission transformation")
-    assert raw["texte"].splitlines()[0].startswith("Un emploi de chargé de mission à temps plein auprès du préfet de région Occitanie")
-    assert raw["html"].startswith("<p>\n<br/>Un emploi de chargé de mission") and raw["html"].count("<br/>") == len(handmade.OCCITANIE_BODY)
+    assert (
+        raw["texte"]
+        .splitlines()[0]
+        .startswith("Un emploi de chargé de mission à temps plein auprès du préfet de région Occitanie")
+    )
+    assert raw["html"].startswith("<p>\n<br/>Un emploi de chargé de mission") and raw["html"].count("<br/>") == len(
+        handmade.OCCITANIE_BODY
+    )
     assert raw["Conditions à remplir"].startswith("Conformément aux dispositions de l'article 6")
     assert offer["missions"].startswith("Le chargé ou la chargée de mission doit impulser")
     assert "Responsable du Lab'O" in offer["missions"]
@@ -191,15 +134,57 @@ def test_the_seven_vacancies_and_nothing_else_come_out_of_the_real_issue():
 
 
 EXPECTED = {
-    "JORFTEXT000054246502": ("Expert de haut niveau", "Direction interministérielle de la transformation publique (DITP)", "Île-de-France", "75", "2026-09-01", "2026-07-03"),
-    "JORFTEXT000054246518": ("Chef de service", "Direction interministérielle du numérique (DINUM)", "Île-de-France", "75", "2026-10-01", "2026-06-28"),
-    "JORFTEXT000054246539": ("Chargé de mission en charge des politiques contractuelles (territorialisées)", "SGAR Provence-Alpes-Côte d'Azur", "Provence-Alpes-Côte d'Azur", "13", "2026-09-01", "2026-07-13"),
+    "JORFTEXT000054246502": (
+        "Expert de haut niveau",
+        "Direction interministérielle de la transformation publique (DITP)",
+        "Île-de-France",
+        "75",
+        "2026-09-01",
+        "2026-07-03",
+    ),
+    "JORFTEXT000054246518": (
+        "Chef de service",
+        "Direction interministérielle du numérique (DINUM)",
+        "Île-de-France",
+        "75",
+        "2026-10-01",
+        "2026-06-28",
+    ),
+    "JORFTEXT000054246539": (
+        "Chargé de mission en charge des politiques contractuelles (territorialisées)",
+        "SGAR Provence-Alpes-Côte d'Azur",
+        "Provence-Alpes-Côte d'Azur",
+        "13",
+        "2026-09-01",
+        "2026-07-13",
+    ),
     "JORFTEXT000054246543": ("Chargé de mission", "SGAR La Réunion", "La Réunion", "974", "2026-08-01", "2026-07-13"),
-    "JORFTEXT000054246548": ("Directeur régional adjoint de l'environnement, de l'aménagement et du logement", "Direction régionale de l'environnement, de l'aménagement et du logement (DREAL) de Normandie", "Normandie", "76", "2026-09-01", "2026-07-10"),
+    "JORFTEXT000054246548": (
+        "Directeur régional adjoint de l'environnement, de l'aménagement et du logement",
+        "Direction régionale de l'environnement, de l'aménagement et du logement (DREAL) de Normandie",
+        "Normandie",
+        "76",
+        "2026-09-01",
+        "2026-07-10",
+    ),
     # Applications go to the ministry in Paris: that address is not the post's place.
-    "JORFTEXT000054246558": ("Directeur régional des affaires culturelles", "Direction régionale des affaires culturelles (DRAC) Grand Est", "Grand Est", None, "2026-09-15", "2026-07-13"),
-    "JORFTEXT000054246574": ("Directeur adjoint", "Direction départementale des finances publiques du Cantal", "Auvergne-Rhône-Alpes", "15", "2026-09-01", "2026-07-04"),
-}  # fmt: skip
+    "JORFTEXT000054246558": (
+        "Directeur régional des affaires culturelles",
+        "Direction régionale des affaires culturelles (DRAC) Grand Est",
+        "Grand Est",
+        None,
+        "2026-09-15",
+        "2026-07-13",
+    ),
+    "JORFTEXT000054246574": (
+        "Directeur adjoint",
+        "Direction départementale des finances publiques du Cantal",
+        "Auvergne-Rhône-Alpes",
+        "15",
+        "2026-09-01",
+        "2026-07-04",
+    ),
+}
 
 
 @pytest.mark.parametrize("text_id", EXPECTED)
@@ -233,7 +218,10 @@ def test_an_issue_without_the_vacancy_heading_falls_back_on_avis_titles():
 
 def test_texts_whose_table_of_contents_is_not_in_the_archive_fall_back_on_avis_titles():
     """Maintenance archives re-send texts; without their issue's table of contents the titles decide."""
-    texts = [handmade_text(text_id) for text_id in SEVEN] + [handmade_text("JORFTEXT000054246584"), handmade_text("JORFTEXT000054245350")]
+    texts = [handmade_text(text_id) for text_id in SEVEN] + [
+        handmade_text("JORFTEXT000054246584"),
+        handmade_text("JORFTEXT000054245350"),
+    ]
     archive = handmade.build_archive("20260613-213012", [read("JORFCONT000043945510-handmade.xml")], texts)
     contents = read_archive(archive)
     assert {notice.text_id for notice, _ in contents.notices()} == set(SEVEN)
@@ -279,49 +267,7 @@ def test_a_notice_with_bad_xml_is_reported_and_the_others_still_come_out():
     assert [problem.split(":")[0] for problem in contents.broken] == ["JORFTEXT000054246539"]
 
 
-# -- texts ----------------------------------------------------------------------------------
-
-
-def test_a_real_text_parses():
-    notice = parse_texte(read("JORFTEXT000054246001.xml"))
-    assert (notice.text_id, notice.nature, notice.nor, notice.published_on, notice.sequence) == (
-        "JORFTEXT000054246001", "ARRETE", "INTJ2615756A", "2026-06-13", "36"
-    )  # fmt: skip
-    assert notice.text.startswith("Par arrêté du ministre de l'intérieur en date du 11 juin 2026")
-    assert notice.jo_title == "JORF n°0137 du 13 juin 2026" and notice.container_id == "JORFCONT000054245240"
-
-
-def test_a_large_real_text_with_sections_parses():
-    notice = parse_texte(read("JORFTEXT000054245373.xml"))
-    assert notice.title == "Arrêté du 12 juin 2026 portant reconnaissance de l'état de catastrophe naturelle"
-    assert len(notice.text) > 100_000 and "catastrophe naturelle" in notice.text
-
-
-def replacement_of_004(sentence: str, text_id: str = "JORFTEXT000044012345") -> bytes:
-    xml = handmade.texte_xml(**{**handmade.OCCITANIE, "text_id": text_id, "number": "0203", "sequence": 88, "date": "2021-09-01",
-                                "container_id": "JORFCONT000044012000", "paragraphs": [sentence, *handmade.OCCITANIE_BODY]})  # fmt: skip
-    return xml.encode()
-
-
-def test_a_notice_that_replaces_an_earlier_one_says_which():
-    notice = parse_texte(replacement_of_004(
-        "Le présent avis annule et remplace l'avis de vacance d'emploi publié au Journal officiel n° 191 du 18 août 2021 (texte n° 99)."
-    ))  # fmt: skip
-    reference = earlier_notice_reference(notice)
-    assert reference["relation"] == "replaced"
-    assert (reference["date"], reference["num_parution"], reference["num_sequence"]) == ("2021-08-18", "0191", "99")
-    assert reference["phrase"].startswith("Le présent avis annule et remplace")
-    offer = validate_offer(notice_offer(notice))
-    assert offer["raw"]["avis antérieur"] == reference
-
-
-def test_a_notice_that_cancels_an_earlier_one_says_so():
-    notice = parse_texte(replacement_of_004(
-        "L'avis de vacance d'un emploi de chargé de mission publié au Journal officiel du 18 août 2021 est annulé."
-    ))  # fmt: skip
-    reference = earlier_notice_reference(notice)
-    assert (reference["relation"], reference["date"]) == ("cancelled", "2021-08-18")
-    assert earlier_notice_reference(parse_texte(handmade_text("JORFTEXT000043946125"))) is None
+# -- the test archives --------------------------------------------------------------------
 
 
 def test_built_archives_have_the_dila_layout():

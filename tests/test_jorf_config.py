@@ -17,7 +17,9 @@ def test_defaults_need_no_file_and_no_key():
 
 def test_piste_secrets_come_from_the_environment_and_are_never_shown(monkeypatch):
     monkeypatch.setenv("PISTE_CLIENT_SECRET", "s3cr3t")
-    config = parse_config({"sources": {"jorf": {"piste": {"client_id": "abc", "client_secret": "${PISTE_CLIENT_SECRET}"}}}})
+    config = parse_config(
+        {"sources": {"jorf": {"piste": {"client_id": "abc", "client_secret": "${PISTE_CLIENT_SECRET}"}}}}
+    )
     piste = config.sources.jorf.piste
     assert piste.enabled and piste.client_secret.get_secret_value() == "s3cr3t"
     assert "s3cr3t" not in repr(config) and "s3cr3t" not in str(piste)
@@ -42,7 +44,13 @@ def test_mistakes_name_the_key(jorf, message):
 
 def test_an_unset_secret_is_a_config_error_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.delenv("PISTE_CLIENT_SECRET", raising=False)
-    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "sources": {"jorf": {"piste": {"client_id": "abc", "client_secret": "${PISTE_CLIENT_SECRET}"}}}})
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "sources": {"jorf": {"piste": {"client_id": "abc", "client_secret": "${PISTE_CLIENT_SECRET}"}}},
+        },
+    )
     result = run_veille("--config", str(config), "crawl", "jorf")
     assert result.returncode == 2
     assert "sources.jorf.piste.client_secret: environment variable PISTE_CLIENT_SECRET is not set" in result.stderr

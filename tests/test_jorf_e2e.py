@@ -19,8 +19,15 @@ from tests.fixtures.jorf import build_handmade as handmade
 JORF = FIXTURES / "jorf"
 INDEX = "/OPENDATA/JORFSIMPLE/"
 OCCITANIE = "JORFTEXT000043946125"
-SEVEN = ["JORFTEXT000054246502", "JORFTEXT000054246518", "JORFTEXT000054246539", "JORFTEXT000054246543",
-         "JORFTEXT000054246548", "JORFTEXT000054246558", "JORFTEXT000054246574"]  # fmt: skip
+SEVEN = [
+    "JORFTEXT000054246502",
+    "JORFTEXT000054246518",
+    "JORFTEXT000054246539",
+    "JORFTEXT000054246543",
+    "JORFTEXT000054246548",
+    "JORFTEXT000054246558",
+    "JORFTEXT000054246574",
+]
 
 
 def read(name: str) -> bytes:
@@ -28,24 +35,36 @@ def read(name: str) -> bytes:
 
 
 def occitanie_issue(timestamp: str, text: bytes | None = None) -> bytes:
-    return handmade.build_archive(timestamp, [read("JORFCONT000043945510-handmade.xml")], [text or read(f"{OCCITANIE}-handmade.xml")])
+    return handmade.build_archive(
+        timestamp, [read("JORFCONT000043945510-handmade.xml")], [text or read(f"{OCCITANIE}-handmade.xml")]
+    )
 
 
 def real_issue(timestamp: str, container: bytes | None = None) -> bytes:
     texts = [read(f"{text_id}-handmade.xml") for text_id in SEVEN]
-    texts += [read("JORFTEXT000054246584-handmade.xml"), read("JORFTEXT000054245350-handmade.xml"), read("JORFTEXT000054246001.xml")]
+    texts += [
+        read("JORFTEXT000054246584-handmade.xml"),
+        read("JORFTEXT000054245350-handmade.xml"),
+        read("JORFTEXT000054246001.xml"),
+    ]
     return handmade.build_archive(timestamp, [container or read("JORFCONT000054245240.xml")], texts)
 
 
 def with_eli(text: bytes) -> bytes:
     """The evening re-send of a text: the same notice with an ELI backfilled."""
-    return text.replace(b"<ANCIEN_ID/>", b"<ID_ELI>https://www.legifrance.gouv.fr/eli/avis/2021/8/18/INTA2124731V/jo/texte</ID_ELI>\n<ANCIEN_ID/>", 1)
+    return text.replace(
+        b"<ANCIEN_ID/>",
+        b"<ID_ELI>https://www.legifrance.gouv.fr/eli/avis/2021/8/18/INTA2124731V/jo/texte</ID_ELI>\n<ANCIEN_ID/>",
+        1,
+    )
 
 
 def maintenance(timestamp: str) -> bytes:
     """An evening archive re-sending two notices, one with an ELI backfill, with their tables of contents."""
     containers = [read("JORFCONT000043945510-handmade.xml"), read("JORFCONT000054245240.xml")]
-    return handmade.build_archive(timestamp, containers, [with_eli(read(f"{OCCITANIE}-handmade.xml")), read("JORFTEXT000054246502-handmade.xml")])
+    return handmade.build_archive(
+        timestamp, containers, [with_eli(read(f"{OCCITANIE}-handmade.xml")), read("JORFTEXT000054246502-handmade.xml")]
+    )
 
 
 def index_page(names) -> str:
@@ -56,10 +75,12 @@ def index_page(names) -> str:
         for name in sorted(names, reverse=True)
     )
     return (
-        "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html><head><title>Index of /OPENDATA/JORFSIMPLE</title></head>"
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html><head><title>Index of '
+        "/OPENDATA/JORFSIMPLE</title></head>"
         '<body><h1>Index of /OPENDATA/JORFSIMPLE</h1><table><tr><th><a href="?C=N;O=D">Name</a></th></tr>'
         '<tr><td><a href="/OPENDATA/">Parent Directory</a></td></tr>\n'
-        '<tr><td><a href="Freemium_jorf_simple_20250713-140000.tar.gz">Freemium_jorf_simple_20250713-140000.tar.gz</a></td></tr>\n'
+        "<tr><td><a "
+        'href="Freemium_jorf_simple_20250713-140000.tar.gz">Freemium_jorf_simple_20250713-140000.tar.gz</a></td></tr>\n'
         f"{rows}</table></body></html>"
     )
 
@@ -71,7 +92,11 @@ def jorf(tmp_path, replay_site, scrapy_crawl):
     db_path = tmp_path / "veille.db"
     config = write_config(
         tmp_path / "veille.toml",
-        {"database": str(db_path), "contact": "mailto:veille-tests@example.org", "sources": {"jorf": {"index_url": site.url + INDEX}}},
+        {
+            "database": str(db_path),
+            "contact": "mailto:veille-tests@example.org",
+            "sources": {"jorf": {"index_url": site.url + INDEX}},
+        },
     )
 
     def serve(archives: dict[str, bytes], index: str | bytes | None = None):
@@ -110,7 +135,9 @@ STANDARD = {
 
 
 def serve_standard(jorf, real_index: bool = True):
-    jorf.serve({name: build() for name, build in STANDARD.items()}, index=read("dila-index.html") if real_index else None)
+    jorf.serve(
+        {name: build() for name, build in STANDARD.items()}, index=read("dila-index.html") if real_index else None
+    )
 
 
 def test_index_to_archives_to_offers(jorf):
@@ -122,7 +149,11 @@ def test_index_to_archives_to_offers(jorf):
     assert db["offers"].count == 8
     assert {row["source_id"] for row in db["offers"].rows} == {OCCITANIE, *SEVEN}
     offer = get_offer(db, "jorf", OCCITANIE)
-    assert (offer["employer"], offer["deadline"], offer["url"]) == ("SGAR Occitanie", "2021-09-17", "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000043946125")
+    assert (offer["employer"], offer["deadline"], offer["url"]) == (
+        "SGAR Occitanie",
+        "2021-09-17",
+        "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000043946125",
+    )
     # In delivery order, one at a time; the stock and the sorting links are never fetched.
     assert archive_requests(jorf.site) == [f"{name}.tar.gz" for name in STANDARD]
     assert jorf.site.requested() == ["/robots.txt", INDEX, *(f"{INDEX}{name}.tar.gz" for name in STANDARD)]
@@ -133,7 +164,9 @@ def test_index_to_archives_to_offers(jorf):
         "JORFSIMPLE_20260612-205512.tar.gz": ("processed", 2, 2),
     }
     assert ledger["JORFSIMPLE_20260612-002012.tar.gz"]["size"] == len(STANDARD["JORFSIMPLE_20260612-002012"]())
-    assert jorf.site.user_agents == {"veille/0.1.0 (public-sector job offer watcher; contact: mailto:veille-tests@example.org)"}
+    assert jorf.site.user_agents == {
+        "veille/0.1.0 (public-sector job offer watcher; contact: mailto:veille-tests@example.org)"
+    }
 
 
 def test_second_run_downloads_nothing_but_the_index(jorf):
@@ -160,7 +193,13 @@ def test_first_run_reads_only_the_last_days_and_since_reaches_further(jorf):
     today = dt.date.today()
     name = lambda days, time="002012": f"JORFSIMPLE_{today - dt.timedelta(days=days):%Y%m%d}-{time}"  # noqa: E731
     old, recent, latest = name(40), name(10), name(0)
-    jorf.serve({old: real_issue("20260612-002012"), recent: occitanie_issue("20260611-001512"), latest: maintenance("20260612-205512")})
+    jorf.serve(
+        {
+            old: real_issue("20260612-002012"),
+            recent: occitanie_issue("20260611-001512"),
+            latest: maintenance("20260612-205512"),
+        }
+    )
     result, db, run = jorf()  # first_run_days = 30 by default
     assert archive_requests(jorf.site) == [f"{recent}.tar.gz", f"{latest}.tar.gz"]
     assert get_archive(db, f"{old}.tar.gz") is None
@@ -173,7 +212,11 @@ def test_first_run_reads_only_the_last_days_and_since_reaches_further(jorf):
     before = len(jorf.site.requested())
     result, db, run = jorf(args={"since": (today - dt.timedelta(days=45)).isoformat()})
     assert archive_requests(jorf.site, before) == [f"{old}.tar.gz"]
-    assert (run["status"], run["new"], run["unchanged"]) == ("ok", 6, 1)  # one of its notices came with a maintenance archive
+    assert (run["status"], run["new"], run["unchanged"]) == (
+        "ok",
+        6,
+        1,
+    )  # one of its notices came with a maintenance archive
     assert db["offers"].count == 8
 
 
@@ -192,13 +235,15 @@ def test_broken_archives_are_counted_the_others_processed_and_retried_next_run(j
     truncated = real_issue("20260612-100000")
     no_container = handmade.build_archive("20260612-120000", [], [read(f"{text_id}-handmade.xml") for text_id in SEVEN])
     bad_xml = real_issue("20260612-140000", container=read("JORFCONT000054245240.xml")[:-300])
-    jorf.serve({
-        "JORFSIMPLE_20260611-001512": good_2021,
-        "JORFSIMPLE_20260612-100000": truncated[: len(truncated) // 2],
-        "JORFSIMPLE_20260612-120000": no_container,
-        "JORFSIMPLE_20260612-140000": bad_xml,
-        "JORFSIMPLE_20260613-003512": good_2026,
-    })  # fmt: skip
+    jorf.serve(
+        {
+            "JORFSIMPLE_20260611-001512": good_2021,
+            "JORFSIMPLE_20260612-100000": truncated[: len(truncated) // 2],
+            "JORFSIMPLE_20260612-120000": no_container,
+            "JORFSIMPLE_20260612-140000": bad_xml,
+            "JORFSIMPLE_20260613-003512": good_2026,
+        }
+    )
     result, db, run = jorf(args={"since": "2026-06-01"})
     assert errors(run) == {"bad_archive": 3}
     assert run["status"] == "failed" and run["reason"] == "finished"
@@ -208,12 +253,21 @@ def test_broken_archives_are_counted_the_others_processed_and_retried_next_run(j
     assert messages[1].startswith("JORFSIMPLE_20260612-120000.tar.gz: no JORFCONT")
     assert messages[2].startswith("JORFSIMPLE_20260612-140000.tar.gz: ") and "bad XML" in messages[2]
     statuses = {row["name"][11:26]: (row["status"], row["attempts"]) for row in recent_archives(db)}
-    assert statuses == {"20260611-001512": ("processed", 1), "20260612-100000": ("error", 1), "20260612-120000": ("error", 1),
-                        "20260612-140000": ("error", 1), "20260613-003512": ("processed", 1)}  # fmt: skip
+    assert statuses == {
+        "20260611-001512": ("processed", 1),
+        "20260612-100000": ("error", 1),
+        "20260612-120000": ("error", 1),
+        "20260612-140000": ("error", 1),
+        "20260613-003512": ("processed", 1),
+    }
 
     before = len(jorf.site.requested())
     result, db, run = jorf()
-    broken = ["JORFSIMPLE_20260612-100000.tar.gz", "JORFSIMPLE_20260612-120000.tar.gz", "JORFSIMPLE_20260612-140000.tar.gz"]
+    broken = [
+        "JORFSIMPLE_20260612-100000.tar.gz",
+        "JORFSIMPLE_20260612-120000.tar.gz",
+        "JORFSIMPLE_20260612-140000.tar.gz",
+    ]
     assert archive_requests(jorf.site, before) == broken
     assert errors(run) == {"bad_archive": 3}
     assert get_archive(db, broken[0])["attempts"] == 2
@@ -250,7 +304,9 @@ def test_an_archive_is_processed_only_once_its_notices_are_stored(jorf):
         "create trigger refuse_one before insert on offers when new.source_id = 'JORFTEXT000054246548' "
         "begin select raise(abort, 'disk I/O error'); end"
     )
-    result, db, run = jorf(args={"since": "2026-06-01"}, traceback_expected=True)  # Scrapy logs the pipeline's exception
+    result, db, run = jorf(
+        args={"since": "2026-06-01"}, traceback_expected=True
+    )  # Scrapy logs the pipeline's exception
     assert errors(run) == {"item_error": 1}
     assert db["offers"].count == 7
     assert get_archive(db, "JORFSIMPLE_20260612-002012.tar.gz")["status"] == "error"
@@ -264,7 +320,10 @@ def test_an_archive_is_processed_only_once_its_notices_are_stored(jorf):
 
 
 def test_an_index_without_archives_is_a_layout_error(jorf):
-    jorf.serve({}, index="<html><head><title>Index of /OPENDATA/JORFSIMPLE</title></head><body><h1>Maintenance</h1></body></html>")
+    jorf.serve(
+        {},
+        index="<html><head><title>Index of /OPENDATA/JORFSIMPLE</title></head><body><h1>Maintenance</h1></body></html>",
+    )
     result, db, run = jorf()
     assert errors(run) == {"layout_changed": 1}
     assert run["status"] == "failed"
@@ -273,21 +332,46 @@ def test_an_index_without_archives_is_a_layout_error(jorf):
 def replacement_issue(timestamp: str) -> bytes:
     """JO n°0203 du 1er septembre 2021 (handmade): a notice replacing 004, and one withdrawing a 2026 notice."""
     replacing, withdrawing = "JORFTEXT000044012345", "JORFTEXT000044012399"
-    replacement = handmade.texte_xml(**{
-        **handmade.OCCITANIE, "text_id": replacing, "number": "0203", "sequence": 88, "date": "2021-09-01", "container_id": "JORFCONT000044012000",
-        "paragraphs": ["Le présent avis annule et remplace l'avis de vacance d'emploi publié au Journal officiel n° 191 du 18 août 2021 (texte n° 99).",
-                       *handmade.OCCITANIE_BODY],
-    })  # fmt: skip
+    replacement = handmade.texte_xml(
+        **{
+            **handmade.OCCITANIE,
+            "text_id": replacing,
+            "number": "0203",
+            "sequence": 88,
+            "date": "2021-09-01",
+            "container_id": "JORFCONT000044012000",
+            "paragraphs": [
+                "Le présent avis annule et remplace l'avis de vacance d'emploi publié au Journal officiel n° 191 du "
+                "18 août 2021 (texte n° 99).",
+                *handmade.OCCITANIE_BODY,
+            ],
+        }
+    )
     withdrawal_title = "Avis d'annulation de l'avis de vacance d'un emploi d'expert de haut niveau"
     withdrawal = handmade.texte_xml(
-        text_id=withdrawing, nature="AVIS", number="0203", sequence=89, nor="PRMG2124999V", date="2021-09-01",
-        container_id="JORFCONT000044012000", title=withdrawal_title, ministry=handmade.PM,
-        paragraphs=["L'avis de vacance d'un emploi d'expert de haut niveau publié au Journal officiel n° 137 du 13 juin 2026 (texte n° 93) est annulé."],
-    )  # fmt: skip
+        text_id=withdrawing,
+        nature="AVIS",
+        number="0203",
+        sequence=89,
+        nor="PRMG2124999V",
+        date="2021-09-01",
+        container_id="JORFCONT000044012000",
+        title=withdrawal_title,
+        ministry=handmade.PM,
+        paragraphs=[
+            "L'avis de vacance d'un emploi d'expert de haut niveau publié au Journal officiel n° 137 du 13 juin 2026 "
+            "(texte n° 93) est annulé."
+        ],
+    )
     container = handmade.container_xml(
-        container_id="JORFCONT000044012000", number="0203", date="2021-09-01",
-        sections=[(handmade.INTERIOR, [(replacing, handmade.OCCITANIE_TITLE)]), (handmade.PM, [(withdrawing, withdrawal_title)])],
-    )  # fmt: skip
+        container_id="JORFCONT000044012000",
+        number="0203",
+        date="2021-09-01",
+        sections=[
+            (handmade.INTERIOR, [(replacing, handmade.OCCITANIE_TITLE)]),
+            (handmade.PM, [(withdrawing, withdrawal_title)]),
+        ],
+    )
     return handmade.build_archive(timestamp, [container.encode()], [replacement.encode(), withdrawal.encode()])
 
 
@@ -312,7 +396,14 @@ def test_veille_crawl_jorf_since_and_status_show_the_ledger(jorf):
     serve_standard(jorf)
     result = run_veille("--config", str(jorf.config), "crawl", "jorf", "--since", "2026-06-01")
     assert result.returncode == 0, result.stderr
-    assert next(line for line in result.stdout.splitlines() if line.startswith("jorf")).split()[:6] == ["jorf", "ok", "4", "10", "8", "0"]
+    assert next(line for line in result.stdout.splitlines() if line.startswith("jorf")).split()[:6] == [
+        "jorf",
+        "ok",
+        "4",
+        "10",
+        "8",
+        "0",
+    ]
     status = run_veille("--config", str(jorf.config), "status")
     assert status.returncode == 0
     assert "jorf archives (3 processed); latest 3:" in status.stdout
@@ -330,7 +421,13 @@ def test_veille_crawl_rejects_a_bad_since_date(jorf):
 
 def test_tables_of_contents_without_any_text_file_are_a_layout_error(jorf):
     """Vacancies listed, not stored, and no JORFTEXT at all in the archive: texts moved somewhere we do not look."""
-    jorf.serve({"JORFSIMPLE_20260613-003512": handmade.build_archive("20260613-003512", [read("JORFCONT000054245240.xml")], [])})
+    jorf.serve(
+        {
+            "JORFSIMPLE_20260613-003512": handmade.build_archive(
+                "20260613-003512", [read("JORFCONT000054245240.xml")], []
+            )
+        }
+    )
     result, db, run = jorf(args={"since": "2026-06-01"})
     assert errors(run) == {"layout_changed": 1}
     assert "7 vacancies listed but no JORFTEXT file" in json.loads(run["error_samples"])[0]["message"]
@@ -338,8 +435,14 @@ def test_tables_of_contents_without_any_text_file_are_a_layout_error(jorf):
 
 def test_since_reaches_every_source(tmp_path, replay_site):
     site = replay_site("choisirleservicepublic")
-    config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "v.db"), "http": {"delay": 0},
-                                                     "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}}})  # fmt: skip
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "http": {"delay": 0},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
+        },
+    )
     result = run_veille("--config", str(config), "crawl", "choisirleservicepublic", "--since", "2026-06-01")
     assert result.returncode == 0, result.stderr
     run = open_db(tmp_path / "v.db").execute_returning_dicts("select * from runs")[0]

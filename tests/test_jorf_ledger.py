@@ -20,14 +20,25 @@ from storage.archives import (
 from storage.superseded import record_superseded, superseded
 
 ARCHIVE = "JORFSIMPLE_20260612-002012.tar.gz"
-DETAILS = {"kind": DILA_ARCHIVE, "date": "2026-06-12", "url": f"https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/{ARCHIVE}", "size": 9405}
+DETAILS = {
+    "kind": DILA_ARCHIVE,
+    "date": "2026-06-12",
+    "url": f"https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/{ARCHIVE}",
+    "size": 9405,
+}
 
 
 def test_a_processed_archive_is_settled(fresh_db):
     assert settled_names(fresh_db, DILA_ARCHIVE) == set() and earliest_date(fresh_db, DILA_ARCHIVE) is None
     record_processed(fresh_db, ARCHIVE, texts_seen=83, notices_found=7, run_id=1, **DETAILS)
     row = get_archive(fresh_db, ARCHIVE)
-    assert (row["status"], row["texts_seen"], row["notices_found"], row["attempts"], row["last_error"]) == (PROCESSED, 83, 7, 1, None)
+    assert (row["status"], row["texts_seen"], row["notices_found"], row["attempts"], row["last_error"]) == (
+        PROCESSED,
+        83,
+        7,
+        1,
+        None,
+    )
     assert row["processed_at"] and row["first_tried_at"]
     assert settled_names(fresh_db, DILA_ARCHIVE) == {ARCHIVE}
     assert settled_names(fresh_db, PISTE_ISSUE) == set()
@@ -43,11 +54,18 @@ def test_a_failed_archive_is_retried_then_processed(fresh_db):
     first_tried = row["first_tried_at"]
     record_processed(fresh_db, ARCHIVE, texts_seen=83, notices_found=7, run_id=2, **DETAILS)
     row = get_archive(fresh_db, ARCHIVE)
-    assert (row["status"], row["attempts"], row["last_error"], row["first_tried_at"]) == (PROCESSED, 2, None, first_tried)
+    assert (row["status"], row["attempts"], row["last_error"], row["first_tried_at"]) == (
+        PROCESSED,
+        2,
+        None,
+        first_tried,
+    )
 
 
 def test_an_archive_that_keeps_failing_is_given_up(fresh_db):
-    statuses = [record_failure(fresh_db, ARCHIVE, error=f"attempt {n}", run_id=n, **DETAILS) for n in range(1, MAX_ATTEMPTS + 1)]
+    statuses = [
+        record_failure(fresh_db, ARCHIVE, error=f"attempt {n}", run_id=n, **DETAILS) for n in range(1, MAX_ATTEMPTS + 1)
+    ]
     assert statuses == [ERROR] * (MAX_ATTEMPTS - 1) + [GIVEN_UP]
     assert settled_names(fresh_db, DILA_ARCHIVE) == {ARCHIVE}
     assert get_archive(fresh_db, ARCHIVE)["last_error"] == f"attempt {MAX_ATTEMPTS}"
@@ -55,15 +73,35 @@ def test_an_archive_that_keeps_failing_is_given_up(fresh_db):
 
 
 def test_recent_archives_newest_first(fresh_db):
-    for name, date in (("JORFSIMPLE_20260611-001512.tar.gz", "2026-06-11"), ("JORFSIMPLE_20260612-205512.tar.gz", "2026-06-12"), (ARCHIVE, "2026-06-12")):
+    for name, date in (
+        ("JORFSIMPLE_20260611-001512.tar.gz", "2026-06-11"),
+        ("JORFSIMPLE_20260612-205512.tar.gz", "2026-06-12"),
+        (ARCHIVE, "2026-06-12"),
+    ):
         record_processed(fresh_db, name, **{**DETAILS, "date": date}, texts_seen=1, notices_found=0, run_id=1)
     assert [row["name"] for row in recent_archives(fresh_db, 2)] == ["JORFSIMPLE_20260612-205512.tar.gz", ARCHIVE]
 
 
 def test_superseded_offers(fresh_db):
     assert superseded(fresh_db, "jorf", "JORFTEXT000043946125") == []
-    record_superseded(fresh_db, "jorf", "JORFTEXT000043946125", superseded_by="JORFTEXT000044012345", relation="replaced", evidence="annule et remplace", run_id=3)
-    record_superseded(fresh_db, "jorf", "JORFTEXT000043946125", superseded_by="JORFTEXT000044012345", relation="replaced", evidence="annule et remplace", run_id=4)
+    record_superseded(
+        fresh_db,
+        "jorf",
+        "JORFTEXT000043946125",
+        superseded_by="JORFTEXT000044012345",
+        relation="replaced",
+        evidence="annule et remplace",
+        run_id=3,
+    )
+    record_superseded(
+        fresh_db,
+        "jorf",
+        "JORFTEXT000043946125",
+        superseded_by="JORFTEXT000044012345",
+        relation="replaced",
+        evidence="annule et remplace",
+        run_id=4,
+    )
     [row] = superseded(fresh_db, "jorf", "JORFTEXT000043946125")
     assert (row["superseded_by"], row["relation"], row["run_id"]) == ("JORFTEXT000044012345", "replaced", 4)
     with pytest.raises(ValueError):

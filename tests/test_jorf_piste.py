@@ -18,7 +18,8 @@ import pytest
 from lxml import etree
 
 from crawler.items import validate_offer
-from spiders.jorf import notice_offer, read_archive
+from crawler.jorf.archive import read_archive
+from crawler.jorf.notice import notice_offer
 from storage import open_db
 from storage.archives import recent_archives
 from tests.conftest import FIXTURES, write_config
@@ -29,10 +30,19 @@ API = "/dila/legifrance/lf-engine-app"
 TOKEN = "/api/oauth/token"
 CLIENT_ID, CLIENT_SECRET = "veille-client", "s3cr3t-from-env"
 OCCITANIE = "JORFTEXT000043946125"
-SEVEN = ["JORFTEXT000054246502", "JORFTEXT000054246518", "JORFTEXT000054246539", "JORFTEXT000054246543",
-         "JORFTEXT000054246548", "JORFTEXT000054246558", "JORFTEXT000054246574"]  # fmt: skip
+SEVEN = [
+    "JORFTEXT000054246502",
+    "JORFTEXT000054246518",
+    "JORFTEXT000054246539",
+    "JORFTEXT000054246543",
+    "JORFTEXT000054246548",
+    "JORFTEXT000054246558",
+    "JORFTEXT000054246574",
+]
 CONTAINERS = ["JORFCONT000043945510-handmade.xml", "JORFCONT000054245240.xml"]
-TEXTS = [f"{text_id}-handmade.xml" for text_id in [OCCITANIE, *SEVEN, "JORFTEXT000054246584", "JORFTEXT000054245350"]] + ["JORFTEXT000054246001.xml"]
+TEXTS = [
+    f"{text_id}-handmade.xml" for text_id in [OCCITANIE, *SEVEN, "JORFTEXT000054246584", "JORFTEXT000054245350"]
+] + ["JORFTEXT000054246001.xml"]
 
 
 def paris_midnight_ms(date: str) -> int:
@@ -58,7 +68,10 @@ def api_text(xml: bytes) -> dict:
         "textNumber": root.findtext("NUM_SEQUENCE"),
         "jorfText": origin.text,
         "idConteneur": origin.get("id"),
-        "articles": [{"content": (c.text or "") + "".join(etree.tostring(child, encoding="unicode") for child in c)} for c in contents],
+        "articles": [
+            {"content": (c.text or "") + "".join(etree.tostring(child, encoding="unicode") for child in c)}
+            for c in contents
+        ],
         "sections": [],
     }
 
@@ -73,10 +86,14 @@ def api_container(xml: bytes, texts: dict[str, dict]) -> dict:
             "niv": int(tm.get("niv")),
             "tms": [section(child) for child in tm.findall("TM")],
             "liensTxt": [
-                {"id": link.get("idtxt"), "titre": link.get("titretxt"), "nature": texts.get(link.get("idtxt"), {}).get("nature"),
-                 "ministere": texts.get(link.get("idtxt"), {}).get("ministere")}
+                {
+                    "id": link.get("idtxt"),
+                    "titre": link.get("titretxt"),
+                    "nature": texts.get(link.get("idtxt"), {}).get("nature"),
+                    "ministere": texts.get(link.get("idtxt"), {}).get("ministere"),
+                }
                 for link in tm.findall("LIEN_TXT")
-            ],  # fmt: skip
+            ],
         }
 
     return {
@@ -116,11 +133,18 @@ class FakePiste:
                 status, extra = self.failures[path].pop(0)
                 return status, extra, {"error": "quota"}
         if path == TOKEN:
-            if body.get("grant_type") != "client_credentials" or (body.get("client_id"), body.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
+            if body.get("grant_type") != "client_credentials" or (body.get("client_id"), body.get("client_secret")) != (
+                CLIENT_ID,
+                CLIENT_SECRET,
+            ):
                 return 401, {}, {"error": "invalid_client"}
             token = f"token-{len(self.tokens) + 1}"
             self.tokens.add(token)
-            return 200, {}, {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in, "scope": "openid"}
+            return (
+                200,
+                {},
+                {"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in, "scope": "openid"},
+            )
         token = headers.get("Authorization", "").removeprefix("Bearer ")
         with self.lock:
             self.uses[token] = self.uses.get(token, 0) + 1
@@ -129,7 +153,10 @@ class FakePiste:
             self.refused.append((path, body))
             return 401, {}, {"error": "invalid_token"}
         if path == f"{API}/consult/lastNJo":
-            listed = [{key: c[key] for key in ("id", "titre", "num", "datePubli", "nature")} for c in reversed(self.containers)]
+            listed = [
+                {key: c[key] for key in ("id", "titre", "num", "datePubli", "nature")}
+                for c in reversed(self.containers)
+            ]
             return 200, {}, {"containers": listed[: body["nbElement"]], "totalNbResult": len(listed)}
         if path == f"{API}/consult/jorfCont":
             found = [c for c in self.containers if c["id"] == body.get("id")]
@@ -190,7 +217,13 @@ class FakePiste:
 def piste(tmp_path, scrapy_crawl, monkeypatch):
     fakes = []
 
-    def crawl(expires_in: int = 3600, credentials: bool = True, index_url: str | None = None, fake: FakePiste | None = None, **options):
+    def crawl(
+        expires_in: int = 3600,
+        credentials: bool = True,
+        index_url: str | None = None,
+        fake: FakePiste | None = None,
+        **options,
+    ):
         if fake is None:
             fake = FakePiste(expires_in).__enter__()
             fakes.append(fake)
@@ -201,7 +234,9 @@ def piste(tmp_path, scrapy_crawl, monkeypatch):
         jorf = {"piste": api}
         if index_url:
             jorf["index_url"] = index_url
-        config = write_config(tmp_path / "veille.toml", {"database": str(tmp_path / "veille.db"), "sources": {"jorf": jorf}})
+        config = write_config(
+            tmp_path / "veille.toml", {"database": str(tmp_path / "veille.db"), "sources": {"jorf": jorf}}
+        )
         result = scrapy_crawl("jorf", config, **options)
         assert "Traceback" not in result.stderr, result.stderr[-3000:]
         assert CLIENT_SECRET not in result.stderr
@@ -216,7 +251,11 @@ def piste(tmp_path, scrapy_crawl, monkeypatch):
 def dila_offers() -> dict[str, dict]:
     offers = {}
     for container, texts in ((CONTAINERS[0], [OCCITANIE]), (CONTAINERS[1], SEVEN)):
-        archive = handmade.build_archive("20260613-003512", [(JORF / container).read_bytes()], [(JORF / f"{t}-handmade.xml").read_bytes() for t in texts])
+        archive = handmade.build_archive(
+            "20260613-003512",
+            [(JORF / container).read_bytes()],
+            [(JORF / f"{t}-handmade.xml").read_bytes() for t in texts],
+        )
         for notice, ministry in read_archive(archive).notices():
             offers[notice.text_id] = validate_offer(notice_offer(notice, ministry))
     return offers
@@ -231,25 +270,62 @@ def test_piste_mode_gives_the_same_offers_as_the_archives(piste):
     assert set(stored) == set(expected)
     for text_id, offer in expected.items():
         row = stored[text_id]
-        for name in ("title", "employer", "organisation", "region", "department", "location", "published_on", "vacancy_date", "deadline", "category", "missions", "profile", "apply_url", "url"):
+        for name in (
+            "title",
+            "employer",
+            "organisation",
+            "region",
+            "department",
+            "location",
+            "published_on",
+            "vacancy_date",
+            "deadline",
+            "category",
+            "missions",
+            "profile",
+            "apply_url",
+            "url",
+        ):
             assert row[name] == offer[name], (text_id, name)
         assert json.loads(row["contacts"]) == offer["contacts"]
         raw = json.loads(row["raw"])
-        for key in ("NOR", "NATURE", "NUM_PARUTION", "NUM_SEQUENCE", "DATE_PUBLI", "ORIGINE_PUBLI", "JORFCONT", "TITREFULL", "poste", "texte"):
+        for key in (
+            "NOR",
+            "NATURE",
+            "NUM_PARUTION",
+            "NUM_SEQUENCE",
+            "DATE_PUBLI",
+            "ORIGINE_PUBLI",
+            "JORFCONT",
+            "TITREFULL",
+            "poste",
+            "texte",
+        ):
             assert raw[key] == offer["raw"][key], (text_id, key)
 
 
 def test_piste_calls_token_then_last_issues_then_each_issue_then_only_the_vacancies(piste):
     fake, db, run = piste(args={"since": "2021-01-01"})
     [token_call] = fake.calls(TOKEN)
-    assert token_call == {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "scope": "openid"}
+    assert token_call == {
+        "grant_type": "client_credentials",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "scope": "openid",
+    }
     [last] = fake.calls(f"{API}/consult/lastNJo")
     assert 1 <= last["nbElement"] < 2500
-    assert [call["id"] for call in fake.calls(f"{API}/consult/jorfCont")] == ["JORFCONT000043945510", "JORFCONT000054245240"]  # oldest first
+    assert [call["id"] for call in fake.calls(f"{API}/consult/jorfCont")] == [
+        "JORFCONT000043945510",
+        "JORFCONT000054245240",
+    ]  # oldest first
     assert sorted(call["textCid"] for call in fake.calls(f"{API}/consult/jorf")) == sorted([OCCITANIE, *SEVEN])
     api_calls = [headers for _, path, _, headers in fake.log if path.startswith(API)]
     assert api_calls and all(headers["Authorization"] == "Bearer token-1" for headers in api_calls)
-    ledger = {row["name"]: (row["kind"], row["status"], row["date"], row["texts_seen"], row["notices_found"]) for row in recent_archives(db)}
+    ledger = {
+        row["name"]: (row["kind"], row["status"], row["date"], row["texts_seen"], row["notices_found"])
+        for row in recent_archives(db)
+    }
     assert ledger == {
         "JORFCONT000054245240": ("piste_issue", "processed", "2026-06-13", 101, 7),
         "JORFCONT000043945510": ("piste_issue", "processed", "2021-08-18", 1, 1),
@@ -270,7 +346,9 @@ def test_429_is_waited_out_then_the_crawl_goes_on(piste):
         fake.failures[f"{API}/consult/jorf"] = [(429, {"Retry-After": "1"})]
         fake, db, run = piste(fake=fake, args={"since": "2021-01-01"})
         assert (run["status"], run["new"]) == ("ok", 8)
-        first, second = [when for when, path, body, _ in fake.log if path == f"{API}/consult/jorf" and body["textCid"] == OCCITANIE]
+        first, second = [
+            when for when, path, body, _ in fake.log if path == f"{API}/consult/jorf" and body["textCid"] == OCCITANIE
+        ]
         assert second - first >= 0.9
     finally:
         fake.__exit__()
@@ -288,7 +366,11 @@ def test_a_refused_token_is_renewed_once_and_the_call_made_again(piste):
         assert len(fake.calls(TOKEN)) == 2
         refused = [body["textCid"] for path, body in fake.refused]
         assert refused and all(path == f"{API}/consult/jorf" for path, _ in fake.refused)
-        again = [body["textCid"] for _, path, body, headers in fake.log if path == f"{API}/consult/jorf" and headers["Authorization"] == "Bearer token-2"]
+        again = [
+            body["textCid"]
+            for _, path, body, headers in fake.log
+            if path == f"{API}/consult/jorf" and headers["Authorization"] == "Bearer token-2"
+        ]
         assert sorted(again) == sorted(refused)
     finally:
         fake.__exit__()
@@ -299,7 +381,12 @@ def test_a_token_that_is_always_refused_is_an_error_not_a_loop(piste):
     try:
         fake, db, run = piste(fake=fake, args={"since": "2021-01-01"})
         assert json.loads(run["errors"]) == {"http_4xx": 1}
-        assert [path for _, path, _, _ in fake.log if path != "/robots.txt"] == [TOKEN, f"{API}/consult/lastNJo", TOKEN, f"{API}/consult/lastNJo"]
+        assert [path for _, path, _, _ in fake.log if path != "/robots.txt"] == [
+            TOKEN,
+            f"{API}/consult/lastNJo",
+            TOKEN,
+            f"{API}/consult/lastNJo",
+        ]
     finally:
         fake.__exit__()
 
@@ -319,10 +406,30 @@ def test_refused_credentials_are_an_error_and_nothing_else_is_asked(piste):
 def test_without_credentials_nothing_of_piste_runs(piste, replay_site):
     site = replay_site()
     site.add("/OPENDATA/JORFSIMPLE/", (JORF / "dila-index.html").read_bytes())
-    site.add("/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-002012.tar.gz", handmade.build_archive("20260612-002012", [(JORF / CONTAINERS[1]).read_bytes()], [(JORF / f"{t}-handmade.xml").read_bytes() for t in SEVEN]), content_type="application/gzip")
-    site.add("/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-205512.tar.gz", handmade.build_archive("20260612-205512", [(JORF / CONTAINERS[0]).read_bytes()], [(JORF / f"{OCCITANIE}-handmade.xml").read_bytes()]), content_type="application/gzip")
+    site.add(
+        "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-002012.tar.gz",
+        handmade.build_archive(
+            "20260612-002012",
+            [(JORF / CONTAINERS[1]).read_bytes()],
+            [(JORF / f"{t}-handmade.xml").read_bytes() for t in SEVEN],
+        ),
+        content_type="application/gzip",
+    )
+    site.add(
+        "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-205512.tar.gz",
+        handmade.build_archive(
+            "20260612-205512",
+            [(JORF / CONTAINERS[0]).read_bytes()],
+            [(JORF / f"{OCCITANIE}-handmade.xml").read_bytes()],
+        ),
+        content_type="application/gzip",
+    )
     fake, db, run = piste(credentials=False, index_url=site.url + "/OPENDATA/JORFSIMPLE/", args={"since": "2026-06-12"})
     assert fake.log == []  # not even robots.txt: the API's hosts are never contacted
-    assert site.requested("/OPENDATA/") == ["/OPENDATA/JORFSIMPLE/", "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-002012.tar.gz", "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-205512.tar.gz"]
+    assert site.requested("/OPENDATA/") == [
+        "/OPENDATA/JORFSIMPLE/",
+        "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-002012.tar.gz",
+        "/OPENDATA/JORFSIMPLE/JORFSIMPLE_20260612-205512.tar.gz",
+    ]
     assert json.loads(run["options"])["mode"] == "dila"
     assert (run["status"], run["new"]) == ("ok", 8)
