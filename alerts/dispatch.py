@@ -147,6 +147,10 @@ def _release_if_due(db: Database, subscription: Subscription, state: dict | None
     return False
 
 
+def _message(name: str, mode, views: dict, rows: list, *, part: int, parts: int):
+    return render(name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+
+
 def _deliver(
     db: Database,
     config: AlertsConfig,
@@ -180,26 +184,14 @@ def _deliver(
                     outbox.finish(db, delivery_id, [], ok=True, error=None, now=now, **_policy(config))
                     part -= 1
                     continue
-                message = render(
-                    subscription.name,
-                    mode,
-                    [Item(views[row.unit], row.reasons) for row in rows],
-                    part=part,
-                    parts=parts,
-                )
+                message = _message(subscription.name, mode, views, rows, part=part, parts=parts)
                 # A service with a small limit (Discord, SMS...) gets fewer offers a message.
                 while len(message.bodies()[body_format]) > limit and len(rows) > 1:
                     keep = max(1, len(rows) // 2)
                     outbox.unclaim(db, delivery_id, rows[keep:])
                     rows, per_message = rows[:keep], keep
                     parts = part + math.ceil((remaining - keep) / per_message)
-                    message = render(
-                        subscription.name,
-                        mode,
-                        [Item(views[row.unit], row.reasons) for row in rows],
-                        part=part,
-                        parts=parts,
-                    )
+                    message = _message(subscription.name, mode, views, rows, part=part, parts=parts)
                 result = send(url, message.title, message.bodies())
             except Exception as error:  # never leave a delivery 'sending' in a live process
                 outbox.finish(
