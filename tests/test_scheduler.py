@@ -187,27 +187,3 @@ def test_sigterm_during_a_crawl_stops_it_cleanly(site_and_config):
     [run] = open_db(db_path).execute_returning_dicts("select * from runs")
     assert run["status"] == "interrupted" and run["finished_at"], output
     assert open_db(db_path).execute("pragma integrity_check").fetchone()[0] == "ok"
-
-
-@pytest.mark.parametrize(
-    "crontab, expected_weekdays",
-    [
-        ("0 9 * * 1", {0}),  # Monday
-        ("0 9 * * 0", {6}),  # Sunday
-        ("0 9 * * 7", {6}),  # Sunday too
-        ("0 9 * * 1-5", {0, 1, 2, 3, 4}),
-        ("0 9 * * 0-2", {6, 0, 1}),  # Sunday to Tuesday wraps
-        ("0 9 * * mon,fri", {0, 4}),
-    ],
-)
-def test_crontab_weekdays_mean_what_they_mean_in_crontab(crontab, expected_weekdays):
-    import datetime as dt
-
-    from crawler.triggers import cron_trigger
-
-    trigger = cron_trigger(crontab, timezone=dt.UTC)
-    when, seen = dt.datetime(2026, 11, 23, tzinfo=dt.UTC), set()
-    for _ in range(10):
-        when = trigger.get_next_fire_time(None, when + dt.timedelta(minutes=1))
-        seen.add(when.weekday())
-    assert seen == expected_weekdays
