@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from storage import outbox
 from storage.archives import archive_counts, recent_archives
-from storage.clock import PARIS
+from storage.clock import PARIS, paris_day
 
 
 def error_summary(errors: dict) -> str:
@@ -49,7 +49,7 @@ def print_offers(offers: list[dict]) -> None:
     rows = []
     for offer in offers:
         row = [
-            offer.get("published_on") or offer["first_seen"][:10],
+            offer.get("published_on") or paris_day(offer["first_seen"]).isoformat(),
             offer["source"],
             short(offer["title"], 56),
             short(offer.get("employer"), 32),

@@ -238,7 +238,7 @@ def search_offers(
         where.append("offers.source = ?")
         params.append(source)
     if since:
-        where.append("coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) >= ?")
+        where.append("coalesce(offers.published_on, paris_day(offers.first_seen)) >= ?")
         params.append(since)
     sql = "select offers.* from offers"
     if query:
@@ -247,7 +247,7 @@ def search_offers(
         params.append(db.quote_fts(query))
     if where:
         sql += " where " + " and ".join(where)
-    sql += " order by coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) desc, offers.first_seen desc"
+    sql += " order by coalesce(offers.published_on, paris_day(offers.first_seen)) desc, offers.first_seen desc"
     if limit:
         sql += f" limit {int(limit)}"
     for row in dict_rows(db.execute(sql, params)):

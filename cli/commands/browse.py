@@ -10,6 +10,7 @@ from tabulate import tabulate
 from alerts.units import board_label
 from cli.app import State, cli, iso_date, pass_state
 from cli.output import place, print_offers, short
+from storage.clock import paris_day
 from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
 from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
 from storage.offers import search_offers
@@ -151,7 +152,7 @@ def jobs_show(state: State, job):
     status = "open" if any(offer["closed_reason"] is None for offer in offers) else "closed"
     click.echo(
         f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen "
-        f"{info['created_at'][:10]}"
+        f"{paris_day(info['created_at']).isoformat()}"
     )
     if info["reposted_from"]:
         click.echo(f"re-posts job {info['reposted_from']} (the same post, published again after it closed)")
