@@ -11,7 +11,7 @@ from tabulate import tabulate
 import scheduler
 from cli.app import State, cli, iso_date, pass_state
 from cli.output import print_dispatch, print_runs
-from crawler.health import assess, notify_admin, ping_heartbeat
+from crawler.health import ping_heartbeat, report_health
 from crawler.locking import RunLock
 from storage.runs import get_run
 
@@ -75,18 +75,27 @@ def check_sources(state: State, sources) -> list[str]:
     return list(sources) or known
 
 
-def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> None:
-    """Source health after crawling: tell the admin channel about breakages and recoveries."""
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bool:
+    """Source health after crawling: tell the admin channel about breakages and recoveries.
+    False when a notice could not be delivered (it is made again by the next run)."""
     db = state.db()
+    delivered = True
     for run in runs:
         if run.get("id") is None:
             continue
-        notice = assess(db, run, state.config)
-        if notice:
-            click.echo(f"veille: {notice.title}", err=True)
-            notify_admin(state.config, notice)
+        notice, accepted = report_health(db, run, state.config)
+        if notice is None:
+            continue
+        if accepted:
+            click.echo(f"veille: {notice.title} (admin told)", err=True)
+        elif not state.config.admin.urls:
+            click.echo(f"veille: {notice.title} (no [admin] urls to tell)", err=True)
+        else:
+            delivered = False
+            click.echo(f"veille: {notice.title}: no admin channel took it; the next run tries again", err=True)
     if heartbeat and runs and all(run["status"] == "ok" for run in runs):
         ping_heartbeat(state.config.admin.heartbeat_url)
+    return delivered
 
 
 @cli.command()
@@ -140,8 +149,7 @@ def run_command(state: State, sources, full):
     with lock:
         runs = run_crawl(state, sources, full=full)
         print_runs(runs)
-        after_runs(state, runs, heartbeat=True)
-        alerts_ok = True
+        alerts_ok = after_runs(state, runs, heartbeat=True)
         if state.config.subscriptions:
             from alerts.dispatch import dispatch
 
@@ -149,7 +157,7 @@ def run_command(state: State, sources, full):
             click.echo()
             report = dispatch(state.db(), state.config)
             print_dispatch(report, state.config)
-            alerts_ok = report.ok
+            alerts_ok = report.ok and alerts_ok
     sys.exit(0 if alerts_ok and all(run["status"] == "ok" for run in runs) else 1)
 
 

@@ -10,7 +10,7 @@ from tabulate import tabulate
 import scheduler
 from cli.app import State, cli, pass_state
 from cli.commands.crawl import available_sources
-from cli.output import duration, error_summary, print_alert_status, print_archives
+from cli.output import duration, error_summary, paris_time, print_alert_status, print_archives
 from storage.health import health_states
 from storage.offers import offers_by_source
 from storage.runs import last_runs
@@ -78,9 +78,17 @@ def status(state: State):
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
     for source, source_health in sorted(health.items()):
         if source_health["state"] == "failing" and source_health["problem"]:
-            told = "admin told" if source_health["alerted_at"] else "not yet reported"
+            if source_health["alerted_at"]:
+                told = f"admin told {paris_time(source_health['alerted_at'])}"
+            elif state.config.admin.urls:
+                told = "admin not told yet: retried on the next run"
+            else:
+                told = "no [admin] urls to tell"
             click.echo(
-                f"  {source}: failing since {source_health['failing_since']}: {source_health['problem']} ({told})"
+                f"  {source}: failing since {paris_time(source_health['failing_since'])}: {source_health['problem']} "
+                f"({told})"
             )
+        elif source_health["state"] == "ok" and source_health["alerted_at"]:
+            click.echo(f"  {source}: works again; the admin channel has not taken the notice yet (retried next run)")
     print_archives(db)
     print_alert_status(db)
