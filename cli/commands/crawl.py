@@ -1,4 +1,8 @@
-"""Crawling: ``veille crawl``, ``veille run`` (for cron) and ``veille schedule``."""
+"""Crawling: ``veille crawl``, ``veille run`` (for cron) and ``veille schedule``.
+
+Scrapy, the scheduler and the health checks are imported where they are used: ``veille run``
+takes its lock before them, and the commands that do not crawl start without them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,9 @@ import zoneinfo
 import click
 from tabulate import tabulate
 
-import scheduler
 from cli.app import State, cli, iso_date, pass_state
 from cli.output import print_dispatch, print_runs
-from crawler.health import ping_heartbeat, report_health
 from crawler.locking import RunLock
-from storage.runs import get_run
 
 
 def available_sources(state: State | None = None) -> list[str]:
@@ -35,6 +36,8 @@ def run_crawl(
     ``since`` (ISO date) reaches every spider as ``-a since=DATE``; a source that has no use for it ignores it."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
+
+    from storage.runs import get_run
 
     config = state.config  # fail on a bad config before Scrapy starts
     project = get_project_settings()
@@ -78,6 +81,8 @@ def check_sources(state: State, sources) -> list[str]:
 def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bool:
     """Source health after crawling: tell the admin channel about breakages and recoveries.
     False when a notice could not be delivered (it is made again by the next run)."""
+    from crawler.health import ping_heartbeat, report_health
+
     db = state.db()
     delivered = True
     for run in runs:
@@ -141,12 +146,14 @@ def run_command(state: State, sources, full):
     configuration. While another run holds the database's lock, exit 0 at once:
     no double crawl, no double send.
     """
-    sources = check_sources(state, sources)
+    # The lock first, before Scrapy is even imported: two runs started together must not both
+    # get past this line.
     lock = RunLock(state.config.database_path)
     if not lock.acquire():
         click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
         sys.exit(0)
     with lock:
+        sources = check_sources(state, sources)
         runs = run_crawl(state, sources, full=full)
         print_runs(runs)
         alerts_ok = after_runs(state, runs, heartbeat=True)
@@ -172,6 +179,8 @@ def schedule(state: State, list_only):
     digests of the subscriptions on their own times.
     """
     import logging
+
+    import scheduler
 
     jobs = scheduler.build_jobs(state.config, available_sources(state))
     if list_only:
