@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from storage import open_db
 from tests.conftest import parse_table, run_veille, write_config
 
 
@@ -108,6 +109,7 @@ def test_status_shows_the_last_run(crawled):
 
 
 def test_status_on_an_empty_database(tmp_path):
+    open_db(tmp_path / "new.db")
     result = run_veille("status", env={"VEILLE_DB": str(tmp_path / "new.db")}, cwd=tmp_path)
     assert result.returncode == 0
     assert "No crawl yet" in result.stdout

@@ -105,6 +105,7 @@ def test_split_then_merge_from_the_command_line(stored):
     "args, message",
     [
         (("jobs", "show", "999"), "Error: no job 999"),
+        (("jobs", "show", "99999999999999999999"), "Error: no job 99999999999999999999"),  # beyond SQLite's integers
         (("jobs", "show", "modernisation:nope"), "Error: no stored offer modernisation:nope"),
         (
             ("jobs", "show", "2024-17971"),
@@ -122,12 +123,12 @@ def test_split_then_merge_from_the_command_line(stored):
         ),
     ],
 )
-def test_mistakes_are_one_line_and_exit_1(stored, args, message):
+def test_mistakes_are_one_line_and_exit_2(stored, args, message):
     config, jobs = stored
     if message is None:  # a message naming a job number
         message = f"Error: {args[2]} and {args[3]} are already the same job ({jobs['modernisation:2024-17971']})"
     result = veille(config, *args)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == message
     assert result.stdout == ""
     # nothing changed

@@ -45,7 +45,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     0 when everything due was sent, 1 when a channel failed (see `veille status`).
     """
 
-    config = state.config
+    config = state.sending_config("subscriptions")
     if not config.subscriptions:
         click.echo(
             "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
@@ -84,7 +84,7 @@ def subscriptions(state: State, test_name, limit):
     config = state.config
     if test_name:
         subscription = config.subscription(test_name)
-        db = state.db()
+        db = state.db(must_exist=True)
         stored = JobUnits().documents(db, today=clock.paris_today())
         index = OfferIndex(unit.document for unit, _ in stored)
         rule = Rule.from_subscription(subscription)
@@ -116,7 +116,7 @@ def subscriptions(state: State, test_name, limit):
             "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
         )
         return
-    db = state.db()
+    db = state.db(must_exist=True)
     counts = {}
     for row in outbox.summary(db):
         total = counts.setdefault(row["subscription"], [0, 0, 0])
@@ -147,7 +147,7 @@ def subscriptions(state: State, test_name, limit):
 def notify_test(state: State, name):
     """Send a test message on every channel of subscription NAME (nothing is recorded)."""
 
-    subscription = state.config.subscription(name)
+    subscription = state.sending_config("subscriptions").subscription(name)
     if not subscription.channels:
         raise click.ClickException(f"subscription {name!r} has no channels: add apprise URLs to its `channels`")
     message = render_test(subscription.name)

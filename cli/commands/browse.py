@@ -8,7 +8,7 @@ import click
 from tabulate import tabulate
 
 from alerts.units import board_label
-from cli.app import State, cli, iso_date, pass_state
+from cli.app import State, UserError, cli, iso_date, pass_state
 from cli.output import place, print_offers, short
 from storage.clock import paris_day
 from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
@@ -43,7 +43,7 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
     """List stored offers, newest first, with their status (open, or closed and why) and
     their job: its number and the other boards it is also published on."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     if only_open:
         found = [
             offer
@@ -71,7 +71,7 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
 def _job_error(error: Exception) -> click.ClickException:
     # The message as raised: str() of a LookupError with one argument is that argument, but
     # stripping quotes off str() would eat the closing quote of a message that starts with one.
-    return click.ClickException(str(error.args[0]) if len(error.args) == 1 else str(error))
+    return UserError(str(error.args[0]) if len(error.args) == 1 else str(error))
 
 
 @cli.group(invoke_without_command=True)
@@ -93,7 +93,7 @@ def jobs(ctx, include_closed, limit, as_json):
         return
 
     state = ctx.find_object(State)
-    found = list_jobs(state.db(), include_closed=include_closed, limit=limit)
+    found = list_jobs(state.db(must_exist=True), include_closed=include_closed, limit=limit)
     if as_json:
         for job in found:
             click.echo(json.dumps(job, ensure_ascii=False))
@@ -142,7 +142,7 @@ def jobs_show(state: State, job):
     """A job (by number, or by one of its offers as SOURCE:SOURCE_ID): its offers on each
     board, their status and links, and why each is in the job."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         job_id = resolve_job(db, job)
     except (UnknownOffer, ValueError) as error:
@@ -187,7 +187,7 @@ def jobs_split(state: State, offer):
     """Undo a wrong merge: the offer leaves its job for a job of its own. The decision is
     kept: automatic grouping never puts it with those offers again."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         old, new = split_offer(db, *parse_offer_reference(offer))
     except (UnknownOffer, ValueError) as error:
@@ -203,7 +203,7 @@ def jobs_merge(state: State, first, second):
     """A missed merge: B's job joins A's job (each a job number or an offer as
     SOURCE:SOURCE_ID). Alerts already sent for either job count for both."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         keep, other = resolve_job(db, first), resolve_job(db, second)
         if keep == other:

@@ -12,7 +12,7 @@ import zoneinfo
 import click
 from tabulate import tabulate
 
-from cli.app import State, cli, iso_date, pass_state
+from cli.app import State, check_database_path, cli, iso_date, pass_state
 from cli.output import print_dispatch, print_runs
 from crawler.locking import RunLock
 
@@ -40,6 +40,7 @@ def run_crawl(
     from storage.runs import get_run
 
     config = state.config  # fail on a bad config before Scrapy starts
+    state.db()  # and on a database path that cannot be one
     project = get_project_settings()
     if config.source_path:
         project.set("VEILLE_CONFIG", str(config.source_path), priority="cmdline")
@@ -123,6 +124,7 @@ def crawl(state: State, sources, full, since):
     last first_run_days days, or since --since). Exit code 0 when every run
     succeeded, 1 when one failed (see `veille status`).
     """
+    state.sending_config("admin", "sources")  # health notices, PISTE credentials
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_runs(runs)
     after_runs(state, runs)
@@ -148,7 +150,9 @@ def run_command(state: State, sources, full):
     """
     # The lock first, before Scrapy is even imported: two runs started together must not both
     # get past this line.
-    lock = RunLock(state.config.database_path)
+    config = state.sending_config()
+    check_database_path(config.database_path, config.database_origin)
+    lock = RunLock(config.database_path)
     if not lock.acquire():
         click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
         sys.exit(0)
@@ -182,6 +186,8 @@ def schedule(state: State, list_only):
 
     import scheduler
 
+    if not list_only:
+        state.sending_config()  # its crawls send alerts and health notices
     jobs = scheduler.build_jobs(state.config, available_sources(state))
     if list_only:
         timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)

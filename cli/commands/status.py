@@ -21,7 +21,7 @@ from storage.runs import last_runs
 def status(state: State):
     """Every source: last run, result, counts, errors, health and next scheduled run;
     the JORF archive ledger; pending and failed alerts."""
-    db = state.db()
+    db = state.db(must_exist=True)
     click.echo(f"database: {state.config.database_path}")
     stored = offers_by_source(db)
     runs = {run["source"]: run for run in last_runs(db)}
