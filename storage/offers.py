@@ -223,16 +223,21 @@ def get_offer(db: Database, source: str, source_id: str) -> dict | None:
     return from_row(rows[0]) if rows else None
 
 
+# The columns of the full-text index ``offers_fts`` (migration m001).
+FTS_COLUMNS = ("title", "employer", "organisation", "missions", "profile")
+
+
 def search_offers(
     db: Database,
     *,
-    query: str | None = None,
+    fts: str | None = None,
     source: str | None = None,
     since: str | None = None,
     limit: int | None = None,
 ) -> Iterator[dict]:
-    """Offers, newest first; ``query`` is full-text and accent-insensitive, ``since`` an ISO date
-    compared with the publication date, or the first-seen date when the source gives none."""
+    """Offers, newest first; ``fts`` an FTS5 expression on ``offers_fts`` (alerts.search builds it
+    from a query), ``since`` an ISO date compared with the publication date, or the Paris day it was
+    first seen when the source gives none."""
     where, params = [], []
     if source:
         where.append("offers.source = ?")
@@ -241,10 +246,10 @@ def search_offers(
         where.append("coalesce(offers.published_on, paris_day(offers.first_seen)) >= ?")
         params.append(since)
     sql = "select offers.* from offers"
-    if query:
+    if fts:
         sql += " join offers_fts on offers_fts.rowid = offers.rowid"
         where.append("offers_fts match ?")
-        params.append(db.quote_fts(query))
+        params.append(fts)
     if where:
         sql += " where " + " and ".join(where)
     sql += " order by coalesce(offers.published_on, paris_day(offers.first_seen)) desc, offers.first_seen desc"

@@ -7,6 +7,8 @@ import json
 import click
 from tabulate import tabulate
 
+from alerts.query import parse_query
+from alerts.search import search
 from alerts.units import board_label
 from cli.app import State, UserError, cli, iso_date, pass_state
 from cli.output import place, print_offers, short
@@ -22,7 +24,9 @@ from storage.offers import search_offers
     "-s",
     "query",
     metavar="Q",
-    help="Full-text search in title, employer, missions, profile (accents optional).",
+    help="What to look for, in the subscriptions' query language: words side by side are ANDed; OR, NOT or -word, "
+    '"a phrase", (parentheses), field:word (title, employer, organisation, domain, missions, profile, location, '
+    "contract); case, accents and plurals do not matter.",
 )
 @click.option("--source", metavar="S", help="Only offers of this source.")
 @click.option(
@@ -44,15 +48,21 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
     their job: its number and the other boards it is also published on."""
 
     db = state.db(must_exist=True)
+
+    def stored(limit=None):
+        if not query:
+            return search_offers(db, source=source, since=since, limit=limit)
+        try:
+            parse_query(query)
+        except ValueError as error:
+            raise UserError(f"--search: {error}") from None
+        return search(db, query, source=source, since=since, limit=limit)
+
     if only_open:
-        found = [
-            offer
-            for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since)))
-            if offer["closed_reason"] is None
-        ]
+        found = [offer for offer in annotate_offers(db, list(stored())) if offer["closed_reason"] is None]
         found = found[:limit] if limit else found
     else:
-        found = annotate_offers(db, list(search_offers(db, query=query, source=source, since=since, limit=limit)))
+        found = annotate_offers(db, list(stored(limit)))
     if as_json:
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
