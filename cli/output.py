@@ -33,6 +33,19 @@ def print_runs(runs: list[dict]) -> None:
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
 
 
+def print_run_errors(runs: list[dict]) -> None:
+    """On stderr, one line per source and error class: how many, and the first sample (the others
+    are in the run ledger: `veille status`)."""
+    for run in runs:
+        samples = run.get("error_samples") or []
+        for name, count in sorted((run.get("errors") or {}).items()):
+            sample = next((item for item in samples if item.get("class") == name), None)
+            detail = f": {sample['message']} ({sample.get('url') or '-'})" if sample else ""
+            click.echo(f"veille: {run['source']}: {name} × {count}{detail}", err=True)
+        if run.get("status") == "failed" and not run.get("errors") and run.get("reason"):
+            click.echo(f"veille: {run['source']}: failed ({run['reason']})", err=True)
+
+
 def place(offer: dict) -> str:
     if offer.get("department") and offer.get("location") and f"({offer['department']})" not in offer["location"]:
         return f"{offer['location']} ({offer['department']})"

@@ -153,3 +153,35 @@ def test_a_full_run_reads_the_whole_listing_and_counts_as_complete(watched):
     # Only the full run read the whole listing: it is what tells which offers are no longer listed.
     assert (first["complete"], full["complete"]) == (0, 1)
     assert '"full": true' in full["options"]
+
+
+def test_unreachable_sources_leave_one_line_per_error_class_and_no_traceback(tmp_path, replay_site):
+    """What cron mails for a run whose sites cannot be reached: no Scrapy traceback, one line per
+    source and error class, the table; the details are in the run ledger."""
+    hanging = replay_site()
+    hanging.add("/recrutement/", "<html></html>", delay=5)  # accepts, never answers in time
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "veille.db"),
+            "http": {"delay": 0, "retries": 1, "timeout": 1},
+            "sources": {
+                "dinum": {"base_url": "http://127.0.0.1:9"},  # connection refused
+                "modernisation": {"base_url": hanging.url, "start_urls": ["/recrutement/"]},
+            },
+        },
+    )
+    result = run_veille("--config", str(config), "run", "dinum", "modernisation")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "veille: dinum: connection × 1: DownloadConnectionRefusedError: Connection was refused by other side: 111: "
+        "Connection refused. (http://127.0.0.1:9/recrutement/)",
+        f"veille: modernisation: timeout × 1: timed out ({hanging.url}/recrutement/)",
+    ]
+    assert [line.split()[:2] for line in result.stdout.splitlines()[2:]] == [
+        ["dinum", "failed"],
+        ["modernisation", "failed"],
+    ]
+    samples = {run["source"]: run["error_samples"] for run in finished_runs(tmp_path / "veille.db")}
+    assert '"class": "timeout"' in samples["modernisation"] and '"class": "connection"' in samples["dinum"]

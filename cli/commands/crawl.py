@@ -13,7 +13,7 @@ import click
 from tabulate import tabulate
 
 from cli.app import State, check_database_path, cli, iso_date, pass_state
-from cli.output import print_dispatch, print_runs
+from cli.output import print_dispatch, print_run_errors, print_runs
 from crawler.locking import RunLock
 
 
@@ -44,7 +44,9 @@ def run_crawl(
     project = get_project_settings()
     if config.source_path:
         project.set("VEILLE_CONFIG", str(config.source_path), priority="cmdline")
-    project.set("LOG_LEVEL", "INFO" if state.verbose else "WARNING", priority="cmdline")
+    # Without -v, Scrapy says nothing (its failed requests are tracebacks in cron logs): each run's
+    # errors are in the run ledger, and print_run_errors says one line per error class.
+    project.set("LOG_LEVEL", "INFO" if state.verbose else "CRITICAL", priority="cmdline")
     project.set("VEILLE_PROGRESS_INTERVAL", 15 if sys.stderr.isatty() else 0, priority="cmdline")
     for name, value in (settings or {}).items():
         project.set(name, value, priority="cmdline")
@@ -126,6 +128,7 @@ def crawl(state: State, sources, full, since):
     """
     state.sending_config("admin", "sources")  # health notices, PISTE credentials
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
+    print_run_errors(runs)
     print_runs(runs)
     after_runs(state, runs)
     sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
@@ -159,6 +162,7 @@ def run_command(state: State, sources, full):
     with lock:
         sources = check_sources(state, sources)
         runs = run_crawl(state, sources, full=full)
+        print_run_errors(runs)
         print_runs(runs)
         alerts_ok = after_runs(state, runs, heartbeat=True)
         if state.config.subscriptions:
