@@ -232,6 +232,15 @@ def _fts_prefix(key: str) -> str | None:
     return prefix if len(prefix) >= 2 else None
 
 
+def query_fields(node) -> set[str]:
+    """Every field the query reads, excluded words included."""
+    if isinstance(node, Term):
+        return set(node.fields)
+    if isinstance(node, Not):
+        return query_fields(node.part)
+    return set().union(*(query_fields(part) for part in node.parts))
+
+
 def fts_query(node, columns: tuple[str, ...]) -> str | None:
     """An FTS5 expression matching every offer the query may match (more, never fewer), for the
     index's ``columns``; None when it cannot narrow the search (a NOT alone, a field the index

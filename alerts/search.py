@@ -3,7 +3,8 @@
 One parser (alerts/query.py) and one evaluation (alerts/matching.py) for both: ``numérique
 -développeur`` means the same in a subscription and in a search. SQLite's full-text index only
 narrows the offers worth evaluating (:func:`alerts.query.fts_query` asks it for more, never fewer);
-the query then decides on each of them, in batches, newest first.
+the query then decides on each of them, in batches, newest first, reading only the fields the query
+names; whole offers are read for the matches only.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Iterator
 from sqlite_utils import Database
 
 from alerts.matching import OfferIndex, iter_bits
-from alerts.query import fts_query, parse_query
-from storage.offers import FTS_COLUMNS, search_offers
+from alerts.query import fts_query, parse_query, query_fields
+from storage.offers import FTS_COLUMNS, offer_texts, offers_by_rowid
 
 # Offers evaluated at once: enough to amortise the index, small enough to stop early under --limit.
 BATCH = 2000
@@ -26,15 +27,18 @@ def search(
     """Stored offers the query matches, newest first; ValueError (worded for the user) for a query
     that cannot be read."""
     node = parse_query(query)
-    candidates = search_offers(db, fts=fts_query(node, FTS_COLUMNS), source=source, since=since)
+    fields = sorted(query_fields(node))
+    candidates = offer_texts(db, fields, fts=fts_query(node, FTS_COLUMNS), source=source, since=since)
     found = 0
     while True:
-        batch = [offer for _, offer in zip(range(BATCH), candidates)]
+        batch = [item for _, item in zip(range(BATCH), candidates)]
         if not batch:
             return
-        index = OfferIndex(batch)
-        for position in iter_bits(node.bits(index)):
-            yield batch[position]
-            found += 1
-            if limit and found >= limit:
-                return
+        index = OfferIndex((texts for _, texts in batch), fields=fields, facets=False)
+        matched = [batch[position][0] for position in iter_bits(node.bits(index))]
+        if limit:
+            matched = matched[: limit - found]
+        yield from offers_by_rowid(db, matched)
+        found += len(matched)
+        if limit and found >= limit:
+            return
