@@ -25,7 +25,7 @@ _spec = importlib.util.spec_from_file_location("bench_storage", Path(__file__).w
 bench_storage = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_storage)
 
-COUNT = 100_000
+COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 TARGET = 3.0
 # (our query, the bare search's words)
 QUERIES = [
