@@ -281,6 +281,9 @@ DEFAULT_SOURCE_SCHEDULES = {
     "dinum": ["15 8 * * *", "15 17 * * *"],
 }
 
+# Every [[sources.site]] not named in [schedule.sources]: twice a day, like the DITP's pages.
+DEFAULT_SITE_SCHEDULE = ["30 8 * * *", "30 17 * * *"]
+
 # Full runs (`veille run SOURCE --full`): the whole listing read again, which is what tells which offers
 # are no longer listed (storage/lifecycle.py) and catches offers a listing did not show newest-first.
 DEFAULT_FULL_SCHEDULES = {
@@ -308,11 +311,16 @@ class Schedule(Section):
             return {name: [specs] if isinstance(specs, str) else specs for name, specs in value.items()}
         return value
 
-    def source_triggers(self) -> dict[str, list[str]]:
-        return {**DEFAULT_SOURCE_SCHEDULES, **self.sources}
+    def source_triggers(self, sites: list[str] = ()) -> dict[str, list[str]]:
+        """When each source is crawled: ``[schedule.sources]``, else the built-in times, else (for
+        the configured ``sites``) twice a day."""
+        return {**DEFAULT_SOURCE_SCHEDULES, **{site: DEFAULT_SITE_SCHEDULE for site in sites}, **self.sources}
 
     def full_triggers(self) -> dict[str, list[str]]:
-        return {**DEFAULT_FULL_SCHEDULES, **self.full_sources}
+        """When each source is crawled in full; a source left unscheduled ([] in ``[schedule.sources]``)
+        has no full crawl either, unless ``[schedule.full_sources]`` names it."""
+        unscheduled = {source: [] for source, specs in self.sources.items() if not specs}
+        return {**DEFAULT_FULL_SCHEDULES, **unscheduled, **self.full_sources}
 
 
 class Admin(Section):

@@ -200,6 +200,11 @@ def schedule(state: State, list_only):
             for job, when in scheduler.next_run_times(jobs)
         ]
         click.echo(tabulate(rows, headers=["job", "next run"]))
+        for source in scheduler.unscheduled_sources(state.config, available_sources(state)):
+            click.echo(
+                f"veille: warning: {source} is never crawled by the scheduler ([schedule.sources] gives it no time)",
+                err=True,
+            )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     sys.exit(scheduler.run_scheduler(state.config, available_sources(state)))
