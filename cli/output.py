@@ -56,6 +56,21 @@ def short(text: str | None, width: int) -> str:
     return textwrap.shorten(text or "", width=width, placeholder="…")
 
 
+def clip(text: str | None, width: int) -> str:
+    """A text without spaces (a URL) cut at ``width``: its start, the scheme and host, stays."""
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def channel_label(url: str) -> str:
+    """A channel as tables show it: masked by alerts.channels (scheme, host, no secret); a URL that
+    kept an unset ${ENV} reference is shown as written, which holds no secret."""
+    from alerts.channels import channel_key
+    from crawler.config import has_unset_env
+
+    return url.strip() if has_unset_env(url) else channel_key(url)
+
+
 def print_offers(offers: list[dict]) -> None:
     """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
     annotated = bool(offers) and "status" in offers[0]
@@ -135,7 +150,7 @@ def print_alert_status(db) -> None:
     table = [
         [
             row["subscription"],
-            short(row["channel"], 48),
+            clip(row["channel"], 60),
             row["pending"],
             row["failed"],
             row["sent"],

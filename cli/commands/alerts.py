@@ -13,7 +13,7 @@ from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.render import render_test
 from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
-from cli.output import describe_subscription, paris_time, print_dispatch, short
+from cli.output import channel_label, clip, describe_subscription, paris_time, print_dispatch, short
 from storage import clock, outbox
 
 
@@ -130,7 +130,7 @@ def subscriptions(state: State, test_name, limit):
             sub.name,
             sub.mode,
             short(describe_subscription(sub), 50),
-            "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)",
+            "\n".join(clip(channel_label(url), 60) for url in sub.channels) or "(none)",
             *counts.get(sub.name, [0, 0, 0]),
             paris_time(due.get(sub.name)),
         ]

@@ -15,7 +15,7 @@ from cli.output import place, print_offers, short
 from storage.clock import paris_day
 from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
 from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
-from storage.offers import search_offers
+from storage.offers import offers_by_source, search_offers
 
 
 @cli.command()
@@ -48,6 +48,12 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
     their job: its number and the other boards it is also published on."""
 
     db = state.db(must_exist=True)
+    if source:
+        from cli.commands.crawl import available_sources
+
+        known = sorted(set(available_sources(state)) | set(offers_by_source(db)))
+        if source not in known:
+            raise click.UsageError(f"unknown source {source}; sources: {', '.join(known)}")
 
     def stored(limit=None):
         if not query:
