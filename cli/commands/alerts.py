@@ -15,6 +15,7 @@ from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
 from cli.output import channel_label, clip, describe_subscription, paris_time, print_dispatch, short
 from storage import clock, outbox
+from storage.lifecycle import refresh_status
 
 
 @cli.command()
@@ -54,6 +55,8 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     for name in names:
         config.subscription(name)  # unknown name: one-line error, exit 2
     db = state.db()
+    if not dry_run:
+        refresh_status(db)  # deadlines passed since the last crawl close offers and jobs
     if retry_failed and not dry_run:
         count = outbox.retry_failed(db, clock.now(), list(names) or None)
         click.echo(f"{count} failed alert(s) queued again.")

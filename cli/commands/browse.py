@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import click
@@ -11,14 +12,15 @@ from alerts.query import parse_query
 from alerts.search import search
 from alerts.units import board_label
 from cli.app import State, UserError, cli, iso_date, pass_state
-from cli.output import place, print_offers, short
+from cli.output import paris_time, place, print_offers, short
 from storage.clock import paris_day
 from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
 from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
-from storage.offers import offers_by_source, search_offers
+from storage.lifecycle import refresh_status
+from storage.offers import get_offer, offers_by_source, search_offers, versions_of
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option(
     "--search",
     "-s",
@@ -42,10 +44,18 @@ from storage.offers import offers_by_source, search_offers
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on."
 )
-@pass_state
-def offers(state: State, query, source, since, only_open, limit, as_json):
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line (for a spreadsheet): the main fields.")
+@click.pass_context
+def offers(ctx, query, source, since, only_open, limit, as_json, as_csv):
     """List stored offers, newest first, with their status (open, or closed and why) and
-    their job: its number and the other boards it is also published on."""
+    their job: its number and the other boards it is also published on.
+
+    \b
+    veille offers show SOURCE:SOURCE_ID   one offer, every field, and its version history
+    """
+    if ctx.invoked_subcommand:
+        return
+    state = ctx.find_object(State)
 
     db = state.db(must_exist=True)
     if source:
@@ -73,6 +83,13 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
         return
+    if as_csv:
+        writer = csv.writer(click.get_text_stream("stdout"))
+        writer.writerow(CSV_COLUMNS)
+        for offer in found:
+            values = {**offer, "also_on": ", ".join(offer.get("also_on") or [])}
+            writer.writerow(["" if values.get(name) is None else values[name] for name in CSV_COLUMNS])
+        return
     if not found:
         click.echo(
             "No offer matches."
@@ -82,6 +99,87 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
         return
     print_offers(found)
     click.echo(f"\n{len(found)} offers")
+
+
+CSV_COLUMNS = (
+    "source",
+    "source_id",
+    "title",
+    "employer",
+    "organisation",
+    "location",
+    "department",
+    "region",
+    "category",
+    "versant",
+    "contract",
+    "published_on",
+    "deadline",
+    "closed_reason",
+    "job_id",
+    "also_on",
+    "url",
+    "apply_url",
+    "first_seen",
+    "last_seen",
+)
+
+SHOWN_FIELDS = (
+    "title",
+    "employer",
+    "organisation",
+    "versant",
+    "category",
+    "contract",
+    "location",
+    "department",
+    "region",
+    "remote",
+    "published_on",
+    "deadline",
+    "vacancy_date",
+    "domain",
+    "url",
+    "apply_url",
+)
+
+
+@offers.command("show")
+@click.argument("offer", metavar="SOURCE:SOURCE_ID")
+@pass_state
+def offers_show(state: State, offer):
+    """One offer: every field, its status and job, and each version veille stored (what changed, when)."""
+    db = state.db(must_exist=True)
+    try:
+        source, source_id = parse_offer_reference(offer)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    stored = get_offer(db, source, source_id)
+    if stored is None:
+        raise UserError(f"no stored offer {source}:{source_id}")
+    [stored] = annotate_offers(db, [stored])
+    also = f" (also on {', '.join(stored['also_on'])})" if stored["also_on"] else ""
+    click.echo(f"{source}:{source_id} · {stored['status']} · job {stored['job_id']}{also}")
+    for name in SHOWN_FIELDS:
+        if stored.get(name):
+            click.echo(f"  {name + ':':14}{stored[name]}")
+    for name in ("missions", "profile"):
+        if stored.get(name):
+            click.echo(f"  {name + ':':14}{short(stored[name], 100)}")
+    click.echo(
+        f"  {'seen:':14}first {paris_time(stored['first_seen'])}, last {paris_time(stored['last_seen'])} (Paris)"
+    )
+    versions = versions_of(db, source, source_id)
+    click.echo(f"\n{len(versions)} change{'s' if len(versions) != 1 else ''} since first seen")
+    for version in versions:
+        run = f" (run {version['run_id']})" if version["run_id"] else ""
+        click.echo(f"  {paris_time(version['seen_at'])}{run}:")
+        for name, (old, new) in version["changes"].items():
+            if name == "raw":
+                click.echo("    raw: the page's details changed")
+                continue
+            before, after = (short(str(value), 60) if value is not None else "—" for value in (old, new))
+            click.echo(f"    {name}: {before} → {after}")
 
 
 def _job_error(error: Exception) -> click.ClickException:
@@ -208,6 +306,7 @@ def jobs_split(state: State, offer):
         old, new = split_offer(db, *parse_offer_reference(offer))
     except (UnknownOffer, ValueError) as error:
         raise _job_error(error) from None
+    refresh_status(db)
     click.echo(f"{offer} left job {old}: it is job {new} now, kept apart from job {old}'s offers.")
 
 
@@ -227,4 +326,5 @@ def jobs_merge(state: State, first, second):
         merge_jobs(db, keep, other)
     except (UnknownOffer, ValueError) as error:
         raise _job_error(error) from None
+    refresh_status(db)
     click.echo(f"job {other} merged into job {keep}.")
