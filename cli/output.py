@@ -73,7 +73,7 @@ def channel_label(url: str) -> str:
 
 def print_offers(offers: list[dict]) -> None:
     """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
-    annotated = bool(offers) and "status" in offers[0]
+    annotated = bool(offers) and "also_on" in offers[0]
     rows = []
     for offer in offers:
         row = [
