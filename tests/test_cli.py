@@ -50,6 +50,34 @@ def test_http_settings_of_the_config_reach_scrapy(tmp_path, replay_site):
     assert "'DOWNLOAD_DELAY'" not in overridden  # back to Scrapy's default 0
 
 
+def test_crawl_takes_scrapy_settings_as_scrapy_crawl_does(tmp_path, replay_site):
+    """`veille crawl -s NAME=VALUE` sets a Scrapy setting for the crawl, above veille.toml."""
+    site = replay_site("choisirleservicepublic")
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "contact": "ops@example.org",
+            "http": {"delay": 0},
+            "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
+        },
+    )
+    result = run_veille(
+        "--config", str(config), "crawl", "choisirleservicepublic", "-s", "USER_AGENT=bench-agent/1", "--set", "X="
+    )
+    assert result.returncode == 0, result.stderr
+    assert site.user_agents == {"bench-agent/1"}  # not the User-Agent veille.toml's contact makes
+
+
+@pytest.mark.parametrize("setting", ["DOWNLOAD_DELAY", "=0", "A B=1"])
+def test_a_setting_that_is_not_name_value_is_a_usage_error(tmp_path, setting):
+    result = run_veille("crawl", "-s", setting, env={"VEILLE_DB": str(tmp_path / "v.db")})
+    assert result.returncode == 2
+    assert f"{setting!r} is not NAME=VALUE" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "v.db").exists()
+
+
 def test_crawl_exit_code_is_1_when_a_source_fails(tmp_path, replay_site):
     site = replay_site()
     site.add("/nos-offres/filtres/mot-cles/x/", "<html><body>new design</body></html>")

@@ -72,6 +72,30 @@ def run_crawl(
     return runs
 
 
+def scrapy_settings(ctx, param, values) -> dict[str, str]:
+    """``-s NAME=VALUE`` options as Scrapy settings (values as strings, as ``scrapy crawl -s`` gives them)."""
+    settings = {}
+    for value in values:
+        name, equals, setting = value.partition("=")
+        if not equals or not name.strip() or not name.strip().replace("_", "").isalnum():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE (e.g. -s DOWNLOAD_DELAY=0)")
+        settings[name.strip()] = setting
+    return settings
+
+
+# Scrapy settings for one crawl, above veille.toml and crawler/settings.py (as `scrapy crawl -s`).
+setting_option = click.option(
+    "-s",
+    "--set",
+    "settings",
+    metavar="NAME=VALUE",
+    multiple=True,
+    callback=scrapy_settings,
+    help="Set a Scrapy setting for this crawl, above veille.toml (repeatable), as `scrapy crawl -s` does: e.g. "
+    "-s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=0 to crawl a site of your own at full speed.",
+)
+
+
 def check_sources(state: State, sources) -> list[str]:
     """The named sources, or all of them; an unknown name is a usage error."""
     known = available_sources(state)
@@ -116,8 +140,9 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bo
     help="Read what was published since DATE (YYYY-MM-DD): for jorf, the archives delivered since then that are not "
     "processed yet; for choisirleservicepublic, every offer published since then, even if stored already.",
 )
+@setting_option
 @pass_state
-def crawl(state: State, sources, full, since):
+def crawl(state: State, sources, full, since, settings):
     """Crawl the named sources (default: all) into the database.
 
     Listing pages are read until K offers in a row are already stored
@@ -127,7 +152,7 @@ def crawl(state: State, sources, full, since):
     succeeded, 1 when one failed (see `veille status`).
     """
     state.sending_config("admin", "sources")  # health notices, PISTE credentials
-    runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
+    runs = run_crawl(state, check_sources(state, sources), full=full, since=since, settings=settings)
     print_run_errors(runs)
     print_runs(runs)
     after_runs(state, runs)
@@ -142,8 +167,9 @@ def crawl(state: State, sources, full, since):
     help="Ignore stop-at-known: re-read every listing page and offer. A full run that reads the whole listing is what "
     "tells which offers are no longer listed (closed once missing from two): schedule one now and then.",
 )
+@setting_option
 @pass_state
-def run_command(state: State, sources, full):
+def run_command(state: State, sources, full, settings):
     """For cron: crawl all (or the named) sources, check their health, send the alerts.
 
     Exit code 0 when everything went well, 1 when a source or an alert channel
@@ -161,7 +187,7 @@ def run_command(state: State, sources, full):
         sys.exit(0)
     with lock:
         sources = check_sources(state, sources)
-        runs = run_crawl(state, sources, full=full)
+        runs = run_crawl(state, sources, full=full, settings=settings)
         print_run_errors(runs)
         print_runs(runs)
         alerts_ok = after_runs(state, runs, heartbeat=True)
