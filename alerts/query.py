@@ -20,10 +20,11 @@ from functools import lru_cache
 from typing import Protocol
 
 from storage.french import tokens
+from storage.match_keys import SEARCHABLE_FIELDS
 
 # Searched when a term names no field: what the offer is about, not where.
 DEFAULT_FIELDS = ("title", "employer", "organisation", "domain", "missions", "profile")
-FIELDS = (*DEFAULT_FIELDS, "location", "contract")
+FIELDS = SEARCHABLE_FIELDS  # DEFAULT_FIELDS, location and contract
 _FIELD_PREFIX = re.compile(r"^\s*([A-Za-z_]+)\s*:\s*(?=\S)(.*)$", re.S)
 
 
@@ -217,19 +218,7 @@ class _Parser:
         )
 
 
-# -- narrowing a search with SQLite's full-text index ------------------------------------------
-
-
-def _fts_prefix(key: str) -> str | None:
-    """A prefix of every word whose match key is ``key``, as the full-text index holds words
-    (lower case, accents off, ligatures kept): the key without the letters the stemmer may have
-    changed ("territoriaux" -> "territorial") and cut before a spelt-out ligature ("oeuvr" may be
-    "œuvre"). None when too little is left to narrow anything."""
-    prefix = key[:-1] if key.endswith("l") and len(key) > 3 else key
-    for ligature in ("oe", "ae"):
-        if ligature in prefix:
-            prefix = prefix[: prefix.index(ligature)]
-    return prefix if len(prefix) >= 2 else None
+# -- a query as SQLite's full-text index of match keys reads it --------------------------------------
 
 
 def query_fields(node) -> set[str]:
@@ -241,25 +230,38 @@ def query_fields(node) -> set[str]:
     return set().union(*(query_fields(part) for part in node.parts))
 
 
-def fts_query(node, columns: tuple[str, ...]) -> str | None:
-    """An FTS5 expression matching every offer the query may match (more, never fewer), for the
-    index's ``columns``; None when it cannot narrow the search (a NOT alone, a field the index
-    lacks). The query itself then decides, with the same code as subscriptions."""
+def keys_expression(node) -> tuple[str, bool]:
+    """The query as an FTS5 expression over the match keys index (storage/match_keys.py), which holds
+    each field's keys as :func:`storage.french.tokens` makes them, sentence breaks included: a term is
+    a phrase of its keys in its fields, exactly what :class:`alerts.matching.OfferIndex` looks for.
+
+    Returns (expression, negated): the offers the query matches are those the expression matches, or,
+    when ``negated``, all the others (FTS5's NOT needs something to take from: ``-stage`` alone is
+    "everything but stage")."""
     if isinstance(node, Term):
-        if not set(node.fields) <= set(columns):
-            return None
-        prefixes = [prefix for prefix in dict.fromkeys(map(_fts_prefix, node.words)) if prefix]
-        if not prefixes:
-            return None
-        words = " AND ".join(f'"{prefix}"*' for prefix in prefixes)
-        return f"{{{' '.join(node.fields)}}} : ({words})"
-    if isinstance(node, And):
-        parts = [part for part in (fts_query(child, columns) for child in node.parts) if part]
-        return " AND ".join(f"({part})" for part in parts) if parts else None
-    if isinstance(node, Or):
-        parts = [fts_query(child, columns) for child in node.parts]
-        return None if None in parts else " OR ".join(f"({part})" for part in parts)
-    return None  # Not: everything but ... cannot be narrowed
+        return f'{{{" ".join(node.fields)}}} : "{" ".join(node.words)}"', False
+    if isinstance(node, Not):
+        expression, negated = keys_expression(node.part)
+        return expression, not negated
+    parts = [keys_expression(part) for part in node.parts]
+    positive = [expression for expression, negated in parts if not negated]
+    negative = [expression for expression, negated in parts if negated]
+    if isinstance(node, And):  # p1 and p2 and not n1 and not n2 = (p1 and p2) not (n1 or n2)
+        if not positive:
+            return _joined("OR", negative), True
+        together = _joined("AND", positive)
+        return (f"({together}) NOT ({_joined('OR', negative)})" if negative else together), False
+    # Or: p or not n1 or not n2 = not ((n1 and n2) not p)
+    if not negative:
+        return _joined("OR", positive), False
+    together = _joined("AND", negative)
+    return (f"({together}) NOT ({_joined('OR', positive)})" if positive else together), True
+
+
+def _joined(operator: str, expressions: list[str]) -> str:
+    if len(expressions) == 1:
+        return expressions[0]
+    return f" {operator} ".join(f"({expression})" for expression in expressions)
 
 
 @lru_cache(maxsize=4096)

@@ -14,13 +14,18 @@ from storage.db import connect
 from storage.jobs import group_existing_offers
 from storage.lifecycle import refresh_status
 from storage.outbox import offer_alerts_to_jobs
+from storage.upkeep import Progress, catch_up
 
 __all__ = ["open_db"]
 
 
-def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
-    """The veille database at ``path``, created if needed, its schema brought up to date."""
-    return connect(path, migrate=migrate, after_migrations=_data_steps)
+def open_db(path: str | Path, *, migrate: bool = True, progress: Progress | None = None) -> sqlite_utils.Database:
+    """The veille database at ``path``, created if needed, its schema brought up to date (what an
+    upgrade does in batches says how far it is through ``progress``, one line at a time)."""
+    db = connect(path, migrate=migrate, after_migrations=_data_steps)
+    if migrate:
+        catch_up(db, progress)
+    return db
 
 
 def _data_steps(db: sqlite_utils.Database, applied: list[str]) -> None:

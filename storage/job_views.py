@@ -9,7 +9,8 @@ from sqlite_utils import Database
 
 from storage.clock import paris_day, paris_today
 from storage.lifecycle import closed_reason_sql, describe_closed
-from storage.rows import chunks, dict_rows, from_row
+from storage.raw import RAW_JOIN, decoded_offers
+from storage.rows import chunks, dict_rows
 
 
 def annotate_offers(db: Database, offers: list[dict], *, on: dt.date | None = None) -> list[dict]:
@@ -57,18 +58,17 @@ def annotate_offers(db: Database, offers: list[dict], *, on: dt.date | None = No
 def job_offers(db: Database, job_id: int, *, on: dt.date | None = None) -> list[dict]:
     """The offers of a job, oldest member first, each with its status and why it is in the job."""
     cursor = db.conn.execute(
-        "select offers.*, m.board as _board, m.reason as _reason, m.joined_at as _joined_at, "
+        "select offers.*, offer_raw.raw as raw, m.board as _board, m.reason as _reason, m.joined_at as _joined_at, "
         f"{closed_reason_sql('offers', '?')} as _closed "
-        "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id where m.job_id "
-        "= ? order by m.id",
+        "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id "
+        f"{RAW_JOIN} where m.job_id = ? order by m.id",
         [(on or paris_today()).isoformat(), job_id],
     )
-    columns = [description[0] for description in cursor.description]
+    rows = list(dict_rows(cursor))
+    names = ("_board", "_reason", "_joined_at", "_closed")
+    extras = [{name.lstrip("_"): row.pop(name) for name in names} for row in rows]
     found = []
-    for values in cursor:
-        row = dict(zip(columns, values))
-        extra = {name.lstrip("_"): row.pop(name) for name in ("_board", "_reason", "_joined_at", "_closed")}
-        offer = from_row(row)
+    for offer, extra in zip(decoded_offers(db, rows), extras):
         offer.update(
             board=extra["board"], reason=extra["reason"], joined_at=extra["joined_at"], closed_reason=extra["closed"]
         )
@@ -168,14 +168,14 @@ def offers_by_job(db: Database, job_ids: list[int], today: dt.date) -> dict[int,
     found: dict[int, list[dict]] = {job_id: [] for job_id in job_ids}
     for chunk in chunks(job_ids, 500):
         cursor = db.execute(
-            f"select m.job_id as _job, {closed_reason_sql('offers', '?')} as _closed, offers.* from job_offers m "
-            "join offers on offers.source = m.source and offers.source_id = m.source_id "
-            f"where m.job_id in ({','.join('?' * len(chunk))}) order by m.id",
+            f"select m.job_id as _job, {closed_reason_sql('offers', '?')} as _closed, offers.*, offer_raw.raw as raw "
+            "from job_offers m join offers on offers.source = m.source and offers.source_id = m.source_id "
+            f"{RAW_JOIN} where m.job_id in ({','.join('?' * len(chunk))}) order by m.id",
             [today.isoformat(), *chunk],
         )
-        for row in dict_rows(cursor):
-            job_id, closed = row.pop("_job"), row.pop("_closed")
-            offer = from_row(row)
+        rows = list(dict_rows(cursor))
+        extras = [(row.pop("_job"), row.pop("_closed")) for row in rows]
+        for offer, (job_id, closed) in zip(decoded_offers(db, rows), extras):
             offer["_closed"] = closed
             found[job_id].append(offer)
     for offers in found.values():

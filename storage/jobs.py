@@ -60,7 +60,8 @@ from storage.job_members import (
     write_batch,
 )
 from storage.lifecycle import open_jobs
-from storage.rows import chunks, from_row
+from storage.raw import RAW_JOIN, decoded_offers
+from storage.rows import chunks
 
 FIRST_OFFER = "first offer of the job"
 # A title block with more offers than this in its date range is too common to tell offers apart.
@@ -486,8 +487,8 @@ def _group_existing_offers(db: Database, thresholds: Thresholds | None, batch_si
     count, after = 0, 0
     while True:
         cursor = db.conn.execute(
-            "select offers.rowid as _rowid, offers.* from offers left join job_offers m on m.source = offers.source "
-            "and m.source_id = offers.source_id "
+            "select offers.rowid as _rowid, offers.*, offer_raw.raw as raw from offers left join job_offers m "
+            f"on m.source = offers.source and m.source_id = offers.source_id {RAW_JOIN} "
             f"where offers.rowid > ? and m.id is null order by offers.rowid limit {int(batch_size)}",
             [after],
         )
@@ -496,6 +497,6 @@ def _group_existing_offers(db: Database, thresholds: Thresholds | None, batch_si
         if not rows:
             return count
         after = rows[-1].pop("_rowid")
-        offers = [from_row({key: value for key, value in row.items() if key != "_rowid"}) for row in rows]
+        offers = decoded_offers(db, [{key: value for key, value in row.items() if key != "_rowid"} for row in rows])
         place_offers(db, [(offer, offer["first_seen"]) for offer in offers], thresholds=thresholds)
         count += len(offers)

@@ -368,3 +368,68 @@ SELECT a.sent_at, a.subscription, a.channel,
   a.reasons, a.attempts
 FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
     )
+
+
+@migrations()
+def m007_offer_ids_raw_apart(db: Database) -> None:
+    """Offers get an explicit id (their rowid so far, which the full-text index and older alerts
+    name), declare their runs as foreign keys, and leave ``raw`` to ``offer_raw``; shared texts of
+    raw (``raw_texts``), the match keys index (``offer_keys``) and the storage's own state.
+
+    A frozen step: raw moves as it is (plain JSON) and the match keys index starts empty; today's
+    code compresses the one and fills the other in batches after it (storage/upkeep.py)."""
+    conn = db.conn
+    # Indexes and triggers of offers, and the views (which name it), made again as they were.
+    saved = conn.execute(
+        "select type, name, sql from sqlite_master where sql is not null "
+        "and (type in ('index', 'trigger') and tbl_name = 'offers' or type = 'view') order by type = 'view', rowid"
+    ).fetchall()
+    for kind, name, _ in saved:
+        if kind == "view":
+            conn.execute(f'DROP VIEW "{name}"')
+    columns = [column for column in conn.execute("pragma table_info(offers)").fetchall() if column[1] != "raw"]
+    run_columns = {"first_run_id", "last_run_id"}
+    definitions = ['"id" INTEGER PRIMARY KEY']
+    for _, name, kind, not_null, default, _ in columns:
+        definition = f'"{name}" {kind}'.rstrip()
+        if not_null or name in ("source", "source_id"):
+            definition += " NOT NULL"
+        if default is not None:
+            definition += f" DEFAULT {default}"
+        if name in run_columns:
+            definition += " REFERENCES runs (id)"
+        definitions.append(definition)
+    definitions.append("UNIQUE (source, source_id)")
+    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m007"')
+    separator = ",\n    "
+    conn.execute(f"CREATE TABLE offers (\n    {separator.join(definitions)}\n)")
+    names = ", ".join(f'"{column[1]}"' for column in columns)
+    # A run id that names no run (none is ever deleted) is no reference: it is left out.
+    values = ", ".join(
+        f'(select id from runs where id = old."{column[1]}")' if column[1] in run_columns else f'old."{column[1]}"'
+        for column in columns
+    )
+    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m007" old')
+    # An offer's raw: plain JSON text, or a blob (storage/raw.py says which format).
+    conn.execute(
+        "CREATE TABLE offer_raw (\n    offer_id INTEGER PRIMARY KEY REFERENCES offers (id) ON DELETE CASCADE,\n"
+        "    raw NOT NULL\n)"
+    )
+    conn.execute(
+        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m007" '
+        "WHERE raw IS NOT NULL AND raw NOT IN ('', '{}')"
+    )
+    conn.execute('DROP TABLE "offers_before_m007"')
+    for _, _, sql in saved:
+        conn.execute(sql)
+    # Long texts of raw, once however many offers carry them (text, or a blob: storage/raw.py).
+    conn.execute("CREATE TABLE raw_texts (\n    id INTEGER PRIMARY KEY,\n    text NOT NULL\n)")
+    # Each offer's searchable fields as match keys (storage/match_keys.py); no text stored.
+    conn.execute(
+        "CREATE VIRTUAL TABLE offer_keys USING fts5(title, employer, organisation, domain, missions, profile, "
+        "location, contract, content='', tokenize=\"ascii tokenchars '|'\", columnsize=0)"
+    )
+    # What storage keeps for itself: how far batched conversions went (storage/upkeep.py).
+    conn.execute("CREATE TABLE storage_state (\n    name TEXT PRIMARY KEY,\n    value\n)")
+    conn.execute("INSERT INTO storage_state (name, value) VALUES ('raw_compressed_through', 0)")
+    conn.execute("INSERT INTO storage_state (name, value) VALUES ('match_keys_through', 0)")

@@ -25,7 +25,9 @@ from storage.clock import now_iso, paris_day
 from storage.db import write_transaction
 from storage.grouping import Thresholds
 from storage.jobs import place_offers, refresh_offers
-from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, from_row, to_row
+from storage.match_keys import index_offers, indexed_through, matching_ids_sql, reindex_offers
+from storage.raw import OFFER_COLUMNS, RAW_JOIN, REFERABLE_COLUMNS, decoded_offers, encode_raw_stored
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, to_row
 
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
 _CHUNK = 900
@@ -47,7 +49,8 @@ class UpsertResult:
         raise KeyError(key)
 
 
-def _existing_hashes(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def _existing(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(id, content hash) of the stored offers among ``keys``."""
     by_source: dict[str, list[str]] = defaultdict(list)
     for source, source_id in keys:
         by_source[source].append(source_id)
@@ -57,32 +60,38 @@ def _existing_hashes(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tupl
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             cursor = db.execute(
-                f"select source_id, content_hash from offers where source = ? and source_id in ({marks})",
+                f"select source_id, id, content_hash from offers where source = ? and source_id in ({marks})",
                 [source, *chunk],
             )
-            found.update(((source, source_id), content_hash) for source_id, content_hash in cursor)
+            found.update(((source, source_id), (offer_id, hashed)) for source_id, offer_id, hashed in cursor)
     return found
 
 
-def _changes(db: Database, row: dict) -> dict[str, list]:
+def _changes(db: Database, offer_id: int, row: dict) -> dict[str, list]:
     """What changed in a stored offer: {field: [old, new]}, JSON fields decoded."""
-    old = db.execute(
-        f"select {', '.join(CONTENT_FIELDS)} from offers where source = ? and source_id = ?",
-        [row["source"], row["source_id"]],
-    ).fetchone()
+    cursor = db.execute(f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN} where offers.id = ?", [offer_id])
+    (old,) = decoded_offers(db, list(dict_rows(cursor)))
     changes = {}
-    for name, old_value in zip(CONTENT_FIELDS, old):
-        if old_value != row[name]:
-            if name in JSON_FIELDS:
-                changes[name] = [json.loads(old_value) if old_value else None, json.loads(row[name])]
-            else:
-                changes[name] = [old_value, row[name]]
+    for name in CONTENT_FIELDS:
+        old_value = old.get(name)
+        if name in JSON_FIELDS:
+            if _json(name, old_value) != row[name]:
+                changes[name] = [old_value, json.loads(row[name])]
+        elif old_value != row[name]:
+            changes[name] = [old_value, row[name]]
     return changes
 
 
+def _json(name: str, value) -> str:
+    """A decoded JSON field as to_row writes it (so an unchanged one compares equal)."""
+    empty = [] if name == "contacts" else {}
+    return json.dumps(value if value is not None else empty, ensure_ascii=False, sort_keys=True)
+
+
 _INSERT_COLUMNS = (
+    "id",
     *KEY_FIELDS,
-    *CONTENT_FIELDS,
+    *OFFER_COLUMNS,
     "content_hash",
     "first_seen",
     "last_seen",
@@ -93,12 +102,13 @@ _INSERT_COLUMNS = (
 _INSERT_SQL = f"insert into offers ({', '.join(_INSERT_COLUMNS)}) values ({', '.join('?' * len(_INSERT_COLUMNS))})"
 _TOUCH_SQL = "update offers set last_seen = ?, last_run_id = ? where source = ? and source_id = ?"
 _UPDATE_SQL = (
-    f"update offers set {', '.join(f'{name} = ?' for name in CONTENT_FIELDS)}, content_hash = ?, "
-    "last_seen = ?, updated_at = ?, last_run_id = ? where source = ? and source_id = ?"
+    f"update offers set {', '.join(f'{name} = ?' for name in OFFER_COLUMNS)}, content_hash = ?, "
+    "last_seen = ?, updated_at = ?, last_run_id = ? where id = ?"
 )
 _VERSION_SQL = (
     "insert into offer_versions (source, source_id, run_id, seen_at, content_hash, changes) values (?, ?, ?, ?, ?, ?)"
 )
+_RAW_SQL = "insert or replace into offer_raw (offer_id, raw) values (?, ?)"
 
 
 @contextmanager
@@ -156,15 +166,22 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
         rows[key] = row  # the last copy of a key in a batch wins
         originals[key] = offer
     with write_transaction(db):
-        known = _existing_hashes(db, rows)
-        inserts, touches, updates, versions, changed = [], [], [], [], result.changed
+        known = _existing(db, rows)
+        through = indexed_through(db)
+        next_id = None
+        inserts, touches, updates, versions, raws, dropped_raws = [], [], [], [], [], []
+        new_offers, keyed, changed = [], [], result.changed
         for key, row in rows.items():
-            old_hash = known.get(key)
-            if old_hash is None:
+            offer_id, old_hash = known.get(key, (None, None))
+            if offer_id is None:
+                if next_id is None:
+                    next_id = db.conn.execute("select coalesce(max(id), 0) + 1 from offers").fetchone()[0]
+                offer_id, next_id = next_id, next_id + 1
                 inserts.append(
                     (
+                        offer_id,
                         *(row[name] for name in KEY_FIELDS),
-                        *(row[name] for name in CONTENT_FIELDS),
+                        *(row[name] for name in OFFER_COLUMNS),
                         row["content_hash"],
                         seen_at,
                         seen_at,
@@ -173,17 +190,23 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
                         run_id,
                     )
                 )
+                raws.append((offer_id, originals[key].get("raw"), row))
+                new_offers.append((offer_id, originals[key]))
                 result.new.append(key)
             elif old_hash == row["content_hash"]:
                 touches.append((seen_at, run_id, *key))
                 result.unchanged.append(key)
             else:
-                changes = _changes(db, row)
+                changes = _changes(db, offer_id, row)
                 new = originals[key]
-                changed.append(({**new, **{name: values[0] for name, values in changes.items()}}, new))
+                before = {**new, **{name: values[0] for name, values in changes.items()}}
+                changed.append((before, new))
+                keyed.append((offer_id, before, new))
                 updates.append(
-                    (*(row[name] for name in CONTENT_FIELDS), row["content_hash"], seen_at, seen_at, run_id, *key)
+                    (*(row[name] for name in OFFER_COLUMNS), row["content_hash"], seen_at, seen_at, run_id, offer_id)
                 )
+                if "raw" in changes:
+                    raws.append((offer_id, new.get("raw"), row))
                 versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
                 result.updated.append(key)
         if inserts:
@@ -193,6 +216,17 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
         if updates:
             db.conn.executemany(_UPDATE_SQL, updates)
             db.conn.executemany(_VERSION_SQL, versions)
+        stored_raws = []
+        for offer_id, raw, row in raws:
+            stored = encode_raw_stored(db, raw, row, REFERABLE_COLUMNS)
+            if stored is None:
+                dropped_raws.append((offer_id,))
+            else:
+                stored_raws.append((offer_id, stored))
+        db.conn.executemany(_RAW_SQL, stored_raws)
+        db.conn.executemany("delete from offer_raw where offer_id = ?", dropped_raws)
+        index_offers(db, new_offers, through=through)
+        reindex_offers(db, keyed, through=through)
     return result
 
 
@@ -219,33 +253,45 @@ def known_source_ids(db: Database, source: str) -> set[str]:
 
 
 def get_offer(db: Database, source: str, source_id: str) -> dict | None:
-    rows = list(db["offers"].rows_where("source = ? and source_id = ?", [source, source_id]))
-    return from_row(rows[0]) if rows else None
-
-
-# The columns of the full-text index ``offers_fts`` (migration m001).
-FTS_COLUMNS = ("title", "employer", "organisation", "missions", "profile")
+    cursor = db.execute(
+        f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN} "
+        "where offers.source = ? and offers.source_id = ?",
+        [source, source_id],
+    )
+    found = decoded_offers(db, list(dict_rows(cursor)))
+    return found[0] if found else None
 
 
 def search_offers(
     db: Database,
     *,
     fts: str | None = None,
+    keys: tuple[str, bool] | None = None,
     source: str | None = None,
     since: str | None = None,
     limit: int | None = None,
 ) -> Iterator[dict]:
-    """Offers, newest first; ``fts`` an FTS5 expression on ``offers_fts`` (alerts.search builds it
-    from a query), ``since`` an ISO date compared with the publication date, or the Paris day it was
-    first seen when the source gives none."""
-    sql, params = _search_sql(fts, source, since, "offers.*")
+    """Offers, newest first; ``fts`` an FTS5 expression on ``offers_fts`` (words as written, accents
+    off), ``keys`` one on the match keys index and whether the offers are those it does not match
+    (alerts.search builds it from a query); ``since`` an ISO date compared with the publication date,
+    or the Paris day it was first seen when the source gives none."""
+    sql, params = _search_sql(fts, keys, source, since, "offers.*, offer_raw.raw as raw", join=RAW_JOIN)
     if limit:
         sql += f" limit {int(limit)}"
-    for row in dict_rows(db.execute(sql, params)):
-        yield from_row(row)
+    rows = dict_rows(db.execute(sql, params))
+    while batch := [row for _, row in zip(range(_CHUNK), rows)]:
+        yield from decoded_offers(db, batch)
 
 
-def _search_sql(fts: str | None, source: str | None, since: str | None, columns: str) -> tuple[str, list]:
+def _search_sql(
+    fts: str | None,
+    keys: tuple[str, bool] | None,
+    source: str | None,
+    since: str | None,
+    columns: str,
+    *,
+    join: str = "",
+) -> tuple[str, list]:
     where, params = [], []
     if source:
         where.append("offers.source = ?")
@@ -253,11 +299,16 @@ def _search_sql(fts: str | None, source: str | None, since: str | None, columns:
     if since:
         where.append("coalesce(offers.published_on, paris_day(offers.first_seen)) >= ?")
         params.append(since)
-    sql = f"select {columns} from offers"
+    sql = f"select {columns} from offers {join}"
     if fts:
-        sql += " join offers_fts on offers_fts.rowid = offers.rowid"
+        sql += " join offers_fts on offers_fts.rowid = offers.id"
         where.append("offers_fts match ?")
         params.append(fts)
+    if keys:
+        expression, negated = keys
+        condition, values = matching_ids_sql(expression, negated=negated)
+        where.append(condition)
+        params.extend(values)
     if where:
         sql += " where " + " and ".join(where)
     sql += " order by coalesce(offers.published_on, paris_day(offers.first_seen)) desc, offers.first_seen desc"
@@ -265,28 +316,30 @@ def _search_sql(fts: str | None, source: str | None, since: str | None, columns:
 
 
 def offer_texts(
-    db: Database, fields: Iterable[str], *, fts: str | None = None, source: str | None = None, since: str | None = None
+    db: Database, fields: Iterable[str], *, source: str | None = None, since: str | None = None
 ) -> Iterator[tuple[int, dict]]:
-    """(rowid, {field: text}) of the offers :func:`search_offers` would list, in its order: what a
-    search evaluates, without reading whole rows."""
+    """(id, {field: text}) of the offers :func:`search_offers` would list, in its order: what a
+    search evaluates without the match keys index, without reading whole rows."""
     fields = list(fields)
-    columns = ", ".join(["offers.rowid", *(f"offers.{name}" for name in fields)])
-    sql, params = _search_sql(fts, source, since, columns)
+    columns = ", ".join(["offers.id", *(f"offers.{name}" for name in fields)])
+    sql, params = _search_sql(None, None, source, since, columns)
     for rowid, *values in db.execute(sql, params):
         yield rowid, dict(zip(fields, values))
 
 
-def offers_by_rowid(db: Database, rowids: list[int]) -> list[dict]:
-    """Whole offers, in the order of ``rowids``."""
+def offers_by_id(db: Database, ids: list[int]) -> list[dict]:
+    """Whole offers, in the order of ``ids``."""
     found = {}
-    for chunk in chunks(rowids):
+    for chunk in chunks(ids):
         cursor = db.execute(
-            f"select offers.rowid as _rowid, offers.* from offers where offers.rowid in ({','.join('?' * len(chunk))})",
+            f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN} "
+            f"where offers.id in ({','.join('?' * len(chunk))})",
             chunk,
         )
-        for row in dict_rows(cursor):
-            found[row.pop("_rowid")] = from_row(row)
-    return [found[rowid] for rowid in rowids if rowid in found]
+        rows = list(dict_rows(cursor))
+        chunk_ids = [row["id"] for row in rows]
+        found.update(zip(chunk_ids, decoded_offers(db, rows)))
+    return [found[offer_id] for offer_id in ids if offer_id in found]
 
 
 def versions_of(db: Database, source: str, source_id: str) -> list[dict]:

@@ -36,8 +36,9 @@ def to_row(offer: dict) -> dict:
 
 
 def from_row(row: dict) -> dict:
-    """A stored row as an offer: JSON fields decoded."""
+    """A stored row as an offer: JSON fields decoded (the table's own id left out)."""
     offer = dict(row)
+    offer.pop("id", None)
     for name in JSON_FIELDS:
         if isinstance(offer.get(name), str):
             offer[name] = json.loads(offer[name])

@@ -17,6 +17,8 @@ from sqlite_utils import Database
 from storage.clock import now_iso
 from storage.db import write_transaction
 from storage.job_edits import link_replacement
+from storage.raw import RAW_JOIN, decoded_offers
+from storage.rows import dict_rows
 
 CANCELLED, REPLACED = "cancelled", "replaced"
 
@@ -59,8 +61,12 @@ def superseded(db: Database, source: str, source_id: str) -> list[dict]:
 
 
 def published_on(db: Database, source: str, date: str) -> list[dict]:
-    """Offers of ``source`` published on ``date``, to find the one a notice refers to by its date."""
-    return db.execute_returning_dicts(
-        "select source_id, title, raw from offers where source = ? and published_on = ? order by source_id",
+    """Offers of ``source`` published on ``date`` (source_id, title, raw), to find the one a notice refers to by
+    its date."""
+    cursor = db.execute(
+        f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN} "
+        "where offers.source = ? and offers.published_on = ? order by offers.source_id",
         [source, date],
     )
+    offers = decoded_offers(db, list(dict_rows(cursor)))
+    return [{name: offer[name] for name in ("source_id", "title", "raw")} for offer in offers]

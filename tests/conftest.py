@@ -64,6 +64,23 @@ def fresh_db(tmp_path):
     return open_db(tmp_path / "veille.db")
 
 
+def store_as_before_m007(db, offers: list[dict], *, seen_at: str) -> None:
+    """Offers written as veille wrote them before migration m007: raw in the offers table as JSON,
+    the table's own rowid (what a database of an older veille holds)."""
+    from storage.rows import to_row
+
+    columns = [column[1] for column in db.conn.execute("pragma table_info(offers)")]
+    assert "raw" in columns and "id" not in columns, "a database older than m007"
+    for offer in offers:
+        row = to_row(offer)
+        row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
+        names = [name for name in columns if name in row]
+        db.conn.execute(
+            f"insert into offers ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+            [row[name] for name in names],
+        )
+
+
 @pytest.fixture
 def fixture_path():
     def path(source: str, name: str) -> Path:

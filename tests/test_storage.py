@@ -44,31 +44,33 @@ def test_reopening_does_not_reapply_migrations(tmp_path):
 
 
 def test_new_then_unchanged_touches_only_last_seen(fresh_db):
-    first = upsert_offers(fresh_db, [offer()], run_id=1, seen_at="2026-11-01T08:00:00+00:00")
+    runs = [start_run(fresh_db, "choisirleservicepublic") for _ in range(2)]
+    first = upsert_offers(fresh_db, [offer()], run_id=runs[0], seen_at="2026-11-01T08:00:00+00:00")
     assert first.new == [("choisirleservicepublic", "2026-1")]
-    again = upsert_offers(fresh_db, [offer()], run_id=2, seen_at="2026-11-02T08:00:00+00:00")
+    again = upsert_offers(fresh_db, [offer()], run_id=runs[1], seen_at="2026-11-02T08:00:00+00:00")
     assert again.unchanged == [("choisirleservicepublic", "2026-1")] and not again.new and not again.updated
-    row = fresh_db["offers"].get(("choisirleservicepublic", "2026-1"))
+    row = get_offer(fresh_db, "choisirleservicepublic", "2026-1")
     assert (row["first_seen"], row["last_seen"], row["updated_at"]) == (
         "2026-11-01T08:00:00+00:00",
         "2026-11-02T08:00:00+00:00",
         "2026-11-01T08:00:00+00:00",
     )
-    assert (row["first_run_id"], row["last_run_id"]) == (1, 2)
+    assert (row["first_run_id"], row["last_run_id"]) == tuple(runs)
     assert fresh_db["offer_versions"].count == 0
 
 
 def test_a_change_adds_a_version_with_what_changed(fresh_db):
+    runs = [start_run(fresh_db, "choisirleservicepublic") for _ in range(2)]
     upsert_offers(
         fresh_db,
         [offer(deadline="2026-12-01", raw={"Statut": "Vacant"})],
-        run_id=1,
+        run_id=runs[0],
         seen_at="2026-11-01T08:00:00+00:00",
     )
     result = upsert_offers(
         fresh_db,
         [offer(deadline="2026-12-15", raw={"Statut": "Susceptible d'être vacant"})],
-        run_id=2,
+        run_id=runs[1],
         seen_at="2026-11-03T08:00:00+00:00",
     )
     assert result.updated == [("choisirleservicepublic", "2026-1")]
@@ -80,7 +82,7 @@ def test_a_change_adds_a_version_with_what_changed(fresh_db):
         "deadline": ["2026-12-01", "2026-12-15"],
         "raw": [{"Statut": "Vacant"}, {"Statut": "Susceptible d'être vacant"}],
     }
-    assert (version["run_id"], version["seen_at"]) == (2, "2026-11-03T08:00:00+00:00")
+    assert (version["run_id"], version["seen_at"]) == (runs[1], "2026-11-03T08:00:00+00:00")
 
 
 def test_a_batch_mixes_outcomes_and_never_deletes(fresh_db):

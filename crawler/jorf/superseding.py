@@ -8,7 +8,6 @@ when DILA filled them. Recording the link is ``storage.superseded``'s.
 
 from __future__ import annotations
 
-import json
 import re
 
 from sqlite_utils import Database
@@ -76,7 +75,7 @@ def earlier_offer(db: Database, offer: OfferItem, reference: dict) -> str | None
     for key, raw_key in (("num_sequence", "NUM_SEQUENCE"), ("num_parution", "NUM_PARUTION")):
         if reference.get(key):
             wanted = reference[key].lstrip("0")
-            rows = [row for row in rows if json.loads(row["raw"]).get(raw_key, "").lstrip("0") == wanted]
+            rows = [row for row in rows if (row["raw"].get(raw_key) or "").lstrip("0") == wanted]
     if len(rows) > 1:
         rows = [row for row in rows if plain_words(row["title"]) == plain_words(offer.title)]
     return rows[0]["source_id"] if len(rows) == 1 else None
