@@ -422,8 +422,20 @@ def m007_offer_ids_raw_apart(db: Database) -> None:
     conn.execute('DROP TABLE "offers_before_m007"')
     for _, _, sql in saved:
         conn.execute(sql)
-    # Long texts of raw, once however many offers carry them (text, or a blob: storage/raw.py).
-    conn.execute("CREATE TABLE raw_texts (\n    id INTEGER PRIMARY KEY,\n    text NOT NULL\n)")
+    # The full-text index of the words as written, for datasette's search box: words only (no phrase,
+    # no column), a fifth of its size with positions. veille's own searches use offer_keys.
+    conn.execute("DROP TABLE offers_fts")
+    conn.execute(
+        "CREATE VIRTUAL TABLE offers_fts USING fts5(title, employer, organisation, missions, profile, "
+        "content='offers', content_rowid='id', tokenize='unicode61 remove_diacritics 2', detail=none)"
+    )
+    conn.execute("INSERT INTO offers_fts (offers_fts) VALUES ('rebuild')")
+    # Long texts of raw, once however many offers carry them (text, or a blob: storage/raw.py), found
+    # by a digest of their text.
+    conn.execute(
+        "CREATE TABLE raw_texts (\n    id INTEGER PRIMARY KEY,\n    digest INTEGER NOT NULL UNIQUE,\n"
+        "    text NOT NULL\n)"
+    )
     # Each offer's searchable fields as match keys (storage/match_keys.py); no text stored.
     conn.execute(
         "CREATE VIRTUAL TABLE offer_keys USING fts5(title, employer, organisation, domain, missions, profile, "

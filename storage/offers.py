@@ -26,7 +26,7 @@ from storage.db import write_transaction
 from storage.grouping import Thresholds
 from storage.jobs import place_offers, refresh_offers
 from storage.match_keys import index_offers, indexed_through, matching_ids_sql, reindex_offers
-from storage.raw import OFFER_COLUMNS, RAW_JOIN, REFERABLE_COLUMNS, decoded_offers, encode_raw_stored
+from storage.raw import OFFER_COLUMNS, RAW_JOIN, decoded_offers, encode_raws
 from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, to_row
 
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
@@ -169,7 +169,7 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
         known = _existing(db, rows)
         through = indexed_through(db)
         next_id = None
-        inserts, touches, updates, versions, raws, dropped_raws = [], [], [], [], [], []
+        inserts, touches, updates, versions, raws = [], [], [], [], []
         new_offers, keyed, changed = [], [], result.changed
         for key, row in rows.items():
             offer_id, old_hash = known.get(key, (None, None))
@@ -216,15 +216,12 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
         if updates:
             db.conn.executemany(_UPDATE_SQL, updates)
             db.conn.executemany(_VERSION_SQL, versions)
-        stored_raws = []
-        for offer_id, raw, row in raws:
-            stored = encode_raw_stored(db, raw, row, REFERABLE_COLUMNS)
-            if stored is None:
-                dropped_raws.append((offer_id,))
-            else:
-                stored_raws.append((offer_id, stored))
-        db.conn.executemany(_RAW_SQL, stored_raws)
-        db.conn.executemany("delete from offer_raw where offer_id = ?", dropped_raws)
+        encoded = encode_raws(db, [(raw, row) for _, raw, row in raws])
+        stored = [(offer_id, value) for (offer_id, _, _), value in zip(raws, encoded) if value is not None]
+        db.conn.executemany(_RAW_SQL, stored)
+        if len(stored) < len(raws):
+            empty = [(offer_id,) for (offer_id, _, _), value in zip(raws, encoded) if value is None]
+            db.conn.executemany("delete from offer_raw where offer_id = ?", empty)
         index_offers(db, new_offers, through=through)
         reindex_offers(db, keyed, through=through)
     return result

@@ -1,19 +1,17 @@
 """An offer's ``raw`` (every label and value its page has) as stored: apart from the offers table,
 without the copies, compressed. Readers get back exactly the dict the spider gave.
 
-``offer_raw.raw`` is either plain JSON text (what migration m007 moved out of ``offers``, and any raw
-too small to gain anything), or a blob: ``FORMAT`` then zlib, with a preset dictionary of the labels
-boards use, of the JSON where
+``offer_raw.raw`` is either plain JSON text (what migration m007 moved out of ``offers``, until
+storage/upkeep.py converts it), or a blob: ``FORMAT`` then zlib, with a preset dictionary of the labels
+boards use, of the JSON where a string
 
-- a value equal to one of the offer's columns is ``{"\\u0000c": column}`` (the missions section and the
+- equal to one of the offer's columns is ``COLUMN`` + the column's name (the missions section and the
   missions column were the same text twice);
-- a value equal to a column but for its whitespace is ``{"\\u0000w": [column, [[run, spaces], ...]]}``:
-  the column's text with the whitespace runs that differ put back (a JSON-LD description of the
-  missions, a third copy);
-- a long value is ``{"\\u0000t": id}``, its text once in ``raw_texts`` however many offers carry it (an
-  employer's "Qui sommes-nous ?" on each of its offers).
-
-A page cannot put a NUL in a label, so the markers cannot clash with what a page says.
+- equal to a column but for its whitespace is ``[PATCH, column, [[run, spaces], ...]]``: the column's
+  text with the whitespace runs that differ put back (a JSON-LD description of the missions, a third copy);
+- long is ``TEXT`` + the id of its one copy in ``raw_texts``, however many offers carry it (an employer's
+  "Qui sommes-nous ?" on each of its offers);
+- that happens to start with one of these marks (private-use characters) is ``ESCAPE`` + itself.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Iterable
 
 from sqlite_utils import Database
 
@@ -36,16 +33,18 @@ REFERABLE_COLUMNS = (*KEY_FIELDS, *(name for name in OFFER_COLUMNS if name not i
 RAW_JOIN = "left join offer_raw on offer_raw.offer_id = offers.id"
 
 FORMAT = b"\x01"
+# Marks: Unicode private-use characters, three UTF-8 bytes each (JSON would spell a control character in six).
+COLUMN, TEXT, PATCH, ESCAPE = "\ue000", "\ue001", "\ue002", "\ue003"
+_MARKS = (COLUMN, TEXT, PATCH, ESCAPE)
 # Texts at least this long are stored once in raw_texts.
-SHARED_TEXT = 256
+SHARED_TEXT = 128
 # Column values shorter than this are not worth a reference; near copies are looked for from _NEAR_COPY.
 _SHORTEST_REFERENCE = 4
 _NEAR_COPY = 64
-_COLUMN, _WHITESPACE, _TEXT = "\x00c", "\x00w", "\x00t"
 _RUNS = re.compile(r"\s+")
 
-# The labels boards put in raw, so that a small raw compresses as well as a large one: zlib's preset
-# dictionary. Frozen with FORMAT: another dictionary is another format byte, and both stay readable.
+# What raw holds, so that a small raw compresses as well as a large one: zlib's preset dictionary. Frozen
+# with FORMAT: another dictionary is another format byte, and both stay readable.
 _DICTIONARY_V1 = json.dumps(
     {
         "page_name": "",
@@ -121,18 +120,19 @@ _DICTIONARY_V1 = json.dumps(
     separators=(",", ":"),
 ).encode("utf-8")
 
+_DICTIONARY_V1 += "".join(
+    f'"{COLUMN}{name}"'
+    for name in (
+        *("source", "source_id", "url", "title", "employer", "organisation", "versant", "category", "contract"),
+        *("location", "department", "region", "remote", "published_on", "deadline", "vacancy_date", "domain"),
+        *("missions", "profile", "apply_url"),
+    )
+).encode("utf-8")
 
-def _text_id(text: str) -> int:
-    """A shared text's key: 63 bits of its SHA-1 (a clash is checked for, never trusted)."""
+
+def _digest(text: str) -> int:
+    """A shared text's digest, to find its copy: 63 bits of its SHA-1 (the texts are compared too)."""
     return int.from_bytes(hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).digest()[:8], "big") >> 1
-
-
-def _whitespace_patch(text: str, column: str) -> list | None:
-    """How ``text`` differs from ``column`` when only their whitespace does, else None."""
-    if text.split() != column.split():
-        return None
-    runs, column_runs = _runs(text), _runs(column)
-    return [[index, run] for index, (run, other) in enumerate(zip(runs, column_runs)) if run != other]
 
 
 def _runs(text: str) -> list[str]:
@@ -146,83 +146,113 @@ def _runs(text: str) -> list[str]:
     return runs
 
 
+def _whitespace_patch(text: str, column: str) -> list:
+    """Where ``text``'s whitespace differs from ``column``'s (their words are the same)."""
+    return [[index, run] for index, (run, other) in enumerate(zip(_runs(text), _runs(column))) if run != other]
+
+
 def _apply_patch(column: str, patch: list) -> str:
-    words = column.split()
-    runs = _runs(column)
+    words, runs = column.split(), _runs(column)
     for index, run in patch:
         runs[index] = run
     return runs[0] + "".join(word + run for word, run in zip(words, runs[1:]))
 
 
-class _Encoder:
-    def __init__(self, row: dict, columns: Iterable[str]):
+class _Shared:
+    """A long text in an encoded raw, until its id in raw_texts is known."""
+
+    __slots__ = ("text", "digest", "id")
+
+    def __init__(self, text: str):
+        self.text, self.digest, self.id = text, _digest(text), None
+
+
+class _Encoding:
+    """One offer's raw on its way to offer_raw."""
+
+    def __init__(self, raw: dict, row: dict):
         self.row = row
         self.by_value: dict[str, str] = {}
         self.by_words: dict[str, str] = {}
-        for name in columns:
+        for name in REFERABLE_COLUMNS:
             value = row.get(name)
             if isinstance(value, str) and len(value) >= _SHORTEST_REFERENCE:
                 self.by_value.setdefault(value, name)
                 if len(value) >= _NEAR_COPY:
                     self.by_words.setdefault(" ".join(value.split()), name)
-        self.texts: dict[int, str] = {}
+        self.shared: list[_Shared] = []
+        self.tree = self._encode(raw)
 
-    def encode(self, value):
+    def _encode(self, value):
         if isinstance(value, dict):
-            return {key: self.encode(item) for key, item in value.items()}
+            return {key: self._encode(item) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.encode(item) for item in value]
-        if not isinstance(value, str) or len(value) < _SHORTEST_REFERENCE:
+            return [self._encode(item) for item in value]
+        if not isinstance(value, str):
+            return value
+        if value.startswith(_MARKS):
+            return ESCAPE + value
+        if len(value) < _SHORTEST_REFERENCE:
             return value
         column = self.by_value.get(value)
         if column:
-            return {_COLUMN: column}
+            return COLUMN + column
         if len(value) >= _NEAR_COPY and self.by_words:
             column = self.by_words.get(" ".join(value.split()))
             if column:
-                return {_WHITESPACE: [column, _whitespace_patch(value, self.row[column])]}
+                return [PATCH, column, _whitespace_patch(value, self.row[column])]
         if len(value) >= SHARED_TEXT:
-            text_id = _text_id(value)
-            if self.texts.setdefault(text_id, value) == value:  # else two texts, one id: keep it here
-                return {_TEXT: text_id}
+            shared = _Shared(value)
+            self.shared.append(shared)
+            return shared
         return value
 
-
-def encode_raw(raw: dict | None, row: dict, columns: Iterable[str]) -> tuple[str | bytes | None, dict[int, str]]:
-    """``raw`` as stored beside ``row`` (the offer's stored columns), and the shared texts it refers to
-    (to store with :func:`store_texts`). None for an empty raw: no row in offer_raw."""
-    if not raw:
-        return None, {}
-    encoder = _Encoder(row, columns)
-    encoded = json.dumps(encoder.encode(raw), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    compressor = zlib.compressobj(6, zdict=_DICTIONARY_V1)
-    return FORMAT + compressor.compress(encoded) + compressor.flush(), encoder.texts
+    def packed(self) -> bytes:
+        encoded = json.dumps(self.tree, ensure_ascii=False, separators=(",", ":"), default=_shared_reference)
+        compressor = zlib.compressobj(6, zdict=_DICTIONARY_V1)
+        return FORMAT + compressor.compress(encoded.encode("utf-8")) + compressor.flush()
 
 
-def store_texts(db: Database, texts: dict[int, str]) -> set[int]:
-    """Store shared texts not stored yet; the ids of those that clash with another text (never seen
-    in practice; the caller keeps such a text in the offer's own raw)."""
-    if not texts:
-        return set()
-    ids = list(texts)
-    stored = {}
-    for chunk in chunks(ids):
-        cursor = db.conn.execute(f"select id, text from raw_texts where id in ({','.join('?' * len(chunk))})", chunk)
-        stored.update((text_id, _decode_text(text)) for text_id, text in cursor)
-    clashes = {text_id for text_id, text in stored.items() if text != texts[text_id]}
-    db.conn.executemany(
-        "insert into raw_texts (id, text) values (?, ?)",
-        [(text_id, _encode_text(text)) for text_id, text in texts.items() if text_id not in stored],
-    )
-    return clashes
+def _shared_reference(value):
+    if isinstance(value, _Shared):
+        return TEXT + str(value.id) if value.id is not None else value.text
+    raise TypeError(f"{type(value).__name__} in raw")
 
 
-def encode_raw_stored(db: Database, raw: dict | None, row: dict, columns: Iterable[str]) -> str | bytes | None:
-    """:func:`encode_raw`, its shared texts stored (a text whose id clashes stays in the raw)."""
-    encoded, texts = encode_raw(raw, row, columns)
-    if store_texts(db, texts):
-        return json.dumps(raw, ensure_ascii=False, sort_keys=True)  # plain JSON: refers to nothing
-    return encoded
+def encode_raws(db: Database, raws: list[tuple[dict | None, dict]]) -> list[bytes | None]:
+    """Each (raw, row) as stored in offer_raw beside ``row``, the offer's stored columns (None: nothing
+    to store), its long texts found in raw_texts, or added to it."""
+    encodings = [_Encoding(raw, row) if raw else None for raw, row in raws]
+    shared = [text for encoding in encodings if encoding for text in encoding.shared]
+    if shared:
+        _identify(db, shared)
+    return [encoding.packed() if encoding else None for encoding in encodings]
+
+
+def _identify(db: Database, shared: list[_Shared]) -> None:
+    """Give each shared text the id of its copy in raw_texts, storing the texts not there yet. A text
+    whose digest is another's (never seen) keeps no id: it stays in the offer's raw."""
+    by_digest: dict[int, list[_Shared]] = {}
+    for text in shared:
+        by_digest.setdefault(text.digest, []).append(text)
+    digests = list(by_digest)
+    for chunk in chunks(digests):
+        cursor = db.conn.execute(
+            f"select digest, id, text from raw_texts where digest in ({','.join('?' * len(chunk))})", chunk
+        )
+        for digest, text_id, stored in cursor:
+            stored = _decode_text(stored)
+            for text in by_digest[digest]:
+                if text.text == stored:
+                    text.id = text_id
+    for digest, texts in by_digest.items():
+        if texts[0].id is None and all(text.text == texts[0].text for text in texts):
+            cursor = db.conn.execute(
+                "insert or ignore into raw_texts (digest, text) values (?, ?)", [digest, _encode_text(texts[0].text)]
+            )
+            if cursor.rowcount:
+                for text in texts:
+                    text.id = cursor.lastrowid
 
 
 def _encode_text(text: str) -> str | bytes:
@@ -231,14 +261,12 @@ def _encode_text(text: str) -> str | bytes:
 
 
 def _decode_text(stored) -> str:
-    if isinstance(stored, bytes):
-        return zlib.decompress(stored[1:]).decode("utf-8")
-    return stored
+    return zlib.decompress(stored[1:]).decode("utf-8") if isinstance(stored, bytes) else stored
 
 
 def decode_raws(db: Database, rows: list[dict]) -> None:
-    """Turn each row's stored ``raw`` (as read from offer_raw beside the offer's columns) back into
-    the dict the spider gave, in place; {} when there is none."""
+    """Turn each row's stored ``raw`` (read from offer_raw beside the offer's columns) back into the
+    dict the spider gave, in place; {} when there is none."""
     encoded = []
     for row in rows:
         stored = row.get("raw")
@@ -254,7 +282,7 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         return
     wanted: set[int] = set()
     for row in encoded:
-        _collect_texts(row["raw"], wanted)
+        _text_ids(row["raw"], wanted)
     texts = {}
     for chunk in chunks(list(wanted)):
         cursor = db.conn.execute(f"select id, text from raw_texts where id in ({','.join('?' * len(chunk))})", chunk)
@@ -269,30 +297,31 @@ def decoded_offers(db: Database, rows: list[dict]) -> list[dict]:
     return [from_row(row) for row in rows]
 
 
-def _collect_texts(value, found: set[int]) -> None:
+def _text_ids(value, found: set[int]) -> None:
     if isinstance(value, dict):
-        if len(value) == 1 and _TEXT in value:
-            found.add(value[_TEXT])
-            return
         for item in value.values():
-            _collect_texts(item, found)
+            _text_ids(item, found)
     elif isinstance(value, list):
         for item in value:
-            _collect_texts(item, found)
+            _text_ids(item, found)
+    elif isinstance(value, str) and value.startswith(TEXT):
+        found.add(int(value[1:]))
 
 
 def _resolve(value, row: dict, texts: dict[int, str]):
+    if isinstance(value, str):
+        if not value.startswith(_MARKS):
+            return value
+        mark, rest = value[0], value[1:]
+        if mark == COLUMN:
+            return row[rest]
+        if mark == TEXT:
+            return texts[int(rest)]
+        return rest  # ESCAPE
     if isinstance(value, dict):
-        if len(value) == 1:
-            (key, reference), *_ = value.items()
-            if key == _COLUMN:
-                return row[reference]
-            if key == _WHITESPACE:
-                column, patch = reference
-                return _apply_patch(row[column], patch)
-            if key == _TEXT:
-                return texts[reference]
         return {key: _resolve(item, row, texts) for key, item in value.items()}
     if isinstance(value, list):
+        if len(value) == 3 and value[0] == PATCH:
+            return _apply_patch(row[value[1]], value[2])
         return [_resolve(item, row, texts) for item in value]
     return value

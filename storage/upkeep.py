@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from storage.db import write_transaction
 from storage.match_keys import SEARCHABLE_FIELDS, fingerprint, index_offers
-from storage.raw import RAW_JOIN, REFERABLE_COLUMNS, encode_raw_stored
+from storage.raw import RAW_JOIN, encode_raws
 from storage.rows import dict_rows
 
 BATCH = 500
@@ -84,13 +84,14 @@ def _compress_raw(db: Database, through: int, batch: int) -> tuple[int | None, i
         [through, batch],
     )
     rows = list(dict_rows(cursor))
-    for row in rows:
-        if isinstance(row["raw"], str):
-            stored = encode_raw_stored(db, json.loads(row["raw"]), row, REFERABLE_COLUMNS)
-            if stored is None:
-                db.conn.execute("delete from offer_raw where offer_id = ?", [row["id"]])
-            else:
-                db.conn.execute("update offer_raw set raw = ? where offer_id = ?", [stored, row["id"]])
+    plain = [row for row in rows if isinstance(row["raw"], str)]
+    encoded = encode_raws(db, [(json.loads(row["raw"]), row) for row in plain])
+    db.conn.executemany(
+        "update offer_raw set raw = ? where offer_id = ?",
+        [(value, row["id"]) for row, value in zip(plain, encoded) if value is not None],
+    )
+    empty = [(row["id"],) for row, value in zip(plain, encoded) if value is None]
+    db.conn.executemany("delete from offer_raw where offer_id = ?", empty)
     return (rows[-1]["id"] if rows else None), len(rows)
 
 

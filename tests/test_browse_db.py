@@ -8,6 +8,7 @@ import sqlite_utils
 
 from alerts.dispatch import dispatch
 from crawler.config import parse_config
+from crawler.items import validate_offer
 from storage import open_db
 from storage.lifecycle import refresh_status
 from storage.offers import store_offers
@@ -68,3 +69,28 @@ def test_the_datasette_metadata_names_tables_that_exist(tmp_path):
         columns = {column.name for column in (db[name].columns if name in db.table_names() else db[name].columns)}
         assert set(table.get("facets", [])) <= columns, name
     assert tables["offers"]["fts_table"] == "offers_fts"
+
+
+def test_datasette_s_search_box_finds_offers_by_their_words(fresh_db):
+    """Datasette searches the words typed, each quoted, in the table's full-text index."""
+    store_offers(
+        fresh_db,
+        [
+            validate_offer(
+                {"source": "dinum", "source_id": "a", "url": "https://x.gouv.fr/a", "title": "Chargée de mission"}
+            ),
+            validate_offer(
+                {
+                    "source": "dinum",
+                    "source_id": "b",
+                    "url": "https://x.gouv.fr/b",
+                    "title": "Chef de projet",
+                    "missions": "Piloter la transformation numérique.",
+                }
+            ),
+        ],
+        seen_at="2026-03-10T08:00:00+00:00",
+    )
+    sql = "select source_id from offers where id in (select rowid from offers_fts where offers_fts match ?) order by id"
+    assert [row[0] for row in fresh_db.execute(sql, ['"chargee"'])] == ["a"]
+    assert [row[0] for row in fresh_db.execute(sql, ['"numérique" "transformation"'])] == ["b"]
