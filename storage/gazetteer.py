@@ -162,9 +162,14 @@ def find_commune(name: str | None, department: str | None = None) -> Commune | N
 
 
 def department_name(code: str | None) -> str | None:
-    """"2A" -> "Corse-du-Sud", "974" -> "La Réunion", "988" -> "Nouvelle-Calédonie"."""
+    """ "2A" -> "Corse-du-Sud", "974" -> "La Réunion", "988" -> "Nouvelle-Calédonie"."""
     row = _data()["departments"].get(_department_code(code))
     return row[0] if row else None
+
+
+def departments() -> dict[str, str]:
+    """Every département and overseas collectivity: code -> official name."""
+    return {code: row[0] for code, row in _data()["departments"].items()}
 
 
 def region_of_department(code: str | None) -> str | None:

@@ -76,7 +76,8 @@ def test_communes_of_postcode():
 @pytest.mark.parametrize(
     "text, key",
     [("Saint-Étienne", "saint etienne"), ("ST ETIENNE", "saint etienne"), ("Ste-Marie", "sainte marie"),
-     ("L'Haÿ-les-Roses", "l hay les roses"), ("L’Isle-d’Abeau", "l isle d abeau"), ("Cœuvres-et-Valsery", "coeuvres et valsery"),
+     ("L'Haÿ-les-Roses", "l hay les roses"), ("L’Isle-d’Abeau", "l isle d abeau"),
+     ("Cœuvres-et-Valsery", "coeuvres et valsery"),
      ("Paris 15e Arrondissement", "paris 15"), ("Paris 15ème", "paris 15"), ("Lyon 1er", "lyon 1"),
      ("AJACCIO CEDEX 9", "ajaccio"), ("  Nantes  ", "nantes"), ("", "")],
 )  # fmt: skip
@@ -92,9 +93,11 @@ def test_normalise_place_name(text, key):
      ("saint etienne", None, ("42218", "Saint-Étienne", "42")), ("Montreuil", None, ("93048", "Montreuil", "93")),
      ("Saint-Denis", None, None), ("Saint-Denis", "93", ("93066", "Saint-Denis", "93")),
      ("St Denis", "974", ("97411", "Saint-Denis", "974")), ("Saint-Denis", "75", None),
-     ("Paris 15e", None, ("75056", "Paris", "75")), ("Marseille 1er Arrondissement", None, ("13055", "Marseille", "13")),
+     ("Paris 15e", None, ("75056", "Paris", "75")),
+     ("Marseille 1er Arrondissement", None, ("13055", "Marseille", "13")),
      ("Lyon 3ème", "69", ("69123", "Lyon", "69")),
-     ("Cherbourg-Octeville", None, ("50129", "Cherbourg-en-Cotentin", "50")), ("Nouméa", None, ("98818", "Nouméa", "988")),
+     ("Cherbourg-Octeville", None, ("50129", "Cherbourg-en-Cotentin", "50")),
+     ("Nouméa", None, ("98818", "Nouméa", "988")),
      ("Atlantis", None, None), ("", None, None)],
 )  # fmt: skip
 def test_find_commune(name, department, expected):
@@ -156,8 +159,12 @@ def test_provenance_matches_the_data_file_and_the_build_script():
 
 
 @pytest.mark.skipif(
-    not all((NPM_PREFIX / "node_modules" / name / "package.json").exists() for name in ("@etalab/decoupage-administratif", "codes-postaux")),
-    reason=f"needs the pinned npm packages installed under {NPM_PREFIX} (set GAZETTEER_NPM_PREFIX); see storage/data/PROVENANCE.md",
+    not all(
+        (NPM_PREFIX / "node_modules" / name / "package.json").exists()
+        for name in ("@etalab/decoupage-administratif", "codes-postaux")
+    ),
+    reason=f"needs the pinned npm packages installed under {NPM_PREFIX} (set GAZETTEER_NPM_PREFIX); "
+    "see storage/data/PROVENANCE.md",
 )
 def test_build_script_reproduces_the_data_file_from_the_installed_packages(tmp_path):
     build = _build_script()

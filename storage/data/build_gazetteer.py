@@ -38,7 +38,11 @@ CODES_POSTAUX = "codes-postaux"
 # name -> (version, npm publication date, licence of the data as the package's README states it)
 PINNED = {
     DECOUPAGE: ("6.0.0", "2026-04-09", "data: Licence Ouverte (Etalab), La Poste's postcodes included; code: MIT"),
-    CODES_POSTAUX: ("4.1.2", "2025-10-04", "MIT; its README names its sources (INSEE's COG, DGFiP's FIMOCT), not their licence"),
+    CODES_POSTAUX: (
+        "4.1.2",
+        "2025-10-04",
+        "MIT; its README names its sources (INSEE's COG, DGFiP's FIMOCT), not their licence",
+    ),
 }
 COMMAND = "python storage/data/build_gazetteer.py"
 
@@ -101,7 +105,9 @@ def build(root: Path) -> dict:
     for region in regions.values():
         region[1].sort()
 
-    communes = {c["code"]: [c["nom"], c["departement"], c.get("population")] for c in entries if c["type"] == "commune-actuelle"}
+    communes = {
+        c["code"]: [c["nom"], c["departement"], c.get("population")] for c in entries if c["type"] == "commune-actuelle"
+    }
     # Former commune codes (merged, delegated, associated, arrondissements) -> current commune.
     current = {code: code for code in communes}
     for c in entries:
@@ -170,7 +176,9 @@ def encode(data: dict) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("packages", nargs="?", type=Path, help="npm prefix holding node_modules/ (default: npm install in a temp dir)")
+    parser.add_argument(
+        "packages", nargs="?", type=Path, help="npm prefix holding node_modules/ (default: npm install in a temp dir)"
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gazetteer-") as scratch:
