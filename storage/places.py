@@ -169,6 +169,7 @@ def find_postal_town(text: str | None) -> tuple[str, str] | None:
 # Paris (7e)", "Localisation : Lyon": a town named without its postcode, after words that say where a job is.
 _TOWN_CUE = re.compile(
     r"(?:\b(?:bas|situ|localis|implant|install|affect|sis|établi)(?:é|ée|és|ées)\s+[àa]\s+"
+    r"|\b(?:situ|localis|bas)(?:é|ée|és|ées)\s+(?:au|aux|à la|à l['’]|sur)\s[^.;]{0,80}?\s[àa]\s+(?=[A-ZÀ-Ý])"
     r"|\bs['’]exerce(?:ra)?\s+[àa]\s+"
     r"|\b(?:localisation|lieu d['’](?:affectation|exercice)|lieu de travail|résidence administrative|ville)"
     r"(?:\s+(?:du poste|géographique|de l['’]emploi|administrative))?\s*:\s*(?:l['’]emploi s['’]exerce\s+[àa]\s+)?)",
@@ -176,7 +177,7 @@ _TOWN_CUE = re.compile(
 )
 _NAME_WORD = r"[A-ZÀ-Ý][\w'’]*"
 _TOWN_WORDS = re.compile(
-    rf"{_NAME_WORD}(?:[ -](?:{_NAME_WORD}|sur|sous|en|lès|lez|les|le|la|de|du|des|d['’]{_NAME_WORD})){{0,5}}"
+    rf"{_NAME_WORD}(?:[ -](?:{_NAME_WORD}|sur|sous|en|et|lès|lez|les|le|la|de|du|des|d['’]{_NAME_WORD})){{0,5}}"
 )
 _AFTER_TOWN_CODE = re.compile(r"\s*\((?P<code>\d{2,3}|2[AB])\)")
 _TOWN_WITH_CODE = re.compile(rf"(?P<town>{_TOWN_WORDS.pattern})\s*\((?P<code>\d{{2,3}}|2[AB])\)")
@@ -228,12 +229,13 @@ def _department_names() -> dict[str, str]:
     return names
 
 
-_DEPARTMENT_NAMED = re.compile(rf"\b(?:de la|de l['’]|du|des|de|d['’])\s*(?P<name>{_TOWN_WORDS.pattern})")
+_DEPARTMENT_NAMED = re.compile(rf"(?:\b(?:de la|de l['’]|du|des|de|d['’])|\()\s*(?P<name>{_TOWN_WORDS.pattern})")
 
 
 def find_department(text: str | None) -> str | None:
     """The département a service's name gives: "DDT des Deux-Sèvres" -> "79", "préfet du Cher" -> "18",
-    "de la Corse-du-Sud" -> "2A" (names as the official list writes them, accents and hyphens aside)."""
+    "de la Corse-du-Sud" -> "2A", "(Loiret)" -> "45" (names as the official list writes them, accents and
+    hyphens aside)."""
     names = _department_names()
     for match in _DEPARTMENT_NAMED.finditer(text or ""):
         words = re.split(r"(?<=[\w'’])(?=[ -])", match.group("name"))
