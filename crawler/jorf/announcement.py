@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from crawler.parsing import clean
-from storage.places import canonical_region, find_region
+from storage.places import canonical_region, find_department, find_region
 
 PLACED, HEADED, PERSON = 0, 1, 2  # how a service is named, in order of preference
 
@@ -104,14 +104,14 @@ _MINISTRY = re.compile(
 )
 _FUNCTION = re.compile(
     r"(?:exercera|exerce|exercent|assurera|assure)\s+(?:les|la)\s+fonctions?\s+(?:de\s+|d['’])"
-    r"|\bcet emploi est celui de\s+|\bsera\s+(?=responsable\s+(?:du|de la|de l['’]|des)\s)",
+    r"|\bcet emploi est celui de\s+|\btitulaire\b[^.;]*?\b(?:sera|est)\s+(?=responsable\s+(?:du|de la|de l['’]|des)\s)",
     re.I,
 )
 _IN_CHARGE_OF_MISSION = re.compile(r"\s+en charge de la mission\s+(?P<mission>.+)$", re.I)
 _PERSON_NOUN = r"(?:pr[ée]f[èe]te?|secrétaire générale?|directeur|directrice|chef|cheffe)\b"
 _PERSON = re.compile(
     rf"(?:(?:sous l['’]autorité(?:\s+(?:hiérarchique\s+)?directe)?|auprès)\s+(?:du|de la|de l['’])"
-    rf"|adjointe?s?\s+(?:au|à la|du|de la))\s*(?P<person>{_PERSON_NOUN}[^,.;«]*)",
+    rf"|(?:adjointe?s?|délégu(?:é|ée|és|ées))\s+(?:au|à la|du|de la))\s*(?P<person>{_PERSON_NOUN}[^,.;«]*)",
     re.I,
 )
 _SGAR_POST = re.compile(r"secr[ée]taire g[ée]n[ée]ral(?:e)?\s+(?:adjoint\s+)?pour les affaires r[ée]gionales", re.I)
@@ -367,6 +367,9 @@ def from_title(title: str) -> tuple[str | None, Services, str | None]:
     if _JOB_NOUN.match(rest):
         rest = _ARTICLE.sub("", _WORKING_TIME.sub(" ", _JOB_NOUN.sub("", rest, count=1)).strip(), count=1)
     rest = _tidy_sentence(rest)
+    # "d'un emploi de direction du ministère de la justice - groupe III (directeur du service …)": the post in brackets
+    of_direction = re.match(rf"^direction\b[^()]*\((?P<post>{_PERSON_NOUN}[^()]+|adjoint[^()]+)\)\s*$", rest, re.I)
+    rest = of_direction.group("post") if of_direction else rest
     if rest.startswith("("):  # "Avis de vacance d'emplois (directions territoriales de la PJJ)": no post named
         inside = rest.strip("() ")
         return None, [(inside, PLACED)] if _ORGANISATION.match(inside) else [], inside
@@ -381,7 +384,10 @@ def from_title(title: str) -> tuple[str | None, Services, str | None]:
             services.append((inside, PLACED))
             rest = rest[: bracket.start()]
     post, more = _split_post(rest)
-    return post or None, services + more, place
+    people = [(service, PERSON) for match in _PERSON.finditer(rest) if (service := _service_of_person(match["person"]))]
+    if post and _ORGANISATION.match(post):  # "d'emplois de direction de la fonction publique hospitalière"
+        post = None
+    return post or None, services + more + people, place
 
 
 def _choose(services: Services) -> tuple[str | None, int | None]:
@@ -415,7 +421,7 @@ def _annex(lines: list[str]) -> tuple[str | None, str | None]:
     for index, line in enumerate(lines[:12]):
         posts = _ANNEX_POSTS.match(line)
         if posts and index + 1 < len(lines):
-            return posts.group("post"), re.sub(r"\s*\([^()]*\)$", "", lines[index + 1])  # "… (Ardennes)"
+            return posts.group("post"), lines[index + 1]
         if _ESTABLISHMENT_LINE.match(line):
             title = []
             for following in lines[index + 1 : index + 4]:
@@ -487,7 +493,11 @@ def announcement(title: str, lines: list[str]) -> Announcement:
     employer, kind = _choose(title_services + services)
     if not post:
         post, establishment = _annex(lines)
-        employer = employer or (clean(establishment) if establishment else None)
+        if establishment:  # "Centres hospitaliers de … (centre hospitalier … Nord-Ardennes) (Ardennes)"
+            where = re.search(r"\s*\(([^()]*)\)$", establishment)
+            place = where.group(1) if where and find_department(f"({where.group(1)})") else place
+            establishment = establishment[: where.start()] if where and place == where.group(1) else establishment
+            employer = employer or clean(establishment)
     if post and kind == HEADED:
         post = _without_headed(post)
     if post and employer:

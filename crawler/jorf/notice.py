@@ -251,14 +251,36 @@ def _contacts(sections: dict[str, list[str]], lines: list[str]) -> list[dict]:
     return [contact for contact in map(_contact, contact_lines) if contact]
 
 
+_ABOUT_THE_POST = re.compile(r"\b(?:postes?|emplois?|candidat|ouverte?s?|peuvent|accessibles?|recrut)", re.I)
+
+
+def _category(profile: str | None, text: str) -> str | None:
+    """The post's category, from the profile or a sentence about the post ("poste de catégorie A", "ouvert aux
+    fonctionnaires de catégorie A"), not from "223 agents, majoritairement de catégorie A"."""
+    found = normalize_category(profile)
+    if found:
+        return found
+    for sentence in re.split(r"(?<=[.;])\s+|\n", text):
+        if "atégorie" in sentence and _ABOUT_THE_POST.search(sentence):
+            found = normalize_category(sentence)
+            if found:
+                return found
+    return None
+
+
 def _capitalised(text: str | None) -> str | None:
     return text[0].upper() + text[1:] if text else None
 
 
-def _versant(title: str, opening: str) -> str:
-    """The State's, unless the notice is about the hospital or territorial civil service."""
+_HOSPITAL = re.compile(r"\b(?:centres? hospitaliers?|groupe hospitalier|CHU|h[ôo]pital|EHPAD)\b", re.I)
+
+
+def _versant(title: str, opening: str, employer: str | None) -> str:
+    """The State's, unless the notice is about the hospital or territorial civil service (or a hospital hires)."""
     named = re.search(r"fonction publique (?:hospitali|territorial)\w*", f"{title}\n{opening}", re.I)
-    return normalize_versant(named.group(0)) if named else "État"
+    if named:
+        return normalize_versant(named.group(0))
+    return "Hospitalière" if employer and _HOSPITAL.search(employer) else "État"
 
 
 def notice_offer(notice: Notice, ministry: str | None = None) -> OfferItem:
@@ -271,7 +293,11 @@ def notice_offer(notice: Notice, ministry: str | None = None) -> OfferItem:
     opening = "\n".join(lines[:6])
     named_region = find_region(notice.title) or find_region(announced.place_hint) or find_region(employer)
     place = _place(lines, intro, sections) or _application_place(lines, named_region, employer)
-    department = place.department if place else find_department(employer) or find_department(notice.title)
+    department = (
+        place.department
+        if place
+        else find_department(employer) or find_department(notice.title) or find_department(f"({announced.place_hint})")
+    )
     if named_region and department and region_of_department(department) != named_region:
         # The only place given is elsewhere (a ministry's address in Paris for a post in a région): not the post's.
         place = department = None
@@ -311,15 +337,16 @@ def notice_offer(notice: Notice, ministry: str | None = None) -> OfferItem:
         title=post or notice.title,
         employer=employer or ministry,
         organisation=ministry,
-        versant=_versant(notice.title, opening),
-        category=normalize_category(profile or notice.text),
+        versant=_versant(notice.title, opening, employer),
+        category=_category(profile, notice.text),
         location=place.town if place else None,
         department=department,
         region=region,
         published_on=notice.published_on,
         deadline=_deadline(notice.text, notice.published_on),
         vacancy_date=_vacancy_date(notice.text),
-        missions=_joined_sections(sections, _MISSION_HEADINGS) or (notice.text if not sections else None),
+        # No heading says "missions" ("Contexte", "I. - Contexte institutionnel"): the whole text says what the job is.
+        missions=_joined_sections(sections, _MISSION_HEADINGS) or notice.text or None,
         profile=profile,
         contacts=_contacts(sections, lines),
         apply_url=f"mailto:{emails[0]}" if emails else None,
