@@ -9,6 +9,7 @@ empty. The real table of contents of 19 August 2026 and the real DILA index line
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -279,3 +280,46 @@ def test_the_real_dila_index_lines_list_the_archives_in_delivery_order():
         "JORFSIMPLE_20260728-220005.tar.gz",
         "JORFSIMPLE_20260819-003035.tar.gz",
     ]
+
+
+# -- end to end: the crawl of the recorded site, as `veille offers --json` shows it ------------------
+
+
+def test_the_crawl_of_the_recorded_jo_site_shows_right_employers(tmp_path, replay_site, scrapy_crawl, frozen_clock):
+    """The demo's recorded DILA site (cli/demo/sites/jorf: its evening archive carries the 101 real notices),
+    crawled by the real spider, then `veille offers --json`: over every notice, no employer longer than 120
+    characters and none equal to its ministry heading where the text names a direction."""
+    from cli.demo import manifests, read_manifest
+    from tests.conftest import run_veille, write_config
+
+    site = replay_site("jorf")
+    settings = read_manifest(manifests()["jorf"])["config"]
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "veille.db"),
+            "contact": "mailto:veille-tests@example.org",
+            "sources": {
+                "jorf": {
+                    key: value.replace("{replay}", site.url) if isinstance(value, str) else value
+                    for key, value in settings.items()
+                }
+            },
+        },
+    )
+    result = scrapy_crawl("jorf", config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = run_veille("--config", str(config), "offers", "--source", "jorf", "--json")
+    assert listed.returncode == 0, listed.stderr
+    found = {offer["source_id"]: offer for offer in map(json.loads, listed.stdout.splitlines())}
+    real = {path.name.removesuffix("-wrapped.xml") for path in WRAPPED}
+    assert real <= set(found) and len(found) == len(real) + 8  # and the 2021 notice, the 7 of 13 June 2026
+    for source_id, offer in found.items():
+        employer = offer["employer"] or ""
+        assert len(employer) <= MAX_EMPLOYER, (source_id, employer)
+        text = offer["raw"]["texte"]
+        heading = offer["raw"].get("MINISTERE") or offer["organisation"]
+        if heading and _NAMES_A_SERVICE.search(" ".join(text.splitlines()[:3])):
+            assert employer != heading, (source_id, employer)
+    assert found["JORFTEXT990000000094"]["title"].startswith("Directeur de projet, responsable de la mission")
+    assert found["JORFTEXT990000000043"]["employer"] == "SGAR Bretagne"
