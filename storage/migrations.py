@@ -316,3 +316,17 @@ def m005_jobs(db: Database) -> None:
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
     # The offers already stored are grouped by today's grouping code, not here: a migration is
     # a frozen step. storage.open_db does it right after this migration (storage/__init__.py).
+
+
+# Columns added after m001 (m001 creates exactly OFFER_CONTENT_COLUMNS, frozen).
+LATER_OFFER_COLUMNS = {
+    "employer_kind": str,  # the kind of employer a board gives ("Conseils départementaux"), not its name
+    "origin_url": str,  # the offer on the board it comes from (a CSP copy of an emploi-territorial.fr offer)
+}
+
+
+@migrations()
+def m006_offer_origin_and_employer_kind(db: Database) -> None:
+    """Two offer fields of their own: the kind of employer, and the link to the offer's origin."""
+    for name, kind in LATER_OFFER_COLUMNS.items():
+        db["offers"].add_column(name, kind)

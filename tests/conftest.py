@@ -167,3 +167,17 @@ def parse_table(output: str) -> list[dict]:
             break
         rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
     return rows
+
+
+def upsert_in_older_schema(db, offers, seen_at: str) -> None:
+    """Store offers as an older veille did, in a database migrated only so far: the columns its ``offers``
+    table has (today's ``upsert_offers`` writes columns added since)."""
+    from storage.rows import to_row
+
+    columns = {row[1] for row in db.execute("pragma table_info(offers)").fetchall()}
+    with db.conn:
+        for offer in offers:
+            row = {name: value for name, value in to_row(offer).items() if name in columns}
+            row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
+            names = ", ".join(row)
+            db.conn.execute(f"insert into offers ({names}) values ({', '.join('?' * len(row))})", list(row.values()))
