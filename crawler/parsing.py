@@ -19,15 +19,16 @@ _BLOCK_TAGS = frozenset(
     "pre section table td th tr ul".split()
 )
 _SKIPPED_TAGS = frozenset(("script", "style", "noscript", "template", "svg"))
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u202f\u2009]+")
+# Spaces within a line (what str.splitlines() breaks lines at is not one: \r, \v, \f…).
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2009]+")
 
 
 def clean(value: str | None) -> str | None:
     """Whitespace collapsed on each line, blank lines dropped; None for empty text."""
     if value is None:
         return None
-    lines = (_SPACES.sub(" ", line).strip() for line in value.splitlines())
-    text = "\n".join(line for line in lines if line)
+    # One substitution over the whole text, not one a line: pages have thousands of short lines.
+    text = "\n".join(filter(None, (line.strip() for line in _SPACES.sub(" ", value).splitlines())))
     return text or None
 
 

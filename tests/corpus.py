@@ -179,7 +179,9 @@ def csp_card_offers() -> dict[str, dict]:
     offers = {}
     for card in page.css("li.item .fr-card--offer"):
         data = {key: value for key, value in parse_card(card).items() if value is not None}
-        offers[data["source_id"]] = validate_offer({"source": "choisirleservicepublic", **data})
+        logo = data.pop("logo", None)  # no offer field: kept in raw, as the spider keeps the card
+        raw = {"listing_card": {"logo": logo}} if logo else {}
+        offers[data["source_id"]] = validate_offer({"source": "choisirleservicepublic", **data, "raw": raw})
     return offers
 
 
