@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from crawler.parsing import clean, fragment_text, load_json_ld
 from storage.french import parse_date
-from storage.places import department_code, department_from_postcode
+from storage.places import department_code, department_from_postcode, locate
 
 # schema.org employmentType values, in the words French offers use.
 EMPLOYMENT_TYPES = {
@@ -59,7 +59,8 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
     place = (places[0] if places else None) if isinstance(places, list) else places
     address = place.get("address") if isinstance(place, dict) else None
     if isinstance(address, str):
-        return clean(address), department_code(address), None
+        located = locate(address)
+        return clean(address), located.department if located else None, None
     address = address if isinstance(address, dict) else {}
     locality = clean(address.get("addressLocality") or posting.get("addressLocality"))
     postcode = clean(str(address.get("postalCode") or ""))
@@ -67,7 +68,7 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
     parts = [part for part in (street, " ".join(p for p in (postcode, locality) if p and p != street)) if part]
     location = ", ".join(dict.fromkeys(parts)) or None
     department = (
-        department_from_postcode(postcode)
+        department_from_postcode(postcode, locality)
         or department_code(postcode)
         or department_code(locality)
         or department_code(street)
