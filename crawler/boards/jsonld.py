@@ -45,7 +45,8 @@ def _name(value) -> str | None:
     return clean(value) if isinstance(value, str) else None
 
 
-def _text(value) -> str | None:
+def text_of(value) -> str | None:
+    """A schema.org text value (a string, a list of them, an object with a description or name) as text."""
     if isinstance(value, list):
         value = "\n".join(str(part) for part in value if part)
     if isinstance(value, dict):
@@ -103,11 +104,13 @@ def offer_fields(posting: dict) -> dict:
         "contract": _employment_type(posting.get("employmentType")),
         "published_on": parse_date(str(posting.get("datePosted") or "")),
         "deadline": parse_date(str(posting.get("validThrough") or "")),
-        "domain": _text(posting.get("industry")) or _text(posting.get("occupationalCategory")),
-        "missions": _text(posting.get("description") or posting.get("Description") or posting.get("responsibilities")),
-        "profile": _text(posting.get("qualifications"))
-        or _text(posting.get("skills"))
-        or _text(posting.get("experienceRequirements")),
+        "domain": text_of(posting.get("industry")) or text_of(posting.get("occupationalCategory")),
+        "missions": text_of(
+            posting.get("description") or posting.get("Description") or posting.get("responsibilities")
+        ),
+        # The posting's profile: not ``skills`` (keywords a board adds) nor ``experienceRequirements`` (a
+        # number of months, "no requirements"), kept in raw.
+        "profile": text_of(posting.get("qualifications")),
     }
     found = {name: value for name, value in fields.items() if value}
     found["raw"] = {"json_ld": posting}
