@@ -99,10 +99,8 @@ def place_offers(
         )
         batch.existing_jobs = stored.jobs
         local_evidence: dict[int, list[Member]] = {}
-        # This batch's offers by block (a block seen on one board only is not worth a look from it),
-        # and those that may be closed apart.
+        # This batch's offers by block, and those that may be closed apart.
         local_blocks: dict[int, list[Member]] = {}
-        local_boards: dict[int, set[str]] = {}
         local_closable: dict[int, list[Member]] = {}
         back, ahead, window = (
             max(thresholds.date_window_days, thresholds.repost_window_days),
@@ -119,14 +117,18 @@ def place_offers(
                     if key in local_evidence:
                         strong_hits += [(member, meaning) for member in local_evidence[key]]
             for key in keys.blocks:
-                if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
+                if key in local_blocks:
                     local = local_blocks[key]
                     if len(local) <= MAX_BLOCK:
+                        # Other boards' offers of the date window; this board's of the same day (published twice?).
                         block_hits += [
                             member
                             for member in local
-                            if member.profile.board != p.board
-                            and abs(member.profile.day - p.day) <= window
+                            if (
+                                abs(member.profile.day - p.day) <= window
+                                if member.profile.board != p.board
+                                else member.profile.day == p.day
+                            )
                             and departments_may_agree(member.profile, p)
                         ]
                 if key in local_closable:
@@ -165,7 +167,6 @@ def place_offers(
             may_close = not member.open_now or member.source in batch.closable_sources
             for key in keys.blocks:
                 local_blocks.setdefault(key, []).append(member)
-                local_boards.setdefault(key, set()).add(p.board)
                 if may_close:
                     local_closable.setdefault(key, []).append(member)
             placed[(offer["source"], offer["source_id"])] = job_id
@@ -256,6 +257,9 @@ def _stored_candidates(
             # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
             conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
             conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
+        if board in batch.boards:
+            # This board's offers of the same days: one post published twice under two references?
+            conditions.append(("", "b.board = ? and b.day between ? and ?", [board, first, last]))
         if batch.boards.get(board):
             # This board's offers whose deadline passed within the re-post window: their job may have closed.
             conditions.append(
@@ -304,8 +308,9 @@ def _stored_candidates(
                     if row_board != board:
                         if -window <= day - day_here <= window:
                             hits.append(member)
-                    elif -back <= day - day_here <= ahead and (
-                        (deadline is not None and deadline < today_number) or source in closable_set
+                    elif day == day_here or (
+                        -back <= day - day_here <= ahead
+                        and ((deadline is not None and deadline < today_number) or source in closable_set)
                     ):
                         hits.append(member)
     return strong, blocks
