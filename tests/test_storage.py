@@ -2,6 +2,9 @@
 
 import sqlite3
 
+import pytest
+
+from alerts.search import search
 from crawler.items import OfferItem, validate_offer
 from storage import open_db
 from storage.migrations import migrations
@@ -100,10 +103,11 @@ def test_full_text_search_ignores_accents_and_case(fresh_db):
             offer("b", title="Gestionnaire RH", missions="Accompagner la TRANSFORMATION publique"),
         ],
     )
-    assert [o["source_id"] for o in search_offers(fresh_db, query="numerique")] == ["a"]
-    assert [o["source_id"] for o in search_offers(fresh_db, query="transformation")] == ["b"]
-    # User input with FTS syntax characters is quoted, not an SQL error.
-    assert list(search_offers(fresh_db, query='"chef" AND (')) == []
+    assert [o["source_id"] for o in search(fresh_db, "numerique")] == ["a"]
+    assert [o["source_id"] for o in search(fresh_db, "transformation")] == ["b"]
+    # A query that cannot be read is a ValueError worded for the user, not an SQL error.
+    with pytest.raises(ValueError, match="the query ends where a word was expected"):
+        list(search(fresh_db, '"chef" AND ('))
 
 
 def test_search_since_uses_publication_date(fresh_db):
@@ -153,8 +157,8 @@ def test_search_follows_changes_of_indexed_text(fresh_db):
     upsert_offers(fresh_db, [offer("a", title="Chef de projet numérique")])
     upsert_offers(fresh_db, [offer("a", title="Designer de services")])
     upsert_offers(fresh_db, [offer("a", title="Designer de services")])  # only last_seen changes
-    assert [o["source_id"] for o in search_offers(fresh_db, query="designer")] == ["a"]
-    assert list(search_offers(fresh_db, query="numerique")) == []
+    assert [o["source_id"] for o in search(fresh_db, "designer")] == ["a"]
+    assert list(search(fresh_db, "numerique")) == []
     assert fresh_db.execute("select count(*) from offers_fts").fetchone()[0] == 1
 
 
@@ -179,11 +183,11 @@ def test_processes_creating_the_database_together_wait_for_each_other(tmp_path):
 
 
 def test_offers_stored_before_the_employer_kind_and_origin_columns_are_not_updated_by_them(tmp_path):
-    """Migration m006 adds employer_kind and origin_url; an offer stored before it, crawled again unchanged,
+    """Migration m007 adds employer_kind and origin_url; an offer stored before it, crawled again unchanged,
     stays unchanged (no version), and one that now has them is updated once."""
     path = tmp_path / "old.db"
     db = open_db(path, migrate=False)
-    migrations.apply(db, stop_before="m006_offer_origin_and_employer_kind")
+    migrations.apply(db, stop_before="m007_offer_origin_and_employer_kind")
     upsert_in_older_schema(db, [offer("2026-1"), offer("2026-2")], seen_at="2026-11-01T08:00:00+00:00")
     db.conn.close()
     db = open_db(path)
