@@ -130,14 +130,8 @@ _HEAD_OF = re.compile(
 _CHIEF_OF = re.compile(
     r"(?:chef|cheffe)\s+(?:du\s+|de la\s+|de\s+)?(?P<unit>(?:service|mission|bureau|pôle|délégation)\b.*)$", re.I
 )
-_FEMININE = {
-    "général": "générale",
-    "régional": "régionale",
-    "départemental": "départementale",
-    "interrégional": "interrégionale",
-    "interministériel": "interministérielle",
-    "interdépartemental": "interdépartementale",
-}
+_FEMININE = {kind: kind + ("le" if kind.endswith("el") else "e") for kind in (
+    "général", "régional", "départemental", "interrégional", "interministériel", "interdépartemental")}  # fmt: skip
 # How precise a service is, by its first word: the lower, the more precise; 9 is a ministry, no service.
 _RANKS = (
     (re.compile(r"^(?:sous-direction|bureau|p[ôo]le|cellule|unit[ée])\b", re.I), 0),
