@@ -391,6 +391,9 @@ class Comparison:
     reason: str
     # Everything agrees but the employers: the texts decide (see :func:`text_overlap`).
     ask_texts: bool = False
+    # Two references of one board, everything else identical: one post published twice if the titles as
+    # written agree too (:func:`title_as_written`; the caller has them, profiles keep only normalised words).
+    published_twice: bool = False
 
     @property
     def score(self) -> float:
@@ -427,7 +430,15 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None
         similar and (in_window or twice),
         reason,
         ask_texts=titles_and_places and in_window and not similar,
+        published_twice=twice,
     )
+
+
+def title_as_written(title: str | None) -> str:
+    """A title with only case, accents, gender marks and punctuation folded away: "Chef de projet 2" and
+    "Chef de projet 3" differ here, not in the normalised words grouping scores (short words dropped)."""
+    folded = _GENDER_MARK.sub(" ", fold((title or "").replace("\u2013", "-").replace("\u2014", "-")))
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 
 def published_twice(a: Profile, b: Profile) -> bool:

@@ -41,6 +41,7 @@ from storage.grouping import (
     profile,
     text_overlap,
     text_shingles,
+    title_as_written,
 )
 from storage.job_members import (
     INSERT_BLOCK,
@@ -347,6 +348,15 @@ def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
     return [(member_from_row(row), "replaces the notice") for row in rows]
 
 
+def _stored_title(db: Database, member: Member) -> str | None:
+    if member.offer is not None:
+        return member.offer.get("title")
+    row = db.conn.execute(
+        "select title from offers where source = ? and source_id = ?", [member.source, member.source_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _offer_texts(db: Database, member: Member) -> dict:
     if member.offer is not None:
         return member.offer
@@ -404,6 +414,12 @@ def _decide(
         comparison = compare(p, member.profile, thresholds)
         if comparison is None:
             continue
+        if comparison.published_twice and title_as_written(offer["title"]) != title_as_written(
+            _stored_title(db, member)
+        ):
+            # "Chef de projet 2" and "Chef de projet 3": one word apart as written, two postings.
+            comparison.same_job = comparison.published_twice = False
+            comparison.reason = f"titles differ as written, two references on {p.board}"
         if comparison.ask_texts:
             shingles = shingles if shingles is not None else text_shingles(offer)
             overlap = text_overlap(shingles, text_shingles(_offer_texts(db, member)))

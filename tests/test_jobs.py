@@ -647,3 +647,17 @@ def test_two_references_of_a_board_that_differ_stay_two_jobs(fresh_db):
     store_offers(fresh_db, [ccas_card("O038261001000890")], seen_at=seen("2026-10-01"))
     store_offers(fresh_db, [ccas_card("O038261001001474", deadline="2026-10-31")], seen_at=seen("2026-10-01"))
     assert job_count(fresh_db) == 2
+
+
+def test_two_references_whose_titles_differ_only_by_a_number_stay_two_jobs(fresh_db):
+    """Normalised titles drop one-character words ("Chef de projet 2" and "… 3" score alike): one post published
+    twice needs the titles as written to agree too."""
+    store_offers(
+        fresh_db,
+        [
+            ccas_card("O038261001000890", title="Chargé de recrutement 2 - C.C.A.S DE GRENOBLE"),
+            ccas_card("O038261001001474", title="Chargé de recrutement 3 - C.C.A.S DE GRENOBLE"),
+        ],
+        seen_at=seen("2026-10-01"),
+    )
+    assert job_count(fresh_db) == 2
