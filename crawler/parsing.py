@@ -32,6 +32,23 @@ def clean(value: str | None) -> str | None:
     return text or None
 
 
+def _walk(node, parts: list[str]) -> None:
+    tag = node.tag
+    if tag.__class__ is not str or tag in _SKIPPED_TAGS:  # comments and processing instructions too
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        parts.append("\n")
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
+
+
 def element_text(element) -> str | None:
     """The readable text of an element: block elements and ``<br>`` become line breaks."""
     if element is None:
@@ -39,24 +56,7 @@ def element_text(element) -> str | None:
     if isinstance(element, str):
         return clean(element)
     parts: list[str] = []
-
-    def walk(node) -> None:
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag in _SKIPPED_TAGS or tag is None:
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if block:
-            parts.append("\n")
-
-    walk(element)
+    _walk(element, parts)
     return clean("".join(parts))
 
 
