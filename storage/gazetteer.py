@@ -80,20 +80,21 @@ def _postcode(postcode: str | None) -> str | None:
 
 
 def _commune(insee: str) -> Commune:
-    name, department, _population = _data()["communes"][insee]
+    name, department, _population = _data()["communes"][insee].split("\t")
     return Commune(insee, name, department)
 
 
 def population(insee: str) -> int | None:
     """The commune's legal population (None for an unknown code or the uninhabited COM)."""
     row = _data()["communes"].get(insee)
-    return row[2] if row else None
+    population = row.rsplit("\t", 1)[1] if row else ""
+    return int(population) if population else None
 
 
 def communes_of_postcode(postcode: str | None) -> list[Commune]:
     """The communes a postcode serves ("75015" -> Paris); [] for a code not in the data (CEDEX...)."""
     code = _postcode(postcode)
-    return [_commune(insee) for insee in _data()["postcodes"].get(code or "", [])]
+    return [_commune(insee) for insee in _data()["postcodes"].get(code or "", "").split()]
 
 
 def department_of_postcode(postcode: str | None, town: str | None = None) -> str | None:
@@ -137,7 +138,7 @@ def communes_named(name: str | None) -> list[Commune]:
     arrondissements municipaux ("Paris 15e", "Lyon 3e"); they give the commune they are part of.
     """
     key = normalise_place_name(name or "")
-    found = dict.fromkeys(_data()["names"].get(key, []) + _data()["former_names"].get(key, []))
+    found = dict.fromkeys(_data()["names"].get(key, "").split() + _data()["former_names"].get(key, "").split())
     return [_commune(insee) for insee in found]
 
 
@@ -151,7 +152,7 @@ def find_commune(name: str | None, department: str | None = None) -> Commune | N
     key = normalise_place_name(name or "")
     wanted = _department_code(department) if department else None
     for index in ("names", "former_names"):
-        candidates = [_commune(insee) for insee in _data()[index].get(key, [])]
+        candidates = [_commune(insee) for insee in _data()[index].get(key, "").split()]
         candidates = [commune for commune in candidates if wanted in (None, commune.department)]
         if len(candidates) == 1:
             return candidates[0]

@@ -441,12 +441,17 @@ def title_as_written(title: str | None) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", folded))
 
 
+# Boards that never publish one post twice: each Journal officiel notice is a text of its own.
+NEVER_TWICE = frozenset({"jorf"})
+
+
 def published_twice(a: Profile, b: Profile) -> bool:
     """Two references of one board with everything else identical: the same normalised title, the same
     employers, the same place, published the same day with the same deadline. Anything different, and the
     board lists two postings (two posts, or one re-posted later: see re-posts in storage/jobs.py)."""
     return (
-        a.title == b.title
+        a.board not in NEVER_TWICE
+        and a.title == b.title
         and a.employers == b.employers
         and bool(a.employers)
         and a.department == b.department

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from storage.clock import paris_day, paris_today
 from storage.db import write_transaction
 from storage.grouping import (
+    NEVER_TWICE,
     Comparison,
     Profile,
     Thresholds,
@@ -128,7 +129,7 @@ def place_offers(
                             if (
                                 abs(member.profile.day - p.day) <= window
                                 if member.profile.board != p.board
-                                else member.profile.day == p.day
+                                else member.profile.day == p.day and p.board not in NEVER_TWICE
                             )
                             and departments_may_agree(member.profile, p)
                         ]
@@ -258,7 +259,7 @@ def _stored_candidates(
             # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
             conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
             conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
-        if board in batch.boards:
+        if board in batch.boards and profiles[indexes[0]].board not in NEVER_TWICE:
             # This board's offers of the same days: one post published twice under two references?
             conditions.append(("", "b.board = ? and b.day between ? and ?", [board, first, last]))
         if batch.boards.get(board):
@@ -309,7 +310,7 @@ def _stored_candidates(
                     if row_board != board:
                         if -window <= day - day_here <= window:
                             hits.append(member)
-                    elif day == day_here or (
+                    elif (day == day_here and profiles[index].board not in NEVER_TWICE) or (
                         -back <= day - day_here <= ahead
                         and ((deadline is not None and deadline < today_number) or source in closable_set)
                     ):

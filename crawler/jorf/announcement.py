@@ -21,6 +21,7 @@ The employer is a name, never a clause: it stops where the sentence goes on.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -308,12 +309,19 @@ def _post_phrase(sentence: str) -> str | None:
     return None if not phrase or _ORGANISATION.match(phrase) else phrase  # "les emplois de direction ci-après"
 
 
+@functools.lru_cache(maxsize=2048)
 def _tidy_sentence(sentence: str) -> str:
-    sentence = _GROUP.sub(" ", sentence)
-    sentence = _DURATION.sub("", sentence)
-    # "chargé de mission, à temps complet, chargé du pilotage …" keeps its comma.
-    sentence = _WORKING_TIME.sub(lambda match: ", " if match.group(0).rstrip().endswith(",") else " ", sentence)
-    sentence = _GENDER.sub("", sentence)
+    """A sentence without what says nothing of the post: its group, duration, working time, "H/F"."""
+    lowered = sentence.lower()  # each pattern only where its word is: most sentences have none
+    if "groupe" in lowered:
+        sentence = _GROUP.sub(" ", sentence)
+    if "durée" in lowered or "duree" in lowered or "période" in lowered or "periode" in lowered:
+        sentence = _DURATION.sub("", sentence)
+    if "temps" in lowered:
+        # "chargé de mission, à temps complet, chargé du pilotage …" keeps its comma.
+        sentence = _WORKING_TIME.sub(lambda match: ", " if match.group(0).rstrip().endswith(",") else " ", sentence)
+    if "/" in sentence:
+        sentence = _GENDER.sub("", sentence)
     return re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", sentence)).strip()
 
 
