@@ -473,3 +473,13 @@ def test_two_services_of_one_ministry_in_one_departement_are_two_jobs():
         )
     )
     assert not compare(ddt, prefecture, THRESHOLDS).same_job
+
+
+def test_two_jo_notices_are_never_one_post_published_twice():
+    """Each Journal officiel notice is a text of its own: two notices of one issue with the same post and
+    service are two vacancies (two chargés de mission of one SGAR), never one post published twice."""
+    fields = dict(employer="SGAR Occitanie", department="31", published_on="2026-06-13")
+    a = profile(offer("jorf", "JORFTEXT000054246601", "Chargé de mission", **fields))
+    b = profile(offer("jorf", "JORFTEXT000054246602", "Chargé de mission", **fields))
+    comparison = compare(a, b, THRESHOLDS)
+    assert comparison.similar and not comparison.same_job and not comparison.published_twice
