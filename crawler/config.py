@@ -26,9 +26,11 @@ from pydantic import (
 from alerts.settings import (
     Alerts,
     ChannelUrl,
+    HttpUrlStr,
     NonEmptyStr,
     Section,
     Subscription,
+    Web,
 )
 from crawler.triggers import EVERY, cron_trigger
 from storage.grouping import Thresholds
@@ -36,7 +38,6 @@ from storage.grouping import Thresholds
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
 
-HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
 
 
 class ConfigError(Exception):
@@ -346,6 +347,7 @@ class Config(Section):
     alerts: Alerts = Field(default_factory=Alerts)
     jobs: Jobs = Field(default_factory=Jobs)
     subscriptions: list[Subscription] = Field(default_factory=list)
+    web: Web = Field(default_factory=Web)
 
     def subscription(self, name: str) -> Subscription:
         """The subscription called ``name``; ConfigError listing the names otherwise."""

@@ -316,3 +316,52 @@ def m005_jobs(db: Database) -> None:
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
     # The offers already stored are grouped by today's grouping code, not here: a migration is
     # a frozen step. storage.open_db does it right after this migration (storage/__init__.py).
+
+
+@migrations()
+def m006_web_subscriptions(db: Database) -> None:
+    """Subscriptions made by job seekers on the web pages (web/), the rate limits of those pages,
+    and what people say of the offers they were sent."""
+    # One row per alert a person asked for with their e-mail address. Its alerts go through the
+    # same outbox as veille.toml's, under the name 'web:<id>'; deleting it erases them too.
+    db.execute(
+        """CREATE TABLE web_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    -- What to watch, JSON: {"profile": bool, "keywords": [], "departements": [], "regions": [], "categories": []}.
+    filters TEXT NOT NULL,
+    -- immediate | daily HH:MM | weekly mon HH:MM (alerts.schedule).
+    mode TEXT NOT NULL,
+    -- newest | deadline: the order of the offers in a message.
+    sort TEXT NOT NULL DEFAULT 'newest',
+    -- Offers published longer ago than this are never sent as new.
+    max_age_days INTEGER NOT NULL DEFAULT 60,
+    -- pending until the confirmation link is followed; disabled by the operator.
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'paused', 'disabled')),
+    -- Signed into every link of the subscription: a link never works for another subscription.
+    link_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+)"""
+    )
+    db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
+    db.execute(
+        """CREATE TABLE web_rate_limits (
+    key TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID"""
+    )
+    # « pertinente / pas pertinente », per subscription and alerted unit (the latest word counts).
+    db.execute(
+        """CREATE TABLE alert_feedback (
+    subscription TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant')),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, unit)
+)"""
+    )

@@ -150,7 +150,7 @@ def test_a_daily_digest_waits_for_its_time_then_sends_everything_at_once(fresh_d
     report = dispatch(fresh_db, config, now=paris(3, 8, 5)).subscriptions[0]
     assert (report.sent, report.messages) == (2, 1)
     [payload] = webhook_sink.json_bodies()
-    assert payload["title"] == "veille · 2 nouvelles offres · tp"
+    assert payload["title"] == "veille · Résumé du jour · 2 nouvelles offres · tp"
     assert "Résumé du jour" in payload["message"]
     assert next_due(fresh_db, config, paris(3, 9, 0)) == {"tp": paris(4, 8, 0)}
 

@@ -99,8 +99,8 @@ def test_the_first_alert_lists_every_board_known_then(fresh_db, smtp_server):
     assert text.count("Chef de projets innovation et transformation publique") == 1
     for url in (ditp_page()["url"], passerelles_copy()["url"], csp_copy()["url"]):
         assert url in text
-    assert "Voir l'offre (Passerelles, via modernisation.gouv.fr (DITP))" in text
-    assert "Voir l'offre (Choisir le service public)" in text
+    assert "Voir l'offre sur Passerelles, via modernisation.gouv.fr (DITP)" in text
+    assert "Voir l'offre sur Choisir le service public" in text
     html = next(part.get_content() for part in message.walk() if part.get_content_type() == "text/html")
     assert f'<a href="{csp_copy()["url"]}"' in html
 
