@@ -141,7 +141,9 @@ def render(
         heading = f"{digest} : {count_phrase(count)} pour {label}{suffix}"
     else:
         heading = f"{count_phrase(count).capitalize()} pour {label}{suffix}"
-    title = " · ".join(["veille", *([digest] if digest else []), count_phrase(count), "votre alerte" if web else subscription])
+    title = " · ".join(
+        ["veille", *([digest] if digest else []), count_phrase(count), "votre alerte" if web else subscription]
+    )
     title += suffix
     if links.unsubscribe:
         footer = (

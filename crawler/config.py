@@ -39,7 +39,6 @@ DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
 
 
-
 class ConfigError(Exception):
     """A configuration mistake, worded for the user, one line per problem."""
 

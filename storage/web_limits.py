@@ -59,7 +59,9 @@ def feedback_of(db: Database, subscription: str) -> dict[str, str]:
     """Each unit's verdict for a subscription."""
     return {
         row["unit"]: row["verdict"]
-        for row in dict_rows(db.execute("select unit, verdict from alert_feedback where subscription = ?", [subscription]))
+        for row in dict_rows(
+            db.execute("select unit, verdict from alert_feedback where subscription = ?", [subscription])
+        )
     }
 
 
