@@ -90,7 +90,8 @@ def update(
     """New filters or rhythm. Matching goes on from where it was: what was sent is never sent again."""
     with write_transaction(db):
         db.execute(
-            "update web_subscriptions set filters = ?, mode = ?, sort = ?, max_age_days = ?, updated_at = ? where id = ?",
+            "update web_subscriptions set filters = ?, mode = ?, sort = ?, max_age_days = ?, updated_at = ? "
+            "where id = ?",
             [json.dumps(filters, ensure_ascii=False), mode, sort, max_age_days, iso(now), subscription_id],
         )
 
