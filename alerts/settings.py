@@ -140,6 +140,9 @@ class Subscription(Section):
         return name
 
 
+# The digests a web subscriber may choose (« quotidien », « hebdomadaire »); the scheduler runs them.
+WEB_DIGEST_MODES = ("daily 08:00", "weekly mon 08:00")
+
 # The subscription the web form offers as "the default profile": public-sector transformation roles
 # (veille.example.toml ships the same one).
 DEFAULT_PROFILE_KEYWORDS = [

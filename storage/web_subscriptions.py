@@ -74,6 +74,10 @@ def listed(db: Database, *, statuses: tuple[str, ...] | None = None) -> list[dic
     return [_decoded(row) for row in dict_rows(db.execute(sql + " order by id", params))]
 
 
+def any_active(db: Database) -> bool:
+    return db.execute("select 1 from web_subscriptions where status = ? limit 1", [ACTIVE]).fetchone() is not None
+
+
 def confirm(db: Database, subscription_id: int, now: dt.datetime) -> bool:
     """A pending subscription becomes active; False when it was not pending."""
     with write_transaction(db):

@@ -12,12 +12,12 @@ from email_validator import EmailNotValidError, validate_email
 
 from alerts.query import parse_term
 from alerts.schedule import parse_mode
-from alerts.settings import DEFAULT_MAX_AGE_DAYS
+from alerts.settings import DEFAULT_MAX_AGE_DAYS, WEB_DIGEST_MODES
 from storage.job_search import JobFilters
 from storage.places import DEPARTMENT_CODE, REGION_DEPARTMENTS, canonical_region
 
 CATEGORIES = ("A+", "A", "B", "C")
-RHYTHMS = {"immediat": "immediate", "quotidien": "daily 08:00", "hebdomadaire": "weekly mon 08:00"}
+RHYTHMS = {"immediat": "immediate", "quotidien": WEB_DIGEST_MODES[0], "hebdomadaire": WEB_DIGEST_MODES[1]}
 RHYTHM_LABELS = {"immediat": "dès la parution", "quotidien": "chaque jour à 8 h", "hebdomadaire": "chaque lundi à 8 h"}
 SORTS = {"recentes": "newest", "echeance": "deadline"}
 MAX_KEYWORDS = 20

@@ -142,7 +142,9 @@ def run_command(state: State, sources, full):
         print_runs(runs)
         after_runs(state, runs, heartbeat=True)
         alerts_ok = True
-        if state.config.subscriptions:
+        from storage.web_subscriptions import any_active
+
+        if state.config.subscriptions or any_active(state.db()):
             from alerts.dispatch import dispatch
 
             # Every source's offers are matched, whichever crawl failed.
