@@ -65,9 +65,8 @@ def digest_triggers(config: Config) -> dict[str, CronTrigger]:
     """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
     always Paris time), shared by the subscriptions that have the same."""
     from alerts.schedule import parse_mode
-    from storage.clock import PARIS
-
     from alerts.settings import WEB_DIGEST_MODES
+    from storage.clock import PARIS
 
     triggers = {}
     # The web pages' digest rhythms, once web subscribers can be written to.

@@ -16,7 +16,9 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from storage import clock
 
 SECRET_ENV = "VEILLE_SECRET_KEY"
 # Shorter keys are refused: they could be guessed.
@@ -52,6 +54,13 @@ def new_link_key() -> str:
     return secrets.token_urlsafe(12)
 
 
+class _ClockSigner(TimestampSigner):
+    """Tokens are dated by veille's one clock (storage.clock), so that tests can move it."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
 @dataclass(frozen=True)
 class Signer:
     """Makes and reads the tokens of every link, for one secret key."""
@@ -61,7 +70,7 @@ class Signer:
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown link purpose {purpose!r}")
-        return URLSafeTimedSerializer(self.secret, salt=f"veille-{purpose}")
+        return URLSafeTimedSerializer(self.secret, salt=f"veille-{purpose}", signer=_ClockSigner)
 
     def token(self, purpose: str, payload: dict) -> str:
         return self._serializer(purpose).dumps(payload)

@@ -78,13 +78,27 @@ def any_active(db: Database) -> bool:
     return db.execute("select 1 from web_subscriptions where status = ? limit 1", [ACTIVE]).fetchone() is not None
 
 
+def _match_from_now(db: Database, subscription_id: int, now: dt.datetime) -> None:
+    """The subscription's matching starts at the jobs stored from now on (as a new veille.toml
+    subscription's does), whenever the next dispatch runs; a digest's first period starts then."""
+    name = subscription_name(subscription_id)
+    db.execute("delete from alert_subscriptions where name = ?", [name])
+    db.execute(
+        "insert into alert_subscriptions (name, created_at, matched_through) values "
+        "(?, ?, (select coalesce(max(position), 0) from jobs))",
+        [name, iso(now)],
+    )
+
+
 def confirm(db: Database, subscription_id: int, now: dt.datetime) -> bool:
-    """A pending subscription becomes active; False when it was not pending."""
+    """A pending subscription becomes active, for the jobs stored from now on; False when it was not pending."""
     with write_transaction(db):
         cursor = db.execute(
             "update web_subscriptions set status = ?, confirmed_at = ?, updated_at = ? where id = ? and status = ?",
             [ACTIVE, iso(now), iso(now), subscription_id, PENDING],
         )
+        if cursor.rowcount == 1:
+            _match_from_now(db, subscription_id, now)
     return cursor.rowcount == 1
 
 
@@ -111,7 +125,7 @@ def set_status(db: Database, subscription_id: int, status: str, now: dt.datetime
             "update web_subscriptions set status = ?, updated_at = ? where id = ?", [status, iso(now), subscription_id]
         )
         if status == ACTIVE and row[0] != ACTIVE:
-            db.execute("delete from alert_subscriptions where name = ?", [subscription_name(subscription_id)])
+            _match_from_now(db, subscription_id, now)
     return True
 
 

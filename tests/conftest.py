@@ -16,8 +16,8 @@ from cli.demo import manifests
 from cli.demo.replay import ReplaySite
 from storage import open_db
 
-# Loopback SMTP server and webhook sink fixtures for the alert tests.
-pytest_plugins = ["tests.alerts_support"]
+# Loopback SMTP server and webhook sink fixtures for the alert tests; `veille web` on loopback.
+pytest_plugins = ["tests.alerts_support", "tests.web_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -112,6 +112,19 @@ def create_app(web: Web, database: Path, *, secret: str | None = None) -> Starle
     return SecurityHeaders(app, https=site.https)
 
 
+def server_options(web: Web, *, host: str | None = None, port: int | None = None, verbose: bool = False) -> dict:
+    """How uvicorn serves the application: behind a reverse proxy, believing its X-Forwarded-* headers
+    only from ``forwarded_allow_ips``; no Server header."""
+    return dict(
+        host=host or web.host,
+        port=port or web.port,
+        proxy_headers=True,
+        forwarded_allow_ips=web.forwarded_allow_ips,
+        server_header=False,
+        log_level="info" if verbose else "warning",
+    )
+
+
 def app_from_environment():
     """The application of the configuration ``veille web --workers N`` hands its worker processes."""
     import os
@@ -122,4 +135,4 @@ def app_from_environment():
     return create_app(config.web, config.database_path)
 
 
-__all__ = ["Site", "app_from_environment", "create_app"]
+__all__ = ["Site", "app_from_environment", "create_app", "server_options"]

@@ -30,7 +30,7 @@ def web(ctx, state: State, host, port, workers):
     """
     import uvicorn
 
-    from web.app import create_app
+    from web.app import create_app, server_options
 
     config = state.config
     try:
@@ -41,14 +41,7 @@ def web(ctx, state: State, host, port, workers):
     settings = config.web
     host, port = host or settings.host, port or settings.port
     click.echo(f"veille web: http://{host}:{port}/ (public address {settings.base_url}); Ctrl-C stops it.")
-    options = dict(
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        server_header=False,
-        log_level="info" if state.verbose else "warning",
-    )
+    options = server_options(settings, host=host, port=port, verbose=state.verbose)
     if workers > 1:
         # Each worker process builds the application from the same configuration.
         import os
