@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from alerts.channels import check_channel_url
@@ -131,13 +131,6 @@ class Subscription(Section):
     sort: Literal["newest", "deadline"] = "newest"
     # An offer published longer ago than this is never sent as new (a re-crawled old posting).
     max_age_days: int = Field(DEFAULT_MAX_AGE_DAYS, ge=1, le=3660)
-
-    @field_validator("name")
-    @classmethod
-    def _not_a_web_name(cls, name: str) -> str:
-        if name.startswith("web:"):
-            raise user_error("names starting with 'web:' are those of the subscriptions made on the web pages")
-        return name
 
 
 # The digests a web subscriber may choose (« quotidien », « hebdomadaire »); the scheduler runs them.

@@ -447,6 +447,11 @@ def _check_subscriptions(config: Config, label: str) -> None:
                     f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: "
                     f"{', '.join(known)}"
                 )
+        if subscription.name.startswith("web:"):
+            raise ConfigError(
+                f"{label}: subscriptions[{index}].name: names starting with 'web:' are those of the subscriptions "
+                "made on the web pages"
+            )
         if subscription.name in seen:
             raise ConfigError(
                 f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of "
