@@ -70,7 +70,8 @@ class Item:
         if view.category or view.versant:
             grade = f"catégorie {view.category}" if view.category else ""
             versant = f"fonction publique {_VERSANT_WORDS.get(view.versant, view.versant)}" if view.versant else ""
-            parts.append(", ".join(part for part in (grade, versant) if part).capitalize())
+            said = ", ".join(part for part in (grade, versant) if part)
+            parts.append(said[0].upper() + said[1:])
         if view.salary:
             parts.append(f"Rémunération : {view.salary}")
         if view.remote:
