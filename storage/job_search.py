@@ -40,9 +40,22 @@ def fts_words(text: str) -> str | None:
     return " ".join(quoted)
 
 
-def _where(filters: JobFilters, today: dt.date) -> tuple[list[str], list]:
-    where = [f"{closed_reason_sql('offers', '?')} is null"]
-    params: list = [today.isoformat()]
+# Filters matching fewer offers than this: those offers are read and sorted. Matching more: the offers
+# are read newest first and those that pass are kept, which soon fills a page.
+SPARSE_MATCHES = 3000
+
+
+def _fewer_than(db: Database, where: list[str], params: list, count: int, *, table: str = "offers") -> bool:
+    """Whether fewer than ``count`` rows pass (reading ``count`` rows at most)."""
+    sql = f"select count(*) from (select 1 from {table} where {' and '.join(where)} limit ?)"
+    return db.execute(sql, [*params, count]).fetchone()[0] < count
+
+
+def _where(db: Database, filters: JobFilters, today: dt.date) -> tuple[list[str], list, bool]:
+    """The conditions (whether the offer is open last: it costs most), their parameters, and whether
+    few enough offers pass the filters to read them all and sort them."""
+    where: list[str] = []
+    params: list = []
     places, place_params = [], []
     departements = list(filters.departements)
     for region in filters.regions:
@@ -59,22 +72,35 @@ def _where(filters: JobFilters, today: dt.date) -> tuple[list[str], list]:
         if values:
             where.append(f"offers.{column} in ({', '.join('?' * len(values))})")
             params += values
+    facets = len(where)
+    sparse = bool(where) and _fewer_than(db, where, params, SPARSE_MATCHES)
     query = fts_words(filters.words)
     if query:
-        where.append("offers.rowid in (select rowid from offers_fts where offers_fts match ?)")
-        params.append(query)
-    return where, params
+        words_sparse = _fewer_than(db, ["offers_fts match ?"], [query], SPARSE_MATCHES, table="offers_fts")
+        sparse = words_sparse or (facets > 0 and sparse)
+        where.insert(0, "offers.rowid in (select rowid from offers_fts where offers_fts match ?)")
+        params.insert(0, query)
+    where.append(f"{closed_reason_sql('offers', '?')} is null")
+    params.append(today.isoformat())
+    return where, params, sparse
 
 
 def newest_open_jobs(
     db: Database, filters: JobFilters, *, today: dt.date, offset: int = 0, limit: int = 20
 ) -> tuple[list[int], bool]:
     """Job ids for one page, newest first, and whether there is a next page."""
-    where, params = _where(filters, today)
+    where, params, sparse = _where(db, filters, today)
+    # Few offers pass: read them by the filters' indexes and sort them ("+" keeps SQLite from reading them
+    # in the date index's order). Many: read the date index newest first and stop once the page is full.
+    reading, order = (
+        ("offers", "+offers.published_on")
+        if sparse
+        else ("offers indexed by idx_offers_published_on", "offers.published_on")
+    )
     # Offers without a publication date come last, by when they were first seen.
     cursor = db.execute(
-        "select m.job_id from offers join job_offers m on m.source = offers.source and m.source_id = offers.source_id "
-        f"where {' and '.join(where)} order by offers.published_on desc, offers.first_seen desc",
+        f"select m.job_id from {reading} join job_offers m on m.source = offers.source and m.source_id = "
+        f"offers.source_id where {' and '.join(where)} order by {order} desc, offers.first_seen desc",
         params,
     )
     seen: list[int] = []

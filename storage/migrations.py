@@ -346,6 +346,10 @@ def m006_web_subscriptions(db: Database) -> None:
 )"""
     )
     db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # « Offres » filters offers by place and category, newest first (storage/job_search.py).
+    db.execute("CREATE INDEX offers_department_published ON offers (department, published_on)")
+    db.execute("CREATE INDEX offers_region_published ON offers (region, published_on)")
+    db.execute("CREATE INDEX offers_category_published ON offers (category, published_on)")
     # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
     db.execute(
         """CREATE TABLE web_rate_limits (

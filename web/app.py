@@ -86,6 +86,10 @@ def create_app(web: Web, database: Path, *, secret: str | None = None) -> Starle
     async def lifespan(app):
         # One connection, used from the event loop's thread only (every endpoint is async).
         site.db = open_db(site.database)
+        # Statistics for the query planner, so that a filter on a rare place reads that place's offers
+        # (bounded work: SQLite samples at most this many rows per index).
+        site.db.execute("PRAGMA analysis_limit = 1000")
+        site.db.execute("PRAGMA optimize = 0x10002")
         try:
             yield
         finally:
