@@ -369,3 +369,9 @@ def m006_web_subscriptions(db: Database) -> None:
     PRIMARY KEY (subscription, unit)
 )"""
     )
+
+
+@migrations()
+def m007_offer_salary(db: Database) -> None:
+    # What the offer says it pays (JSON-LD baseSalary, CSP « Rémunération »), as the page words it.
+    db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
