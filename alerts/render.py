@@ -89,6 +89,8 @@ class Message:
     html: str
     markdown: str
     text: str
+    # The same content as fields, for webhooks (alerts/webhook.py).
+    data: dict | None = None
 
     def bodies(self) -> dict[str, str]:
         return {"html": self.html, "markdown": self.markdown, "text": self.text}
@@ -159,12 +161,47 @@ def render(
     # apprise writes an e-mail's text part from the HTML, keeping a link's label and dropping its URL: for
     # apprise channels the HTML spells every URL out; veille's own e-mails have a text part of their own.
     context = {"heading": heading, "items": items, "footer": footer, "links": links, "spell_out_urls": spell_out_urls}
+    text = _TEXT.render(context).strip() + "\n"
+    data = {
+        "version": "1.0",
+        "title": title,
+        "message": text,
+        "type": "info",
+        "subscription": subscription,
+        "heading": heading,
+        "jobs": [job_fields(item) for item in items],
+    }
     return Message(
         title=title,
         html=_HTML.render(context),
         markdown=_MARKDOWN.render(context).strip() + "\n",
-        text=_TEXT.render(context).strip() + "\n",
+        text=text,
+        data=data,
     )
+
+
+def job_fields(item: Item) -> dict:
+    """A job as a webhook gets it: every fact a message shows, as fields."""
+    view = item.view
+    return {
+        "id": view.key,
+        "title": view.title,
+        "employer": view.employer,
+        "place": view.place,
+        "category": view.category,
+        "versant": view.versant,
+        "contract": view.contract,
+        "salary": view.salary,
+        "remote": view.remote,
+        "deadline": view.deadline,
+        "published_on": view.published_on,
+        "excerpt": view.excerpt,
+        "links": [{"label": label, "url": url} for label, url in view.links],
+        "why": item.why or None,
+        "feedback": {"relevant": item.relevant_url, "not_relevant": item.not_relevant_url}
+        if item.relevant_url
+        else None,
+    }
 
 
 def render_test(subscription: str) -> Message:

@@ -16,6 +16,7 @@ from alerts.channels import SendResult, channel_body_limit, channel_format, chan
 from alerts.email import Sender, build_message, parse_smtp_url, send_message
 from alerts.links import AlertLinks, MissingSecret, Signer, feedback_links, secret_key, subscription_links
 from alerts.settings import DEFAULT_PROFILE_KEYWORDS, Subscription, Web
+from alerts.webhook import is_webhook, send_webhook
 from storage import web_subscriptions
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,35 @@ class Served:
         return self.subscription.name
 
 
+# Slack gets Block Kit blocks (a header, the message, a footer); a section holds 3,000 characters at most.
+SLACK_SECTION_LIMIT = 2900
+
+
+def _with_blocks(url: str) -> str:
+    if "blocks=" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "blocks=yes"
+
+
 def apprise_target(url: str) -> Target:
+    key = channel_key(url)
+    if is_webhook(url):
+        return Target(
+            key=key,
+            format="text",
+            limit=channel_body_limit(url),
+            deliver=lambda message: send_webhook(url, message.data),
+        )
+    if url.strip().lower().startswith("slack://"):
+        slack = _with_blocks(url.strip())
+        return Target(
+            key=key,
+            format="markdown",
+            limit=SLACK_SECTION_LIMIT,
+            deliver=lambda message: send(slack, message.title, message.bodies()),
+        )
     return Target(
-        key=channel_key(url),
+        key=key,
         format=channel_format(url),
         limit=channel_body_limit(url),
         deliver=lambda message: send(url, message.title, message.bodies()),
