@@ -264,6 +264,20 @@ def test_feedback_is_recorded_per_subscription_and_unit(frozen_clock, web_site):
     assert client.get(not_relevant.replace("avis=not_relevant", "avis=maybe")).status_code == 400
 
 
+def test_without_the_key_web_subscriptions_wait_and_the_operator_is_told(frozen_clock, web_site, tmp_path):
+    site = web_site()
+    subscribe(site)
+    confirm(site)
+    store(site.db(), offer("w-1", "Chef de projet transformation publique", published_on="2026-06-15"))
+    result = run_veille("alert", env={"VEILLE_DB": str(site.db_path), "VEILLE_SECRET_KEY": ""}, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "veille: web subscriptions are not served: VEILLE_SECRET_KEY is not set" in result.stderr
+    assert len(site.smtp.messages) == 1  # the confirmation only
+    # Once the key is set, the offer stored meanwhile is sent: nothing was lost.
+    dispatch(site.db(), config_for(site), now=FROZEN_NOW)
+    assert "Chef de projet transformation publique" in site.smtp.messages[-1].get_body(("plain",)).get_content()
+
+
 def test_veille_web_refuses_to_start_without_a_secret_key(tmp_path):
     result = run_veille("web", env={"VEILLE_SECRET_KEY": "", "VEILLE_DB": str(tmp_path / "v.db")}, cwd=tmp_path)
     assert result.returncode == 2

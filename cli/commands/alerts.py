@@ -11,7 +11,7 @@ from alerts.channels import channel_key, send
 from alerts.dispatch import dispatch, next_due
 from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.render import render_test
-from alerts.targets import subscription_of
+from alerts.targets import signer_or_none, subscription_of
 from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
 from cli.output import describe_subscription, paris_time, print_dispatch, short
@@ -62,6 +62,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     if retry_failed and not dry_run:
         count = outbox.retry_failed(db, clock.now(), list(names) or None)
         click.echo(f"{count} failed alert(s) queued again.")
+    warn_unserved(db)
     report = dispatch(db, config, dry_run=dry_run, backfill=backfill, only=list(names) or None)
     if dry_run:
         for sub in report.subscriptions:
@@ -162,6 +163,15 @@ def subscriptions(ctx, state: State, test_name, limit):
             ],
         )
     )
+
+
+def warn_unserved(db) -> None:
+    """Web subscriptions wait (unmatched, nothing lost) while the key that signs their links is missing."""
+    if web_subscriptions.any_active(db) and signer_or_none() is None:
+        click.echo(
+            "veille: web subscriptions are not served: VEILLE_SECRET_KEY is not set (they catch up once it is)",
+            err=True,
+        )
 
 
 def mask_address(address: str) -> str:

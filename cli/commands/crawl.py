@@ -146,7 +146,9 @@ def run_command(state: State, sources, full):
 
         if state.config.subscriptions or any_active(state.db()):
             from alerts.dispatch import dispatch
+            from cli.commands.alerts import warn_unserved
 
+            warn_unserved(state.db())
             # Every source's offers are matched, whichever crawl failed.
             click.echo()
             report = dispatch(state.db(), state.config)
