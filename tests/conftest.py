@@ -167,3 +167,16 @@ def parse_table(output: str) -> list[dict]:
             break
         rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
     return rows
+
+
+def store_before_jobs(db, offers: list[dict], *, seen_at: str) -> None:
+    """New offers written into a database older than jobs (migrations up to m004), as veille then wrote
+    them: today's rows less the columns later migrations added (``salary``, m007)."""
+    from storage.rows import LATER_CONTENT_FIELDS, to_row
+
+    for offer in offers:
+        row = to_row(offer)
+        for name in LATER_CONTENT_FIELDS:
+            row.pop(name)
+        row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
+        db["offers"].insert(row)
