@@ -37,6 +37,8 @@ class SubscriptionForm:
     categories: list[str] = field(default_factory=list)
     rhythm: str = "quotidien"
     sort: str = "recentes"
+    # Not asked on the form: the default of every subscription.
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,8 +58,6 @@ class SubscriptionForm:
     @property
     def stored_sort(self) -> str:
         return SORTS[self.sort]
-
-    max_age_days: int = DEFAULT_MAX_AGE_DAYS
 
 
 def split_list(text: str, separators: str) -> list[str]:
