@@ -27,7 +27,16 @@ def watched(tmp_path, replay_site, smtp_server):
             "database": str(tmp_path / "veille.db"),
             "http": {"delay": 0, "retries": 0, "timeout": 30},
             "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
-            "subscriptions": [{"name": "recrutement", "keywords": ["chargé de recrutement"], "channels": [smtp.url()]}],
+            # These tests are about runs, not about the offers' age: the recorded offers (published in
+            # autumn 2026) are all "new" to this subscription whatever the day.
+            "subscriptions": [
+                {
+                    "name": "recrutement",
+                    "keywords": ["chargé de recrutement"],
+                    "channels": [smtp.url()],
+                    "max_age_days": 3660,
+                }
+            ],
         }
         for key, value in extra.items():
             data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
