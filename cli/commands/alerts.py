@@ -14,8 +14,9 @@ from alerts.render import render_test
 from alerts.targets import signer_or_none, subscription_of
 from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
-from cli.output import describe_subscription, paris_time, print_dispatch, short
+from cli.output import channel_label, clip, describe_subscription, paris_time, print_dispatch, short
 from storage import clock, outbox, web_limits, web_subscriptions
+from storage.lifecycle import refresh_status
 
 
 @cli.command()
@@ -46,7 +47,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     0 when everything due was sent, 1 when a channel failed (see `veille status`).
     """
 
-    config = state.config
+    config = state.sending_config("subscriptions", "web")
     db = state.db()
     if not config.subscriptions and not web_subscriptions.any_active(db):
         click.echo(
@@ -59,6 +60,8 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
             config.subscription(name)  # unknown name: one-line error, exit 2
         elif web_subscriptions.get(db, web_subscriptions.parse_name(name)) is None:
             raise click.UsageError(f"no web subscription {name!r}")
+    if not dry_run:
+        refresh_status(db)  # deadlines passed since the last crawl close offers and jobs
     if retry_failed and not dry_run:
         count = outbox.retry_failed(db, clock.now(), list(names) or None)
         click.echo(f"{count} failed alert(s) queued again.")
@@ -98,7 +101,7 @@ def subscriptions(ctx, state: State, test_name, limit):
     if test_name:
         _try_subscription(state, test_name, limit)
         return
-    db = state.db()
+    db = state.db(must_exist=True)
     web_rows = web_subscriptions.listed(db)
     if not config.subscriptions and not web_rows:
         click.echo(
@@ -125,7 +128,7 @@ def subscriptions(ctx, state: State, test_name, limit):
             "on",
             sub.mode,
             short(describe_subscription(sub), 50),
-            "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)",
+            "\n".join(clip(channel_label(url), 60) for url in sub.channels) or "(none)",
             *counts.get(sub.name, [0, 0, 0]),
             feedback_cell(sub.name),
             paris_time(due.get(sub.name)),
@@ -214,7 +217,7 @@ def remove_subscription(state: State, name):
 def _try_subscription(state: State, test_name: str, limit: int) -> None:
     config = state.config
     subscription = config.subscription(test_name)
-    db = state.db()
+    db = state.db(must_exist=True)
     stored = JobUnits().documents(db, today=clock.paris_today())
     index = OfferIndex(unit.document for unit, _ in stored)
     rule = Rule.from_subscription(subscription)
@@ -246,7 +249,7 @@ def _try_subscription(state: State, test_name: str, limit: int) -> None:
 def notify_test(state: State, name):
     """Send a test message on every channel of subscription NAME (nothing is recorded)."""
 
-    subscription = state.config.subscription(name)
+    subscription = state.sending_config("subscriptions").subscription(name)
     if not subscription.channels:
         raise click.ClickException(f"subscription {name!r} has no channels: add apprise URLs to its `channels`")
     message = render_test(subscription.name)

@@ -32,7 +32,7 @@ def web(ctx, state: State, host, port, workers):
 
     from web.app import create_app, server_options
 
-    config = state.config
+    config = state.sending_config("web")  # the confirmation mails need the SMTP password
     try:
         secret_key()
     except MissingSecret as error:
