@@ -370,7 +370,66 @@ FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
     )
 
 
-# Columns added after m001 (m001 creates exactly OFFER_CONTENT_COLUMNS, frozen).
+@migrations()
+def m007_web_subscriptions(db: Database) -> None:
+    """Subscriptions made by job seekers on the web pages (web/), the rate limits of those pages,
+    and what people say of the offers they were sent."""
+    # One row per alert a person asked for with their e-mail address. Its alerts go through the
+    # same outbox as veille.toml's, under the name 'web:<id>'; deleting it erases them too.
+    db.execute(
+        """CREATE TABLE web_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    -- What to watch, JSON: {"profile": bool, "keywords": [], "departements": [], "regions": [], "categories": []}.
+    filters TEXT NOT NULL,
+    -- immediate | daily HH:MM | weekly mon HH:MM (alerts.schedule).
+    mode TEXT NOT NULL,
+    -- newest | deadline: the order of the offers in a message.
+    sort TEXT NOT NULL DEFAULT 'newest',
+    -- Offers published longer ago than this are never sent as new.
+    max_age_days INTEGER NOT NULL DEFAULT 60,
+    -- pending until the confirmation link is followed; disabled by the operator.
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'paused', 'disabled')),
+    -- Signed into every link of the subscription: a link never works for another subscription.
+    link_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+)"""
+    )
+    db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # « Offres » filters offers by place and category, newest first (storage/job_search.py).
+    db.execute("CREATE INDEX offers_department_published ON offers (department, published_on)")
+    db.execute("CREATE INDEX offers_region_published ON offers (region, published_on)")
+    db.execute("CREATE INDEX offers_category_published ON offers (category, published_on)")
+    # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
+    db.execute(
+        """CREATE TABLE web_rate_limits (
+    key TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID"""
+    )
+    # « pertinente / pas pertinente », per subscription and alerted unit (the latest word counts).
+    db.execute(
+        """CREATE TABLE alert_feedback (
+    subscription TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant')),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, unit)
+)"""
+    )
+
+
+@migrations()
+def m008_offer_salary(db: Database) -> None:
+    # What the offer says it pays (JSON-LD baseSalary, CSP « Rémunération »), as the page words it.
+    db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
+
+
+# Columns added after m001 (m001 creates exactly OFFER_CONTENT_COLUMNS, frozen) and m008 (salary).
 LATER_OFFER_COLUMNS = {
     "employer_kind": str,  # the kind of employer a board gives ("Conseils départementaux"), not its name
     "origin_url": str,  # the offer on the board it comes from (a CSP copy of an emploi-territorial.fr offer)
@@ -378,7 +437,7 @@ LATER_OFFER_COLUMNS = {
 
 
 @migrations()
-def m007_offer_origin_and_employer_kind(db: Database) -> None:
+def m009_offer_origin_and_employer_kind(db: Database) -> None:
     """Two offer fields of their own: the kind of employer, and the link to the offer's origin."""
     for name, kind in LATER_OFFER_COLUMNS.items():
         db["offers"].add_column(name, kind)

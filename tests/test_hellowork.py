@@ -109,6 +109,7 @@ def test_a_real_page_contract_place_and_dates_from_its_markup():
         "department": "75",
         "region": "Île-de-France",
         "remote": None,  # "Mode de travail: hybride" is in the text, no field says it
+        "salary": None,  # baseSalary has no amount; estimatedSalary is HelloWork's guess, not the posting's
         "published_on": "2026-09-08",
         "deadline": "2026-10-08",
         "vacancy_date": None,

@@ -162,6 +162,7 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         department=(place_match.group("department") if place_match else None) or fields.get("department"),
         region=fields.get("region"),
         remote=fields.get("remote"),
+        salary=fields.get("salary"),
         published_on=fields.get("published_on") or (parse_date(published.group(1)) if published else None),
         deadline=fields.get("deadline"),
         # The job's field ("Data et IA"), not the company's sector (JSON-LD's industry).
