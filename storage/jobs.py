@@ -255,11 +255,17 @@ def _stored_candidates(
         low, high = first - back, last + ahead
         latest = max(day_number(as_of[i].isoformat()) for i in indexes)
         conditions = []
-        if any(other != board for other in batch.boards):
+        others = any(other != board for other in batch.boards)
+        twice = board in batch.boards and profiles[indexes[0]].board not in NEVER_TWICE
+        if others and twice:
+            # Every board's offers of the date window: another board's, the same job? this board's of the same
+            # day, one post published twice? (the loop below keeps those); one range, not three.
+            conditions.append(("", "b.day between ? and ?", [first - window, last + window]))
+        elif others:
             # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
             conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
             conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
-        if board in batch.boards and profiles[indexes[0]].board not in NEVER_TWICE:
+        elif twice:
             # This board's offers of the same days: one post published twice under two references?
             conditions.append(("", "b.board = ? and b.day between ? and ?", [board, first, last]))
         if batch.boards.get(board):
