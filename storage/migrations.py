@@ -371,7 +371,80 @@ FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
 
 
 @migrations()
-def m007_offer_ids_raw_apart(db: Database) -> None:
+def m007_web_subscriptions(db: Database) -> None:
+    """Subscriptions made by job seekers on the web pages (web/), the rate limits of those pages,
+    and what people say of the offers they were sent."""
+    # One row per alert a person asked for with their e-mail address. Its alerts go through the
+    # same outbox as veille.toml's, under the name 'web:<id>'; deleting it erases them too.
+    db.execute(
+        """CREATE TABLE web_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    -- What to watch, JSON: {"profile": bool, "keywords": [], "departements": [], "regions": [], "categories": []}.
+    filters TEXT NOT NULL,
+    -- immediate | daily HH:MM | weekly mon HH:MM (alerts.schedule).
+    mode TEXT NOT NULL,
+    -- newest | deadline: the order of the offers in a message.
+    sort TEXT NOT NULL DEFAULT 'newest',
+    -- Offers published longer ago than this are never sent as new.
+    max_age_days INTEGER NOT NULL DEFAULT 60,
+    -- pending until the confirmation link is followed; disabled by the operator.
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'paused', 'disabled')),
+    -- Signed into every link of the subscription: a link never works for another subscription.
+    link_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+)"""
+    )
+    db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # « Offres » filters offers by place and category, newest first (storage/job_search.py).
+    db.execute("CREATE INDEX offers_department_published ON offers (department, published_on)")
+    db.execute("CREATE INDEX offers_region_published ON offers (region, published_on)")
+    db.execute("CREATE INDEX offers_category_published ON offers (category, published_on)")
+    # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
+    db.execute(
+        """CREATE TABLE web_rate_limits (
+    key TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID"""
+    )
+    # « pertinente / pas pertinente », per subscription and alerted unit (the latest word counts).
+    db.execute(
+        """CREATE TABLE alert_feedback (
+    subscription TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant')),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, unit)
+)"""
+    )
+
+
+@migrations()
+def m008_offer_salary(db: Database) -> None:
+    # What the offer says it pays (JSON-LD baseSalary, CSP « Rémunération »), as the page words it.
+    db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
+
+
+# Columns added after m001 (m001 creates exactly OFFER_CONTENT_COLUMNS, frozen) and m008 (salary).
+LATER_OFFER_COLUMNS = {
+    "employer_kind": str,  # the kind of employer a board gives ("Conseils départementaux"), not its name
+    "origin_url": str,  # the offer on the board it comes from (a CSP copy of an emploi-territorial.fr offer)
+}
+
+
+@migrations()
+def m009_offer_origin_and_employer_kind(db: Database) -> None:
+    """Two offer fields of their own: the kind of employer, and the link to the offer's origin."""
+    for name, kind in LATER_OFFER_COLUMNS.items():
+        db["offers"].add_column(name, kind)
+
+
+@migrations()
+def m010_offer_ids_raw_apart(db: Database) -> None:
     """Offers get an explicit id (their rowid so far, which the full-text index and older alerts
     name), declare their runs as foreign keys, and leave ``raw`` to ``offer_raw``; shared texts of
     raw (``raw_texts``), the match keys index (``offer_keys``) and the storage's own state.
@@ -400,7 +473,7 @@ def m007_offer_ids_raw_apart(db: Database) -> None:
             definition += " REFERENCES runs (id)"
         definitions.append(definition)
     definitions.append("UNIQUE (source, source_id)")
-    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m007"')
+    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m010"')
     separator = ",\n    "
     conn.execute(f"CREATE TABLE offers (\n    {separator.join(definitions)}\n)")
     names = ", ".join(f'"{column[1]}"' for column in columns)
@@ -409,17 +482,17 @@ def m007_offer_ids_raw_apart(db: Database) -> None:
         f'(select id from runs where id = old."{column[1]}")' if column[1] in run_columns else f'old."{column[1]}"'
         for column in columns
     )
-    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m007" old')
+    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m010" old')
     # An offer's raw: plain JSON text, or a blob (storage/raw.py says which format).
     conn.execute(
         "CREATE TABLE offer_raw (\n    offer_id INTEGER PRIMARY KEY REFERENCES offers (id) ON DELETE CASCADE,\n"
         "    raw NOT NULL\n)"
     )
     conn.execute(
-        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m007" '
+        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m010" '
         "WHERE raw IS NOT NULL AND raw NOT IN ('', '{}')"
     )
-    conn.execute('DROP TABLE "offers_before_m007"')
+    conn.execute('DROP TABLE "offers_before_m010"')
     for _, _, sql in saved:
         conn.execute(sql)
     # The full-text index of the words as written, for datasette's search box: words only (no phrase,

@@ -16,8 +16,8 @@ from cli.demo import manifests
 from cli.demo.replay import ReplaySite
 from storage import open_db
 
-# Loopback SMTP server and webhook sink fixtures for the alert tests.
-pytest_plugins = ["tests.alerts_support"]
+# Loopback SMTP server and webhook sink fixtures for the alert tests; `veille web` on loopback.
+pytest_plugins = ["tests.alerts_support", "tests.web_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -62,23 +62,6 @@ def frozen_clock(monkeypatch):
 @pytest.fixture
 def fresh_db(tmp_path):
     return open_db(tmp_path / "veille.db")
-
-
-def store_as_before_m007(db, offers: list[dict], *, seen_at: str) -> None:
-    """Offers written as veille wrote them before migration m007: raw in the offers table as JSON,
-    the table's own rowid (what a database of an older veille holds)."""
-    from storage.rows import to_row
-
-    columns = [column[1] for column in db.conn.execute("pragma table_info(offers)")]
-    assert "raw" in columns and "id" not in columns, "a database older than m007"
-    for offer in offers:
-        row = to_row(offer)
-        row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
-        names = [name for name in columns if name in row]
-        db.conn.execute(
-            f"insert into offers ({', '.join(names)}) values ({', '.join('?' * len(names))})",
-            [row[name] for name in names],
-        )
 
 
 @pytest.fixture
@@ -184,3 +167,16 @@ def parse_table(output: str) -> list[dict]:
             break
         rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
     return rows
+
+
+def store_before_jobs(db, offers: list[dict], *, seen_at: str) -> None:
+    """New offers written into a database older than jobs (migrations up to m004), as veille then wrote
+    them: today's rows less the columns later migrations added (``salary``, m007)."""
+    from storage.rows import LATER_CONTENT_FIELDS, to_row
+
+    for offer in offers:
+        row = to_row(offer)
+        for name in LATER_CONTENT_FIELDS:
+            row.pop(name)
+        row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
+        db["offers"].insert(row)

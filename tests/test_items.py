@@ -20,6 +20,7 @@ def test_every_field_of_the_shape_is_there():
         "title",
         "employer",
         "organisation",
+        "employer_kind",
         "versant",
         "category",
         "contract",
@@ -27,6 +28,7 @@ def test_every_field_of_the_shape_is_there():
         "department",
         "region",
         "remote",
+        "salary",
         "published_on",
         "deadline",
         "vacancy_date",
@@ -35,6 +37,7 @@ def test_every_field_of_the_shape_is_there():
         "profile",
         "contacts",
         "apply_url",
+        "origin_url",
         "raw",
     )
 
@@ -74,5 +77,5 @@ def test_invalid_items_say_why(fields, reason):
 
 def test_unknown_field_is_refused():
     with pytest.raises(InvalidOffer) as error:
-        validate_offer({**BASE, "salary": "40k"})
-    assert error.value.reason == "invalid salary"
+        validate_offer({**BASE, "wage": "40k"})
+    assert error.value.reason == "invalid wage"
