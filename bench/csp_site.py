@@ -139,7 +139,12 @@ def real_cards() -> list[dict]:
     from crawler.boards.csp import parse_card
 
     page = HtmlResponse(url=SITE + "/nos-offres/", body=(CSP / "list-page.html").read_bytes(), encoding="utf-8")
-    return [parse_card(selector) for selector in page.css("li.item .fr-card--offer")]
+    cards = []
+    for selector in page.css("li.item .fr-card--offer"):
+        card = parse_card(selector)
+        # What the card shows: an employer's name, or the kind of employer territorial offers give.
+        cards.append({**card, "employer": card["employer"] or card["employer_kind"], "organisation": card["logo"]})
+    return cards
 
 
 VERSANTS = {

@@ -57,7 +57,8 @@ class State:
         path = self.config.database_path
         check_database_path(path, self.config.database_origin, must_exist=must_exist)
         try:
-            return open_db(path)
+            # An upgrade that converts the database in batches says how far it is.
+            return open_db(path, progress=lambda line: click.echo(f"veille: {line}", err=True))
         except sqlite3.DatabaseError as error:
             raise UserError(f"{self.config.database_origin}: cannot open {path}: {error}") from None
 

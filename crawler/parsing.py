@@ -27,9 +27,15 @@ def clean(value: str | None) -> str | None:
     """Whitespace collapsed on each line, blank lines dropped; None for empty text."""
     if value is None:
         return None
-    # One substitution over the whole text, not one a line: pages have thousands of short lines.
-    text = "\n".join(filter(None, (line.strip() for line in _SPACES.sub(" ", value).splitlines())))
-    return text or None
+    lines = []
+    for line in value.splitlines():
+        line = line.strip()
+        # Most lines have single spaces only: the expression runs on the others (pages have thousands of lines).
+        if line and ("  " in line or "\t" in line or "\u00a0" in line or "\u202f" in line or "\u2009" in line):
+            line = _SPACES.sub(" ", line)
+        if line:
+            lines.append(line)
+    return "\n".join(lines) or None
 
 
 def _walk(node, parts: list[str]) -> None:
@@ -55,6 +61,9 @@ def element_text(element) -> str | None:
         return None
     if isinstance(element, str):
         return clean(element)
+    if not len(element):  # no child: its own text (most labels and values)
+        tag = element.tag
+        return None if tag.__class__ is not str or tag in _SKIPPED_TAGS else clean(element.text)
     parts: list[str] = []
     _walk(element, parts)
     return clean("".join(parts))

@@ -97,7 +97,9 @@ class VeilleSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = config_from_settings(crawler.settings)
-        spider.db = open_db(crawler.settings.get("VEILLE_DB") or spider.config.database_path)
+        spider.db = open_db(
+            crawler.settings.get("VEILLE_DB") or spider.config.database_path, progress=spider.logger.warning
+        )
         spider.run_id = None
         return spider
 

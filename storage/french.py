@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 from storage.clock import PARIS, UTC
 
@@ -162,10 +163,14 @@ def masculine(stem: str) -> str:
     return stem
 
 
+_NOT_IN_LABEL_KEY = re.compile(r"[^\w' ]")
+
+
+@lru_cache(maxsize=4096)  # a board's pages repeat the same few dozen labels
 def label_key(text: str | None) -> str:
     """A label as a stable key: accents, case, curly apostrophes, punctuation and a trailing colon ignored."""
     plain = strip_accents(text or "").lower().replace("’", "'")
-    return " ".join(re.sub(r"[^\w' ]", " ", plain).split())
+    return " ".join(_NOT_IN_LABEL_KEY.sub(" ", plain).split())
 
 
 # -- dates and numbers written in French ---------------------------------------------------

@@ -246,6 +246,7 @@ def find_department(text: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # pages of one board give the same place fields again and again
 def locate(text: str | None) -> Place | None:
     """Where ``text`` (a page's place field or sentence) puts a job: a postcode and town, else a town
     named without one, else a département code in brackets; None when it names none of these."""

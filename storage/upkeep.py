@@ -29,8 +29,10 @@ _PROGRESS_EVERY = 2.0  # seconds
 Progress = Callable[[str], None]
 
 
-def catch_up(db: Database, progress: Progress | None = None, *, batch: int = BATCH) -> None:
-    """Bring the database's raw and match keys up to date with today's code."""
+def catch_up(db: Database, progress: Progress | None = None, *, batch: int | None = None) -> None:
+    """Bring the database's raw and match keys up to date with today's code, ``batch`` offers a
+    transaction."""
+    batch = batch or BATCH
     state = dict(db.conn.execute("select name, value from storage_state").fetchall())
     if state.get("match_keys") != fingerprint():
         with write_transaction(db):

@@ -124,31 +124,85 @@ def parse_card(card) -> dict:
 
 
 _PARSERS: dict[str, etree.HTMLParser] = {}
-_HERO = etree.XPath(".//div[contains(@class, 'strate-hero-offer')]")
-_HERO_FACTS = etree.XPath(".//li[contains(@class, 'ic--')]")
-_TABLE_CELLS = etree.XPath(".//ul[contains(@class, 'table')]/li")
-_BUTTONS = etree.XPath(".//div[contains(@class, 'buttons-wrapper')]")
-_SECTION_HEADINGS = etree.XPath(".//div[contains(@class, 'col-left')]/h2")
-_CALLOUTS = etree.XPath(".//div[contains(@class, 'fr-callout')]")
-_ABOUT = etree.XPath(".//div[contains(@class, 'about-agency')]")
-_ACCORDIONS = etree.XPath(".//section[contains(@class, 'fr-accordion')]")
-_LINKS = etree.XPath(".//a/@href")
-_STRONG = etree.XPath(".//strong")
-_SALARY_CAPTIONS = etree.XPath(".//span[contains(@class, 'fr-text--xs')]")
-_SPANS = etree.XPath("./span")
-_CALLOUT_TITLE = etree.XPath(".//*[contains(@class, 'fr-callout__title')]")
-_CALLOUT_TEXT = etree.XPath(".//*[contains(@class, 'fr-callout__text')]")
-_ABOUT_VISIBLE = etree.XPath(".//div[contains(@class, 'text-clamp--text')]")
-_ABOUT_HIDDEN = etree.XPath(".//div[contains(@class, 'text-clamp--hiddentext')]")
-_ACCORDION_BUTTON = etree.XPath(".//button[contains(@class, 'fr-accordion__btn')]")
-_ACCORDION_CONTENT = etree.XPath("./div[contains(@class, 'fr-collapse')]")
-_H1_TEXT = etree.XPath(".//h1//text()")
-_SR_ONLY = etree.XPath("./span[@class='sr-only']/text()")
-_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::span[@class='sr-only'])]")
-_LOGO_ALT = etree.XPath(".//div[contains(@class, 'logo')]//img/@alt")
-_DOMAIN_TAG = etree.XPath(".//a[contains(@class, 'fr-tag')]/text()")
-_PARAGRAPH_TEXT = etree.XPath(".//p//text()")
-_APPLY_BUTTON = etree.XPath(".//a[contains(@class, 'fr-btn')]")
+# The page is read by walking its elements in Python: on lxml, an XPath call costs more than looking at
+# each element of a block once (and over <main>, 400 elements, more than any single walk).
+# The blocks of <main> an offer is read from, by a part of their class (as XPath's contains() reads it).
+_BLOCK_CLASSES = ("strate-hero-offer", "col-left", "fr-callout", "about-agency")
+
+
+def _within(element, tag, part: str) -> list:
+    """``.//tag[contains(@class, part)]``: the descendants of ``element`` (not itself) of ``tag`` (any
+    element when None) whose class contains ``part``, in document order."""
+    return [
+        found
+        for found in element.iter(tag if tag is not None else etree.Element)
+        if found is not element and part in (found.get("class") or "")
+    ]
+
+
+def _own_texts(element) -> list[str]:
+    """``./text()``: the element's text and its children's tails."""
+    texts = [element.text] if element.text else []
+    texts.extend(child.tail for child in element if child.tail)
+    return texts
+
+
+def _visible_texts(element) -> list[str]:
+    """``.//text()[not(parent::span[@class='sr-only'])]``: the text of ``element``, in document order, but
+    what a screen reader alone is given."""
+    texts: list[str] = []
+
+    def visit(node) -> None:
+        hidden = node.tag == "span" and node.get("class") == "sr-only"
+        if node.text and not hidden:
+            texts.append(node.text)
+        for child in node:
+            if child.tag.__class__ is str:  # a comment's text is not text of the page; its tail is
+                visit(child)
+            if child.tail and not hidden:
+                texts.append(child.tail)
+
+    visit(element)
+    return texts
+
+
+def _sr_only(element) -> list:
+    """``./span[@class='sr-only']``: what a screen reader alone is given."""
+    return [span for span in element.iterchildren("span") if span.get("class") == "sr-only"]
+
+
+# The parts of the hero an offer is read from: (tag, a part of the class), as XPath's contains() reads it.
+_HERO_PARTS = (("li", "ic--"), ("ul", "table"), ("a", "fr-tag"), ("div", "buttons-wrapper"), ("div", "logo"))
+
+
+def _hero_parts(hero) -> dict[tuple[str, str], list]:
+    """The elements of the hero for each of _HERO_PARTS, in document order: one walk."""
+    found: dict[tuple[str, str], list] = {part: [] for part in _HERO_PARTS}
+    for element in hero.iter("li", "ul", "a", "div"):
+        classes = element.get("class")
+        if classes and element is not hero:
+            for tag, part in _HERO_PARTS:
+                if element.tag == tag and part in classes:
+                    found[tag, part].append(element)
+    return found
+
+
+def _blocks(main) -> dict[str, list]:
+    """The divs of <main> whose class contains each of _BLOCK_CLASSES, and its fr-accordion sections, in
+    document order: one walk."""
+    found: dict[str, list] = {name: [] for name in (*_BLOCK_CLASSES, "fr-accordion")}
+    for element in main.iter("div", "section"):
+        classes = element.get("class")
+        if not classes:
+            continue
+        if element.tag == "section":
+            if "fr-accordion" in classes:
+                found["fr-accordion"].append(element)
+            continue
+        for name in _BLOCK_CLASSES:
+            if name in classes:
+                found[name].append(element)
+    return found
 
 
 def _tree(response):
@@ -172,51 +226,55 @@ def _date_from_inputs(inputs: dict, prefix: str) -> str | None:
 
 def _origin(root, texts) -> str | None:
     """The offer on the board CSP copied it from (emploi-territorial.fr, Passerelles): a link or a URL in its text."""
-    for value in [*_LINKS(root), *texts]:
-        match = _ORIGIN.search(value or "")
+    links = [link.get("href") for link in root.iter("a") if link is not root and link.get("href") is not None]
+    for value in [*links, *texts]:
+        if not value or ("emploi-territorial.fr" not in value and "passerelles.economie.gouv.fr" not in value):
+            continue  # a plain search for the boards' names, before the expression
+        match = _ORIGIN.search(value)
         if match:
             return match.group(0).rstrip(".,;)")
     return None
 
 
-def _table(hero) -> dict:
-    """The summary table: label -> value, the salary ranges one by one."""
+def _table(tables: list) -> dict:
+    """The summary table (its ``ul`` elements): label -> value, the salary ranges one by one."""
     table = {}
-    for cell in _TABLE_CELLS(hero):
-        strong = _STRONG(cell)
-        if not strong:
+    for cell in (cell for table_list in tables for cell in table_list.iterchildren("li")):
+        strong = next((found for found in cell.iter("strong") if found is not cell), None)
+        if strong is None:
             continue
-        label = element_text(strong[0])
-        salary = _SALARY_CAPTIONS(cell)
+        label = element_text(strong)
+        salary = _within(cell, "span", "fr-text--xs")
         if salary:
             for caption in salary:
                 table[f"{label} - {element_text(caption)}"] = element_text(caption.getnext())
         else:
-            spans = _SPANS(cell)
+            spans = list(cell.iterchildren("span"))
             table[label] = element_text(spans[-1]) if len(spans) > 1 else None
     return table
 
 
-def _sections(main) -> dict:
+def _sections(blocks: dict[str, list]) -> dict:
     """Missions, profile, callouts ("Personnes à contacter"), "Qui sommes-nous ?" and the accordions."""
     sections = {}
-    for heading in _SECTION_HEADINGS(main):
-        sections[element_text(heading)] = element_text(heading.getnext())
-    for callout in _CALLOUTS(main):
-        callout_title = _CALLOUT_TITLE(callout)
-        callout_text = _CALLOUT_TEXT(callout)
+    for column in blocks["col-left"]:
+        for heading in column.iterchildren("h2"):
+            sections[element_text(heading)] = element_text(heading.getnext())
+    for callout in blocks["fr-callout"]:
+        callout_title = _within(callout, None, "fr-callout__title")
+        callout_text = _within(callout, None, "fr-callout__text")
         if callout_title:
             sections[element_text(callout_title[0])] = element_text(callout_text[0]) if callout_text else None
-    for about in _ABOUT(main):
-        for visible in _ABOUT_VISIBLE(about):
+    for about in blocks["about-agency"]:
+        for visible in _within(about, "div", "text-clamp--text"):
             sections["Qui sommes-nous ?"] = element_text(visible)
-        for hidden in _ABOUT_HIDDEN(about):
+        for hidden in _within(about, "div", "text-clamp--hiddentext"):
             heading = hidden.find("h3")
             name = element_text(heading) if heading is not None else "Qui sommes-nous ? (suite)"
             sections[name] = element_text(hidden)
-    for accordion in _ACCORDIONS(main):
-        button = _ACCORDION_BUTTON(accordion)
-        content = _ACCORDION_CONTENT(accordion)
+    for accordion in blocks["fr-accordion"]:
+        button = _within(accordion, "button", "fr-accordion__btn")
+        content = [child for child in accordion.iterchildren("div") if "fr-collapse" in (child.get("class") or "")]
         if button:
             sections[element_text(button[0])] = element_text(content[0]) if content else None
     return sections
@@ -250,37 +308,45 @@ def parse_offer(response) -> OfferItem | None:
         main = tree
     raw: dict = dict(inputs)
 
-    hero = _HERO(main)
-    hero = hero[0] if hero else main
-    title = clean(" ".join(_H1_TEXT(hero))) or inputs.get("page_name") or json_ld.get("title")
+    blocks = _blocks(main)
+    hero = blocks["strate-hero-offer"][0] if blocks["strate-hero-offer"] else main
+    title = (
+        clean(" ".join(text for heading in hero.iter("h1") for text in heading.itertext()))
+        or inputs.get("page_name")
+        or json_ld.get("title")
+    )
+    parts = _hero_parts(hero)
     hero_facts = {}
-    for li in _HERO_FACTS(hero):
-        label = clean(" ".join(_SR_ONLY(li))).rstrip(" :")
-        value = clean(" ".join(t for t in _VISIBLE_TEXT(li)))
+    for li in parts["li", "ic--"]:
+        label = (clean(" ".join(text for span in _sr_only(li) for text in _own_texts(span))) or "").rstrip(" :")
+        value = clean(" ".join(_visible_texts(li)))
         if label and value:
             hero_facts[label_key(label)] = value
             raw[label] = value
     reference = inputs.get("content_ref") or main.get("data-reference") or reference_from_url(response.url)
-    logo = clean(next(iter(_LOGO_ALT(hero)), None))
+    # The first image of a logo div (an image of nested logo divs is found twice: the first one counts).
+    images = (image for logo in parts["div", "logo"] for image in logo.iter("img"))
+    logo = clean(next((image.get("alt") for image in images if image.get("alt") is not None), None))
     if logo:
         raw["logo"] = logo  # for reference: never the organisation (it may be a generic image's alt text)
-    domain_tag = clean(" ".join(_DOMAIN_TAG(hero)))
-    table = _table(hero)
+    domain_tag = clean(" ".join(text for tag in parts["a", "fr-tag"] for text in _own_texts(tag)))
+    table = _table(parts["ul", "table"])
     raw.update(table)
     by_label = {label_key(label): value for label, value in table.items()}
 
-    buttons = _BUTTONS(hero)
-    deadline_text = clean(" ".join(_PARAGRAPH_TEXT(buttons[0]))) if buttons else None
+    buttons = parts["div", "buttons-wrapper"]
+    paragraphs = buttons[0].iter("p") if buttons else ()
+    deadline_text = clean(" ".join(text for paragraph in paragraphs for text in paragraph.itertext()))
     if deadline_text:
         raw["Date limite de candidature"] = deadline_text
-    apply = _APPLY_BUTTON(buttons[0]) if buttons else []
+    apply = _within(buttons[0], "a", "fr-btn") if buttons else []
     apply_url = apply[0].get("href", "").strip() if apply else None
     if apply_url:
         raw["Candidature"] = f"{element_text(apply[0])}: {apply_url}"
         # mailto: links carry a subject with spaces; store them percent-encoded.
         apply_url = safe_url_string(apply_url)
 
-    sections = _sections(main)
+    sections = _sections(blocks)
     raw.update(sections)
     by_section = {label_key(label): value for label, value in sections.items()}
     # The "Descriptif du service" heading is repeated as the first line of its own text.
