@@ -5,9 +5,9 @@ file). Every mistake is one line naming the key, never a value that may hold a s
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from alerts.channels import check_channel_url
@@ -115,9 +115,19 @@ class Subscription(Section):
     # Checked against the spiders and configured sites once the whole file is read.
     sources: list[NonEmptyStr] = Field(default_factory=list)
     employers: list[KeywordStr] = Field(default_factory=list)
+    # Offers the relevance model scores at least min_relevance (alerts/relevance.py) are found too,
+    # as by a keyword; min_relevance defaults to the model's own threshold (README, "Relevance").
+    relevance: Literal["transformation"] | None = None
+    min_relevance: float | None = Field(None, ge=0, le=1)
     # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
     channels: list[ChannelUrl] = Field(default_factory=list)
     mode: Annotated[str, AfterValidator(_mode)] = "immediate"
+
+    @model_validator(mode="after")
+    def _min_relevance_needs_a_model(self):
+        if self.min_relevance is not None and self.relevance is None:
+            raise user_error('min_relevance needs relevance = "transformation"')
+        return self
 
 
 class Alerts(Section):

@@ -316,3 +316,30 @@ def m005_jobs(db: Database) -> None:
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
     # The offers already stored are grouped by today's grouping code, not here: a migration is
     # a frozen step. storage.open_db does it right after this migration (storage/__init__.py).
+
+
+@migrations()
+def m006_relevance(db: Database) -> None:
+    """Each offer's relevance score (alerts/relevance.py) and the feedback of the people alerted."""
+    # The score, the version of the model that computed it and the content_hash it was computed from:
+    # a score whose model or content differs is stale and computed again (storage/relevance.py).
+    db.execute("ALTER TABLE offers ADD COLUMN relevance REAL")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_model TEXT")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_hash TEXT")
+    db.execute("CREATE INDEX offers_relevance ON offers (relevance)")
+    # « pertinente » / « pas pertinente », said by a subscription's people of an offer it was sent: by
+    # `veille feedback` or a web page. The offer, not the job, is kept: a job can be split or merged later.
+    db.execute(
+        """CREATE TABLE relevance_feedback (
+    subscription TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    -- The job the offer was in when the feedback was given (what the alert showed).
+    job_id INTEGER,
+    verdict TEXT NOT NULL CHECK (verdict IN ('yes', 'no')),
+    -- Where it was given: 'cli' (veille feedback) or 'web'.
+    via TEXT NOT NULL,
+    given_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, source, source_id)
+)"""
+    )
