@@ -55,6 +55,11 @@ class Item:
         return parts
 
     @property
+    def job(self) -> str:
+        """The job's number, as `veille feedback` and `veille jobs show` take it."""
+        return self.view.key.removeprefix("job:")
+
+    @property
     def where(self) -> str:
         return " · ".join(part for part in (self.view.employer, self.view.place) if part)
 
@@ -100,7 +105,9 @@ def render(subscription: str, mode: Mode, items: list[Item], *, part: int = 1, p
         f"Vous recevez ce message parce que l'abonnement « {subscription} » de veille correspond à ces offres "
         f"(envoi {mode.describe_fr()}). Pour le modifier, changez la section [[subscriptions]] de veille.toml."
     )
-    context = {"heading": heading, "items": items, "footer": footer}
+    # Until a web page takes « pertinente » / « pas pertinente » links, each offer says how to answer.
+    feedback = f'veille feedback "{subscription}"'
+    context = {"heading": heading, "items": items, "footer": footer, "feedback": feedback}
     return Message(
         title=title,
         html=_HTML.render(context),

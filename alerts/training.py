@@ -145,9 +145,10 @@ def out_of_fold(samples: Sequence, documents=None, *, folds: int = FOLDS, seed: 
     return decisions, fold_of
 
 
-def choose_threshold(scores, samples: Sequence, target_precision: float = TARGET_PRECISION) -> float:
+def choose_threshold(scores, samples: Sequence, target_precision: float | None = None) -> float:
     """The lowest threshold (a multiple of 0.05) whose precision on the clear items is at least
     ``target_precision``: as much recall as that precision allows."""
+    target_precision = TARGET_PRECISION if target_precision is None else target_precision
     clear = [(score, sample.label) for score, sample in zip(scores, samples) if not sample.borderline]
     for step in range(1, 20):
         threshold = step / 20

@@ -43,9 +43,17 @@ def short(text: str | None, width: int) -> str:
     return textwrap.shorten(text or "", width=width, placeholder="…")
 
 
+def describe_terms(terms: list[dict]) -> str:
+    """``"design de services" (title), "usagers" (missions)``: what raised an offer's relevance."""
+    return ", ".join(f'"{term["term"]}" ({term["field"]})' for term in terms)
+
+
 def print_offers(offers: list[dict]) -> None:
-    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
+    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers), their
+    relevance when scored (alerts.relevance) and why when explained."""
     annotated = bool(offers) and "status" in offers[0]
+    scored = bool(offers) and "relevance" in offers[0]
+    explained = bool(offers) and "why" in offers[0]
     rows = []
     for offer in offers:
         row = [
@@ -60,11 +68,18 @@ def print_offers(offers: list[dict]) -> None:
             row.append("open" if offer["closed_reason"] is None else f"closed ({offer['closed_reason']})")
             also = f" (also on {', '.join(offer['also_on'])})" if offer["also_on"] else ""
             row.append(short(f"{offer['job_id']}{also}", 44) if offer["job_id"] else "")
+        if scored:
+            row.append(offer["relevance"] if offer["relevance"] is not None else "")
+        if explained:
+            row.append(short(describe_terms(offer["why"]), 80))
         rows.append(row)
-    headers = ["published", "source", "title", "employer", "place", "deadline"] + (
-        ["status", "job"] if annotated else []
+    headers = (
+        ["published", "source", "title", "employer", "place", "deadline"]
+        + (["status", "job"] if annotated else [])
+        + (["relevance"] if scored else [])
+        + (["why"] if explained else [])
     )
-    click.echo(tabulate(rows, headers=headers))
+    click.echo(tabulate(rows, headers=headers, floatfmt=".2f"))
 
 
 def duration(run: dict) -> str:
@@ -183,6 +198,9 @@ def print_dispatch(report, config) -> None:
 
 def describe_subscription(subscription) -> str:
     parts = []
+    if subscription.relevance:
+        minimum = f" >= {subscription.min_relevance:.2f}" if subscription.min_relevance is not None else ""
+        parts.append(f"relevance {subscription.relevance}{minimum}")
     if subscription.keywords:
         parts.append(f"{len(subscription.keywords)} keywords")
     if subscription.query:

@@ -15,6 +15,7 @@ from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
 from cli.output import describe_subscription, paris_time, print_dispatch, short
 from storage import clock, outbox
+from storage.relevance import feedback_counts
 
 
 @cli.command()
@@ -124,6 +125,7 @@ def subscriptions(state: State, test_name, limit):
         total[1] += row["failed"]
         total[2] += row["sent"]
     due = next_due(db, config)
+    feedback = feedback_counts(db)
 
     rows = [
         [
@@ -132,13 +134,24 @@ def subscriptions(state: State, test_name, limit):
             short(describe_subscription(sub), 50),
             "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)",
             *counts.get(sub.name, [0, 0, 0]),
+            describe_feedback(feedback.get(sub.name)),
             paris_time(due.get(sub.name)),
         ]
         for sub in config.subscriptions
     ]
     click.echo(
-        tabulate(rows, headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "next due"])
+        tabulate(
+            rows,
+            headers=["name", "mode", "searches", "channels", "pending", "failed", "sent", "feedback", "next due"],
+        )
     )
+
+
+def describe_feedback(counts: dict | None) -> str:
+    """ "2 yes, 1 no": the feedback a subscription gave (veille feedback)."""
+    if not counts:
+        return "-"
+    return f"{counts['yes']} yes, {counts['no']} no"
 
 
 @cli.command("notify-test")
