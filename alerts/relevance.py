@@ -175,9 +175,10 @@ class Model:
             squares = sum(map(squared.__getitem__, found))
             dot = sum(map(products.__getitem__, found))
             if len(counts) < len(terms):
-                for term in found:
-                    count = counts[term]
-                    if count > 1:
+                for term, count in counts.most_common():  # most repeated first: stops at the first single
+                    if count == 1:
+                        break
+                    if term in squared:
                         tf = 1 + math.log(count) if self.sublinear_tf else count
                         squares += (tf * tf - 1) * squared[term]
                         dot += (tf - 1) * products[term]
