@@ -84,7 +84,8 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
         if unknown:
             raise ConfigError(f"schedule.{key}.{unknown[0]}: unknown source (sources: {', '.join(sources)})")
     jobs = []
-    for source, specs in config.schedule.source_triggers().items():
+    sites = [site.name for site in config.sources.site]
+    for source, specs in config.schedule.source_triggers(sites).items():
         if source in sources and specs:
             jobs.append(
                 JobSpec(
@@ -109,6 +110,12 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
             JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert"))
         )
     return jobs
+
+
+def unscheduled_sources(config: Config, sources: list[str]) -> list[str]:
+    """The sources no crawl job runs (``[]`` in ``[schedule.sources]``): never crawled by the scheduler."""
+    crawled = {job.id.removeprefix("crawl:") for job in build_jobs(config, sources) if job.id.startswith("crawl:")}
+    return [source for source in sources if source not in crawled]
 
 
 def next_run_times(jobs: list[JobSpec], now: dt.datetime | None = None) -> list[tuple[JobSpec, dt.datetime | None]]:

@@ -125,3 +125,15 @@ def render_test(subscription: str) -> Message:
         markdown=markdown_text(line) + "\n",
         text=line + "\n",
     )
+
+
+def render_notice(title: str, lines: list[str]) -> Message:
+    """A message to whoever runs veille (source health): a title and a few lines of plain French."""
+    return Message(
+        title=title,
+        html=_env.from_string("<html><body>{% for line in lines %}<p>{{ line }}</p>{% endfor %}</body></html>").render(
+            lines=lines
+        ),
+        markdown="\n\n".join(markdown_text(line) for line in lines) + "\n",
+        text="\n".join(lines) + "\n",
+    )

@@ -31,8 +31,8 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.matching import OfferIndex, Rule, match
-from alerts.relevance import load_model
 from alerts.query import FIELDS, And, Not, Term
+from alerts.relevance import load_model
 from storage.french import tokens
 from storage.places import REGION_DEPARTMENTS, offer_regions
 from tests.corpus import betagouv_offers, csp_card_offers, csp_offer_page, target_offers

@@ -319,7 +319,59 @@ def m005_jobs(db: Database) -> None:
 
 
 @migrations()
-def m006_relevance(db: Database) -> None:
+def m006_status_and_views(db: Database) -> None:
+    """What datasette and sqlite-utils users read without the code: each offer's and job's status
+    as columns (kept current by storage.lifecycle.refresh_status), and two views."""
+    for table in ("offers", "jobs"):
+        db[table].add_column("status", str)  # open | closed (jobs: merged too)
+        db[table].add_column("closed_reason", str)  # deadline, cancelled, replaced, missing (comma-separated)
+        db[table].add_column("status_since", str)  # UTC moment veille saw the status change
+    db.execute("CREATE INDEX offers_status ON offers (status)")
+    db.execute("CREATE INDEX jobs_status ON jobs (status)")
+    # Which jobs are open, where, since when, on which boards, and to whom they were alerted.
+    db.execute(
+        """CREATE VIEW open_jobs AS
+SELECT jobs.id AS job,
+  (SELECT o.title FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS title,
+  (SELECT o.employer FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND o.employer IS NOT NULL ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS employer,
+  (SELECT coalesce(o.location, o.department) FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND coalesce(o.location, o.department) IS NOT NULL
+   ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS place,
+  (SELECT max(o.department) FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id) AS department,
+  (SELECT max(o.deadline) FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND o.status = 'open') AS deadline,
+  (SELECT min(coalesce(o.published_on, substr(o.first_seen, 1, 10))) FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id WHERE m.job_id = jobs.id) AS published_on,
+  jobs.created_at AS first_seen,
+  (SELECT group_concat(board, ', ') FROM (SELECT DISTINCT m.board FROM job_offers m WHERE m.job_id = jobs.id))
+    AS boards,
+  (SELECT group_concat(url, ' ') FROM (SELECT o.url FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id WHERE m.job_id = jobs.id AND o.status = 'open' ORDER BY m.id))
+    AS links,
+  (SELECT count(*) FROM job_offers m WHERE m.job_id = jobs.id) AS offers,
+  (SELECT group_concat(subscription, ', ') FROM (SELECT DISTINCT a.subscription FROM alert_outbox a
+   WHERE a.unit = 'job:' || jobs.id AND a.status = 'sent')) AS alerted_to,
+  jobs.status_since AS open_since
+FROM jobs WHERE jobs.status = 'open'"""
+    )
+    # Every alert a channel accepted: which job, to which subscription and channel (secrets masked), when.
+    db.execute(
+        """CREATE VIEW alerts_sent AS
+SELECT a.sent_at, a.subscription, a.channel,
+  CAST(substr(a.unit, 5) AS INTEGER) AS job,
+  (SELECT o.title FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = CAST(substr(a.unit, 5) AS INTEGER) ORDER BY m.id LIMIT 1) AS title,
+  a.reasons, a.attempts
+FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
+    )
+
+
+@migrations()
+def m007_relevance(db: Database) -> None:
     """Each offer's relevance score (alerts/relevance.py) and the feedback of the people alerted."""
     # The score, the version of the model that computed it and the content_hash it was computed from:
     # a score whose model or content differs is stale and computed again (storage/relevance.py).

@@ -1,7 +1,7 @@
 """Relevance scores and feedback as stored: the columns alerts/relevance.py fills, the feedback table.
 
 A score is stored with the version of the model that computed it and the ``content_hash`` of the
-offer it was computed from (migration m006_relevance): when either differs from today's, the score
+offer it was computed from (migration m007_relevance): when either differs from today's, the score
 is stale and :func:`stale_offers` hands the offer back to be scored again. Feedback is one row per
 subscription and offer, the last verdict winning, whoever wrote it (`veille feedback`, a web page).
 """

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 from storage.db import write_transaction
+from storage.lifecycle import refresh_status
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 
@@ -65,6 +66,8 @@ def finish_run(
                 "complete": 1 if complete and status == OK else 0,
             },
         )
+        # A run may close offers (missing from complete crawls) or reopen them (seen again).
+        refresh_status(db)
 
 
 def pid_alive(pid: int | None) -> bool:

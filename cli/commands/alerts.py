@@ -13,8 +13,9 @@ from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.render import render_test
 from alerts.units import JobUnits
 from cli.app import State, cli, pass_state
-from cli.output import describe_subscription, paris_time, print_dispatch, short
+from cli.output import channel_label, clip, describe_subscription, paris_time, print_dispatch, short
 from storage import clock, outbox
+from storage.lifecycle import refresh_status
 from storage.relevance import feedback_counts
 
 
@@ -46,7 +47,7 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     0 when everything due was sent, 1 when a channel failed (see `veille status`).
     """
 
-    config = state.config
+    config = state.sending_config("subscriptions")
     if not config.subscriptions:
         click.echo(
             "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
@@ -55,6 +56,8 @@ def alert(state: State, dry_run, backfill, names, retry_failed):
     for name in names:
         config.subscription(name)  # unknown name: one-line error, exit 2
     db = state.db()
+    if not dry_run:
+        refresh_status(db)  # deadlines passed since the last crawl close offers and jobs
     if retry_failed and not dry_run:
         count = outbox.retry_failed(db, clock.now(), list(names) or None)
         click.echo(f"{count} failed alert(s) queued again.")
@@ -85,7 +88,7 @@ def subscriptions(state: State, test_name, limit):
     config = state.config
     if test_name:
         subscription = config.subscription(test_name)
-        db = state.db()
+        db = state.db(must_exist=True)
         stored = JobUnits().documents(db, today=clock.paris_today())
         index = OfferIndex(unit.document for unit, _ in stored)
         rule = Rule.from_subscription(subscription)
@@ -117,7 +120,7 @@ def subscriptions(state: State, test_name, limit):
             "No subscription configured: add a [[subscriptions]] table to veille.toml (see veille.example.toml)."
         )
         return
-    db = state.db()
+    db = state.db(must_exist=True)
     counts = {}
     for row in outbox.summary(db):
         total = counts.setdefault(row["subscription"], [0, 0, 0])
@@ -132,7 +135,7 @@ def subscriptions(state: State, test_name, limit):
             sub.name,
             sub.mode,
             short(describe_subscription(sub), 50),
-            "\n".join(short(channel_key(url), 45) for url in sub.channels) or "(none)",
+            "\n".join(clip(channel_label(url), 60) for url in sub.channels) or "(none)",
             *counts.get(sub.name, [0, 0, 0]),
             describe_feedback(feedback.get(sub.name)),
             paris_time(due.get(sub.name)),
@@ -160,7 +163,7 @@ def describe_feedback(counts: dict | None) -> str:
 def notify_test(state: State, name):
     """Send a test message on every channel of subscription NAME (nothing is recorded)."""
 
-    subscription = state.config.subscription(name)
+    subscription = state.sending_config("subscriptions").subscription(name)
     if not subscription.channels:
         raise click.ClickException(f"subscription {name!r} has no channels: add apprise URLs to its `channels`")
     message = render_test(subscription.name)

@@ -8,14 +8,8 @@ import click
 
 from alerts.feedback import feedback_samples, give_feedback
 from alerts.relevance import Model, load_model, model_path
-from cli.app import State, cli, pass_state
+from cli.app import State, UserError, cli, pass_state
 from storage.job_edits import UnknownOffer
-
-
-class UserMistake(click.ClickException):
-    """One line on stderr, exit code 2: what the house rules ask of a user's mistake."""
-
-    exit_code = 2
 
 
 @cli.group(invoke_without_command=True)
@@ -79,7 +73,7 @@ def relevance_train(state: State, with_feedback, fixtures, output):
             data_sha256 = _with_feedback_hash(data_sha256, found)
         trained = train(samples, data_sha256=data_sha256, extra=extra)
     except (MissingScikitLearn, LabelledSetMissing) as error:
-        raise UserMistake(str(error)) from None
+        raise UserError(str(error)) from None
     path = write_model(trained.model, output or model_path())
     model = Model(trained.model)
     click.echo(
@@ -112,12 +106,12 @@ def feedback(state: State, subscription, offer, verdict):
     The subscription then receives fewer jobs like the ones it marked no and also the jobs like the
     ones it marked yes (README, "Feedback"); `veille relevance train --with-feedback` learns from it."""
     state.config.subscription(subscription)  # unknown name: one-line error, exit 2
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         found = give_feedback(db, subscription, offer, verdict)
     except UnknownOffer as error:
-        raise UserMistake(str(error.args[0]) if len(error.args) == 1 else str(error)) from None
+        raise UserError(str(error.args[0]) if len(error.args) == 1 else str(error)) from None
     except ValueError as error:
-        raise UserMistake(str(error)) from None
+        raise UserError(str(error)) from None
     word = "relevant" if verdict.lower() in ("yes", "oui") else "not relevant"
     click.echo(f"{subscription!r}: {found['source']}:{found['source_id']} ({found['title']}) marked {word}.")
