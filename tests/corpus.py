@@ -46,6 +46,11 @@ def csp_offer_page() -> dict:
     return labelled.csp_offer_page(FIXTURES)
 
 
+def real_offers() -> list[dict]:
+    """The 569 real offers: the five targets, the 20 CSP cards and the CSP offer page, the 543 beta.gouv.fr posts."""
+    return [*target_offers().values(), *csp_card_offers().values(), csp_offer_page(), *betagouv_offers().values()]
+
+
 def labelled_set() -> list[labelled.Example]:
     """The relevance set: every item people labelled (tests/fixtures/relevance), as veille reads it."""
     return labelled.labelled_set(FIXTURES)

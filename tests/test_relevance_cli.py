@@ -151,3 +151,20 @@ def test_training_without_scikit_learn_is_one_line_and_exit_2(tmp_path):
         "Error: training needs scikit-learn: pip install 'veille[relevance]' (or -e '.[relevance]' in a checkout)"
     ]
     assert not (tmp_path / "m.json.gz").exists()
+
+
+def test_training_with_feedback_learns_from_what_subscriptions_said(tmp_path, frozen_clock):
+    from alerts.feedback import give_feedback
+
+    config = write_config(tmp_path)
+    db = open_db(tmp_path / "veille.db")
+    store(db, designer("design-1"), recruiter("rec-1"))
+    give_feedback(db, "transformation publique", "dinum:design-1", "non")
+    give_feedback(db, "transformation publique", "choisirleservicepublic:rec-1", "oui")
+    output = tmp_path / "model.json.gz"
+    trained = veille(config, "relevance", "train", "--with-feedback", "--output", str(output))
+    assert trained.returncode == 0, trained.stderr
+    model = Model.load(output)
+    assert model.data["trained_on"]["feedback"] == 2
+    assert model.data["trained_on"]["items"] == load_model().data["trained_on"]["items"] + 2
+    assert model.data_sha256 != load_model().data_sha256  # the data it learnt from is not the files' alone
