@@ -271,10 +271,14 @@ def offer_score(offer: dict, model: Model | None = None) -> float:
     return model.score(offer)
 
 
-def refresh_scores(db: Database, model: Model | None = None) -> int:
+def refresh_scores(db: Database, model: Model | None = None, *, batch: int = 500) -> int:
     """Score every offer whose stored score is missing or stale (another model, changed content),
-    and store the scores; returns how many were scored."""
+    and store the scores, a batch at a time (each batch stored once scored); returns how many."""
     model = model or load_model()
-    offers = stale_offers(db, model.version)
-    write_scores(db, [(offer, model.score(offer)) for offer in offers], model.version)
-    return len(offers)
+    scored = 0
+    while True:
+        offers = stale_offers(db, model.version, limit=batch)
+        if not offers:
+            return scored
+        write_scores(db, [(offer, model.score(offer)) for offer in offers], model.version)
+        scored += len(offers)

@@ -14,14 +14,19 @@ from storage.clock import now_iso
 from storage.db import write_transaction
 from storage.rows import chunks, dict_rows, from_row
 
-# What scoring reads of an offer (alerts.relevance.model_fields), and what tells a stale score.
-_SCORED_COLUMNS = "source, source_id, content_hash, title, employer, organisation, domain, missions, profile, raw"
+# What scoring reads of an offer (alerts.relevance.model_texts), and what tells a stale score. Only a JO
+# notice's raw JSON is read: it holds the notice's text (other offers' may hold whole pages).
+_SCORED_COLUMNS = (
+    "source, source_id, content_hash, title, employer, organisation, domain, missions, profile, "
+    "case when source = 'jorf' then raw end as raw"
+)
 
 
-def stale_offers(db: Database, version: str) -> list[dict]:
-    """Offers with no score, or one from another model version or from older content."""
+def stale_offers(db: Database, version: str, limit: int | None = None) -> list[dict]:
+    """Offers with no score, or one from another model version or from older content (at most ``limit``)."""
     cursor = db.execute(
-        f"select {_SCORED_COLUMNS} from offers where relevance_model is not ? or relevance_hash is not content_hash",
+        f"select {_SCORED_COLUMNS} from offers where relevance_model is not ? or relevance_hash is not content_hash"
+        + (f" limit {int(limit)}" if limit else ""),
         [version],
     )
     return [from_row(row) for row in dict_rows(cursor)]

@@ -107,7 +107,7 @@ def test_scores_are_stored_and_computed_again_when_the_offer_or_the_model_change
     model = load_model()
     offers = [*target_offers().values(), *list(csp_card_offers().values())[:3]]
     store_offers(fresh_db, offers, seen_at=SEEN_AT)
-    assert refresh_scores(fresh_db) == 8
+    assert refresh_scores(fresh_db, batch=3) == 8  # three batches
     assert refresh_scores(fresh_db) == 0  # fresh: nothing to do
     stored = dict(fresh_db.execute("select source_id, relevance from offers").fetchall())
     assert stored == {offer["source_id"]: model.score(offer) for offer in offers}
