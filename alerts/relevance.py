@@ -40,7 +40,7 @@ MODELS = ("transformation",)
 FIELDS = ("post", "all")
 # Where an explanation looks for a term's words, in this order.
 SHOWN_FIELDS = ("title", "employer", "organisation", "notice", "missions", "profile", "domain")
-_LEAD_LINE = re.compile(r"\b(?:vacan|cr[ée]{2}|cr[ée]{2}e)\w*\b|\b(?:emploi|poste)s?\s+d", re.I)
+_LEAD_LINE = re.compile(r"\b(?:vacan\w*|cr[ée]{2}e?s?)\b|\b(?:emploi|poste)s?\s+d", re.I)
 _NOT_LEAD = re.compile(r"^\s*(?:JORF\b|Avis\b\s*$|Date\b|N°|NOR\b)", re.I)
 LEAD_CHARS = 600
 # The text is read up to here: a little more than the labelled excerpts hold (about 2,000 characters),

@@ -74,6 +74,8 @@ def relevance_train(state: State, with_feedback, fixtures, output):
         trained = train(samples, data_sha256=data_sha256, extra=extra)
     except (MissingScikitLearn, LabelledSetMissing) as error:
         raise UserError(str(error)) from None
+    except (OSError, ValueError) as error:  # a labelled item that cannot be read
+        raise UserError(f"the labelled set cannot be read: {error}") from None
     path = write_model(trained.model, output or model_path())
     model = Model(trained.model)
     click.echo(
