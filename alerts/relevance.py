@@ -203,23 +203,33 @@ class Model:
                 found[term] = found.get(term, 0.0) + weight * vocabulary[term][1]
         return sorted(found.items(), key=lambda item: (-item[1], item[0]))
 
-    def explain(self, offer: dict, top: int = 3) -> list[dict]:
-        """The terms that raised the score most, as the offer writes them, and where:
-        ``[{"term": "design de services", "field": "title"}, …]`` (field: one of SHOWN_FIELDS)."""
+    def explain(self, offer: dict, top: int = 3, *, lowering: bool = False) -> list[dict]:
+        """The terms that raised the score most (``lowering``: that lowered it most), as the offer
+        writes them, where, and their weight in the decision score: ``[{"term": "design de services",
+        "field": "title", "weight": 0.84}, …]`` (field: one of SHOWN_FIELDS)."""
         shown: list[dict] = []
         taken: list[set[str]] = []
-        for term, weight in self.contributions(offer):
-            if weight <= 0 or len(shown) >= top:
+        ranked = self.contributions(offer)
+        for term, weight in reversed(ranked) if lowering else ranked:
+            if (weight >= 0 if lowering else weight <= 0) or len(shown) >= top:
                 break
             keys = term.split()
-            # A word already shown within a pair (or the pair of a word shown) says nothing new.
-            if any(set(keys) <= words or words <= set(keys) for words in taken):
+            # Words that say nothing alone ("pour", "ou"), and a word already shown within a pair (or the
+            # pair of a word shown), are left out.
+            if all(key in _UNSAID for key in keys) or any(set(keys) <= words or words <= set(keys) for words in taken):
                 continue
             where = _find(offer, keys)
-            if where is not None:
-                shown.append({"term": where[0], "field": where[1]})
+            if where is not None and not any(item["term"] == where[0] for item in shown):
+                shown.append({"term": where[0], "field": where[1], "weight": round(weight, 3)})
                 taken.append(set(keys))
         return shown
+
+
+# Words no one would take for a reason, whatever their weight.
+_UNSAID = frozenset(
+    "a au aux avec ce ces dan de des du en et il elle est le la les leur nou ou par pour qui que sa se son sur "
+    "un une vou vos votr".split()
+)
 
 
 def _find(offer: dict, keys: list[str]) -> tuple[str, str] | None:

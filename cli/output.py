@@ -57,8 +57,10 @@ def short(text: str | None, width: int) -> str:
 
 
 def describe_terms(terms: list[dict]) -> str:
-    """``"design de services" (title), "usagers" (missions)``: what raised an offer's relevance."""
-    return ", ".join(f'"{term["term"]}" ({term["field"]})' for term in terms)
+    """``"design de services" (title), "usagers" (missions)``: what raised an offer's relevance, or
+    ``against: "développeur" (title)`` what lowered it (alerts.relevance.Model.explain)."""
+    text = ", ".join(f'"{term["term"]}" ({term["field"]})' for term in terms)
+    return f"against: {text}" if terms and terms[0].get("weight", 0) < 0 else text
 
 
 def clip(text: str | None, width: int) -> str:

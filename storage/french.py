@@ -381,7 +381,7 @@ def normalize_category(text: str | None) -> str | None:
 
 # A written word, with its inclusive-writing suffixes (chargé·e·s, chargé(e)s, développeur.euse) and
 # elision (d'innovation): each is folded by tokens() alone into zero, one or more keys.
-_WRITTEN_WORD = re.compile(r"[\w'’]+(?:[·‧⋅.(/-][^\W\d_]{1,5}\)?)*")
+_WRITTEN_WORD = re.compile(r"[\w'’]+(?:[·‧⋅.(/-][^\W\d_]{1,5}(?![^\W\d_])\)?s?)*")
 
 
 def find_words(text: str | None, keys: list[str]) -> str | None:

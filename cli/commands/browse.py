@@ -55,7 +55,12 @@ from storage.offers import get_offer, offers_by_source, search_offers, versions_
     default=None,
     help="Newest first (date, the default) or most relevant first (relevance, the default with --min-relevance).",
 )
-@click.option("--why", is_flag=True, help="Say why each offer has its relevance: the words that raised it, and where.")
+@click.option(
+    "--why",
+    is_flag=True,
+    help="Say why each offer has its relevance: the words that raised it (below the default threshold: that "
+    "lowered it), and where.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many offers.")
 @click.option(
     "--json",
@@ -108,9 +113,10 @@ def offers(ctx, query, source, since, only_open, min_relevance, sort, why, limit
     else:
         found = annotate_offers(db, list(stored(limit)))
     if why:
+        # What raised a relevant offer's score; what lowered the others'.
         model = load_model()
         for offer in found:
-            offer["why"] = model.explain(offer)
+            offer["why"] = model.explain(offer, lowering=(offer["relevance"] or 0) < model.threshold)
     if as_json:
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
