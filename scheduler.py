@@ -65,11 +65,14 @@ def digest_triggers(config: Config) -> dict[str, CronTrigger]:
     """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
     always Paris time), shared by the subscriptions that have the same."""
     from alerts.schedule import parse_mode
+    from alerts.settings import WEB_DIGEST_MODES
     from storage.clock import PARIS
 
     triggers = {}
-    for subscription in config.subscriptions:
-        mode = parse_mode(subscription.mode)
+    # The web pages' digest rhythms, once web subscribers can be written to.
+    web_modes = list(WEB_DIGEST_MODES) if config.web.smtp_url else []
+    for text in [subscription.mode for subscription in config.subscriptions] + web_modes:
+        mode = parse_mode(text)
         if mode.is_digest and str(mode) not in triggers:
             weekday = {"day_of_week": mode.weekday} if mode.kind == "weekly" else {}
             triggers[str(mode)] = CronTrigger(hour=mode.at.hour, minute=mode.at.minute, timezone=PARIS, **weekday)

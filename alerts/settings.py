@@ -18,6 +18,8 @@ from storage.grouping import Thresholds
 from storage.places import DEPARTMENT_CODE, REGION_DEPARTMENTS, canonical_region
 
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
+DEFAULT_MAX_AGE_DAYS = 60
 
 
 class Section(BaseModel):
@@ -94,6 +96,13 @@ def _channel(value: str) -> str:
     return value.strip()
 
 
+def _smtp_url(value: str) -> str:
+    from alerts.email import parse_smtp_url
+
+    checked(parse_smtp_url)(value)
+    return value.strip()
+
+
 KeywordStr = Annotated[NonEmptyStr, AfterValidator(_term)]
 DepartementCode = Annotated[str, BeforeValidator(_departement)]
 RegionName = Annotated[str, BeforeValidator(_region)]
@@ -125,12 +134,52 @@ class Subscription(Section):
     # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
     channels: list[ChannelUrl] = Field(default_factory=list)
     mode: Annotated[str, AfterValidator(_mode)] = "immediate"
+    # The order of the offers in a message: the newest first, or the soonest deadline first.
+    sort: Literal["newest", "deadline"] = "newest"
+    # An offer published longer ago than this is never sent as new (a re-crawled old posting).
+    max_age_days: int = Field(DEFAULT_MAX_AGE_DAYS, ge=1, le=3660)
 
     @model_validator(mode="after")
     def _min_relevance_needs_a_model(self):
         if self.min_relevance is not None and self.relevance is None:
             raise user_error('min_relevance needs relevance = "transformation"')
         return self
+
+
+# The digests a web subscriber may choose (« quotidien », « hebdomadaire »); the scheduler runs them.
+WEB_DIGEST_MODES = ("daily 08:00", "weekly mon 08:00")
+
+# What the web form's « profil transformation publique » is: the relevance model at its own threshold, as
+# in veille.example.toml's default profile.
+DEFAULT_PROFILE_RELEVANCE = "transformation"
+
+
+class Web(Section):
+    """``veille web``: the pages where job seekers subscribe, and the e-mail their alerts go out by.
+
+    The key that signs every link comes from the environment (``VEILLE_SECRET_KEY``), never from the file.
+    """
+
+    host: NonEmptyStr = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    # The public address of the pages, for the links in e-mails (behind a reverse proxy: its https URL).
+    base_url: HttpUrlStr = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For / -Proto headers are believed (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: NonEmptyStr = "127.0.0.1"
+    # How web subscribers' e-mails leave: smtp://[user:password@]host[:port] (STARTTLS when offered) or
+    # smtps://… (TLS from the start). Secrets as ${SMTP_PASSWORD}.
+    smtp_url: Annotated[str, AfterValidator(_smtp_url)] | None = None
+    sender: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s<>]+@[^@\s<>]+$")] = (
+        "veille@localhost"
+    )
+    sender_name: NonEmptyStr = "Veille emploi public"
+    # A confirmation link works this long; an unconfirmed subscription is then erased.
+    confirm_hours: int = Field(48, ge=1, le=24 * 30)
+    # The links of an alert (manage, unsubscribe, feedback) work this long.
+    link_days: int = Field(365, ge=1, le=3660)
+    # Subscribe forms one IP may send an hour; confirmation mails one address may receive a day.
+    subscribe_per_ip_per_hour: int = Field(20, ge=1)
+    mails_per_address_per_day: int = Field(3, ge=1)
 
 
 class Alerts(Section):
@@ -152,5 +201,6 @@ class AlertsConfig(Protocol):
     subscriptions: list[Subscription]
     alerts: Alerts
     jobs: GroupingSettings
+    web: Web
 
     def subscription(self, name: str) -> Subscription: ...

@@ -199,7 +199,7 @@ def print_dispatch(report, config) -> None:
     """What a dispatch sent, by subscription; failed channels and interrupted sends on stderr."""
 
     def result(sub) -> str:
-        if not config.subscription(sub.name).channels:
+        if not sub.name.startswith("web:") and not config.subscription(sub.name).channels:
             return "no channel"
         return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
 

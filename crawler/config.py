@@ -26,17 +26,17 @@ from pydantic import (
 from alerts.settings import (
     Alerts,
     ChannelUrl,
+    HttpUrlStr,
     NonEmptyStr,
     Section,
     Subscription,
+    Web,
 )
 from crawler.triggers import EVERY, cron_trigger
 from storage.grouping import Thresholds
 
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
-
-HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
 
 
 # A heartbeat URL may hold a secret (healthchecks.io's check id): a whole ${ENV} reference is
@@ -359,6 +359,7 @@ class Config(Section):
     alerts: Alerts = Field(default_factory=Alerts)
     jobs: Jobs = Field(default_factory=Jobs)
     subscriptions: list[Subscription] = Field(default_factory=list)
+    web: Web = Field(default_factory=Web)
 
     def subscription(self, name: str) -> Subscription:
         """The subscription called ``name``; ConfigError listing the names otherwise."""
@@ -418,7 +419,7 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # unset for the commands that only read the database (Config.require_env).
 _SECRET_KEYS = re.compile(
     r"^(subscriptions\[\d+\]\.channels\[\d+\]|admin\.urls\[\d+\]|admin\.heartbeat_url"
-    r"|sources\.jorf\.piste\.client_id|sources\.jorf\.piste\.client_secret)$"
+    r"|sources\.jorf\.piste\.client_id|sources\.jorf\.piste\.client_secret|web\.smtp_url)$"
 )
 
 
@@ -505,6 +506,11 @@ def _check_subscriptions(config: Config, label: str) -> None:
                     f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: "
                     f"{', '.join(known)}"
                 )
+        if subscription.name.startswith("web:"):
+            raise ConfigError(
+                f"{label}: subscriptions[{index}].name: names starting with 'web:' are those of the subscriptions "
+                "made on the web pages"
+            )
         if subscription.name in seen:
             raise ConfigError(
                 f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of "

@@ -371,27 +371,71 @@ FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
 
 
 @migrations()
-def m007_relevance(db: Database) -> None:
-    """Each offer's relevance score (alerts/relevance.py) and the feedback of the people alerted."""
+def m007_web_subscriptions(db: Database) -> None:
+    """Subscriptions made by job seekers on the web pages (web/), the rate limits of those pages,
+    and what people say of the offers they were sent."""
+    # One row per alert a person asked for with their e-mail address. Its alerts go through the
+    # same outbox as veille.toml's, under the name 'web:<id>'; deleting it erases them too.
+    db.execute(
+        """CREATE TABLE web_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    -- What to watch, JSON: {"profile": bool, "keywords": [], "departements": [], "regions": [], "categories": []}.
+    filters TEXT NOT NULL,
+    -- immediate | daily HH:MM | weekly mon HH:MM (alerts.schedule).
+    mode TEXT NOT NULL,
+    -- newest | deadline: the order of the offers in a message.
+    sort TEXT NOT NULL DEFAULT 'newest',
+    -- Offers published longer ago than this are never sent as new.
+    max_age_days INTEGER NOT NULL DEFAULT 60,
+    -- pending until the confirmation link is followed; disabled by the operator.
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'paused', 'disabled')),
+    -- Signed into every link of the subscription: a link never works for another subscription.
+    link_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+)"""
+    )
+    db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # « Offres » filters offers by place and category, newest first (storage/job_search.py).
+    db.execute("CREATE INDEX offers_department_published ON offers (department, published_on)")
+    db.execute("CREATE INDEX offers_region_published ON offers (region, published_on)")
+    db.execute("CREATE INDEX offers_category_published ON offers (category, published_on)")
+    # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
+    db.execute(
+        """CREATE TABLE web_rate_limits (
+    key TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID"""
+    )
+    # « pertinente / pas pertinente », per subscription and alerted unit (the latest word counts).
+    db.execute(
+        """CREATE TABLE alert_feedback (
+    subscription TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant')),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, unit)
+)"""
+    )
+
+
+@migrations()
+def m008_offer_salary(db: Database) -> None:
+    # What the offer says it pays (JSON-LD baseSalary, CSP « Rémunération »), as the page words it.
+    db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
+
+
+@migrations()
+def m009_relevance(db: Database) -> None:
+    """Each offer's relevance score (alerts/relevance.py). What people say of an offer they were sent
+    (« pertinente » / « pas pertinente ») is m007's alert_feedback, whoever writes it."""
     # The score, the version of the model that computed it and the content_hash it was computed from:
     # a score whose model or content differs is stale and computed again (storage/relevance.py).
     db.execute("ALTER TABLE offers ADD COLUMN relevance REAL")
     db.execute("ALTER TABLE offers ADD COLUMN relevance_model TEXT")
     db.execute("ALTER TABLE offers ADD COLUMN relevance_hash TEXT")
     db.execute("CREATE INDEX offers_relevance ON offers (relevance)")
-    # « pertinente » / « pas pertinente », said by a subscription's people of an offer it was sent: by
-    # `veille feedback` or a web page. The offer, not the job, is kept: a job can be split or merged later.
-    db.execute(
-        """CREATE TABLE relevance_feedback (
-    subscription TEXT NOT NULL,
-    source TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    -- The job the offer was in when the feedback was given (what the alert showed).
-    job_id INTEGER,
-    verdict TEXT NOT NULL CHECK (verdict IN ('yes', 'no')),
-    -- Where it was given: 'cli' (veille feedback) or 'web'.
-    via TEXT NOT NULL,
-    given_at TEXT NOT NULL,
-    PRIMARY KEY (subscription, source, source_id)
-)"""
-    )

@@ -17,6 +17,7 @@ from storage.migrations import migrations
 from storage.offers import store_offers, touch_offers, upsert_offers, versions_of
 from storage.outbox import job_key
 from storage.runs import finish_run, start_run
+from tests.conftest import store_before_jobs
 
 DITP = "Direction interministérielle de la transformation publique (DITP)"
 PASSERELLES_URL = (
@@ -473,9 +474,9 @@ def test_offers_stored_before_migration_m005_are_grouped_by_it(tmp_path):
     db = open_db(path, migrate=False)
     migrations.apply(db, stop_before="m005_jobs")
     assert "jobs" not in db.table_names()
-    upsert_offers(db, [ditp_page()], seen_at=seen("2025-04-18"))
-    upsert_offers(db, [passerelles_copy(), voix_usager()], seen_at=seen("2025-04-19"))
-    upsert_offers(db, [csp_copy()], seen_at=seen("2025-04-22"))
+    store_before_jobs(db, [ditp_page()], seen_at=seen("2025-04-18"))
+    store_before_jobs(db, [passerelles_copy(), voix_usager()], seen_at=seen("2025-04-19"))
+    store_before_jobs(db, [csp_copy()], seen_at=seen("2025-04-22"))
     db.conn.close()
 
     db = open_db(path)

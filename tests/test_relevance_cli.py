@@ -31,13 +31,19 @@ def veille(config: str, *args, env: dict | None = None):
     return run_veille("--config", config, *args, env={"VEILLE_DB": "", **(env or {})})
 
 
+# Published a few days before the frozen clock's day: recent enough to be alerted (max_age_days).
+RECENT = "2026-06-10"
+
+
 def designer(source_id: str, **fields) -> dict:
-    return {**target_offers()["002"], "source_id": source_id, "url": f"https://x.example/{source_id}", **fields}
+    offer = target_offers()["002"]
+    return {**offer, "source_id": source_id, "url": f"https://x.example/{source_id}", "published_on": RECENT, **fields}
 
 
 def recruiter(source_id: str, **fields) -> dict:
     card = next(iter(csp_card_offers().values()))
-    return {**card, "source_id": source_id, "url": f"https://y.example/{source_id}", "deadline": FAR, **fields}
+    url = f"https://y.example/{source_id}"
+    return {**card, "source_id": source_id, "url": url, "deadline": FAR, "published_on": RECENT, **fields}
 
 
 def test_offers_show_their_relevance_keep_the_relevant_and_say_why(tmp_path, frozen_clock):
@@ -85,11 +91,13 @@ def test_alerts_say_why_and_feedback_adjusts_what_the_subscription_receives(tmp_
 
     no = veille(config, "feedback", "transformation publique", str(design_job), "non")
     assert no.returncode == 0, no.stderr
-    assert "marked not relevant" in no.stdout
+    assert f"job {design_job} (Chargée ou chargé de mission design des services numériques) marked not relevant" in (
+        no.stdout
+    )
     yes = veille(config, "feedback", "transformation publique", "choisirleservicepublic:rec-1", "yes")
     assert yes.returncode == 0, yes.stderr
     listed = veille(config, "subscriptions")
-    assert parse_table(listed.stdout)[0]["feedback"] == "1 yes, 1 no"
+    assert parse_table(listed.stdout)[0]["feedback"] == "+1 / -1"
 
     # A copy of the job turned down is not sent; a copy of the one marked relevant is, and says why.
     store(db, designer("design-2"), recruiter("rec-3", title=recruiter("x")["title"] + " (H/F)"))

@@ -1,5 +1,6 @@
 """`veille run` for cron, end to end: crawl, health, alerts; its lock; the scheduler's dispatch."""
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -16,11 +17,17 @@ from tests.test_scheduler import finished_runs, only_csp, start_scheduler, wait_
 LISTING = "/nos-offres/filtres/mot-cles/charg%C3%A9%20de%20recrutement/"
 
 
+# The day these runs happen on (veille's clock, in this process and in the ones it starts): some of
+# the recorded offers' deadlines (September to November 2026) have passed, some have not.
+RUN_DAY = dt.datetime(2026, 10, 10, 10, 0, tzinfo=dt.UTC)
+
+
 @pytest.fixture
-def watched(tmp_path, replay_site, smtp_server):
+def watched(tmp_path, replay_site, smtp_server, frozen_clock):
     """CSP replayed on loopback, a subscription mailing a real SMTP server, and the
     subscription registered before the first crawl (a new subscription does not get
     the back catalogue, so without this the first crawl would send nothing)."""
+    frozen_clock(RUN_DAY)
     site = replay_site("choisirleservicepublic")
     smtp = smtp_server()
 
@@ -29,7 +36,16 @@ def watched(tmp_path, replay_site, smtp_server):
             "database": str(tmp_path / "veille.db"),
             "http": {"delay": 0, "retries": 0, "timeout": 30},
             "sources": {"choisirleservicepublic": {"base_url": site.url, "keywords": ["chargé de recrutement"]}},
-            "subscriptions": [{"name": "recrutement", "keywords": ["chargé de recrutement"], "channels": [smtp.url()]}],
+            # These tests are about runs, not about the offers' age: the recorded offers (published in
+            # autumn 2026) are all "new" to this subscription whatever the day.
+            "subscriptions": [
+                {
+                    "name": "recrutement",
+                    "keywords": ["chargé de recrutement"],
+                    "channels": [smtp.url()],
+                    "max_age_days": 3660,
+                }
+            ],
         }
         for key, value in extra.items():
             data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
@@ -116,13 +132,23 @@ def test_scheduler_crawls_twice_and_dispatches_once(watched):
     smtp.wait_for(1)
     time.sleep(0.5)
     # The first crawl's new open offers in one message; the second crawl found nothing new.
-    # (Offers whose deadline has passed are not alerted: the handmade pages' deadlines are in 2026.)
+    # One alert per job whose title names the subscription's words and whose deadline had not passed on RUN_DAY.
     db = open_db(db_path)
-    still_open = db.execute("select count(*) from offers where deadline is null or deadline >= date('now')").fetchone()[
-        0
-    ]
+    offers = db.execute("select source_id, title, deadline from offers").fetchall()
+    expected = {
+        source_id
+        for source_id, title, deadline in offers
+        if "recrutement" in title.lower() and (deadline is None or deadline >= RUN_DAY.date().isoformat())
+    }
+    sent = {
+        source_id
+        for (source_id,) in db.execute(
+            "select m.source_id from alert_outbox a join job_offers m on a.unit = 'job:' || m.job_id "
+            "where a.status = 'sent'"
+        )
+    }
     assert len(smtp.messages) == 1
-    assert db.execute("select count(*) from alert_outbox where status = 'sent'").fetchone()[0] == still_open >= 1
+    assert sent == expected and len(expected) >= 1
 
 
 def test_digest_subscriptions_get_their_own_scheduler_job(tmp_path):

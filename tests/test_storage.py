@@ -179,3 +179,27 @@ def test_processes_creating_the_database_together_wait_for_each_other(tmp_path):
         assert applied == [
             migration.name for migration in migrations.pending(open_db(tmp_path / "empty.db", migrate=False))
         ]
+
+
+def test_salary_is_stored_and_adding_the_column_changed_no_stored_hash(tmp_path):
+    """m007 added ``salary``: an offer without one hashes as before (nothing looks changed after the
+    upgrade); an offer that gains one is updated, with a version saying so."""
+    import hashlib
+
+    from storage.migrations import OFFER_CONTENT_COLUMNS
+    from storage.rows import to_row
+    from tests.alerts_support import offer, store
+
+    plain = offer("s-1", "Chargé de mission")
+    row = to_row(plain)
+    before_salary = "".join(
+        ("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in OFFER_CONTENT_COLUMNS
+    )
+    assert row["content_hash"] == hashlib.sha1(before_salary.encode("utf-8")).hexdigest()
+
+    db = open_db(tmp_path / "veille.db")
+    store(db, plain)
+    store(db, {**plain, "salary": "35 000 – 42 000 € par an"})
+    assert get_offer(db, "choisirleservicepublic", "s-1")["salary"] == "35 000 – 42 000 € par an"
+    [version] = versions_of(db, "choisirleservicepublic", "s-1")
+    assert version["changes"] == {"salary": [None, "35 000 – 42 000 € par an"]}

@@ -165,9 +165,13 @@ def run_command(state: State, sources, full):
         print_run_errors(runs)
         print_runs(runs)
         alerts_ok = after_runs(state, runs, heartbeat=True)
-        if state.config.subscriptions:
-            from alerts.dispatch import dispatch
+        from storage.web_subscriptions import any_active
 
+        if state.config.subscriptions or any_active(state.db()):
+            from alerts.dispatch import dispatch
+            from cli.commands.alerts import warn_unserved
+
+            warn_unserved(state.db())
             # Every source's offers are matched, whichever crawl failed.
             click.echo()
             report = dispatch(state.db(), state.config)

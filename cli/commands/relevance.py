@@ -102,18 +102,19 @@ def _with_feedback_hash(data_sha256: str, samples) -> str:
 @click.argument("verdict", metavar="yes|no")
 @pass_state
 def feedback(state: State, subscription, offer, verdict):
-    """Say whether an offer sent to SUBSCRIPTION was relevant: yes (oui) or no (non). OFFER is the
-    job number the alert shows, or SOURCE:SOURCE_ID.
+    """Say whether a job sent to SUBSCRIPTION was relevant: yes (oui) or no (non), as an alert's
+    « pertinente » / « pas pertinente » links do. OFFER is the job number the alert shows, or one of its
+    offers as SOURCE:SOURCE_ID.
 
-    The subscription then receives fewer jobs like the ones it marked no and also the jobs like the
+    The subscription then receives no jobs very like the ones it marked no, and the jobs very like the
     ones it marked yes (README, "Feedback"); `veille relevance train --with-feedback` learns from it."""
     state.config.subscription(subscription)  # unknown name: one-line error, exit 2
     db = state.db(must_exist=True)
     try:
-        found = give_feedback(db, subscription, offer, verdict)
+        job_id, named = give_feedback(db, subscription, offer, verdict)
     except UnknownOffer as error:
         raise UserError(str(error.args[0]) if len(error.args) == 1 else str(error)) from None
     except ValueError as error:
         raise UserError(str(error)) from None
-    word = "relevant" if verdict.lower() in ("yes", "oui") else "not relevant"
-    click.echo(f"{subscription!r}: {found['source']}:{found['source_id']} ({found['title']}) marked {word}.")
+    word = "relevant" if verdict.strip().lower() in ("yes", "oui") else "not relevant"
+    click.echo(f"{subscription!r}: job {job_id} ({named['title']}) marked {word}.")

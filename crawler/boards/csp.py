@@ -20,7 +20,7 @@ from lxml import etree
 from w3lib.url import safe_url_string
 
 from crawler.items import OfferItem
-from crawler.parsing import clean, contacts_from_text, element_text, load_json_ld
+from crawler.parsing import clean, contacts_from_text, element_text, given, load_json_ld, salary_from_json_ld
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
 from storage.places import department_code
 
@@ -251,6 +251,7 @@ def parse_offer(response) -> OfferItem | None:
         department=department_code(place_label) or department_code(hero_facts.get("localisation")),
         region=inputs.get("content_reg") or address.get("addressRegion"),
         remote=by_label.get("teletravail possible"),
+        salary=_salary(table) or salary_from_json_ld(json_ld.get("baseSalary")),
         published_on=_date_from_inputs(inputs, "content_startPublicationDate") or parse_date(json_ld.get("datePosted")),
         deadline=parse_date(deadline_text)
         if deadline_text and "limite" in deadline_text.lower()
@@ -271,3 +272,13 @@ def _json_ld_organisation(json_ld: dict) -> str | None:
     if isinstance(organisation, dict):
         organisation = organisation.get("name")
     return clean(organisation) if isinstance(organisation, str) else None
+
+
+def _salary(table: dict) -> str | None:
+    """« Rémunération »: each indicative range the page gives, and for whom (« Non renseignée » is none)."""
+    ranges = []
+    for label, value in table.items():
+        if label.startswith("Rémunération - ") and given(value):
+            who = label.rsplit(" pour les ", 1)[-1] if " pour les " in label else None
+            ranges.append(f"{given(value)} ({who})" if who else given(value))
+    return " ; ".join(ranges) or None
