@@ -234,3 +234,6 @@ def test_readme_shows_the_shipped_profile(default_profile):
     assert shown["relevance"] == default_profile.relevance == "transformation"
     assert [term.text for term in default_profile.keywords] == shown.get("keywords", [])
     assert shown.get("min_relevance") is None  # the model's own threshold, stated in the README
+    from alerts.relevance import load_model
+
+    assert f"**{load_model().threshold:.2f}** for the shipped model" in " ".join(readme.split())
