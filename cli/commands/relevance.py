@@ -40,7 +40,8 @@ def relevance(ctx):
 @click.option(
     "--with-feedback",
     is_flag=True,
-    help="Also learn from the feedback stored in the database (veille feedback): yes is relevant, no is not.",
+    help="Also learn from the feedback stored in the database (the alerts' « pertinente » / « pas pertinente » "
+    "links, veille feedback): relevant or not, one item a job.",
 )
 @click.option(
     "--labels",
@@ -67,7 +68,7 @@ def relevance_train(state: State, with_feedback, fixtures, output):
         data_sha256 = labelled_set_sha256(fixtures)
         extra = {}
         if with_feedback:
-            found = feedback_samples(state.db())
+            found = feedback_samples(state.db(must_exist=True))
             samples += found
             extra["feedback"] = len(found)
             data_sha256 = _with_feedback_hash(data_sha256, found)
