@@ -63,6 +63,8 @@ class OfferItem:
     employer: Text | None = None
     # The ministry or parent organisation, when the page names one beside the employer.
     organisation: Text | None = None
+    # The kind of employer a board gives instead of its name ("Conseils départementaux", "Communes").
+    employer_kind: Text | None = None
     versant: Versant | None = None
     category: Category | None = None
     contract: Text | None = None
@@ -80,6 +82,8 @@ class OfferItem:
     profile: Text | None = None
     contacts: list[Contact] = field(default_factory=list)
     apply_url: Url | None = None
+    # The offer on the board it was copied from (an emploi-territorial.fr offer mirrored on CSP).
+    origin_url: Url | None = None
     # The source's own label -> value pairs, nothing thrown away.
     raw: dict[str, Any] = field(default_factory=dict)
 

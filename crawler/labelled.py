@@ -173,7 +173,9 @@ def _csp_cards(path: Path, url: str) -> list[dict]:
     cards = []
     for card in page.css(".fr-card--offer"):
         data = {key: value for key, value in parse_card(card).items() if value is not None}
-        cards.append(validate_offer({"source": "choisirleservicepublic", **data}))
+        logo = data.pop("logo", None)  # no offer field: kept in raw, as the spider keeps the card
+        raw = {"listing_card": {"logo": logo}} if logo else {}
+        cards.append(validate_offer({"source": "choisirleservicepublic", **data, "raw": raw}))
     return cards
 
 

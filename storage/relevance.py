@@ -1,7 +1,7 @@
 """Relevance scores as stored: the columns of ``offers`` alerts/relevance.py fills.
 
 A score is stored with the version of the model that computed it and the ``content_hash`` of the
-offer it was computed from (migration m009_relevance): when either differs from today's, the score
+offer it was computed from (migration m010_relevance): when either differs from today's, the score
 is stale and :func:`stale_offers` hands the offer back to be scored again.
 """
 
