@@ -444,7 +444,19 @@ def m009_offer_origin_and_employer_kind(db: Database) -> None:
 
 
 @migrations()
-def m010_offer_ids_raw_apart(db: Database) -> None:
+def m010_relevance(db: Database) -> None:
+    """Each offer's relevance score (alerts/relevance.py). What people say of an offer they were sent
+    (« pertinente » / « pas pertinente ») is m007's alert_feedback, whoever writes it."""
+    # The score, the version of the model that computed it and the content_hash it was computed from:
+    # a score whose model or content differs is stale and computed again (storage/relevance.py).
+    db.execute("ALTER TABLE offers ADD COLUMN relevance REAL")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_model TEXT")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_hash TEXT")
+    db.execute("CREATE INDEX offers_relevance ON offers (relevance)")
+
+
+@migrations()
+def m011_offer_ids_raw_apart(db: Database) -> None:
     """Offers get an explicit id (their rowid so far, which the full-text index and older alerts
     name), declare their runs as foreign keys, and leave ``raw`` to ``offer_raw``; shared texts of
     raw (``raw_texts``), the match keys index (``offer_keys``) and the storage's own state.
@@ -473,7 +485,7 @@ def m010_offer_ids_raw_apart(db: Database) -> None:
             definition += " REFERENCES runs (id)"
         definitions.append(definition)
     definitions.append("UNIQUE (source, source_id)")
-    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m010"')
+    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m011"')
     separator = ",\n    "
     conn.execute(f"CREATE TABLE offers (\n    {separator.join(definitions)}\n)")
     names = ", ".join(f'"{column[1]}"' for column in columns)
@@ -482,17 +494,17 @@ def m010_offer_ids_raw_apart(db: Database) -> None:
         f'(select id from runs where id = old."{column[1]}")' if column[1] in run_columns else f'old."{column[1]}"'
         for column in columns
     )
-    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m010" old')
+    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m011" old')
     # An offer's raw: plain JSON text, or a blob (storage/raw.py says which format).
     conn.execute(
         "CREATE TABLE offer_raw (\n    offer_id INTEGER PRIMARY KEY REFERENCES offers (id) ON DELETE CASCADE,\n"
         "    raw NOT NULL\n)"
     )
     conn.execute(
-        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m010" '
+        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m011" '
         "WHERE raw IS NOT NULL AND raw NOT IN ('', '{}')"
     )
-    conn.execute('DROP TABLE "offers_before_m010"')
+    conn.execute('DROP TABLE "offers_before_m011"')
     for _, _, sql in saved:
         conn.execute(sql)
     # The full-text index of the words as written, for datasette's search box: words only (no phrase,

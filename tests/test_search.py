@@ -11,7 +11,7 @@ from alerts.search import search
 from crawler.items import validate_offer
 from storage.offers import search_offers, store_offers, upsert_offers
 from tests.conftest import run_veille, write_config
-from tests.corpus import labelled_offers
+from tests.corpus import real_offers
 
 
 def offer(source_id: str, title: str, **fields) -> dict:
@@ -120,9 +120,9 @@ REAL_QUERIES = (
 
 
 def test_the_index_finds_exactly_what_the_matching_code_finds_on_real_offers(fresh_db):
-    """On the 590 real offers of the fixtures: what search finds through the match keys index is
-    exactly what the query finds evaluated by the matching code on every offer, in the same order."""
-    offers = [item for _, item in labelled_offers().values()]
+    """On the real offers of the fixtures: what search finds through the match keys index is exactly what
+    the query finds evaluated by the matching code on every offer, in the same order."""
+    offers = real_offers()
     upsert_offers(fresh_db, offers, seen_at="2026-03-10T08:00:00+00:00")
     stored = list(search_offers(fresh_db))  # every offer, in search order
     index = OfferIndex(stored)
@@ -133,7 +133,7 @@ def test_the_index_finds_exactly_what_the_matching_code_finds_on_real_offers(fre
 
 
 def test_while_the_index_is_being_filled_the_matching_code_decides(fresh_db):
-    offers = [item for _, item in labelled_offers().values()]
+    offers = real_offers()
     upsert_offers(fresh_db, offers, seen_at="2026-03-10T08:00:00+00:00")
     through_index = {query: ids(search(fresh_db, query)) for query in REAL_QUERIES}
     # An upgrade interrupted half way: the index holds the keys of the first offers only.
