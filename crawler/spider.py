@@ -123,6 +123,10 @@ class VeilleSpider(scrapy.Spider):
         a --full run, not limited by --since, not stopped at max_pages."""
         return self.full and not self.since and not self.listing_truncated
 
+    def store_pending(self) -> None:
+        """Commit the offers the storage pipeline still holds (it stores them in batches: crawler/pipelines.py),
+        before reading the database for offers this crawl may have just scraped. Replaced by the pipeline."""
+
     def mark_seen(self, source_ids) -> None:
         """Stored offers seen on a listing and not read again are still there."""
         ids = [source_id for source_id in source_ids if source_id]

@@ -166,6 +166,7 @@ class JorfSpider(VeilleSpider):
                 self._record_superseded(offer, reference)
 
     def _record_superseded(self, offer: OfferItem, reference: dict) -> None:
+        self.store_pending()  # the notice it names may be one this crawl has just read
         if supersede(self.db, offer, reference, self.run_id) is None:
             relation, phrase = reference["relation"], reference["phrase"]
             self.logger.warning("%s %s an earlier notice that is not stored: %s", offer.source_id, relation, phrase)
@@ -208,6 +209,7 @@ class JorfSpider(VeilleSpider):
             self._batch_error(batch, BAD_ARCHIVE, str(error), response.url)
             return
         batch.texts_seen = contents.texts_seen
+        self.store_pending()  # the notices of the archives read before this one
         unknown = [text_id for text_id in contents.missing if not get_offer(self.db, SOURCE, text_id)]
         if unknown and not contents.texts_seen:
             # Tables of contents list vacancies yet no text file came: texts are no longer where we look.
