@@ -1,39 +1,47 @@
-"""Upserting 100,000 offers with veille's dedupe logic, against a raw sqlite3 executemany.
+"""Storing offers as a crawl stores them, against a raw sqlite3 executemany of the same rows.
 
-Both write the same rows into the same table (same schema, FTS triggers
-included) of a fresh database file. Ours goes through storage.offers.upsert_offers
-in batches of 1,000: serialise, hash, look up what is stored, insert. The
-baseline is one executemany of ready-made tuples. Ratio = our rate / raw rate.
-Offers are built from the real CSP listing cards with perturbed titles and ids.
+Ours: every offer goes through the crawl's storage pipeline (crawler.pipelines.StoragePipeline),
+one ``process_item`` call per offer as Scrapy makes them, with the pipeline's default batch
+settings: the offers are stored in batches, each in one transaction with its grouping into jobs
+(storage.offers.store_offers: serialise, hash, look up what is stored, insert, raw apart and
+compressed, match keys indexed, new offers placed in jobs). The baseline is one executemany of
+the same offers rows, ready-made, into the same table (same schema, FTS triggers included) of a
+fresh database file. Ratio = our rate / the raw rate.
 
-For information, also timed: storage.offers.store_offers, what a crawl runs: the
-same upsert and, in the same transaction, the grouping of the new offers into jobs
-(storage/jobs.py), whose cost bench/dedupe.py measures at scale.
+Offers are built from the real CSP listing cards with perturbed titles and ids (N offers, default
+20,000; ``--quick``: 2,000). For information, also timed: the same offers stored one per
+transaction (what the pipeline did before it batched), and a second pass of the pipeline over
+offers already stored (an everyday recrawl: only ``last_seen`` changes).
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from crawler.boards.csp import parse_card
+from crawler.config import Config
 from crawler.items import validate_offer
+from crawler.pipelines import StoragePipeline
 from storage import open_db
-from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, store_offers, upsert_offers
+from storage.offers import _INSERT_COLUMNS, _INSERT_SQL, store_offers
 from storage.rows import to_row
+from storage.runs import start_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "choisirleservicepublic"
-COUNT = 100_000
-BATCH = 1_000
 TARGET = 0.5
+SEEN = "2026-11-24T08:00:00+00:00"
 
 
 def real_cards() -> list[dict]:
@@ -76,26 +84,39 @@ def make_offers(count: int) -> list[dict]:
     return offers
 
 
-def ours(offers: list[dict], directory: Path, store=upsert_offers, table: str = "offers") -> float:
-    """Our upsert in batches; with ``store=store_offers``, what a crawl runs: the upsert and, in
-    the same transaction, the grouping into jobs (every offer then has its row in ``job_offers``)."""
-    db = open_db(directory / f"{store.__name__}.db")
+def through_pipeline(offers: list[dict], db, run_id: int) -> tuple[float, dict]:
+    """The crawl's path: one process_item per offer, then the spider closes (the last batch)."""
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    crawler.spider = SimpleNamespace(db=db, run_id=run_id, config=Config())
+    pipeline = StoragePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    stored = []
     started = time.perf_counter()
-    for start in range(0, len(offers), BATCH):
-        store(db, offers[start : start + BATCH], run_id=1, seen_at="2026-11-24T08:00:00+00:00")
+    for offer in offers:
+        pipeline.process_item(offer).addCallback(stored.append)
+    pipeline.close_spider()
     elapsed = time.perf_counter() - started
-    assert db[table].count == len(offers)
-    return elapsed
+    assert len(stored) == len(offers), "every offer is stored once its batch is committed"
+    return elapsed, {key: value for key, value in crawler.stats.get_stats().items() if key.startswith("veille/")}
 
 
-def raw(offers: list[dict], directory: Path) -> float:
-    db = open_db(directory / "raw.db")
-    seen = "2026-11-24T08:00:00+00:00"
+def one_per_transaction(offers: list[dict], db, run_id: int) -> float:
+    """What the pipeline did before it batched: store_offers([offer]) for each offer."""
+    thresholds = Config().jobs.thresholds()
+    started = time.perf_counter()
+    for offer in offers:
+        store_offers(db, [offer], run_id=run_id, thresholds=thresholds)
+    return time.perf_counter() - started
+
+
+def raw(offers: list[dict], db) -> float:
+    run_id = start_run(db, "choisirleservicepublic")
     rows = []
     for offer in offers:
         row = to_row(offer)
-        row.update(first_seen=seen, last_seen=seen, updated_at=seen, first_run_id=1, last_run_id=1)
-        rows.append(tuple(row[name] for name in _INSERT_COLUMNS))
+        row.update(first_seen=SEEN, last_seen=SEEN, updated_at=SEEN, first_run_id=run_id, last_run_id=run_id)
+        rows.append(tuple(row.get(name) for name in _INSERT_COLUMNS))
     started = time.perf_counter()
     db.conn.execute("begin")
     db.conn.executemany(_INSERT_SQL, rows)
@@ -106,24 +127,34 @@ def raw(offers: list[dict], directory: Path) -> float:
 
 
 def main() -> None:
-    offers = make_offers(COUNT)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=20_000, help="offers (default 20,000)")
+    parser.add_argument("--quick", action="store_true", help="2,000 offers")
+    arguments = parser.parse_args()
+    count = 2_000 if arguments.quick else arguments.count
+    offers = make_offers(count)
     with tempfile.TemporaryDirectory() as directory:
-        raw_s = raw(offers, Path(directory))
-        ours_s = ours(offers, Path(directory))
-        db = open_db(Path(directory) / "upsert_offers.db")
-        started = time.perf_counter()
-        for start in range(0, len(offers), BATCH):
-            upsert_offers(db, offers[start : start + BATCH], run_id=2)
-        again_s = time.perf_counter() - started
-        jobs_s = ours(offers, Path(directory), store=store_offers, table="job_offers")
+        raw_s = raw(offers, open_db(Path(directory) / "raw.db"))
+        db = open_db(Path(directory) / "pipeline.db")
+        ours_s, stats = through_pipeline(offers, db, start_run(db, "choisirleservicepublic"))
+        assert db["job_offers"].count == count, "every offer has its job"
+        again_s, again_stats = through_pipeline(offers, db, start_run(db, "choisirleservicepublic"))
+        alone_db = open_db(Path(directory) / "alone.db")
+        alone_s = one_per_transaction(offers, alone_db, start_run(alone_db, "choisirleservicepublic"))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"offers: {COUNT:,} (from {len(real_cards())} real CSP cards, perturbed)")
-    print(f"raw executemany:            {raw_s:6.2f} s  ({COUNT / raw_s:,.0f} rows/s)")
-    print(f"upsert_offers (all new):    {ours_s:6.2f} s  ({COUNT / ours_s:,.0f} rows/s)")
-    print(f"upsert_offers (all known):  {again_s:6.2f} s  ({COUNT / again_s:,.0f} rows/s)")
+    print(f"offers: {count:,} (from {len(real_cards())} real CSP cards, perturbed)")
+    print(f"raw executemany of the offers rows:        {raw_s:6.2f} s  ({count / raw_s:,.0f} rows/s)")
     print(
-        f"store_offers (all new, upsert + grouping into jobs, what a crawl runs): {jobs_s:6.2f} s "
-        f"({COUNT / jobs_s:,.0f} rows/s, {raw_s / jobs_s:.2f} of the raw rate; grouping alone: bench/dedupe.py)"
+        f"pipeline, all new (batched, with jobs):    {ours_s:6.2f} s  ({count / ours_s:,.0f} rows/s)  "
+        f"{stats.get('veille/offers/new', 0):,} new"
+    )
+    print(
+        f"pipeline, all known (an everyday recrawl): {again_s:6.2f} s  ({count / again_s:,.0f} rows/s)  "
+        f"{again_stats.get('veille/offers/unchanged', 0):,} unchanged"
+    )
+    print(
+        f"one offer per transaction (before batching): {alone_s:6.2f} s  ({count / alone_s:,.0f} rows/s, "
+        f"{raw_s / alone_s:.2f} of the raw rate)"
     )
     print(f"peak memory (RSS): {peak_mb:.0f} MB")
     print(f"storage ratio: {raw_s / ours_s:.2f} of the raw rate (target >= {TARGET})")
