@@ -31,6 +31,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 BLOCKED = "blocked"  # 403, 429, a "Request Rejected" or captcha page
 LAYOUT_CHANGED = "layout_changed"  # the page no longer has the markup we parse
 TRUNCATED = "truncated"  # the page arrived cut short
+GARBLED = "garbled"  # the page arrived with binary garbage in it (a broken proxy, cache or transfer)
 TIMEOUT = "timeout"
 CONNECTION = "connection"  # refused, reset, DNS
 ROBOTS = "robots_disallowed"

@@ -94,6 +94,30 @@ class InvalidOffer(ValueError):
         self.reason = reason
 
 
+# Fields compared by the downgrade guard: what a page shows of an offer (not its key nor its raw labels).
+_SHOWN_FIELDS = tuple(name for name in OFFER_FIELDS if name not in ("source", "source_id", "url", "raw"))
+# A new version missing this share of the fields the stored one has (and at least DOWNGRADE_MIN of
+# them) comes from a broken page, not from an edited offer: offers are edited a field or two at a time.
+DOWNGRADE_SHARE = 1 / 4
+DOWNGRADE_MIN = 3
+
+
+def _filled(value) -> bool:
+    return value not in (None, "", [], {})
+
+
+def downgrade(stored: dict, new: dict) -> str | None:
+    """Why ``new`` must not replace the ``stored`` version of an offer (it lost most of what the stored
+    one shows), or None."""
+    had = [name for name in _SHOWN_FIELDS if _filled(stored.get(name))]
+    lost = [name for name in had if not _filled(new.get(name))]
+    if len(lost) >= DOWNGRADE_MIN and len(lost) >= len(had) * DOWNGRADE_SHARE:
+        return (
+            f"the offer page lost {len(lost)} of its {len(had)} fields ({', '.join(lost)}): the stored version is kept"
+        )
+    return None
+
+
 def validate_offer(item: OfferItem | dict) -> dict:
     """The item as a plain dict, or :class:`InvalidOffer` naming the first bad field."""
     data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)

@@ -79,6 +79,15 @@ def is_truncated_html(body: bytes) -> bool:
     return b"</html>" not in body[-4096:].lower()
 
 
+# C0 controls but tab, line feed, form feed and carriage return, and DEL: no text has them.
+_CONTROL_BYTES = bytes([*range(0, 9), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+def control_bytes(body: bytes) -> int:
+    """How many control bytes a page has (NUL, ESC...): a few are noise to clean, many are garbage."""
+    return len(body) - len(body.translate(None, _CONTROL_BYTES))
+
+
 def fragment_text(markup: str | None) -> str | None:
     """The readable text of an HTML fragment (a JSON-LD description, say); plain text passes through."""
     if not markup or not markup.strip():

@@ -54,6 +54,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.DowngradeGuardPipeline": 300,
     "crawler.pipelines.StoragePipeline": 500,
 }
 

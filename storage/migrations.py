@@ -316,3 +316,32 @@ def m005_jobs(db: Database) -> None:
     db.execute("CREATE INDEX runs_complete ON runs (source, id) WHERE complete = 1")
     # The offers already stored are grouped by today's grouping code, not here: a migration is
     # a frozen step. storage.open_db does it right after this migration (storage/__init__.py).
+
+
+@migrations()
+def m006_unread_offers_listed_owners(db: Database) -> None:
+    """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
+    listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
+    # An offer page that failed, read again by the next runs of its source until its offer is stored.
+    db.execute(
+        """CREATE TABLE unread_offers (
+    source TEXT NOT NULL,
+    -- The page as it was requested, and the spider method and arguments that read it.
+    url TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    cb_kwargs TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'given_up')),
+    first_failed_at TEXT NOT NULL,
+    last_failed_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    run_id INTEGER,
+    PRIMARY KEY (source, url)
+)"""
+    )
+    # How many distinct offers the run's listing pages showed (known or new).
+    db["runs"].add_column("listed", int)
+    # The process's identity (boot, pid, a random run id): a pid alone is reused, by a container's
+    # PID 1 on every start for one.
+    db["runs"].add_column("owner", str)
+    db["alert_deliveries"].add_column("owner", str)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.items import OFFER_FIELDS, InvalidOffer, OfferItem, validate_offer
+from crawler.items import OFFER_FIELDS, InvalidOffer, OfferItem, downgrade, validate_offer
 
 BASE = dict(
     source="choisirleservicepublic",
@@ -76,3 +76,32 @@ def test_unknown_field_is_refused():
     with pytest.raises(InvalidOffer) as error:
         validate_offer({**BASE, "salary": "40k"})
     assert error.value.reason == "invalid salary"
+
+
+STORED = {
+    **BASE,
+    "employer": "DITP",
+    "location": "Paris",
+    "department": "75",
+    "contract": "CDD",
+    "deadline": "2026-11-30",
+    "missions": "Conduire des projets.",
+    "profile": "Curieux.",
+    "contacts": [{"email": "rh@modernisation.gouv.fr"}],
+    "apply_url": "https://example.org/postuler",
+    "raw": {"Employeur": "DITP"},
+}
+
+
+def test_an_edited_offer_is_not_a_downgrade():
+    edited = {**STORED, "deadline": "2026-12-15", "contacts": [], "apply_url": None}
+    assert downgrade(STORED, edited) is None
+
+
+def test_an_offer_that_lost_a_quarter_of_its_fields_is_a_downgrade():
+    # The stored version shows 10 fields (title, employer, location, department, contract, deadline,
+    # missions, profile, contacts, apply_url); the new one lost 3 of them.
+    broken = {**STORED, "missions": None, "profile": "", "contacts": []}
+    assert downgrade(STORED, broken) == (
+        "the offer page lost 3 of its 10 fields (missions, profile, contacts): the stored version is kept"
+    )

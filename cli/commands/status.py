@@ -14,6 +14,7 @@ from cli.output import duration, error_summary, print_alert_status, print_archiv
 from storage.health import health_states
 from storage.offers import offers_by_source
 from storage.runs import last_runs
+from storage.unread import GIVEN_UP, PENDING, unread_counts
 
 
 @cli.command()
@@ -76,6 +77,9 @@ def status(state: State):
     for run in runs.values():
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
+    for source, counts in unread_counts(db).items():
+        given_up = f", {counts[GIVEN_UP]} given up on" if counts[GIVEN_UP] else ""
+        click.echo(f"  {source}: {counts[PENDING]} offer page(s) to read again next run{given_up}")
     for source, source_health in sorted(health.items()):
         if source_health["state"] == "failing" and source_health["problem"]:
             told = "admin told" if source_health["alerted_at"] else "not yet reported"

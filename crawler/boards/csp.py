@@ -84,6 +84,7 @@ _INPUT_TAG = re.compile(rb"<input\b" + _TAG_ATTRIBUTES.encode() + rb">", re.IGNO
 _LINK_TAG = re.compile(rb"<link\b" + _TAG_ATTRIBUTES.encode() + rb">", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _JSON_LD = re.compile(rb"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+_MAIN_REFERENCE = re.compile(rb"<main\b[^>]*?\sdata-reference\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
 
 
 def _attributes(raw: bytes, encoding: str) -> dict[str, str]:
@@ -123,6 +124,30 @@ def _offer_part(body: bytes) -> tuple[int, int] | None:
         stop = body.find(b"</main>", start)
         return (start, stop) if stop > 0 else None
     return start, body.rfind(b"<", start, stop)
+
+
+def offer_page_problem(response, reference: str | None) -> str | None:
+    """Why a page fetched as offer ``reference`` is not that offer's page; None when it is.
+
+    An offer page declares its reference (its ``#content_ref`` input, or ``main[data-reference]``)
+    and has the site's offer structure (the ``strate-hero-offer`` block, or a JSON-LD
+    ``JobPosting``). A maintenance page, an error page or another offer's page answered with a
+    200 at the offer's URL is not the offer, and must never be stored as it."""
+    body, encoding = response.body, response.encoding
+    linked = f"linked as {reference}" if reference else "linked without a reference"
+    main_at = body.find(b"<main")
+    declared = (_hidden_inputs(body[: max(main_at, 0)], encoding) or _hidden_inputs(body, encoding)).get("content_ref")
+    if not declared and main_at >= 0:
+        match = _MAIN_REFERENCE.match(body, main_at)
+        if match:
+            declared = html.unescape((match.group(1) or match.group(2)).decode(encoding, "replace")).strip()
+    if not declared:
+        return f"the page declares no offer reference (#content_ref, main[data-reference]): not the offer {linked}"
+    if reference and declared.casefold() != reference.casefold():
+        return f"the page is offer {declared}, not the offer {linked}"
+    if b"strate-hero-offer" not in body and b"JobPosting" not in body:
+        return f"the page has no offer block (.strate-hero-offer) nor JSON-LD JobPosting: not the offer {linked}"
+    return None
 
 
 def _date_from_inputs(inputs: dict, prefix: str) -> str | None:
