@@ -30,6 +30,8 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 BLOCKED = "blocked"  # 403, 429, a "Request Rejected" or captcha page
 LAYOUT_CHANGED = "layout_changed"  # the page no longer has the markup we parse
+# A crawl of the whole listing that saw far fewer offers than the last complete one: not complete.
+INCOMPLETE_LISTING = "incomplete_listing"
 TRUNCATED = "truncated"  # the page arrived cut short
 GARBLED = "garbled"  # the page arrived with binary garbage in it (a broken proxy, cache or transfer)
 TIMEOUT = "timeout"

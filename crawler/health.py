@@ -3,8 +3,9 @@
 After every run of a source, :func:`assess` compares the run with the source's
 recent history and its recorded health state (table ``source_health``):
 
-- a block (403, 429, a captcha) or a page that no longer looks as expected is a
-  problem at once: those do not fix themselves;
+- a block (403, 429, a captcha), a page that no longer looks as expected or a
+  listing far shorter than the last complete one is a problem at once: those do
+  not fix themselves;
 - other failures (timeouts, 5xx, …) become a problem after
   ``admin.failures_before_alert`` failed runs in a row;
 - a field whose coverage collapses against the previous successful runs (a
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from crawler.config import Config
-from crawler.errors import BLOCKED, LAYOUT_CHANGED
+from crawler.errors import BLOCKED, INCOMPLETE_LISTING, LAYOUT_CHANGED
 from storage.clock import now_iso
 from storage.health import save_source_health, source_health
 from storage.runs import OK, runs_of
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 IMMEDIATE_PROBLEMS = {
     BLOCKED: "le site bloque veille (403, 429 ou captcha)",
     LAYOUT_CHANGED: "la page ne ressemble plus à ce que veille sait lire",
+    INCOMPLETE_LISTING: "la liste des offres est bien plus courte que d'habitude : rien n'est fermé",
 }
 # Coverage is compared with the mean of this many previous successful runs.
 COVERAGE_BASELINE_RUNS = 3

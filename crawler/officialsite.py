@@ -240,6 +240,12 @@ class OfficialSiteSpider(VeilleSpider):
         elif next_url and next_url != response.url:
             self.listing_truncated = True
             self.logger.warning("stopped at max_pages=%d, more pages exist", section.max_pages)
+        elif not next_url and (announced := dsfr.announced_pages(response) or 0) > page:
+            self.layout_changed(
+                f"the pagination announces {announced} pages but page {page} has no next link (DSFR pagination, "
+                'rel=next, "page suivante")',
+                response,
+            )
 
     def _seen(self, known: bool) -> bool:
         self.known_streak = self.known_streak + 1 if known else 0

@@ -17,6 +17,7 @@ from crawler.config import Config, ConfigError, load_config
 from crawler.errors import (
     BLOCKED,
     GARBLED,
+    INCOMPLETE_LISTING,
     LAYOUT_CHANGED,
     TRUNCATED,
     classify_failure,
@@ -25,6 +26,7 @@ from crawler.errors import (
 from crawler.parsing import control_bytes, is_truncated_html
 from storage import open_db
 from storage.offers import known_source_ids, touch_offers
+from storage.runs import listing_baseline
 from storage.unread import forget, note_unread, to_read_again
 
 TRUE_WORDS = {"1", "true", "yes", "on", "oui"}
@@ -34,6 +36,10 @@ OFFER_PAGE = "veille_offer_page"
 GONE_STATUSES = (404, 410)
 # More control bytes than this (NUL, ESC...) in an HTML page: binary garbage, not a page to read.
 MAX_CONTROL_BYTES = 32
+# A crawl of the whole listing that saw less than this share of the offers the last complete crawl
+# saw (and at least SHORTFALL_MIN fewer) is not complete, unless the next one confirms the count.
+SHORTFALL_SHARE = 0.5
+SHORTFALL_MIN = 5
 
 
 def user_agent(contact: str) -> str:
@@ -139,6 +145,20 @@ class VeilleSpider(scrapy.Spider):
         that an offer it did not see is missing from the source (storage/lifecycle.py):
         a --full run, not limited by --since, not stopped at max_pages."""
         return self.full and not self.since and not self.listing_truncated
+
+    def listing_shortfall(self) -> str | None:
+        """Why a crawl that read the whole listing (listing_complete) is not complete all the same:
+        it saw far fewer offers than the last complete crawl, and the previous run did not find
+        the same short count (which would say the site did shrink). None when it is complete."""
+        listed = len(self.listed)
+        if not self.listing_complete() or (not listed and self.said_no_offer):
+            return None
+        previous, flagged = listing_baseline(self.db, self.name, self.run_id, INCOMPLETE_LISTING)
+        if previous is None or listed >= previous * SHORTFALL_SHARE or previous - listed < SHORTFALL_MIN:
+            return None
+        if flagged is not None and abs(flagged - listed) <= max(2, listed // 10):
+            return None
+        return f"the listing showed {listed} offers, the last complete crawl {previous}: not a complete crawl"
 
     def note_listed(self, source_ids) -> None:
         """Offers a listing page shows, known or new."""

@@ -12,6 +12,7 @@ import re
 import scrapy
 
 from crawler.boards.csp import NO_OFFER_TEXT, offer_page_problem, parse_card, parse_offer, search_path
+from crawler.boards.dsfr import announced_pages
 from crawler.spider import VeilleSpider
 
 
@@ -104,6 +105,13 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
         elif next_link:
             self.listing_truncated = True
             self.logger.warning("%r: stopped at max_pages=%d, more pages exist", keyword, page)
+        elif (announced := announced_pages(response) or 0) > page:
+            # A pagination that says there is more, without the link to it: the link changed, not the listing.
+            self.layout_changed(
+                f"the pagination announces {announced} pages but page {page} has no next link "
+                "(a.fr-pagination__link--next)",
+                response,
+            )
 
     def parse_detail(self, response, card: dict):
         if not self.page_is_whole(response):

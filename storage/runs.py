@@ -43,9 +43,11 @@ def finish_run(
     error_samples: list[dict],
     field_coverage: dict[str, float] | None = None,
     complete: bool = False,
+    listed: int | None = None,
 ) -> None:
     """Close a run with its counts. ``complete``: it finished ok and read the source's whole
-    listing, so an offer it did not see is missing from it (storage/lifecycle.py)."""
+    listing, so an offer it did not see is missing from it (storage/lifecycle.py). ``listed``:
+    how many distinct offers its listing pages showed."""
     with write_transaction(db):
         db["runs"].update(
             run_id,
@@ -63,8 +65,26 @@ def finish_run(
                 "error_samples": json.dumps(error_samples, ensure_ascii=False),
                 "field_coverage": json.dumps(field_coverage or {}, sort_keys=True),
                 "complete": 1 if complete and status == OK else 0,
+                "listed": listed,
             },
         )
+
+
+def listing_baseline(db: Database, source: str, run_id: int, flag: str) -> tuple[int | None, int | None]:
+    """What earlier runs of ``source`` listed: (the offers the last complete run listed, the offers
+    listed by the latest run since then whose errors include ``flag``), None when there is none."""
+    last = db.execute(
+        "select id, listed from runs where source = ? and complete = 1 and id < ? order by id desc limit 1",
+        [source, run_id],
+    ).fetchone()
+    if last is None:
+        return None, None
+    flagged = db.execute(
+        "select listed from runs where source = ? and id > ? and id < ? and json_extract(errors, '$.' || ?) > 0 "
+        "order by id desc limit 1",
+        [source, last[0], run_id, flag],
+    ).fetchone()
+    return last[1], flagged[0] if flagged else None
 
 
 def pid_alive(pid: int | None) -> bool:

@@ -57,9 +57,10 @@ def csp(tmp_path, replay_site, webhook_sink, frozen_clock):
     return veille_run
 
 
-def closed(db) -> dict[str, str]:
+def missing(db) -> set[str]:
+    """The offers closed because complete crawls no longer listed them."""
     rows = db.execute(f"select source_id, {closed_reason_sql('offers', '?')} from offers", ["2026-06-15"]).fetchall()
-    return {source_id: reason for source_id, reason in rows if reason}
+    return {source_id for source_id, reason in rows if reason == "missing"}
 
 
 def test_a_next_link_whose_class_was_renamed_is_a_layout_change_and_closes_nothing(csp):
@@ -76,7 +77,7 @@ def test_a_next_link_whose_class_was_renamed_is_a_layout_change_and_closes_nothi
         assert sample["message"] == (
             "the pagination announces 2 pages but page 1 has no next link (a.fr-pagination__link--next)"
         )
-    assert closed(db) == {}  # the offers of page 2 are not "missing"
+    assert missing(db) == set()  # the offers of page 2 are not "missing"
     [notice] = csp.admin.json_bodies("/admin")
     assert notice["title"] == f"veille · source en panne · {CSP}"
 
@@ -92,20 +93,19 @@ def test_a_full_crawl_far_shorter_than_the_last_complete_one_closes_nothing_and_
     assert sample["message"] == "the listing showed 5 offers, the last complete crawl 26: not a complete crawl"
     [notice] = csp.admin.json_bodies("/admin")
     assert "la liste des offres est bien plus courte que d'habitude" in notice["message"]
-    assert closed(db) == {}
+    assert missing(db) == set()
 
     # The next full crawl finds the same short listing: the site did shrink. It is complete, and the
     # offers missing from it close once a second complete crawl misses them too.
     result, db, run = csp("--full")
     assert (result.returncode, run["status"], run["complete"]) == (0, "ok", 1)
-    assert closed(db) == {}
+    assert missing(db) == set()
     result, db, run = csp("--full")
     still_listed = set(re.findall(r"reference-([A-Za-z0-9_-]+?)/", listing_with_cards(5).decode()))
     assert len(still_listed) == 5
-    assert closed(db) == {
-        ref: "missing" for (ref,) in db.execute("select source_id from offers") if ref not in still_listed
-    }
-    assert PAGE_2_REFERENCES <= set(closed(db))
+    open_before = db.execute("select source_id from offers where deadline is null or deadline >= '2026-06-15'")
+    assert missing(db) == {ref for (ref,) in open_before if ref not in still_listed}
+    assert PAGE_2_REFERENCES <= missing(db)
 
 
 def test_a_listing_that_says_it_is_empty_is_no_shrinking(csp):

@@ -125,6 +125,26 @@ def next_page(response) -> str | None:
     return None
 
 
+# A page number in a link (choisirleservicepublic's ".../page/3/"). Not "?page=N": Drupal counts from 0.
+_PAGE_IN_URL = re.compile(r"/page/(\d+)/?(?:$|[?#])")
+
+
+def announced_pages(response) -> int | None:
+    """How many pages a DSFR pagination announces: the highest page it names or links to (its
+    numbered links, a "last page" link to ``.../page/N/``); None without a pagination."""
+    numbers = []
+    for link in response.xpath("//*[contains(@class, 'fr-pagination')]//a"):
+        text = clean(" ".join(link.xpath(".//text()").getall())) or ""
+        title = link.attrib.get("title", "")
+        for candidate in (text, title.removeprefix("Page ").strip()):
+            if candidate.isdigit():
+                numbers.append(int(candidate))
+        match = _PAGE_IN_URL.search(link.attrib.get("href", ""))
+        if match:
+            numbers.append(int(match.group(1)))
+    return max(numbers) if numbers else None
+
+
 # -- offer pages ----------------------------------------------------------------------------
 
 
