@@ -10,7 +10,10 @@ Every step is its own short transaction and the network call happens between
 two of them. If the process dies during the call, the delivery row stays
 'sending'; the next dispatch marks it 'interrupted' and sends its alerts
 again. That message is the only one that can arrive twice: alerts are marked
-sent right after each message, one message at a time.
+sent right after each message, one message at a time. So each kill repeats at
+most one message (a message caught by two kills in a row may arrive three times).
+A delivery records its process's identity (storage/owners.py): the next dispatch
+knows the process is dead even when it has the same pid (a container's PID 1).
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from sqlite_utils import Database
 
 from storage.clock import iso
 from storage.db import write_transaction
+from storage.owners import alive, hold
 from storage.rows import chunks
-from storage.runs import pid_alive
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 SENDING, INTERRUPTED = "sending", "interrupted"
-# A 'sending' delivery older than this is taken as dead even if its pid is reused.
+# A 'sending' delivery recorded without its owner's identity (before migration m006) and older than
+# this is taken as dead even if its pid is reused.
 STALE_DELIVERY = dt.timedelta(hours=1)
 
 
@@ -118,9 +122,9 @@ def recover_interrupted(db: Database, now: dt.datetime) -> int:
         dead = [
             row["id"]
             for row in db.execute_returning_dicts(
-                "select id, pid, started_at from alert_deliveries where status = ?", [SENDING]
+                "select id, pid, owner, started_at from alert_deliveries where status = ?", [SENDING]
             )
-            if (row["pid"] != os.getpid() and not pid_alive(row["pid"])) or row["started_at"] < stale_before
+            if not alive(db, row["owner"], row["pid"]) or (row["owner"] is None and row["started_at"] < stale_before)
         ]
         for delivery_id in dead:
             db.execute(
@@ -160,6 +164,7 @@ def claim(db: Database, name: str, channel: str, now: dt.datetime, limit: int) -
                     "status": SENDING,
                     "alerts": len(rows),
                     "pid": os.getpid(),
+                    "owner": hold(db),
                 }
             )
             .last_pk

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 from storage.db import write_transaction
+from storage.owners import alive, hold
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 
@@ -22,6 +23,7 @@ def start_run(db: Database, source: str, options: dict | None = None) -> int:
                 "status": RUNNING,
                 "options": json.dumps(options or {}, sort_keys=True),
                 "pid": os.getpid(),
+                "owner": hold(db),
             }
         )
     return table.last_pk
@@ -87,31 +89,18 @@ def listing_baseline(db: Database, source: str, run_id: int, flag: str) -> tuple
     return last[1], flagged[0] if flagged else None
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id runs (on this machine)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _decoded(row: dict) -> dict:
+def _decoded(db: Database, row: dict) -> dict:
     run = dict(row)
     for name, empty in (("errors", {}), ("error_samples", []), ("options", {}), ("field_coverage", {})):
         run[name] = json.loads(run[name]) if run.get(name) else empty
-    if run["status"] == RUNNING and not pid_alive(run.get("pid")):
+    if run["status"] == RUNNING and not alive(db, run.get("owner"), run.get("pid")):
         # The process that owned this run died without finishing it.
         run["status"] = INTERRUPTED
     return run
 
 
 def get_run(db: Database, run_id: int) -> dict:
-    return _decoded(db["runs"].get(run_id))
+    return _decoded(db, db["runs"].get(run_id))
 
 
 def last_runs(db: Database) -> list[dict]:
@@ -119,8 +108,8 @@ def last_runs(db: Database) -> list[dict]:
     rows = db.execute_returning_dicts(
         "select * from runs where id in (select max(id) from runs group by source) order by source"
     )
-    return [_decoded(row) for row in rows]
+    return [_decoded(db, row) for row in rows]
 
 
 def runs_of(db: Database, source: str, limit: int = 10) -> list[dict]:
-    return [_decoded(row) for row in db["runs"].rows_where("source = ?", [source], order_by="id desc", limit=limit)]
+    return [_decoded(db, row) for row in db["runs"].rows_where("source = ?", [source], order_by="id desc", limit=limit)]
