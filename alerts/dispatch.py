@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from alerts.channels import channel_body_limit, channel_format, channel_key, send
+from alerts.channels import channel_body_limit, channel_format, channel_key, legacy_channel_key, send
+from alerts.masking import scrub
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import parse_mode
@@ -199,7 +200,7 @@ def _deliver(
                     delivery_id,
                     rows,
                     ok=False,
-                    error=f"{type(error).__name__}: {error}",
+                    error=scrub(f"{type(error).__name__}: {error}", url),
                     now=now,
                     **_policy(config),
                 )
@@ -213,6 +214,17 @@ def _deliver(
                 retry = outbox.earliest_retry(db, subscription.name)
                 report.failures.append(ChannelFailure(key, result.error or "failed", len(rows), retry))
                 break  # the channel is down: its other parts wait for the retry too
+
+
+def _forget_secrets(db: Database, subscriptions: list[Subscription]) -> None:
+    """Rows written before tokens in URL paths were masked: keyed by a URL holding its token, maybe
+    with errors quoting it. They get today's key and lose the secrets (nothing else changes)."""
+    for subscription in subscriptions:
+        for url in subscription.channels:
+            legacy, key = legacy_channel_key(url), channel_key(url)
+            if legacy != key:
+                outbox.rename_channel(db, subscription.name, legacy, key)
+            outbox.scrub_errors(db, subscription.name, key, lambda text, url=url: scrub(text, url))
 
 
 def _policy(config: AlertsConfig) -> dict:
@@ -243,6 +255,7 @@ def dispatch(
     subscriptions = _selected(config, only)
     if not dry_run:
         group_ungrouped(db, config.jobs.thresholds())  # every offer is alerted as part of a job
+        _forget_secrets(db, subscriptions)
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
     for subscription in subscriptions:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.masking import mask_url
 from alerts.settings import (
     Alerts,
     ChannelUrl,
@@ -373,20 +374,24 @@ class Config(Section):
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _expand_env(value: Any, where: str) -> Any:
+def _expand_env(value: Any, where: str, from_env: dict[str, str] | None = None) -> Any:
+    """``value`` with every ``${NAME}`` replaced; ``from_env`` learns which keys (as
+    :func:`_key_path` writes them) hold a value from the environment, and from which variables."""
     if isinstance(value, str):
 
         def substitute(match: re.Match) -> str:
             name = match.group(1)
             if name not in os.environ:
                 raise ConfigError(f"{where}: environment variable {name} is not set")
+            if from_env is not None:
+                from_env[where] = ", ".join(filter(None, [from_env.get(where), f"${{{name}}}"]))
             return os.environ[name]
 
         return _ENV_REFERENCE.sub(substitute, value)
     if isinstance(value, dict):
-        return {key: _expand_env(item, f"{where}.{key}" if where else key) for key, item in value.items()}
+        return {key: _expand_env(item, f"{where}.{key}" if where else key, from_env) for key, item in value.items()}
     if isinstance(value, list):
-        return [_expand_env(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return [_expand_env(item, f"{where}[{index}]", from_env) for index, item in enumerate(value)]
     return value
 
 
@@ -398,7 +403,7 @@ def _key_path(loc) -> str:
     return path
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, from_env: dict[str, str]) -> str:
     key = _key_path(error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
@@ -409,20 +414,31 @@ def _describe(error: dict) -> str:
         return f"{key}: {message}"
     message = message.removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], (dict, list)):
-        message += f" (got {error['input']!r})"
+        # The value is quoted to help, but never one from the environment (a secret's place), and
+        # never a URL's secrets.
+        variables = next(
+            (names for where, names in from_env.items() if key == where or key.startswith((f"{where}.", f"{where}["))),
+            None,
+        )
+        value = error["input"]
+        if variables:
+            message += f" (from {variables}, not shown)"
+        else:
+            message += f" (got {mask_url(value) if isinstance(value, str) else value!r})"
     return f"{key}: {message}"
 
 
 def parse_config(data: dict, source_path: Path | None = None) -> Config:
     label = str(source_path) if source_path else "config"
+    from_env: dict[str, str] = {}
     try:
-        expanded = _expand_env(data, "")
+        expanded = _expand_env(data, "", from_env)
     except ConfigError as error:
         raise ConfigError(f"{label}: {error}") from None
     try:
         config = Config.model_validate(expanded)
     except ValidationError as error:
-        lines = [f"{label}: {_describe(item)}" for item in error.errors()]
+        lines = [f"{label}: {_describe(item, from_env)}" for item in error.errors()]
         raise ConfigError("\n".join(lines)) from None
     _check_subscriptions(config, label)
     config.source_path = source_path

@@ -17,12 +17,15 @@ nothing until the source works again, when it gets one "recovered" message.
 
 from __future__ import annotations
 
+import html
 import logging
 import urllib.request
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from alerts.channels import send
+from alerts.masking import mask_url, scrub
 from crawler.config import Config
 from crawler.errors import BLOCKED, INCOMPLETE_LISTING, LAYOUT_CHANGED
 from storage.clock import now_iso
@@ -145,23 +148,24 @@ def assess(db: Database, run: dict, config: Config) -> HealthNotice | None:
 
 
 def notify_admin(config: Config, notice: HealthNotice) -> bool:
-    """Send a health notice on every admin channel; False when none took it."""
+    """Send a health notice on every admin channel; False unless every one took it. A channel that
+    failed is logged by its masked URL, with apprise's reason scrubbed of its secrets."""
     if not config.admin.urls:
         logger.warning("%s (no [admin] urls configured to send it to)", notice.title)
         return False
-    import apprise
-
-    channel = apprise.Apprise()
+    bodies = {"text": notice.body, "markdown": notice.body, "html": html.escape(notice.body).replace("\n", "<br>\n")}
+    sent = True
     for url in config.admin.urls:
-        channel.add(url)
-    sent = bool(channel.notify(title=notice.title, body=notice.body))
-    if not sent:
-        logger.error("could not send the health notice %r to the admin channel", notice.title)
+        result = send(url, notice.title, bodies)
+        if not result.ok:
+            sent = False
+            logger.error("could not send the health notice %r to %s: %s", notice.title, mask_url(url), result.error)
     return sent
 
 
 def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
-    """GET the heartbeat URL after a successful run; a failure is logged, never fatal."""
+    """GET the heartbeat URL after a successful run; a failure is logged (the URL masked: its path is
+    often the check's secret), never fatal."""
     if not url:
         return False
     try:
@@ -170,5 +174,5 @@ def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
         ) as response:
             return 200 <= response.status < 400
     except OSError as error:
-        logger.warning("heartbeat %s failed: %s", url, error)
+        logger.warning("heartbeat %s failed: %s", mask_url(url), scrub(str(error), url))
         return False

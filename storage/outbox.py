@@ -233,6 +233,30 @@ def finish(
         )
 
 
+def rename_channel(db: Database, name: str, old: str, new: str) -> int:
+    """A subscription's channel known by another key from now on (its alerts and deliveries follow)."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "update or ignore alert_outbox set channel = ? where subscription = ? and channel = ?", [new, name, old]
+        )
+        db.execute("update alert_deliveries set channel = ? where subscription = ? and channel = ?", [new, name, old])
+    return cursor.rowcount
+
+
+def scrub_errors(db: Database, name: str, channel: str, clean) -> None:
+    """Pass the stored errors of a subscription's channel through ``clean`` (text -> text), keeping
+    what changed: storage knows no secret, its caller does."""
+    with write_transaction(db):
+        for table, column in (("alert_outbox", "last_error"), ("alert_deliveries", "error")):
+            rows = db.execute(
+                f"select id, {column} from {table} where subscription = ? and channel = ? and {column} is not null",
+                [name, channel],
+            ).fetchall()
+            changed = [(clean(text), row_id) for row_id, text in rows if clean(text) != text]
+            if changed:
+                db.conn.executemany(f"update {table} set {column} = ? where id = ?", changed)
+
+
 def abandon(db: Database, rows: list[OutboxRow], reason: str, now: dt.datetime) -> None:
     """Alerts whose unit can no longer be shown (its offer was removed) fail at once."""
     with write_transaction(db):
