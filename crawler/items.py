@@ -27,6 +27,10 @@ from storage.places import DEPARTMENT_CODE
 Versant = Literal["État", "Territoriale", "Hospitalière"]
 Category = Literal["A+", "A", "B", "C"]
 
+# The longest text kept in a field: names and short facts, and the offer's texts (missions, profile).
+SHORT_TEXT = 500
+LONG_TEXT = 20_000
+
 EMAIL = re.compile(r"^[^@\s<>\[\]]+@[^@\s<>\[\]]+\.[A-Za-z]{2,}$")
 
 
