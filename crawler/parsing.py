@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from w3lib.url import safe_url_string
 
 from crawler.items import EMAIL
 
@@ -57,6 +59,19 @@ def element_text(element) -> str | None:
 
     walk(element)
     return clean("".join(parts))
+
+
+def link_url(base: str, href: str | None, schemes=("http", "https", "mailto")) -> str | None:
+    """A link as an offer may store it: resolved against ``base`` (the page's URL) when relative,
+    percent-encoded (a mailto: subject has spaces), and None when it is no link to follow
+    (``#…``, ``javascript:``, an empty or unknown scheme)."""
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    absolute = urljoin(base, href)
+    if urlsplit(absolute).scheme.lower() not in schemes:
+        return None
+    return safe_url_string(absolute)
 
 
 def load_json_ld(texts) -> list[dict]:

@@ -50,6 +50,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockPageMiddleware": 560,
+    "crawler.middlewares.CharsetMiddleware": 570,
 }
 
 ITEM_PIPELINES = {

@@ -146,8 +146,8 @@ def test_a_megabyte_title_and_missions_are_bounded(crawl):
     db, run = crawl(CSP)
     assert (run["status"], json.loads(run["errors"])) == ("ok", {})
     offer = get_offer(db, CSP, REFERENCE)
-    assert len(offer["title"]) <= SHORT_TEXT and offer["title"].endswith("RECRUTEMENT…")
-    assert offer["title"].startswith("CHARGE DE RECRUTEMENT CHARGE DE RECRUTEMENT")
+    assert len(offer["title"]) <= SHORT_TEXT and offer["title"].endswith("…")
+    assert ("CHARGE DE RECRUTEMENT " * 30).startswith(offer["title"][:-1] + " ")  # cut at a word
     assert len(json.dumps(offer["raw"], ensure_ascii=False)) < 100_000
     assert offer["employer"] == EMPLOYER  # the rest as the page shows it
 

@@ -17,10 +17,10 @@ import re
 from urllib.parse import quote
 
 from lxml import etree
-from w3lib.url import safe_url_string
 
+from crawler.boards.jsonld import text_value
 from crawler.items import OfferItem
-from crawler.parsing import clean, contacts_from_text, element_text, load_json_ld
+from crawler.parsing import clean, contacts_from_text, element_text, link_url, load_json_ld
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
 from storage.places import department_code
 
@@ -141,6 +141,7 @@ def offer_page_problem(response, reference: str | None) -> str | None:
         match = _MAIN_REFERENCE.match(body, main_at)
         if match:
             declared = html.unescape((match.group(1) or match.group(2)).decode(encoding, "replace")).strip()
+    declared = re.sub(r"[\x00-\x1f\x7f]", "", declared or "")  # as the stored reference will be (crawler.items)
     if not declared:
         return f"the page declares no offer reference (#content_ref, main[data-reference]): not the offer {linked}"
     if reference and declared.casefold() != reference.casefold():
@@ -185,7 +186,7 @@ def parse_offer(response) -> OfferItem | None:
 
     hero = main.xpath(".//div[contains(@class, 'strate-hero-offer')]")
     hero = hero[0] if hero else main
-    title = clean(" ".join(hero.xpath(".//h1//text()"))) or inputs.get("page_name") or json_ld.get("title")
+    title = clean(" ".join(hero.xpath(".//h1//text()"))) or inputs.get("page_name") or text_value(json_ld.get("title"))
     hero_facts = {}
     for li in hero.xpath(".//li[contains(@class, 'ic--')]"):
         label = clean(" ".join(li.xpath("./span[@class='sr-only']/text()"))).rstrip(" :")
@@ -194,7 +195,7 @@ def parse_offer(response) -> OfferItem | None:
             hero_facts[label_key(label)] = value
             raw[label] = value
     reference = inputs.get("content_ref") or main.get("data-reference") or reference_from_url(response.url)
-    canonical = _canonical(head, encoding)
+    canonical = link_url(response.url, _canonical(head, encoding), schemes=("http", "https"))
     logo = hero.xpath(".//div[contains(@class, 'logo')]//img/@alt")
     domain_tag = clean(" ".join(hero.xpath(".//a[contains(@class, 'fr-tag')]/text()")))
 
@@ -222,8 +223,8 @@ def parse_offer(response) -> OfferItem | None:
     apply_url = apply[0].get("href", "").strip() if apply else None
     if apply_url:
         raw["Candidature"] = f"{element_text(apply[0])}: {apply_url}"
-        # mailto: links carry a subject with spaces; store them percent-encoded.
-        apply_url = safe_url_string(apply_url)
+        # Relative links resolved on the offer's address, "javascript:" and "#" ones are no link.
+        apply_url = link_url(canonical or response.url, apply_url)
 
     sections = {}
     for heading in main.xpath(".//div[contains(@class, 'col-left')]/h2"):
@@ -257,10 +258,16 @@ def parse_offer(response) -> OfferItem | None:
 
     if json_ld:
         raw["json_ld"] = json_ld
-    address = (
-        (json_ld.get("jobLocation") or {}).get("address") or {} if isinstance(json_ld.get("jobLocation"), dict) else {}
+    location = json_ld.get("jobLocation")
+    location = (location[0] if location else None) if isinstance(location, list) else location
+    address = location.get("address") if isinstance(location, dict) else None
+    address = (address[0] if address else None) if isinstance(address, list) else address
+    address = address if isinstance(address, dict) else {}
+    place_label = (
+        inputs.get("content_dept")
+        or text_value(address.get("postalCode"))
+        or text_value(json_ld.get("addressLocality"))
     )
-    place_label = inputs.get("content_dept") or address.get("postalCode") or json_ld.get("addressLocality")
 
     return OfferItem(
         source="choisirleservicepublic",
@@ -274,16 +281,17 @@ def parse_offer(response) -> OfferItem | None:
         contract=by_label.get("nature de l'emploi"),
         location=hero_facts.get("localisation") or place_label,
         department=department_code(place_label) or department_code(hero_facts.get("localisation")),
-        region=inputs.get("content_reg") or address.get("addressRegion"),
+        region=inputs.get("content_reg") or text_value(address.get("addressRegion")),
         remote=by_label.get("teletravail possible"),
-        published_on=_date_from_inputs(inputs, "content_startPublicationDate") or parse_date(json_ld.get("datePosted")),
+        published_on=_date_from_inputs(inputs, "content_startPublicationDate")
+        or parse_date(text_value(json_ld.get("datePosted"))),
         deadline=parse_date(deadline_text)
         if deadline_text and "limite" in deadline_text.lower()
-        else parse_date(json_ld.get("validThrough")),
+        else parse_date(text_value(json_ld.get("validThrough"))),
         vacancy_date=parse_date(by_section.get("statut du poste")),
-        domain=inputs.get("content_domaine") or domain_tag or json_ld.get("industry"),
+        domain=inputs.get("content_domaine") or domain_tag or text_value(json_ld.get("industry")),
         missions=by_section.get("vos missions en quelques mots")
-        or clean(json_ld.get("Description") or json_ld.get("description")),
+        or text_value(json_ld.get("Description") or json_ld.get("description")),
         profile=by_section.get("profil recherche"),
         contacts=contacts_from_text(by_section.get("personnes a contacter")),
         apply_url=apply_url,
@@ -292,7 +300,4 @@ def parse_offer(response) -> OfferItem | None:
 
 
 def _json_ld_organisation(json_ld: dict) -> str | None:
-    organisation = json_ld.get("hiringOrganization")
-    if isinstance(organisation, dict):
-        organisation = organisation.get("name")
-    return clean(organisation) if isinstance(organisation, str) else None
+    return text_value(json_ld.get("hiringOrganization"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.parsing import clean, contacts_from_text, element_text
+from crawler.parsing import clean, contacts_from_text, element_text, link_url
 from storage.french import (
     label_key,
     normalize_category,
@@ -286,7 +286,7 @@ def page_fields(response, content=None) -> dict:
         "missions": section_text(found_sections, "missions") or _lead(content),
         "profile": section_text(found_sections, "profile"),
         "contacts": [c for c in contacts if "email" in c],
-        "apply_url": response.urljoin(apply.strip()) if apply and not apply.startswith(("#", "javascript:")) else None,
+        "apply_url": link_url(response.url, apply),
     }
     found = {name: value for name, value in fields.items() if value}
     raw = {**labels, **found_sections}

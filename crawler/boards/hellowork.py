@@ -14,7 +14,7 @@ import re
 
 from crawler.boards import jsonld
 from crawler.items import OfferItem
-from crawler.parsing import clean, element_text
+from crawler.parsing import clean, element_text, link_url
 from storage.french import label_key, parse_date
 
 BOARD = "hellowork"
@@ -103,6 +103,6 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         domain=fields.get("domain"),
         missions=fields.get("missions") or by_key.get("missions"),
         profile=fields.get("profile") or by_key.get("profile"),
-        apply_url=response.urljoin(apply.strip()) if apply else None,
+        apply_url=link_url(response.url, apply),
         raw=raw,
     )
