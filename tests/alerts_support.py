@@ -96,7 +96,8 @@ class SmtpServer:
 
 class WebhookSink:
     """An HTTP server on 127.0.0.1 recording every POST (and GET, for heartbeats);
-    answers with the next status of ``statuses`` (200 once they run out)."""
+    answers with the next status of ``statuses`` (200 once they run out), a status or a
+    (status, headers) pair."""
 
     def __init__(self):
         self.requests: list[dict] = []
@@ -107,6 +108,7 @@ class WebhookSink:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = sink.statuses.pop(0) if sink.statuses else 200
+                status, headers = status if isinstance(status, tuple) else (status, {})
                 sink.requests.append(
                     {
                         "method": self.command,
@@ -118,6 +120,8 @@ class WebhookSink:
                 )
                 answer = b"ok" if status < 400 else b"server error"
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
