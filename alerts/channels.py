@@ -10,6 +10,7 @@ scrubbed of the URL's secrets before anyone stores or prints it.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +23,9 @@ _APPRISE_LOGGER = "apprise"
 class SendResult:
     ok: bool
     error: str | None = None
+    # What the service asked for before the next try: a 429's or 503's Retry-After, as it wrote it
+    # (seconds, or an HTTP date the dispatch reads against its own clock).
+    retry_after: str | None = None
 
 
 class _Collect(logging.Handler):
@@ -54,6 +58,33 @@ class _quiet_apprise:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.saved[0])
         self.logger.propagate = self.saved[1]
+
+
+@contextmanager
+def _http_answers():
+    """The HTTP answers apprise's web plugins get during a send, as (status, Retry-After): apprise
+    reports a failure as False and a log line, and keeps the answer's headers to itself. Its
+    plugins call requests, whose every request goes through ``Session.send``."""
+    import requests
+
+    answers: list[tuple[int, str | None]] = []
+    original = requests.Session.send
+
+    def send(session, request, **kwargs):
+        response = original(session, request, **kwargs)
+        answers.append((response.status_code, response.headers.get("Retry-After")))
+        return response
+
+    requests.Session.send = send
+    try:
+        yield answers
+    finally:
+        requests.Session.send = original
+
+
+def _asked_to_wait(answers: list[tuple[int, str | None]]) -> str | None:
+    """The Retry-After of the last 429 or 503 answer."""
+    return next((value for status, value in reversed(answers) if status in (429, 503) and value), None)
 
 
 @lru_cache(maxsize=1)
@@ -140,7 +171,7 @@ def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
     reports that the service accepted it."""
     import apprise
 
-    with _quiet_apprise() as log:
+    with _quiet_apprise() as log, _http_answers() as answers:
         try:
             plugin = apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
             if plugin is None:
@@ -155,4 +186,4 @@ def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
         return SendResult(True)
     # Apprise's lines quote the URL it called, tokens and all: scrubbed before they go anywhere.
     said = scrub("; ".join(dict.fromkeys(log.lines)), url)
-    return SendResult(False, said[-500:] if said else "apprise reported a failure")
+    return SendResult(False, said[-500:] if said else "apprise reported a failure", _asked_to_wait(answers))

@@ -205,7 +205,16 @@ def _deliver(
                     **_policy(config),
                 )
                 raise
-            outbox.finish(db, delivery_id, rows, ok=result.ok, error=result.error, now=now, **_policy(config))
+            outbox.finish(
+                db,
+                delivery_id,
+                rows,
+                ok=result.ok,
+                error=result.error,
+                now=now,
+                retry_after=clock.retry_after_seconds(result.retry_after, at=now),
+                **_policy(config),
+            )
             remaining -= len(rows)
             if result.ok:
                 report.sent += len(rows)

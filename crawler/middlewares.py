@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import codecs
-import email.utils
 import random
 import re
-import time
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Request, Response, TextResponse
@@ -14,21 +12,7 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
 from crawler.errors import SiteBlocked
-
-
-def retry_after_seconds(value: bytes | str | None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+from storage.clock import retry_after_seconds
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

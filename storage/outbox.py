@@ -35,6 +35,8 @@ SENDING, INTERRUPTED = "sending", "interrupted"
 # A 'sending' delivery recorded without its owner's identity (before migration m006) and older than
 # this is taken as dead even if its pid is reused.
 STALE_DELIVERY = dt.timedelta(hours=1)
+# The longest Retry-After a channel's service is obeyed for.
+MAX_RETRY_AFTER = dt.timedelta(days=1)
 
 
 @dataclass
@@ -198,8 +200,11 @@ def finish(
     max_attempts: int,
     retry_base: float,
     retry_max: float,
+    retry_after: float | None = None,
 ) -> None:
-    """Record what apprise said: sent, or a retry later with backoff, or failed for good."""
+    """Record what apprise said: sent, or a retry later with backoff, or failed for good. A service
+    that asked to wait (``retry_after`` seconds, its Retry-After) is not asked again sooner, however
+    short the backoff (at most ``MAX_RETRY_AFTER``: a service does not silence a channel for days)."""
     stamp = iso(now)
     with write_transaction(db):
         if ok:
@@ -221,7 +226,10 @@ def finish(
         for row in rows:
             attempts = row.attempts + 1
             status = FAILED if attempts >= max_attempts else PENDING
-            next_attempt = iso(now + retry_delay(attempts, retry_base, retry_max))
+            delay = retry_delay(attempts, retry_base, retry_max)
+            if retry_after:
+                delay = max(delay, min(dt.timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+            next_attempt = iso(now + delay)
             updates.append((status, attempts, next_attempt, error, row.id))
         db.conn.executemany(
             "update alert_outbox set status = ?, attempts = ?, next_attempt_at = ?, last_error = ? where id = ?",

@@ -13,6 +13,7 @@ from cli.app import State, cli, iso_date, pass_state
 from cli.output import print_dispatch, print_runs
 from crawler.health import assess, notify_admin, ping_heartbeat
 from crawler.locking import RunLock
+from storage.health import source_health
 from storage.runs import get_run
 
 
@@ -75,9 +76,11 @@ def check_sources(state: State, sources) -> list[str]:
     return list(sources) or known
 
 
-def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> None:
-    """Source health after crawling: tell the admin channel about breakages and recoveries."""
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bool:
+    """Source health after crawling: tell the admin channel about breakages and recoveries. False
+    when a source is unhealthy, even after an ok run (a field's coverage collapsed)."""
     db = state.db()
+    healthy = True
     for run in runs:
         if run.get("id") is None:
             continue
@@ -85,8 +88,10 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> No
         if notice:
             click.echo(f"veille: {notice.title}", err=True)
             notify_admin(state.config, notice)
-    if heartbeat and runs and all(run["status"] == "ok" for run in runs):
+        healthy = healthy and source_health(db, run["source"])["state"] != "failing"
+    if heartbeat and runs and healthy and all(run["status"] == "ok" for run in runs):
         ping_heartbeat(state.config.admin.heartbeat_url)
+    return healthy
 
 
 @cli.command()
@@ -111,8 +116,8 @@ def crawl(state: State, sources, full, since):
     """
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_runs(runs)
-    after_runs(state, runs)
-    sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+    healthy = after_runs(state, runs)
+    sys.exit(0 if healthy and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command("run")
@@ -128,9 +133,10 @@ def run_command(state: State, sources, full):
     """For cron: crawl all (or the named) sources, check their health, send the alerts.
 
     Exit code 0 when everything went well, 1 when a source or an alert channel
-    failed (the alerts of the other sources are sent all the same), 2 on a bad
-    configuration. While another run holds the database's lock, exit 0 at once:
-    no double crawl, no double send.
+    failed or a source is unhealthy (a field's coverage collapsed; the alerts of
+    the other sources are sent all the same), 2 on a bad configuration. While
+    another run holds the database's lock, exit 0 at once: no double crawl, no
+    double send.
     """
     sources = check_sources(state, sources)
     lock = RunLock(state.config.database_path)
@@ -140,7 +146,7 @@ def run_command(state: State, sources, full):
     with lock:
         runs = run_crawl(state, sources, full=full)
         print_runs(runs)
-        after_runs(state, runs, heartbeat=True)
+        healthy = after_runs(state, runs, heartbeat=True)
         alerts_ok = True
         if state.config.subscriptions:
             from alerts.dispatch import dispatch
@@ -150,7 +156,7 @@ def run_command(state: State, sources, full):
             report = dispatch(state.db(), state.config)
             print_dispatch(report, state.config)
             alerts_ok = report.ok
-    sys.exit(0 if alerts_ok and all(run["status"] == "ok" for run in runs) else 1)
+    sys.exit(0 if alerts_ok and healthy and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command()
