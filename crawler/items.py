@@ -173,14 +173,22 @@ def _filled(value) -> bool:
     return value not in (None, "", [], {})
 
 
+def _text_length(offer: dict) -> int:
+    return sum(len(offer.get(name) or "") for name in ("missions", "profile"))
+
+
 def downgrade(stored: dict, new: dict) -> str | None:
-    """Why ``new`` must not replace the ``stored`` version of an offer (it lost most of what the stored
-    one shows), or None."""
+    """Why ``new`` must not replace the ``stored`` version of an offer, or None: it lost at least
+    ``DOWNGRADE_MIN`` of the fields the stored one shows, and either ``DOWNGRADE_SHARE`` of them
+    or most of its text (missions and profile: what the offer is)."""
     had = [name for name in _SHOWN_FIELDS if _filled(stored.get(name))]
     lost = [name for name in had if not _filled(new.get(name))]
-    if len(lost) >= DOWNGRADE_MIN and len(lost) >= len(had) * DOWNGRADE_SHARE:
+    lost_text = _text_length(new) * 2 < _text_length(stored)
+    if len(lost) >= DOWNGRADE_MIN and (len(lost) >= len(had) * DOWNGRADE_SHARE or lost_text):
+        text = " and most of its text" if lost_text else ""
         return (
-            f"the offer page lost {len(lost)} of its {len(had)} fields ({', '.join(lost)}): the stored version is kept"
+            f"the offer page lost {len(lost)} of its {len(had)} fields ({', '.join(lost)}){text}: the stored version "
+            "is kept"
         )
     return None
 

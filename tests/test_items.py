@@ -101,7 +101,18 @@ def test_an_edited_offer_is_not_a_downgrade():
 def test_an_offer_that_lost_a_quarter_of_its_fields_is_a_downgrade():
     # The stored version shows 10 fields (title, employer, location, department, contract, deadline,
     # missions, profile, contacts, apply_url); the new one lost 3 of them.
-    broken = {**STORED, "missions": None, "profile": "", "contacts": []}
+    broken = {**STORED, "location": None, "department": "", "contract": None}
     assert downgrade(STORED, broken) == (
-        "the offer page lost 3 of its 10 fields (missions, profile, contacts): the stored version is kept"
+        "the offer page lost 3 of its 10 fields (contract, location, department): the stored version is kept"
     )
+
+
+def test_an_offer_that_lost_three_fields_and_most_of_its_text_is_a_downgrade():
+    stored = {**STORED, "region": "Île-de-France", "domain": "RH", "remote": "Oui", "published_on": "2026-10-01"}
+    broken = {**stored, "missions": None, "contacts": [], "apply_url": None}
+    assert downgrade(stored, broken) == (
+        "the offer page lost 3 of its 14 fields (missions, contacts, apply_url) and most of its text: the stored "
+        "version is kept"
+    )
+    # Three fields of fourteen, the text kept: an edit.
+    assert downgrade(stored, {**stored, "remote": None, "contacts": [], "apply_url": None}) is None
