@@ -193,6 +193,7 @@ def test_an_offer_whose_page_failed_is_read_on_the_next_run_and_alerted(watched,
     assert first.returncode == 1
     assert get_offer(db, CSP, PAGE_2_REFERENCE) is None
     assert db["offers"].count == 25
+    assert f"{CSP}: 1 offer page(s) to read again next run" in veille("status").stdout
     smtp.wait_for(1)
     assert all(PAGE_2_TITLE not in message.get_body(("plain",)).get_content() for message in smtp.messages)
 

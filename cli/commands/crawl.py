@@ -112,7 +112,7 @@ def crawl(state: State, sources, full, since):
     (stop_after_known in veille.toml); --full reads everything again. The jorf source
     reads only the archives not yet in its ledger (on its first run, those of the
     last first_run_days days, or since --since). Exit code 0 when every run
-    succeeded, 1 when one failed (see `veille status`).
+    succeeded, 1 when one failed or left its source unhealthy (see `veille status`).
     """
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_runs(runs)
