@@ -65,11 +65,14 @@ def digest_triggers(config: Config) -> dict[str, CronTrigger]:
     """One trigger per digest time of the subscriptions ("daily 08:00", "weekly mon 08:00",
     always Paris time), shared by the subscriptions that have the same."""
     from alerts.schedule import parse_mode
+    from alerts.settings import WEB_DIGEST_MODES
     from storage.clock import PARIS
 
     triggers = {}
-    for subscription in config.subscriptions:
-        mode = parse_mode(subscription.mode)
+    # The web pages' digest rhythms, once web subscribers can be written to.
+    web_modes = list(WEB_DIGEST_MODES) if config.web.smtp_url else []
+    for text in [subscription.mode for subscription in config.subscriptions] + web_modes:
+        mode = parse_mode(text)
         if mode.is_digest and str(mode) not in triggers:
             weekday = {"day_of_week": mode.weekday} if mode.kind == "weekly" else {}
             triggers[str(mode)] = CronTrigger(hour=mode.at.hour, minute=mode.at.minute, timezone=PARIS, **weekday)
@@ -84,7 +87,8 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
         if unknown:
             raise ConfigError(f"schedule.{key}.{unknown[0]}: unknown source (sources: {', '.join(sources)})")
     jobs = []
-    for source, specs in config.schedule.source_triggers().items():
+    sites = [site.name for site in config.sources.site]
+    for source, specs in config.schedule.source_triggers(sites).items():
         if source in sources and specs:
             jobs.append(
                 JobSpec(
@@ -109,6 +113,12 @@ def build_jobs(config: Config, sources: list[str]) -> list[JobSpec]:
             JobSpec(f"digest:{mode}", f"digests ({mode}, Europe/Paris)", trigger, veille_command(config, "alert"))
         )
     return jobs
+
+
+def unscheduled_sources(config: Config, sources: list[str]) -> list[str]:
+    """The sources no crawl job runs (``[]`` in ``[schedule.sources]``): never crawled by the scheduler."""
+    crawled = {job.id.removeprefix("crawl:") for job in build_jobs(config, sources) if job.id.startswith("crawl:")}
+    return [source for source in sources if source not in crawled]
 
 
 def next_run_times(jobs: list[JobSpec], now: dt.datetime | None = None) -> list[tuple[JobSpec, dt.datetime | None]]:

@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from alerts.channels import channel_body_limit, channel_format, channel_key, legacy_channel_key, send
+from alerts.channels import channel_key, legacy_channel_key
 from alerts.masking import scrub
 from alerts.matching import OfferIndex, Rule
 from alerts.render import Item, render
 from alerts.schedule import parse_mode
 from alerts.settings import AlertsConfig, Subscription
+from alerts.targets import Served, served
 from alerts.units import JobUnits, Unit
-from storage import clock, outbox
+from storage import clock, outbox, web_subscriptions
 from storage.jobs import group_ungrouped
 
 # Alerts listed in one message at most; more go in several messages ("1/3", ...).
@@ -63,10 +64,25 @@ class DispatchReport:
         return not any(report.failures for report in self.subscriptions)
 
 
-def _selected(config: AlertsConfig, only: list[str] | None) -> list[Subscription]:
+class UnknownSubscription(ValueError):
+    pass
+
+
+def _selected(db: Database, config: AlertsConfig, only: list[str] | None) -> list[Served]:
+    """The subscriptions to serve: veille.toml's and the active web ones, or those named."""
+    everything = served(db, config)
     if not only:
-        return list(config.subscriptions)
-    return [config.subscription(name) for name in only]
+        return everything
+    by_name = {item.name: item for item in everything}
+    selected = []
+    for name in only:
+        if name in by_name:
+            selected.append(by_name[name])
+        elif web_subscriptions.parse_name(name) is not None:
+            raise UnknownSubscription(f"no active web subscription {name!r}")
+        else:
+            config.subscription(name)  # an unknown name: the configuration's error, naming the known ones
+    return selected
 
 
 def _rules(subscriptions: list[Subscription]) -> list[Rule]:
@@ -123,6 +139,8 @@ def find_matches(
             position = low.bit_length() - 1
             found.append((batch[position], rule.reasons(index, position)))
             bits ^= low
+        oldest = (clock.paris_day(now) - dt.timedelta(days=subscription.max_age_days)).isoformat()
+        found = [(unit, reasons) for unit, reasons in found if not unit.published_on or unit.published_on >= oldest]
         if found:
             known = units.alerted(db, subscription.name, [unit.key for unit, _ in found])
             found = [(unit, reasons) for unit, reasons in found if unit.key not in known]
@@ -148,23 +166,33 @@ def _release_if_due(db: Database, subscription: Subscription, state: dict | None
     return False
 
 
-def _message(name: str, mode, views: dict, rows: list, *, part: int, parts: int):
-    return render(name, mode, [Item(views[row.unit], row.reasons) for row in rows], part=part, parts=parts)
+def _message(target: Served, channel, mode, views: dict, rows: list, *, part: int, parts: int):
+    items = [Item(views[row.unit], row.reasons) for row in rows]
+    return render(
+        target.name,
+        mode,
+        items,
+        part=part,
+        parts=parts,
+        links=target.links,
+        sort=target.subscription.sort,
+        spell_out_urls=channel.spell_out_urls,
+    )
 
 
 def _deliver(
     db: Database,
     config: AlertsConfig,
-    subscription: Subscription,
+    target: Served,
     report: SubscriptionReport,
     *,
     units,
     now: dt.datetime,
 ) -> None:
+    subscription = target.subscription
     mode = parse_mode(subscription.mode)
-    for url in subscription.channels:
-        key = channel_key(url)
-        body_format, limit = channel_format(url), channel_body_limit(url)
+    for channel in target.targets:
+        key, body_format, limit = channel.key, channel.format, channel.limit
         remaining = outbox.count_due(db, subscription.name, key, now)
         per_message = MAX_PER_MESSAGE
         part, parts = 0, math.ceil(remaining / per_message)
@@ -185,22 +213,22 @@ def _deliver(
                     outbox.finish(db, delivery_id, [], ok=True, error=None, now=now, **_policy(config))
                     part -= 1
                     continue
-                message = _message(subscription.name, mode, views, rows, part=part, parts=parts)
+                message = _message(target, channel, mode, views, rows, part=part, parts=parts)
                 # A service with a small limit (Discord, SMS...) gets fewer offers a message.
                 while len(message.bodies()[body_format]) > limit and len(rows) > 1:
                     keep = max(1, len(rows) // 2)
                     outbox.unclaim(db, delivery_id, rows[keep:])
                     rows, per_message = rows[:keep], keep
                     parts = part + math.ceil((remaining - keep) / per_message)
-                    message = _message(subscription.name, mode, views, rows, part=part, parts=parts)
-                result = send(url, message.title, message.bodies())
+                    message = _message(target, channel, mode, views, rows, part=part, parts=parts)
+                result = channel.deliver(message)
             except Exception as error:  # never leave a delivery 'sending' in a live process
                 outbox.finish(
                     db,
                     delivery_id,
                     rows,
                     ok=False,
-                    error=scrub(f"{type(error).__name__}: {error}", url),
+                    error=scrub(f"{type(error).__name__}: {error}", *filter(None, [channel.url])),
                     now=now,
                     **_policy(config),
                 )
@@ -261,7 +289,8 @@ def dispatch(
     """
     now = now or clock.now()
     units = units or JobUnits()
-    subscriptions = _selected(config, only)
+    targets = _selected(db, config, only)
+    subscriptions = [target.subscription for target in targets]
     if not dry_run:
         group_ungrouped(db, config.jobs.thresholds())  # every offer is alerted as part of a job
         _forget_secrets(db, subscriptions)
@@ -275,10 +304,10 @@ def dispatch(
         return DispatchReport(list(reports.values()), dry_run=True)
 
     alerts = [
-        (subscription.name, unit.key, channel_key(url), reasons)
-        for subscription in subscriptions
-        for unit, reasons in matches[subscription.name]
-        for url in subscription.channels
+        (target.name, unit.key, channel.key, reasons)
+        for target in targets
+        for unit, reasons in matches[target.name]
+        for channel in target.targets
     ]
     outbox.record_matches(db, names=[s.name for s in subscriptions], through=through, alerts=alerts, now=now)
     for subscription in subscriptions:
@@ -286,19 +315,25 @@ def dispatch(
 
     interrupted = outbox.recover_interrupted(db, now)
     states = outbox.subscription_states(db)
-    for subscription in subscriptions:
-        report = reports[subscription.name]
-        report.due = _release_if_due(db, subscription, states.get(subscription.name), now)
-        _deliver(db, config, subscription, report, units=units, now=now)
+    for target in targets:
+        report = reports[target.name]
+        report.due = _release_if_due(db, target.subscription, states.get(target.name), now)
+        _deliver(db, config, target, report, units=units, now=now)
+    due = next_due(db, config, now, served_list=targets)
     for subscription in subscriptions:
         report = reports[subscription.name]
         report.pending = outbox.count_pending(db, subscription.name)
-        report.next_due = next_due(db, config, now, names=[subscription.name]).get(subscription.name)
+        report.next_due = due.get(subscription.name)
     return DispatchReport(list(reports.values()), interrupted=interrupted)
 
 
 def next_due(
-    db: Database, config: AlertsConfig, now: dt.datetime | None = None, *, names: list[str] | None = None
+    db: Database,
+    config: AlertsConfig,
+    now: dt.datetime | None = None,
+    *,
+    names: list[str] | None = None,
+    served_list: list[Served] | None = None,
 ) -> dict[str, dt.datetime | None]:
     """When each subscription next has something to send, for a scheduler.
 
@@ -309,7 +344,8 @@ def next_due(
     now = now or clock.now()
     states = outbox.subscription_states(db)
     due = {}
-    for subscription in _selected(config, names):
+    for target in served_list if served_list is not None else _selected(db, config, names):
+        subscription = target.subscription
         mode = parse_mode(subscription.mode)
         retry = outbox.earliest_retry(db, subscription.name)
         candidates = [retry] if retry else []

@@ -42,12 +42,15 @@ def iter_bits(bits: int) -> Iterator[int]:
 class OfferIndex:
     """A batch of offers, indexed for matching."""
 
-    def __init__(self, offers: Iterable[dict]):
+    def __init__(self, offers: Iterable[dict], *, fields: Iterable[str] = FIELDS, facets: bool = True):
+        """``fields``: the text fields to index (a search indexes only those its query reads);
+        ``facets``: also the filters' values (départements, régions, ...)."""
         self.offers = list(offers)
         self.everything = (1 << len(self.offers)) - 1
         self._codes: dict[str, str] = {}
-        self.text: dict[str, list[str]] = {name: [] for name in FIELDS}
-        self.postings: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
+        fields = tuple(fields)
+        self.text: dict[str, list[str]] = {name: [] for name in fields}
+        self.postings: dict[str, dict[str, int]] = {name: {} for name in fields}
         self.values: dict[str, dict[str, int]] = {
             "department": {},
             "region": {},
@@ -58,20 +61,22 @@ class OfferIndex:
         codes = self._codes
         for position, offer in enumerate(self.offers):
             bit = 1 << position
-            for name in FIELDS:
+            for name in fields:
                 words = tokens(offer.get(name))
                 self.text[name].append("".join([codes.get(word) or self._new_code(word) for word in words]))
                 postings = self.postings[name]
                 for word in set(words):
                     postings[word] = postings.get(word, 0) | bit
-            facets = {
+            if not facets:
+                continue
+            values = {
                 "department": values_of(offer, "department"),
                 "region": offer_regions(offer),
                 "category": values_of(offer, "category"),
                 "versant": values_of(offer, "versant"),
                 "source": values_of(offer, "source"),
             }
-            for kind, found in facets.items():
+            for kind, found in values.items():
                 table = self.values[kind]
                 for value in found:
                     if value:

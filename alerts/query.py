@@ -217,6 +217,51 @@ class _Parser:
         )
 
 
+# -- narrowing a search with SQLite's full-text index ------------------------------------------
+
+
+def _fts_prefix(key: str) -> str | None:
+    """A prefix of every word whose match key is ``key``, as the full-text index holds words
+    (lower case, accents off, ligatures kept): the key without the letters the stemmer may have
+    changed ("territoriaux" -> "territorial") and cut before a spelt-out ligature ("oeuvr" may be
+    "œuvre"). None when too little is left to narrow anything."""
+    prefix = key[:-1] if key.endswith("l") and len(key) > 3 else key
+    for ligature in ("oe", "ae"):
+        if ligature in prefix:
+            prefix = prefix[: prefix.index(ligature)]
+    return prefix if len(prefix) >= 2 else None
+
+
+def query_fields(node) -> set[str]:
+    """Every field the query reads, excluded words included."""
+    if isinstance(node, Term):
+        return set(node.fields)
+    if isinstance(node, Not):
+        return query_fields(node.part)
+    return set().union(*(query_fields(part) for part in node.parts))
+
+
+def fts_query(node, columns: tuple[str, ...]) -> str | None:
+    """An FTS5 expression matching every offer the query may match (more, never fewer), for the
+    index's ``columns``; None when it cannot narrow the search (a NOT alone, a field the index
+    lacks). The query itself then decides, with the same code as subscriptions."""
+    if isinstance(node, Term):
+        if not set(node.fields) <= set(columns):
+            return None
+        prefixes = [prefix for prefix in dict.fromkeys(map(_fts_prefix, node.words)) if prefix]
+        if not prefixes:
+            return None
+        words = " AND ".join(f'"{prefix}"*' for prefix in prefixes)
+        return f"{{{' '.join(node.fields)}}} : ({words})"
+    if isinstance(node, And):
+        parts = [part for part in (fts_query(child, columns) for child in node.parts) if part]
+        return " AND ".join(f"({part})" for part in parts) if parts else None
+    if isinstance(node, Or):
+        parts = [fts_query(child, columns) for child in node.parts]
+        return None if None in parts else " OR ".join(f"({part})" for part in parts)
+    return None  # Not: everything but ... cannot be narrowed
+
+
 @lru_cache(maxsize=4096)
 def parse_query(text: str):
     """A query's tree of Term/And/Or/Not; ValueError worded for the user.

@@ -5,7 +5,7 @@ file). Every mistake is one line naming the key, never a value that may hold a s
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -18,6 +18,8 @@ from storage.grouping import Thresholds
 from storage.places import DEPARTMENT_CODE, REGION_DEPARTMENTS, canonical_region
 
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
+DEFAULT_MAX_AGE_DAYS = 60
 
 
 class Section(BaseModel):
@@ -87,7 +89,17 @@ def _mode(value: str) -> str:
 
 
 def _channel(value: str) -> str:
-    checked(check_channel_url)(value)
+    # A URL that kept an ${ENV} reference (its variable is unset) is checked by the commands that
+    # send, which refuse to run without it (crawler.config.Config.require_env).
+    if "${" not in value:
+        checked(check_channel_url)(value)
+    return value.strip()
+
+
+def _smtp_url(value: str) -> str:
+    from alerts.email import parse_smtp_url
+
+    checked(parse_smtp_url)(value)
     return value.strip()
 
 
@@ -118,6 +130,60 @@ class Subscription(Section):
     # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
     channels: list[ChannelUrl] = Field(default_factory=list)
     mode: Annotated[str, AfterValidator(_mode)] = "immediate"
+    # The order of the offers in a message: the newest first, or the soonest deadline first.
+    sort: Literal["newest", "deadline"] = "newest"
+    # An offer published longer ago than this is never sent as new (a re-crawled old posting).
+    max_age_days: int = Field(DEFAULT_MAX_AGE_DAYS, ge=1, le=3660)
+
+
+# The digests a web subscriber may choose (« quotidien », « hebdomadaire »); the scheduler runs them.
+WEB_DIGEST_MODES = ("daily 08:00", "weekly mon 08:00")
+
+# The subscription the web form offers as "the default profile": public-sector transformation roles
+# (veille.example.toml ships the same one).
+DEFAULT_PROFILE_KEYWORDS = [
+    "transformation publique",
+    "laboratoire d'innovation publique",
+    "title:transformation",
+    "title:innovation",
+    "title:modernisation",
+    "title:design de services",
+    "title:service design",
+    "employer:DITP",
+    "employer:DINUM",
+    "employer:direction interministérielle du numérique",
+    "employer:ministère de la transformation",
+    "employer:SGAR",
+    "employer:secrétariat général pour les affaires régionales",
+]
+
+
+class Web(Section):
+    """``veille web``: the pages where job seekers subscribe, and the e-mail their alerts go out by.
+
+    The key that signs every link comes from the environment (``VEILLE_SECRET_KEY``), never from the file.
+    """
+
+    host: NonEmptyStr = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    # The public address of the pages, for the links in e-mails (behind a reverse proxy: its https URL).
+    base_url: HttpUrlStr = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For / -Proto headers are believed (uvicorn's forwarded_allow_ips).
+    forwarded_allow_ips: NonEmptyStr = "127.0.0.1"
+    # How web subscribers' e-mails leave: smtp://[user:password@]host[:port] (STARTTLS when offered) or
+    # smtps://… (TLS from the start). Secrets as ${SMTP_PASSWORD}.
+    smtp_url: Annotated[str, AfterValidator(_smtp_url)] | None = None
+    sender: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s<>]+@[^@\s<>]+$")] = (
+        "veille@localhost"
+    )
+    sender_name: NonEmptyStr = "Veille emploi public"
+    # A confirmation link works this long; an unconfirmed subscription is then erased.
+    confirm_hours: int = Field(48, ge=1, le=24 * 30)
+    # The links of an alert (manage, unsubscribe, feedback) work this long.
+    link_days: int = Field(365, ge=1, le=3660)
+    # Subscribe forms one IP may send an hour; confirmation mails one address may receive a day.
+    subscribe_per_ip_per_hour: int = Field(20, ge=1)
+    mails_per_address_per_day: int = Field(3, ge=1)
 
 
 class Alerts(Section):
@@ -139,5 +205,6 @@ class AlertsConfig(Protocol):
     subscriptions: list[Subscription]
     alerts: Alerts
     jobs: GroupingSettings
+    web: Web
 
     def subscription(self, name: str) -> Subscription: ...

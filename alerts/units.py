@@ -45,6 +45,8 @@ class Unit:
     position: int
     # The fields matching reads, shaped like crawler.items.OfferItem.
     document: dict
+    # The earliest publication day of its offers (ISO; the first-seen day when a board gives none).
+    published_on: str | None = None
 
 
 @dataclass
@@ -58,6 +60,12 @@ class UnitView:
     deadline: str | None = None  # ISO date
     published_on: str | None = None  # ISO date
     contract: str | None = None
+    category: str | None = None
+    versant: str | None = None
+    salary: str | None = None
+    remote: str | None = None
+    # Two lines at most of what the job is: its missions, or a JO notice's subject.
+    excerpt: str | None = None
     sources: list[str] = field(default_factory=list)
     # (label, URL) pairs: the offer on each board, then where to apply.
     links: list[tuple[str, str]] = field(default_factory=list)
@@ -84,6 +92,25 @@ def board_label(offer: dict) -> str:
     return label
 
 
+def _first(offers: list[dict], name: str) -> str | None:
+    return next((offer[name] for offer in offers if offer.get(name)), None)
+
+
+# About two lines of a phone screen.
+EXCERPT_LENGTH = 180
+
+
+def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str | None:
+    """The start of a text, cut at a word, with « … » when cut."""
+    if not text:
+        return None
+    flat = " ".join(text.split())
+    if len(flat) <= length:
+        return flat
+    cut = flat[:length].rsplit(" ", 1)[0].rstrip(",;:.-–")
+    return cut + " …"
+
+
 def view_of_job(key: str, offers: list[dict]) -> UnitView:
     """A job as a message shows it: the first open offer's facts, every offer's link.
 
@@ -92,7 +119,7 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
     links, seen = [], set()
     for offer in offers:
         if _is_web_link(offer.get("url")) and offer["url"] not in seen:
-            links.append((f"Voir l'offre ({board_label(offer)})", offer["url"]))
+            links.append((f"Voir l'offre sur {board_label(offer)}", offer["url"]))
             seen.add(offer["url"])
     for offer in offers:
         if _is_web_link(offer.get("apply_url")) and offer["apply_url"] not in seen:
@@ -116,6 +143,11 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
         deadline=max(deadlines) if deadlines else None,
         published_on=min(published) if published else None,
         contract=next((offer["contract"] for offer in offers if offer.get("contract")), None),
+        category=_first(offers, "category"),
+        versant=_first(offers, "versant"),
+        salary=_first(offers, "salary"),
+        remote=_first(offers, "remote"),
+        excerpt=excerpt(next((offer["missions"] for offer in offers if offer.get("missions")), None)),
         sources=list(dict.fromkeys(board_label(offer) for offer in offers)),
         links=links,
     )
@@ -144,6 +176,13 @@ def job_document(offers: list[dict]) -> dict:
     return document
 
 
+def published_day(offers: list[dict]) -> str | None:
+    """When the job was first published: its earliest offer's publication (or first-seen) day."""
+    days = [offer.get("published_on") or (offer.get("first_seen") or "")[:10] for offer in offers]
+    days = [day for day in days if day]
+    return min(days) if days else None
+
+
 class JobUnits:
     """Units are jobs (storage/jobs.py); the queries are storage.job_views' and storage.outbox's."""
 
@@ -160,7 +199,7 @@ class JobUnits:
         for job_id, position in jobs:
             found = offers.get(job_id)
             if found and any(offer["_closed"] is None for offer in found):
-                units.append(Unit(job_key(job_id), position, job_document(found)))
+                units.append(Unit(job_key(job_id), position, job_document(found), published_day(found)))
         return units
 
     def documents(self, db: Database, *, today: dt.date) -> list[tuple[Unit, UnitView]]:

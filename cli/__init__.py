@@ -6,10 +6,10 @@ modules registers their commands on the group.
 """
 
 from cli.app import cli
-from cli.commands import alerts, browse, crawl, status
+from cli.commands import alerts, browse, crawl, status, web
 from cli.demo import demo
 
-__all__ = ["alerts", "browse", "cli", "crawl", "demo", "main", "status"]
+__all__ = ["alerts", "browse", "cli", "crawl", "demo", "main", "status", "web"]
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from storage import outbox
 from storage.archives import archive_counts, recent_archives
-from storage.clock import PARIS
+from storage.clock import PARIS, paris_day
 
 
 def error_summary(errors: dict) -> str:
@@ -33,6 +33,19 @@ def print_runs(runs: list[dict]) -> None:
     click.echo(tabulate(rows, headers=["source", "status", "pages", "offers", "new", "updated", "errors"]))
 
 
+def print_run_errors(runs: list[dict]) -> None:
+    """On stderr, one line per source and error class: how many, and the first sample (the others
+    are in the run ledger: `veille status`)."""
+    for run in runs:
+        samples = run.get("error_samples") or []
+        for name, count in sorted((run.get("errors") or {}).items()):
+            sample = next((item for item in samples if item.get("class") == name), None)
+            detail = f": {sample['message']} ({sample.get('url') or '-'})" if sample else ""
+            click.echo(f"veille: {run['source']}: {name} × {count}{detail}", err=True)
+        if run.get("status") == "failed" and not run.get("errors") and run.get("reason"):
+            click.echo(f"veille: {run['source']}: failed ({run['reason']})", err=True)
+
+
 def place(offer: dict) -> str:
     if offer.get("department") and offer.get("location") and f"({offer['department']})" not in offer["location"]:
         return f"{offer['location']} ({offer['department']})"
@@ -43,13 +56,28 @@ def short(text: str | None, width: int) -> str:
     return textwrap.shorten(text or "", width=width, placeholder="…")
 
 
+def clip(text: str | None, width: int) -> str:
+    """A text without spaces (a URL) cut at ``width``: its start, the scheme and host, stays."""
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def channel_label(url: str) -> str:
+    """A channel as tables show it: masked by alerts.channels (scheme, host, no secret); a URL that
+    kept an unset ${ENV} reference is shown as written, which holds no secret."""
+    from alerts.channels import channel_key
+    from crawler.config import has_unset_env
+
+    return url.strip() if has_unset_env(url) else channel_key(url)
+
+
 def print_offers(offers: list[dict]) -> None:
     """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
-    annotated = bool(offers) and "status" in offers[0]
+    annotated = bool(offers) and "also_on" in offers[0]
     rows = []
     for offer in offers:
         row = [
-            offer.get("published_on") or offer["first_seen"][:10],
+            offer.get("published_on") or paris_day(offer["first_seen"]).isoformat(),
             offer["source"],
             short(offer["title"], 56),
             short(offer.get("employer"), 32),
@@ -122,7 +150,7 @@ def print_alert_status(db) -> None:
     table = [
         [
             row["subscription"],
-            short(row["channel"], 48),
+            clip(row["channel"], 60),
             row["pending"],
             row["failed"],
             row["sent"],
@@ -154,7 +182,7 @@ def print_dispatch(report, config) -> None:
     """What a dispatch sent, by subscription; failed channels and interrupted sends on stderr."""
 
     def result(sub) -> str:
-        if not config.subscription(sub.name).channels:
+        if not sub.name.startswith("web:") and not config.subscription(sub.name).channels:
             return "no channel"
         return "failed" if sub.failures else ("sent" if sub.messages else ("waiting" if not sub.due else "-"))
 

@@ -27,9 +27,11 @@ from alerts.masking import mask_url
 from alerts.settings import (
     Alerts,
     ChannelUrl,
+    HttpUrlStr,
     NonEmptyStr,
     Section,
     Subscription,
+    Web,
 )
 from crawler.triggers import EVERY, cron_trigger
 from storage.grouping import Thresholds
@@ -37,7 +39,10 @@ from storage.grouping import Thresholds
 DEFAULT_CONFIG_NAME = "veille.toml"
 DEFAULT_DATABASE = "./veille.db"
 
-HttpUrlStr = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+")]
+
+# A heartbeat URL may hold a secret (healthchecks.io's check id): a whole ${ENV} reference is
+# accepted until a command that pings needs it.
+HeartbeatUrl = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(https?://[^\s/]+|\$\{)")]
 
 
 class ConfigError(Exception):
@@ -277,6 +282,9 @@ DEFAULT_SOURCE_SCHEDULES = {
     "dinum": ["15 8 * * *", "15 17 * * *"],
 }
 
+# Every [[sources.site]] not named in [schedule.sources]: twice a day, like the DITP's pages.
+DEFAULT_SITE_SCHEDULE = ["30 8 * * *", "30 17 * * *"]
+
 # Full runs (`veille run SOURCE --full`): the whole listing read again, which is what tells which offers
 # are no longer listed (storage/lifecycle.py) and catches offers a listing did not show newest-first.
 DEFAULT_FULL_SCHEDULES = {
@@ -304,18 +312,23 @@ class Schedule(Section):
             return {name: [specs] if isinstance(specs, str) else specs for name, specs in value.items()}
         return value
 
-    def source_triggers(self) -> dict[str, list[str]]:
-        return {**DEFAULT_SOURCE_SCHEDULES, **self.sources}
+    def source_triggers(self, sites: list[str] = ()) -> dict[str, list[str]]:
+        """When each source is crawled: ``[schedule.sources]``, else the built-in times, else (for
+        the configured ``sites``) twice a day."""
+        return {**DEFAULT_SOURCE_SCHEDULES, **{site: DEFAULT_SITE_SCHEDULE for site in sites}, **self.sources}
 
     def full_triggers(self) -> dict[str, list[str]]:
-        return {**DEFAULT_FULL_SCHEDULES, **self.full_sources}
+        """When each source is crawled in full; a source left unscheduled ([] in ``[schedule.sources]``)
+        has no full crawl either, unless ``[schedule.full_sources]`` names it."""
+        unscheduled = {source: [] for source, specs in self.sources.items() if not specs}
+        return {**DEFAULT_FULL_SCHEDULES, **unscheduled, **self.full_sources}
 
 
 class Admin(Section):
     # apprise URLs of whoever runs this veille: source health alerts go there.
     urls: list[ChannelUrl] = Field(default_factory=list)
     # Pinged (HTTP GET) after every successful run, for healthchecks.io-style dead man's switches.
-    heartbeat_url: HttpUrlStr | None = None
+    heartbeat_url: HeartbeatUrl | None = None
     # Alert after this many failed runs in a row (blocks and layout changes alert at once).
     failures_before_alert: int = Field(3, ge=1)
     # Alert when a field is filled in less than this share of its usual coverage.
@@ -347,6 +360,7 @@ class Config(Section):
     alerts: Alerts = Field(default_factory=Alerts)
     jobs: Jobs = Field(default_factory=Jobs)
     subscriptions: list[Subscription] = Field(default_factory=list)
+    web: Web = Field(default_factory=Web)
 
     def subscription(self, name: str) -> Subscription:
         """The subscription called ``name``; ConfigError listing the names otherwise."""
@@ -358,6 +372,36 @@ class Config(Section):
 
     # Not read from the file: where it came from, for relative paths and messages.
     source_path: Path | None = Field(default=None, exclude=True)
+    # Secret-bearing keys whose ${ENV} variable is unset, as (key, variable): fine for commands that
+    # only read, an error for those that send (require_env).
+    unset_env: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
+
+    def require_env(self, *sections: str) -> None:
+        """ConfigError (one line each) when a secret these top-level ``sections`` need is unset
+        (every section when none is named)."""
+        label = str(self.source_path) if self.source_path else "config"
+        missing = [
+            f"{label}: {key}: environment variable {name} is not set"
+            for key, name in self.unset_env
+            if not sections or re.split(r"[.\[]", key, maxsplit=1)[0] in sections
+        ]
+        if missing:
+            raise ConfigError("\n".join(missing))
+
+    def unset_env_warning(self) -> str | None:
+        """One line saying which secrets are unset, for the commands that do not need them."""
+        if not self.unset_env:
+            return None
+        names = ", ".join(dict.fromkeys(name for _, name in self.unset_env))
+        keys = ", ".join(dict.fromkeys(key for key, _ in self.unset_env))
+        return f"{names} not set ({keys}): fine for reading, needed to send"
+
+    @property
+    def database_origin(self) -> str:
+        """Where the database path comes from, for messages: VEILLE_DB or the file's ``database``."""
+        if os.environ.get("VEILLE_DB"):
+            return "VEILLE_DB"
+        return f"{self.source_path}: database" if self.source_path else "database"
 
     @property
     def database_path(self) -> Path:
@@ -372,27 +416,43 @@ class Config(Section):
 
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Keys holding what only sending (or crawling with PISTE) needs: their ${ENV} references may be
+# unset for the commands that only read the database (Config.require_env).
+_SECRET_KEYS = re.compile(
+    r"^(subscriptions\[\d+\]\.channels\[\d+\]|admin\.urls\[\d+\]|admin\.heartbeat_url"
+    r"|sources\.jorf\.piste\.client_id|sources\.jorf\.piste\.client_secret|web\.smtp_url)$"
+)
 
 
-def _expand_env(value: Any, where: str, from_env: dict[str, str] | None = None) -> Any:
-    """``value`` with every ``${NAME}`` replaced; ``from_env`` learns which keys (as
-    :func:`_key_path` writes them) hold a value from the environment, and from which variables."""
+def _expand_env(value: Any, where: str, unset: list[tuple[str, str]], from_env: dict[str, str]) -> Any:
+    """``value`` with its ${ENV} references replaced. An unset variable is a ConfigError, except
+    in a secret-bearing key, which then stays as written (no half-expanded secret) and is
+    recorded in ``unset`` as (key, variable). ``from_env`` learns which keys (as :func:`_key_path`
+    writes them) hold a value from the environment, and from which variables: an error never
+    quotes them."""
     if isinstance(value, str):
-
-        def substitute(match: re.Match) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                raise ConfigError(f"{where}: environment variable {name} is not set")
-            if from_env is not None:
-                from_env[where] = ", ".join(filter(None, [from_env.get(where), f"${{{name}}}"]))
-            return os.environ[name]
-
-        return _ENV_REFERENCE.sub(substitute, value)
+        names = _ENV_REFERENCE.findall(value)
+        missing = [name for name in names if name not in os.environ]
+        if missing:
+            if not _SECRET_KEYS.match(where):
+                raise ConfigError(f"{where}: environment variable {missing[0]} is not set")
+            unset.extend((where, name) for name in missing)
+            return value
+        if names:
+            from_env[where] = ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
+        return _ENV_REFERENCE.sub(lambda match: os.environ[match.group(1)], value)
     if isinstance(value, dict):
-        return {key: _expand_env(item, f"{where}.{key}" if where else key, from_env) for key, item in value.items()}
+        return {
+            key: _expand_env(item, f"{where}.{key}" if where else key, unset, from_env) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_expand_env(item, f"{where}[{index}]", from_env) for index, item in enumerate(value)]
+        return [_expand_env(item, f"{where}[{index}]", unset, from_env) for index, item in enumerate(value)]
     return value
+
+
+def has_unset_env(value: str) -> bool:
+    """Whether a string kept an ${ENV} reference (its variable is unset: see Config.require_env)."""
+    return bool(_ENV_REFERENCE.search(value))
 
 
 def _key_path(loc) -> str:
@@ -430,9 +490,10 @@ def _describe(error: dict, from_env: dict[str, str]) -> str:
 
 def parse_config(data: dict, source_path: Path | None = None) -> Config:
     label = str(source_path) if source_path else "config"
+    unset: list[tuple[str, str]] = []
     from_env: dict[str, str] = {}
     try:
-        expanded = _expand_env(data, "", from_env)
+        expanded = _expand_env(data, "", unset, from_env)
     except ConfigError as error:
         raise ConfigError(f"{label}: {error}") from None
     try:
@@ -442,6 +503,7 @@ def parse_config(data: dict, source_path: Path | None = None) -> Config:
         raise ConfigError("\n".join(lines)) from None
     _check_subscriptions(config, label)
     config.source_path = source_path
+    config.unset_env = unset
     return config
 
 
@@ -462,6 +524,11 @@ def _check_subscriptions(config: Config, label: str) -> None:
                     f"{label}: subscriptions[{index}].sources[{position}]: unknown source {source!r}; sources: "
                     f"{', '.join(known)}"
                 )
+        if subscription.name.startswith("web:"):
+            raise ConfigError(
+                f"{label}: subscriptions[{index}].name: names starting with 'web:' are those of the subscriptions "
+                "made on the web pages"
+            )
         if subscription.name in seen:
             raise ConfigError(
                 f"{label}: subscriptions[{index}].name: {subscription.name!r} is already the name of "
@@ -470,6 +537,8 @@ def _check_subscriptions(config: Config, label: str) -> None:
         seen[subscription.name] = index
         keys: dict[str, int] = {}
         for position, url in enumerate(subscription.channels):
+            if has_unset_env(url):
+                continue  # checked once its variables are set (Config.require_env)
             key = channel_key(url)
             if key in keys:
                 raise ConfigError(

@@ -42,6 +42,30 @@ SPIDER_EXCEPTION = "spider_exception"  # a bug in a parse callback
 ITEM_ERROR = "item_error"  # a pipeline failed on an item (e.g. the database): the item is not stored
 BAD_ARCHIVE = "bad_archive"  # a downloaded archive is unreadable (truncated gzip, bad XML, missing parts)
 
+# How the admin notices (in French) name each error class.
+ERROR_LABELS_FR = {
+    BLOCKED: "blocage",
+    LAYOUT_CHANGED: "page méconnaissable",
+    INCOMPLETE_LISTING: "liste incomplète",
+    TRUNCATED: "page tronquée",
+    GARBLED: "page brouillée",
+    TIMEOUT: "délai dépassé",
+    CONNECTION: "connexion impossible",
+    ROBOTS: "interdit par robots.txt",
+    INVALID_ITEM: "offre invalide",
+    SPIDER_EXCEPTION: "erreur de lecture",
+    ITEM_ERROR: "erreur d'enregistrement",
+    BAD_ARCHIVE: "archive illisible",
+    "http_5xx": "erreur du serveur (5xx)",
+    "http_404": "page introuvable (404)",
+    "http_4xx": "requête refusée (4xx)",
+}
+
+
+def error_label_fr(error_class: str) -> str:
+    return ERROR_LABELS_FR.get(error_class, error_class)
+
+
 ERROR_STATS_PREFIX = "veille/errors/"
 SAMPLES_KEY = "veille/error_samples"
 SAMPLES_PER_CLASS = 5

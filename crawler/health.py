@@ -13,11 +13,13 @@ recent history and its recorded health state (table ``source_health``):
 
 The admin channel (``[admin] urls``, apprise) hears of a problem once, then
 nothing until the source works again, when it gets one "recovered" message.
+A notice counts as told only once a channel accepted it (:func:`told`): one
+that every channel refused is made again by the next run of the source, so a
+mail server down on the day a site breaks does not hide the breakage.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import urllib.request
 from dataclasses import dataclass
@@ -26,10 +28,12 @@ from sqlite_utils import Database
 
 from alerts.channels import send
 from alerts.masking import mask_url, scrub
+from alerts.render import render_notice
 from crawler.config import Config
-from crawler.errors import BLOCKED, INCOMPLETE_LISTING, LAYOUT_CHANGED
+from crawler.errors import BLOCKED, INCOMPLETE_LISTING, LAYOUT_CHANGED, error_label_fr
 from storage.clock import now_iso
-from storage.health import save_source_health, source_health
+from storage.french import french_moment
+from storage.health import mark_told, save_source_health, source_health
 from storage.runs import OK, runs_of
 
 logger = logging.getLogger(__name__)
@@ -47,12 +51,20 @@ COVERAGE_MIN_USUAL = 0.5
 COVERAGE_MIN_ITEMS = 3
 
 
+# A run's status as the admin notices say it.
+RUN_STATUS_FR = {"ok": "réussie", "failed": "en échec", "interrupted": "interrompue", "running": "en cours"}
+
+
 @dataclass
 class HealthNotice:
     source: str
     kind: str  # problem | recovered
     title: str
-    body: str
+    lines: list[str]
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.lines)
 
 
 def _coverage_drops(db: Database, run: dict, drop: float, failing_since_run_id: int | None) -> list[str]:
@@ -92,10 +104,8 @@ def _problem(
             detail = f" : {sample['message']} ({sample.get('url') or ''})" if sample else ""
             return description + detail
     if run["status"] != OK and consecutive_failures >= config.admin.failures_before_alert:
-        summary = (
-            ", ".join(f"{name} × {count}" for name, count in sorted(errors.items()))
-            or run.get("reason")
-            or run["status"]
+        summary = ", ".join(f"{error_label_fr(name)} × {count}" for name, count in sorted(errors.items())) or (
+            RUN_STATUS_FR.get(run["status"], run["status"])
         )
         return f"{consecutive_failures} exécutions en échec d'affilée ({summary})"
     drops = _coverage_drops(db, run, config.admin.coverage_drop, failing_since_run_id)
@@ -113,24 +123,34 @@ def assess(db: Database, run: dict, config: Config) -> HealthNotice | None:
     failing = problem is not None or failures > 0
     failing_since = (previous["failing_since"] or run["started_at"]) if failing else None
     failing_since_run_id = (previous["failing_since_run_id"] or run["id"]) if failing else None
-    alerted_at = previous["alerted_at"] if failing else None
+    # Set while the admin channel believes the source is broken: from the problem notice it
+    # accepted until it accepts the recovery notice.
+    alerted_at = previous["alerted_at"]
     notice = None
     if problem and not alerted_at:
         notice = HealthNotice(
             source,
             "problem",
             f"veille · source en panne · {source}",
-            f"{source} : {problem}.\nEn échec depuis : {failing_since}.\nDernière exécution : n° {run['id']} "
-            f"({run['status']}).",
+            [
+                f"{source} : {problem}.",
+                f"En échec depuis le {french_moment(failing_since)} (heure de Paris).",
+                f"Dernière exécution : n° {run['id']}, {RUN_STATUS_FR.get(run['status'], run['status'])}, "
+                f"commencée le {french_moment(run['started_at'])}.",
+            ],
         )
-        alerted_at = now_iso()
-    elif not failing and previous["alerted_at"]:
+    elif not failing and alerted_at:
         notice = HealthNotice(
             source,
             "recovered",
             f"veille · source rétablie · {source}",
-            f"{source} fonctionne de nouveau (exécution n° {run['id']}).\nProblème signalé : {previous['problem']}.",
+            [
+                f"{source} fonctionne de nouveau (exécution n° {run['id']}, commencée le "
+                f"{french_moment(run['started_at'])}, heure de Paris).",
+                f"Problème signalé : {previous['problem']}." if previous["problem"] else "",
+            ],
         )
+        notice.lines = [line for line in notice.lines if line]
     save_source_health(
         db,
         {
@@ -147,20 +167,37 @@ def assess(db: Database, run: dict, config: Config) -> HealthNotice | None:
     return notice
 
 
-def notify_admin(config: Config, notice: HealthNotice) -> bool:
-    """Send a health notice on every admin channel; False unless every one took it. A channel that
-    failed is logged by its masked URL, with apprise's reason scrubbed of its secrets."""
-    if not config.admin.urls:
-        logger.warning("%s (no [admin] urls configured to send it to)", notice.title)
-        return False
-    bodies = {"text": notice.body, "markdown": notice.body, "html": html.escape(notice.body).replace("\n", "<br>\n")}
-    sent = True
+def notify_admin(config: Config, notice: HealthNotice) -> list[str]:
+    """Send a health notice on every admin channel, one message each (alerts.channels.send);
+    the errors of the channels that refused it. Without any channel, nothing is sent."""
+    message = render_notice(notice.title, notice.lines)
+    errors = []
     for url in config.admin.urls:
-        result = send(url, notice.title, bodies)
+        result = send(url, message.title, message.bodies())
         if not result.ok:
-            sent = False
-            logger.error("could not send the health notice %r to %s: %s", notice.title, mask_url(url), result.error)
-    return sent
+            errors.append(result.error or "refused")
+            logger.warning("the admin channel refused %r: %s", notice.title, result.error)
+    return errors
+
+
+def told(db: Database, notice: HealthNotice) -> None:
+    """An admin channel accepted the notice: a problem is not told again until the source
+    recovers; a recovery closes the episode."""
+    mark_told(db, notice.source, now_iso() if notice.kind == "problem" else None)
+
+
+def report_health(db: Database, run: dict, config: Config) -> tuple[HealthNotice | None, bool]:
+    """Assess a finished run and tell the admin channels what changed: (the notice, whether a
+    channel accepted it). Unsent notices (no channel took it, or none is configured) are made
+    again by the next run."""
+    notice = assess(db, run, config)
+    if notice is None:
+        return None, False
+    errors = notify_admin(config, notice)
+    accepted = bool(config.admin.urls) and len(errors) < len(config.admin.urls)
+    if accepted:
+        told(db, notice)
+    return notice, accepted
 
 
 def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:

@@ -135,6 +135,8 @@ class OfferItem:
     department: DepartmentCode | None = None
     region: Text | None = None
     remote: Text | None = None
+    # What the offer says it pays, as worded (JSON-LD baseSalary, CSP « Rémunération »).
+    salary: Text | None = None
     published_on: IsoDate | None = None
     deadline: IsoDate | None = None
     vacancy_date: IsoDate | None = None

@@ -153,3 +153,60 @@ def find_emails(text: str | None) -> list[str]:
         if EMAIL.match(candidate) and candidate not in emails:
             emails.append(candidate)
     return emails
+
+
+# What boards write where they give no figure.
+_NOT_GIVEN = re.compile(r"^\W*(non[\s-]+(renseign|communiqu|pr[ée]cis)|nc\W*$|n/c|selon (profil|grille|exp)|$)", re.I)
+_PERIODS = {"YEAR": "par an", "MONTH": "par mois", "WEEK": "par semaine", "DAY": "par jour", "HOUR": "de l'heure"}
+
+
+def given(text: str | None) -> str | None:
+    """A board's value, or None when it says nothing (« Non renseignée », « NC », empty)."""
+    text = clean(text)
+    return None if not text or _NOT_GIVEN.match(text) else text
+
+
+def _amount(value) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return f"{value:,.0f}".replace(",", " ") if value == int(value) else f"{value:,.2f}".replace(",", " ")
+    if isinstance(value, str):
+        try:
+            return _amount(float(value.replace(" ", "").replace(",", ".")))
+        except ValueError:
+            return given(value)
+    return None
+
+
+def salary_from_json_ld(value) -> str | None:
+    """schema.org ``baseSalary`` in words: "35 000 – 42 000 € par an"; None when it gives no figure."""
+    if isinstance(value, list):
+        return next((found for found in map(salary_from_json_ld, value) if found), None)
+    if isinstance(value, str):
+        return given(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{_amount(value)} €"
+    if not isinstance(value, dict):
+        return None
+    currency = value.get("currency") if isinstance(value.get("currency"), str) else "EUR"
+    symbol = "€" if currency.upper() == "EUR" else currency
+    amount = value.get("value")
+    unit = None
+    if isinstance(amount, dict):
+        unit = amount.get("unitText")
+        low, high = _amount(amount.get("minValue")), _amount(amount.get("maxValue"))
+        single = _amount(amount.get("value"))
+    else:
+        low = high = None
+        single = _amount(amount)
+    if low and high and low != high:
+        figure = f"{low} – {high}"
+    else:
+        figure = single or low or high
+    if not figure:
+        return None
+    if not any(char.isdigit() for char in figure):
+        return figure
+    period = _PERIODS.get(str(unit or value.get("unitText") or "").upper())
+    return " ".join(part for part in (figure, symbol, period) if part)

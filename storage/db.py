@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.clock import paris_day
 from storage.migrations import migrations
 
 BUSY_TIMEOUT_MS = 30_000
@@ -34,6 +35,8 @@ def connect(
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # The Paris day of a stored UTC moment, for queries that date offers by when they were seen.
+    conn.create_function("paris_day", 1, _paris_day, deterministic=True)
     db = sqlite_utils.Database(conn)
     if db.journal_mode != "wal":
         _enable_wal(db)
@@ -52,6 +55,10 @@ def connect(
             if applied and after_migrations:
                 after_migrations(db, applied)
     return db
+
+
+def _paris_day(moment: str | None) -> str | None:
+    return paris_day(moment).isoformat() if moment else None
 
 
 def _enable_wal(db: sqlite_utils.Database) -> None:

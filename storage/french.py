@@ -23,6 +23,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from storage.clock import PARIS, UTC
+
 # Characters that mean something before accents go: the typographic apostrophe,
 # ligatures, the inclusive-writing middle dot (a point, once folded) and bullets
 # (a line break).
@@ -334,6 +336,15 @@ def french_date(iso: str | None) -> str:
     except ValueError:
         return iso
     return f"{'1er' if day.day == 1 else day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def french_moment(moment: str | None) -> str:
+    """A stored UTC moment as Paris wall-clock time in French: "24 novembre 2026 à 08h05"."""
+    if not moment:
+        return ""
+    local = dt.datetime.fromisoformat(moment)
+    local = (local if local.tzinfo else local.replace(tzinfo=UTC)).astimezone(PARIS)
+    return f"{french_date(local.date().isoformat())} à {local:%Hh%M}"
 
 
 # -- the civil service's words ---------------------------------------------------------------

@@ -34,6 +34,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from storage.clock import paris_day
 from storage.evidence import board_of, citations, reference_of, url_key
 from storage.french import fold, tokens
 from storage.french import masculine as masculine_stem
@@ -318,7 +319,7 @@ def profile(offer: dict, seen_at: str | None = None) -> Profile:
         regions=_regions(offer.get("department"), offer.get("region"))
         if offer.get("department") or offer.get("region")
         else _NO_REGION,
-        day=day_number(offer.get("published_on") or seen_at or offer.get("first_seen")),
+        day=day_number(offer.get("published_on") or _seen_day(seen_at or offer.get("first_seen"))),
         deadline=offer.get("deadline"),
         owns=owns,
         cites=cites - owns if cites else cites,
@@ -328,6 +329,11 @@ def profile(offer: dict, seen_at: str | None = None) -> Profile:
 
 
 _NO_REGION: frozenset[str] = frozenset()
+
+
+def _seen_day(moment: str | None) -> str | None:
+    """An offer without a publication date is dated by the Paris day it was first seen."""
+    return paris_day(moment).isoformat() if moment else None
 
 
 @lru_cache(maxsize=4096)

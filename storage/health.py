@@ -27,6 +27,12 @@ def save_source_health(db: Database, row: dict) -> None:
         db["source_health"].upsert(row, pk="source")
 
 
+def mark_told(db: Database, source: str, alerted_at: str | None) -> None:
+    """Record whether the admin channel believes the source broken (since ``alerted_at``) or not (None)."""
+    with write_transaction(db):
+        db.execute("update source_health set alerted_at = ? where source = ?", [alerted_at, source])
+
+
 def health_states(db: Database) -> dict[str, dict]:
     """Every assessed source's health, by source."""
     return {row["source"]: row for row in db["source_health"].rows}

@@ -52,6 +52,8 @@ def member_of(db: Database, source: str, source_id: str) -> Member:
 def resolve_job(db: Database, text: str) -> int:
     """A job named by its number (``12``, ``#12``, ``job:12``) or by one of its offers (``source:source_id``)."""
     match = _JOB_REFERENCE.match(text.strip())
+    if match and int(match.group(1)) >= 2**63:  # beyond SQLite's integers: no such job
+        raise UnknownOffer(f"no job {match.group(1)}")
     if match:
         job = db.conn.execute("select id, merged_into from jobs where id = ?", [int(match.group(1))]).fetchone()
         if job is None:

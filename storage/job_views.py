@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sqlite_utils import Database
 
-from storage.clock import paris_today
+from storage.clock import paris_day, paris_today
 from storage.lifecycle import closed_reason_sql, describe_closed
 from storage.rows import chunks, dict_rows, from_row
 
@@ -136,7 +136,9 @@ from job_offers m join offers on offers.source = m.source and offers.source_id =
         job["open"] = job["open"] or closed is None
     found = [job for job in jobs.values() if include_closed or job["open"]]
     for job in found:
-        job["published_on"] = min(offer["published_on"] or offer["first_seen"][:10] for offer in job["offers"])
+        job["published_on"] = min(
+            offer["published_on"] or paris_day(offer["first_seen"]).isoformat() for offer in job["offers"]
+        )
     found.sort(key=lambda job: (job["published_on"], job["id"]), reverse=True)
     return found[:limit] if limit else found
 

@@ -28,7 +28,7 @@ from collections import defaultdict
 
 from sqlite_utils import Database
 
-from storage.clock import paris_today
+from storage.clock import paris_day, paris_today
 from storage.db import write_transaction
 from storage.grouping import (
     Comparison,
@@ -80,7 +80,7 @@ def place_offers(
 
     Runs inside the caller's write transaction; the offers' rows are already
     stored. ``on`` is the day that decides what is closed (re-posts); by default
-    each offer's first-seen day."""
+    the Paris day each offer was first seen."""
     thresholds = thresholds or Thresholds()
     if not offers:
         return {}
@@ -92,7 +92,7 @@ def place_offers(
         batch = open_batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
         hashes = [Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
-        as_of = [on or dt.date.fromisoformat(seen_at[:10]) for _, seen_at in offers]
+        as_of = [on or paris_day(seen_at) for _, seen_at in offers]
         strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
         stored = _Stored(
             db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits}

@@ -85,3 +85,42 @@ def open_jobs(db: Database, job_ids: list[int], *, on: dt.date | None = None) ->
         for job_id, offers in offer_closed_reasons(db, job_ids, on=on).items()
         if any(reason is None for *_, reason in offers)
     }
+
+
+def refresh_status(db: Database, *, on: dt.date | None = None, at: str | None = None) -> int:
+    """Bring the ``status``, ``closed_reason`` and ``status_since`` columns of offers and jobs
+    (migration m006) up to date with the rules above, for people reading the database without the
+    code (datasette, sqlite-utils). Only rows whose status changed are written; ``status_since``
+    is when that was seen. Returns how many rows changed."""
+    from storage.clock import now_iso
+    from storage.db import write_transaction
+
+    day = (on or paris_today()).isoformat()
+    moment = at or now_iso()
+    with write_transaction(db):
+        before = db.conn.total_changes
+        db.conn.execute(
+            f"""update offers set status = fresh.status, closed_reason = fresh.reason,
+  status_since = coalesce(case when offers.status is null and fresh.status = 'open' then offers.first_seen end, :at)
+from (select id, reason, case when reason is null then 'open' else 'closed' end as status
+      from (select rowid as id, {closed_reason_sql("offers", ":today")} as reason from offers)) as fresh
+where offers.rowid = fresh.id and (offers.status is not fresh.status or offers.closed_reason is not fresh.reason)""",
+            {"today": day, "at": moment},
+        )
+        db.conn.execute(
+            """update jobs set status = fresh.status, closed_reason = fresh.reason,
+  status_since = coalesce(case when jobs.status is null and fresh.status = 'open' then jobs.created_at end, :at)
+from (select jobs.id as id,
+        case when jobs.merged_into is not null then 'merged'
+             when sum(o.status = 'open') > 0 then 'open' else 'closed' end as status,
+        case when jobs.merged_into is not null or sum(o.status = 'open') > 0 then null
+             else (select group_concat(reason, ',') from (select distinct o2.closed_reason as reason
+                   from job_offers m2 join offers o2 on o2.source = m2.source and o2.source_id = m2.source_id
+                   where m2.job_id = jobs.id order by 1)) end as reason
+      from jobs left join job_offers m on m.job_id = jobs.id
+      left join offers o on o.source = m.source and o.source_id = m.source_id
+      group by jobs.id) as fresh
+where jobs.id = fresh.id and (jobs.status is not fresh.status or jobs.closed_reason is not fresh.reason)""",
+            {"at": moment},
+        )
+        return db.conn.total_changes - before

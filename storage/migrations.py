@@ -319,7 +319,118 @@ def m005_jobs(db: Database) -> None:
 
 
 @migrations()
-def m006_unread_offers_listed_owners(db: Database) -> None:
+def m006_status_and_views(db: Database) -> None:
+    """What datasette and sqlite-utils users read without the code: each offer's and job's status
+    as columns (kept current by storage.lifecycle.refresh_status), and two views."""
+    for table in ("offers", "jobs"):
+        db[table].add_column("status", str)  # open | closed (jobs: merged too)
+        db[table].add_column("closed_reason", str)  # deadline, cancelled, replaced, missing (comma-separated)
+        db[table].add_column("status_since", str)  # UTC moment veille saw the status change
+    db.execute("CREATE INDEX offers_status ON offers (status)")
+    db.execute("CREATE INDEX jobs_status ON jobs (status)")
+    # Which jobs are open, where, since when, on which boards, and to whom they were alerted.
+    db.execute(
+        """CREATE VIEW open_jobs AS
+SELECT jobs.id AS job,
+  (SELECT o.title FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS title,
+  (SELECT o.employer FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND o.employer IS NOT NULL ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS employer,
+  (SELECT coalesce(o.location, o.department) FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND coalesce(o.location, o.department) IS NOT NULL
+   ORDER BY o.status = 'open' DESC, m.id LIMIT 1) AS place,
+  (SELECT max(o.department) FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id) AS department,
+  (SELECT max(o.deadline) FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = jobs.id AND o.status = 'open') AS deadline,
+  (SELECT min(coalesce(o.published_on, substr(o.first_seen, 1, 10))) FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id WHERE m.job_id = jobs.id) AS published_on,
+  jobs.created_at AS first_seen,
+  (SELECT group_concat(board, ', ') FROM (SELECT DISTINCT m.board FROM job_offers m WHERE m.job_id = jobs.id))
+    AS boards,
+  (SELECT group_concat(url, ' ') FROM (SELECT o.url FROM job_offers m JOIN offers o
+   ON o.source = m.source AND o.source_id = m.source_id WHERE m.job_id = jobs.id AND o.status = 'open' ORDER BY m.id))
+    AS links,
+  (SELECT count(*) FROM job_offers m WHERE m.job_id = jobs.id) AS offers,
+  (SELECT group_concat(subscription, ', ') FROM (SELECT DISTINCT a.subscription FROM alert_outbox a
+   WHERE a.unit = 'job:' || jobs.id AND a.status = 'sent')) AS alerted_to,
+  jobs.status_since AS open_since
+FROM jobs WHERE jobs.status = 'open'"""
+    )
+    # Every alert a channel accepted: which job, to which subscription and channel (secrets masked), when.
+    db.execute(
+        """CREATE VIEW alerts_sent AS
+SELECT a.sent_at, a.subscription, a.channel,
+  CAST(substr(a.unit, 5) AS INTEGER) AS job,
+  (SELECT o.title FROM job_offers m JOIN offers o ON o.source = m.source AND o.source_id = m.source_id
+   WHERE m.job_id = CAST(substr(a.unit, 5) AS INTEGER) ORDER BY m.id LIMIT 1) AS title,
+  a.reasons, a.attempts
+FROM alert_outbox a WHERE a.status = 'sent' AND a.unit LIKE 'job:%'"""
+    )
+
+
+@migrations()
+def m007_web_subscriptions(db: Database) -> None:
+    """Subscriptions made by job seekers on the web pages (web/), the rate limits of those pages,
+    and what people say of the offers they were sent."""
+    # One row per alert a person asked for with their e-mail address. Its alerts go through the
+    # same outbox as veille.toml's, under the name 'web:<id>'; deleting it erases them too.
+    db.execute(
+        """CREATE TABLE web_subscriptions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT NOT NULL,
+    -- What to watch, JSON: {"profile": bool, "keywords": [], "departements": [], "regions": [], "categories": []}.
+    filters TEXT NOT NULL,
+    -- immediate | daily HH:MM | weekly mon HH:MM (alerts.schedule).
+    mode TEXT NOT NULL,
+    -- newest | deadline: the order of the offers in a message.
+    sort TEXT NOT NULL DEFAULT 'newest',
+    -- Offers published longer ago than this are never sent as new.
+    max_age_days INTEGER NOT NULL DEFAULT 60,
+    -- pending until the confirmation link is followed; disabled by the operator.
+    status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'paused', 'disabled')),
+    -- Signed into every link of the subscription: a link never works for another subscription.
+    link_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT,
+    updated_at TEXT NOT NULL
+)"""
+    )
+    db.execute("CREATE INDEX web_subscriptions_status ON web_subscriptions (status)")
+    # « Offres » filters offers by place and category, newest first (storage/job_search.py).
+    db.execute("CREATE INDEX offers_department_published ON offers (department, published_on)")
+    db.execute("CREATE INDEX offers_region_published ON offers (region, published_on)")
+    db.execute("CREATE INDEX offers_category_published ON offers (category, published_on)")
+    # Fixed-window counters: hits of one key (an HMAC of an IP or an address, never the value) in one window.
+    db.execute(
+        """CREATE TABLE web_rate_limits (
+    key TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID"""
+    )
+    # « pertinente / pas pertinente », per subscription and alerted unit (the latest word counts).
+    db.execute(
+        """CREATE TABLE alert_feedback (
+    subscription TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('relevant', 'not_relevant')),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (subscription, unit)
+)"""
+    )
+
+
+@migrations()
+def m008_offer_salary(db: Database) -> None:
+    # What the offer says it pays (JSON-LD baseSalary, CSP « Rémunération »), as the page words it.
+    db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
+
+
+@migrations()
+def m009_unread_offers_listed_owners(db: Database) -> None:
     """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
     listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
     # An offer page that failed, read again by the next runs of its source until its offer is stored.

@@ -25,7 +25,7 @@ from storage.clock import now_iso, paris_day
 from storage.db import write_transaction
 from storage.grouping import Thresholds
 from storage.jobs import place_offers, refresh_offers
-from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, dict_rows, from_row, to_row
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, from_row, to_row
 
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
 _CHUNK = 900
@@ -223,35 +223,70 @@ def get_offer(db: Database, source: str, source_id: str) -> dict | None:
     return from_row(rows[0]) if rows else None
 
 
+# The columns of the full-text index ``offers_fts`` (migration m001).
+FTS_COLUMNS = ("title", "employer", "organisation", "missions", "profile")
+
+
 def search_offers(
     db: Database,
     *,
-    query: str | None = None,
+    fts: str | None = None,
     source: str | None = None,
     since: str | None = None,
     limit: int | None = None,
 ) -> Iterator[dict]:
-    """Offers, newest first; ``query`` is full-text and accent-insensitive, ``since`` an ISO date
-    compared with the publication date, or the first-seen date when the source gives none."""
+    """Offers, newest first; ``fts`` an FTS5 expression on ``offers_fts`` (alerts.search builds it
+    from a query), ``since`` an ISO date compared with the publication date, or the Paris day it was
+    first seen when the source gives none."""
+    sql, params = _search_sql(fts, source, since, "offers.*")
+    if limit:
+        sql += f" limit {int(limit)}"
+    for row in dict_rows(db.execute(sql, params)):
+        yield from_row(row)
+
+
+def _search_sql(fts: str | None, source: str | None, since: str | None, columns: str) -> tuple[str, list]:
     where, params = [], []
     if source:
         where.append("offers.source = ?")
         params.append(source)
     if since:
-        where.append("coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) >= ?")
+        where.append("coalesce(offers.published_on, paris_day(offers.first_seen)) >= ?")
         params.append(since)
-    sql = "select offers.* from offers"
-    if query:
+    sql = f"select {columns} from offers"
+    if fts:
         sql += " join offers_fts on offers_fts.rowid = offers.rowid"
         where.append("offers_fts match ?")
-        params.append(db.quote_fts(query))
+        params.append(fts)
     if where:
         sql += " where " + " and ".join(where)
-    sql += " order by coalesce(offers.published_on, substr(offers.first_seen, 1, 10)) desc, offers.first_seen desc"
-    if limit:
-        sql += f" limit {int(limit)}"
-    for row in dict_rows(db.execute(sql, params)):
-        yield from_row(row)
+    sql += " order by coalesce(offers.published_on, paris_day(offers.first_seen)) desc, offers.first_seen desc"
+    return sql, params
+
+
+def offer_texts(
+    db: Database, fields: Iterable[str], *, fts: str | None = None, source: str | None = None, since: str | None = None
+) -> Iterator[tuple[int, dict]]:
+    """(rowid, {field: text}) of the offers :func:`search_offers` would list, in its order: what a
+    search evaluates, without reading whole rows."""
+    fields = list(fields)
+    columns = ", ".join(["offers.rowid", *(f"offers.{name}" for name in fields)])
+    sql, params = _search_sql(fts, source, since, columns)
+    for rowid, *values in db.execute(sql, params):
+        yield rowid, dict(zip(fields, values))
+
+
+def offers_by_rowid(db: Database, rowids: list[int]) -> list[dict]:
+    """Whole offers, in the order of ``rowids``."""
+    found = {}
+    for chunk in chunks(rowids):
+        cursor = db.execute(
+            f"select offers.rowid as _rowid, offers.* from offers where offers.rowid in ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for row in dict_rows(cursor):
+            found[row.pop("_rowid")] = from_row(row)
+    return [found[rowid] for rowid in rowids if rowid in found]
 
 
 def versions_of(db: Database, source: str, source_id: str) -> list[dict]:

@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 from storage.migrations import OFFER_CONTENT_COLUMNS
 
-CONTENT_FIELDS = tuple(OFFER_CONTENT_COLUMNS)
+# Columns added after the first migration; an offer's hash only counts them when they hold a value, so
+# that adding one never makes every stored offer look changed.
+LATER_CONTENT_FIELDS = ("salary",)
+CONTENT_FIELDS = (*OFFER_CONTENT_COLUMNS, *LATER_CONTENT_FIELDS)
 JSON_FIELDS = ("contacts", "raw")
 KEY_FIELDS = ("source", "source_id")
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
@@ -30,7 +33,8 @@ def to_row(offer: dict) -> dict:
         row[name] = _column_value(name, offer.get(name)) if name in JSON_FIELDS else offer.get(name)
     # Each field's text (\x1f for none) followed by \x1e, hashed in one call: the same bytes,
     # so the same hashes, as fed one field at a time.
-    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in CONTENT_FIELDS)
+    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in OFFER_CONTENT_COLUMNS)
+    text += "".join(f"{name}={row[name]}\x1e" for name in LATER_CONTENT_FIELDS if row[name] is not None)
     row["content_hash"] = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
     return row
 

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from storage.clock import now_iso
 from storage.db import write_transaction
+from storage.lifecycle import refresh_status
 from storage.owners import alive, hold
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
@@ -70,6 +71,8 @@ def finish_run(
                 "listed": listed,
             },
         )
+        # A run may close offers (missing from complete crawls) or reopen them (seen again).
+        refresh_status(db)
 
 
 def listing_baseline(db: Database, source: str, run_id: int, flag: str) -> tuple[int | None, int | None]:

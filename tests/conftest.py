@@ -16,8 +16,8 @@ from cli.demo import manifests
 from cli.demo.replay import ReplaySite
 from storage import open_db
 
-# Loopback SMTP server and webhook sink fixtures for the alert tests.
-pytest_plugins = ["tests.alerts_support"]
+# Loopback SMTP server and webhook sink fixtures for the alert tests; `veille web` on loopback.
+pytest_plugins = ["tests.alerts_support", "tests.web_support"]
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -167,3 +167,16 @@ def parse_table(output: str) -> list[dict]:
             break
         rows.append({name: line[a:b].strip() for name, (a, b) in zip(names, spans)})
     return rows
+
+
+def store_before_jobs(db, offers: list[dict], *, seen_at: str) -> None:
+    """New offers written into a database older than jobs (migrations up to m004), as veille then wrote
+    them: today's rows less the columns later migrations added (``salary``, m007)."""
+    from storage.rows import LATER_CONTENT_FIELDS, to_row
+
+    for offer in offers:
+        row = to_row(offer)
+        for name in LATER_CONTENT_FIELDS:
+            row.pop(name)
+        row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
+        db["offers"].insert(row)

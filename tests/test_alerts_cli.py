@@ -25,7 +25,8 @@ mode = "{mode}"
 
 
 def veille(config: str, *args):
-    return run_veille("--config", config, *args, env={"VEILLE_DB": ""})
+    # A few days after the offers' publication (2026-10-02): within a subscription's max_age_days.
+    return run_veille("--config", config, *args, env={"VEILLE_DB": "", "VEILLE_NOW": "2026-10-05T10:00:00+00:00"})
 
 
 def test_alert_sends_new_offers_and_reports(tmp_path, smtp_server):

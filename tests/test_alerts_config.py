@@ -129,12 +129,21 @@ def test_example_config_loads_with_its_secrets_from_the_environment(monkeypatch)
     assert len(profile.keywords) >= 10
 
 
-def test_example_config_needs_its_secret(monkeypatch):
+def test_example_config_needs_its_secret_only_to_send(monkeypatch):
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    config = load_config(REPO / "veille.example.toml")
+    assert config.unset_env == [("subscriptions[0].channels[0]", "SMTP_PASSWORD")]
+    config.require_env("admin", "sources")  # crawling needs no channel secret
     with pytest.raises(
         ConfigError, match=r"subscriptions\[0\].channels\[0\]: environment variable SMTP_PASSWORD is not set"
     ):
-        load_config(REPO / "veille.example.toml")
+        config.require_env("subscriptions")
+
+
+def test_an_unset_variable_outside_secrets_is_an_error_at_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("VEILLE_HOME", raising=False)
+    with pytest.raises(ConfigError, match=r"database: environment variable VEILLE_HOME is not set"):
+        parse_config({"database": "${VEILLE_HOME}/veille.db"})
 
 
 def test_cli_reports_a_bad_subscription_in_one_line(tmp_path):

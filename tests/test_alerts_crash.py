@@ -13,6 +13,9 @@ from storage import open_db
 from tests.alerts_support import offer, store
 from tests.conftest import REPO, run_veille
 
+# A few days after the offers' publication (2026-10-02): within a subscription's max_age_days.
+NOW = "2026-10-05T10:00:00+00:00"
+
 SUBSCRIPTIONS = ["s0", "s1", "s2", "s3"]
 
 
@@ -30,7 +33,7 @@ def write_config(path, server):
 
 
 def veille(config, *args):
-    return run_veille("--config", str(config), *args, env={"VEILLE_DB": ""}, timeout=120)
+    return run_veille("--config", str(config), *args, env={"VEILLE_DB": "", "VEILLE_NOW": NOW}, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,7 @@ def test_sigkill_mid_dispatch_then_rerun_delivers_everything_with_at_most_the_in
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "--config", str(config), "alert"],
         cwd=REPO,
-        env={**os.environ, "VEILLE_DB": ""},
+        env={**os.environ, "VEILLE_DB": "", "VEILLE_NOW": NOW},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

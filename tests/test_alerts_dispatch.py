@@ -150,7 +150,7 @@ def test_a_daily_digest_waits_for_its_time_then_sends_everything_at_once(fresh_d
     report = dispatch(fresh_db, config, now=paris(3, 8, 5)).subscriptions[0]
     assert (report.sent, report.messages) == (2, 1)
     [payload] = webhook_sink.json_bodies()
-    assert payload["title"] == "veille · 2 nouvelles offres · tp"
+    assert payload["title"] == "veille · Résumé du jour · 2 nouvelles offres · tp"
     assert "Résumé du jour" in payload["message"]
     assert next_due(fresh_db, config, paris(3, 9, 0)) == {"tp": paris(4, 8, 0)}
 
@@ -224,3 +224,51 @@ def test_a_service_with_a_small_limit_gets_the_offers_over_several_short_message
     assert sorted(sum(text in payload["message"] for payload in payloads) for text in listed) == [1] * 7  # each once
     assert payloads[-1]["title"].endswith(f"({len(payloads)}/{len(payloads)})")
     assert {row["status"] for row in outbox_rows(fresh_db)} == {"sent"}
+
+
+def test_a_webhook_gets_each_job_as_fields(fresh_db, webhook_sink):
+    config = config_for(hook(webhook_sink))
+    dispatch(fresh_db, config, now=at(0))
+    store(
+        fresh_db,
+        offer(
+            "n-1",
+            "Chef de projet transformation publique",
+            category="A",
+            versant="État",
+            salary="35 000 – 42 000 € par an",
+            remote="Oui",
+            missions="Piloter la transformation.",
+            apply_url="https://example.org/postuler",
+        ),
+    )
+    dispatch(fresh_db, config, now=at(1))
+    [payload] = webhook_sink.json_bodies()
+    # apprise's fields, for consumers that read them...
+    assert payload["title"] == "veille · 1 nouvelle offre · tp" and payload["type"] == "info"
+    assert payload["message"].startswith("1 nouvelle offre pour « tp »")
+    # ...and the jobs as data.
+    [job] = payload["jobs"]
+    assert job["id"].startswith("job:")
+    assert {name: job[name] for name in ("title", "employer", "place", "category", "versant", "salary", "remote")} == {
+        "title": "Chef de projet transformation publique",
+        "employer": "Ministère de l'Intérieur",
+        "place": "Paris (75)",
+        "category": "A",
+        "versant": "État",
+        "salary": "35 000 – 42 000 € par an",
+        "remote": "Oui",
+    }
+    assert (job["deadline"], job["published_on"], job["excerpt"]) == (
+        "2099-12-31",
+        "2026-10-02",
+        "Piloter la transformation.",
+    )
+    assert job["links"] == [
+        {
+            "label": "Voir l'offre sur Choisir le service public",
+            "url": "https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-n-1/",
+        },
+        {"label": "Postuler", "url": "https://example.org/postuler"},
+    ]
+    assert job["why"] == "« transformation publique » dans titre"

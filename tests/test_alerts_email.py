@@ -108,6 +108,6 @@ def test_singular_subject_and_text_only_mail(fresh_db, smtp_server):
     assert message["Subject"] == "veille · 1 nouvelle offre · design"
     assert message.get_content_type() == "text/plain"
     assert (
-        "Voir l'offre (Choisir le service public) : https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-n-1/"
+        "Voir l'offre sur Choisir le service public : https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-n-1/"
         in message.get_content()
     )

@@ -11,7 +11,8 @@ from storage import open_db
 from storage.job_edits import merge_jobs, resolve_job
 from storage.job_views import get_job
 from storage.migrations import migrations
-from storage.offers import store_offers, upsert_offers
+from storage.offers import store_offers
+from tests.conftest import store_before_jobs
 from tests.test_jobs import (
     csp_copy,
     csp_offer,
@@ -99,8 +100,8 @@ def test_the_first_alert_lists_every_board_known_then(fresh_db, smtp_server):
     assert text.count("Chef de projets innovation et transformation publique") == 1
     for url in (ditp_page()["url"], passerelles_copy()["url"], csp_copy()["url"]):
         assert url in text
-    assert "Voir l'offre (Passerelles, via modernisation.gouv.fr (DITP))" in text
-    assert "Voir l'offre (Choisir le service public)" in text
+    assert "Voir l'offre sur Passerelles, via modernisation.gouv.fr (DITP)" in text
+    assert "Voir l'offre sur Choisir le service public" in text
     html = next(part.get_content() for part in message.walk() if part.get_content_type() == "text/html")
     assert f'<a href="{csp_copy()["url"]}"' in html
 
@@ -192,7 +193,7 @@ def test_offer_alerts_sent_before_jobs_existed_count_for_their_jobs(tmp_path, sm
     path = tmp_path / "old.db"
     db = open_db(path, migrate=False)
     migrations.apply(db, stop_before="m005_jobs")
-    upsert_offers(db, [ditp_page(), voix_usager(published_on="2025-04-17")], seen_at=stamp(1))
+    store_before_jobs(db, [ditp_page(), voix_usager(published_on="2025-04-17")], seen_at=stamp(1))
     matched = db.execute("select max(rowid) from offers").fetchone()[0]
     channel = channel_key(server.url())
     db.execute(

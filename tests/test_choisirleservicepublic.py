@@ -272,6 +272,7 @@ def test_offer_page_core_fields(offer):
         "department": "92",
         "region": "Île-de-France",
         "remote": "Oui",
+        "salary": None,  # « Rémunération : Non renseignée »
         "published_on": "2026-10-02",
         "deadline": None,  # this offer has no "Date limite de candidature"
         "vacancy_date": "2026-10-01",
@@ -323,6 +324,21 @@ def test_offer_page_raw_keeps_every_label(offer):
     # JSON-LD, quirks included, kept as the site sends it.
     assert raw["json_ld"]["datePosted"] == "02/10/2026"
     assert raw["json_ld"]["Description"].strip().startswith("Le recrutement du personnel civil")
+
+
+def test_salary_stays_empty_when_the_page_gives_none(offer):
+    """The real page's « Rémunération » says « Non renseignée » for both ranges, and its JSON-LD baseSalary
+    « Non renseigné »: no salary is made up."""
+    assert offer["salary"] is None
+
+
+def test_salary_from_the_remuneration_ranges(fixture_path):
+    """The real page with figures in its two « Rémunération » ranges (the page's own markup, values edited here)."""
+    body = (fixture_path("choisirleservicepublic", "offer-state.html")).read_text(encoding="utf-8")
+    body = body.replace("Non renseignée", "32 000 - 38 000 € brut annuel", 1)
+    body = body.replace("Non renseignée", "selon grille", 1)
+    parsed = validate_offer(parse_offer(HtmlResponse(url=OFFER_URL, body=body.encode("utf-8"))))
+    assert parsed["salary"] == "32 000 - 38 000 € brut annuel (contractuels)"
 
 
 def test_recommended_cards_of_an_offer_page_are_not_listing_cards(fixture_path):

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from storage import open_db
 from tests.conftest import parse_table, run_veille, write_config
 
 
@@ -108,6 +109,7 @@ def test_status_shows_the_last_run(crawled):
 
 
 def test_status_on_an_empty_database(tmp_path):
+    open_db(tmp_path / "new.db")
     result = run_veille("status", env={"VEILLE_DB": str(tmp_path / "new.db")}, cwd=tmp_path)
     assert result.returncode == 0
     assert "No crawl yet" in result.stdout
@@ -146,3 +148,61 @@ def test_scrapy_crawl_with_a_bad_since_is_a_usage_error(scrapy_crawl, tmp_path):
     assert "since: 'last week' is not a date like 2026-11-24" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "v.db").exists()  # nothing started
+
+
+def test_offers_of_an_unknown_source_is_a_usage_error(crawled):
+    config, _ = crawled
+    result = run_veille("--config", str(config), "offers", "--source", "csp")
+    assert result.returncode == 2
+    assert "unknown source csp; sources: choisirleservicepublic, dinum, jorf, modernisation" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_json_for_monitoring(crawled):
+    config, _ = crawled
+    result = run_veille("--config", str(config), "status", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    csp = next(item for item in report["sources"] if item["source"] == "choisirleservicepublic")
+    assert (csp["last_run"]["status"], csp["last_run"]["items"], csp["stored"], csp["health"]["state"]) == (
+        "ok",
+        26,
+        26,
+        "ok",
+    )
+    assert csp["last_run"]["errors"] == {} and csp["next_run"].endswith("+00:00")
+    assert report["alerts"] == [] and report["interrupted_sends"] == 0
+
+
+def test_demo_removes_its_directory_unless_kept(tmp_path):
+    result = run_veille("demo", env={"TMPDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "CHARGE DE RECRUTEMENT ET DE LA MOBILITE" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_subscriptions_show_each_channel_by_scheme_and_host(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMTP_PASSWORD", "s3cret-password")
+    long_webhook = "json://hooks.example.org:8443/services/veille/a-rather-long-path-for-alerts?method=POST"
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "subscriptions": [
+                {
+                    "name": "tp",
+                    "keywords": ["transformation publique"],
+                    "channels": [
+                        "mailtos://veille:${SMTP_PASSWORD}@smtp.example.org?to=someone.with.a.long.name@example.org",
+                        long_webhook,
+                    ],
+                }
+            ],
+        },
+    )
+    open_db(tmp_path / "v.db")
+    result = run_veille("--config", str(config), "subscriptions")
+    assert result.returncode == 0, result.stderr
+    assert "mailtos://veille:****@smtp.example.org/" in result.stdout
+    assert "json://hooks.example.org:8443/services/veille/a-rather-long…" in result.stdout
+    assert "s3cret" not in result.stdout

@@ -27,6 +27,7 @@ def test_every_field_of_the_shape_is_there():
         "department",
         "region",
         "remote",
+        "salary",
         "published_on",
         "deadline",
         "vacancy_date",
@@ -74,8 +75,8 @@ def test_invalid_items_say_why(fields, reason):
 
 def test_unknown_field_is_refused():
     with pytest.raises(InvalidOffer) as error:
-        validate_offer({**BASE, "salary": "40k"})
-    assert error.value.reason == "invalid salary"
+        validate_offer({**BASE, "wage": "40k"})
+    assert error.value.reason == "invalid wage"
 
 
 STORED = {

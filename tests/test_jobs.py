@@ -17,6 +17,7 @@ from storage.migrations import migrations
 from storage.offers import store_offers, touch_offers, upsert_offers, versions_of
 from storage.outbox import job_key
 from storage.runs import finish_run, start_run
+from tests.conftest import store_before_jobs
 
 DITP = "Direction interministérielle de la transformation publique (DITP)"
 PASSERELLES_URL = (
@@ -389,6 +390,32 @@ def test_a_post_published_again_long_after_is_not_linked(fresh_db):
     assert job_of(fresh_db, again) != job_of(fresh_db, first)
 
 
+@pytest.mark.parametrize("seen_at", ["2026-02-05T23:30:00+00:00", "2026-02-06T00:30:00+00:00"])
+def test_a_repost_is_judged_on_the_paris_day_it_is_seen(fresh_db, seen_at):
+    """The CSP offer's last day is 5 February. The same post on the DITP's site, seen at 00:30 or 01:30
+    on 6 February in Paris (23:30 or 00:30 UTC), arrives after the job closed either way: a re-post,
+    alerted as news, not an offer joining a closed job that was alerted already."""
+    title = "Chargé de mission transformation et innovation publique H/F"
+    first = csp_offer("2026-1001", title, published_on="2026-01-05", deadline="2026-02-05")
+    store_offers(fresh_db, [first], seen_at=seen("2026-01-05"))
+    again = validate_offer(
+        {
+            "source": "modernisation",
+            "source_id": "charge-de-mission-transformation",
+            "url": "https://www.modernisation.gouv.fr/nous-rejoindre/offres/charge-de-mission-transformation",
+            "title": title,
+            "employer": "Préfecture de la région Occitanie",
+            "location": "Toulouse (31)",
+            "department": "31",
+            "published_on": "2026-02-06",
+            "deadline": "2026-03-06",
+        }
+    )
+    store_offers(fresh_db, [again], seen_at=seen_at)
+    assert job_of(fresh_db, again) != job_of(fresh_db, first)
+    assert get_job(fresh_db, job_of(fresh_db, again))["reposted_from"] == job_of(fresh_db, first)
+
+
 def complete_run(db, source: str, offers=(), *, seen_at: str, complete: bool = True, touched=()) -> int:
     run_id = start_run(db, source, {"full": complete})
     if offers:
@@ -447,9 +474,9 @@ def test_offers_stored_before_migration_m005_are_grouped_by_it(tmp_path):
     db = open_db(path, migrate=False)
     migrations.apply(db, stop_before="m005_jobs")
     assert "jobs" not in db.table_names()
-    upsert_offers(db, [ditp_page()], seen_at=seen("2025-04-18"))
-    upsert_offers(db, [passerelles_copy(), voix_usager()], seen_at=seen("2025-04-19"))
-    upsert_offers(db, [csp_copy()], seen_at=seen("2025-04-22"))
+    store_before_jobs(db, [ditp_page()], seen_at=seen("2025-04-18"))
+    store_before_jobs(db, [passerelles_copy(), voix_usager()], seen_at=seen("2025-04-19"))
+    store_before_jobs(db, [csp_copy()], seen_at=seen("2025-04-22"))
     db.conn.close()
 
     db = open_db(path)

@@ -105,6 +105,7 @@ def test_split_then_merge_from_the_command_line(stored):
     "args, message",
     [
         (("jobs", "show", "999"), "Error: no job 999"),
+        (("jobs", "show", "99999999999999999999"), "Error: no job 99999999999999999999"),  # beyond SQLite's integers
         (("jobs", "show", "modernisation:nope"), "Error: no stored offer modernisation:nope"),
         (
             ("jobs", "show", "2024-17971"),
@@ -122,12 +123,12 @@ def test_split_then_merge_from_the_command_line(stored):
         ),
     ],
 )
-def test_mistakes_are_one_line_and_exit_1(stored, args, message):
+def test_mistakes_are_one_line_and_exit_2(stored, args, message):
     config, jobs = stored
     if message is None:  # a message naming a job number
         message = f"Error: {args[2]} and {args[3]} are already the same job ({jobs['modernisation:2024-17971']})"
     result = veille(config, *args)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == message
     assert result.stdout == ""
     # nothing changed
@@ -163,4 +164,44 @@ def test_offers_shows_status_and_job(stored):
     hellowork = next(line for line in lines if line["source_id"] == "72719488")
     assert hellowork["status"] == "closed: deadline 2020-01-01 passed" and hellowork["also_on"] == ["modernisation"]
 
-    assert veille(config, "offers", "--open", "--search", "Usager").stdout.strip() == "No offer matches."
+    # "usager" is in the open offers too ("les usagers", plurals fold): only the closed post says "voix".
+    assert veille(config, "offers", "--open", "--search", "voix").stdout.strip() == "No offer matches."
+
+
+def test_offers_as_csv(stored):
+    import csv
+    import io
+
+    config, jobs = stored
+    result = veille(config, "offers", "--csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 5
+    passerelles = next(row for row in rows if row["source_id"] == "2024-17971")
+    assert passerelles["title"] == "Chef de projets innovation et transformation publique H/F"
+    assert (passerelles["deadline"], passerelles["closed_reason"]) == ("2099-12-31", "")
+    assert passerelles["job_id"] == str(jobs["modernisation:2024-17971"])
+    assert passerelles["also_on"] == "choisirleservicepublic, modernisation"
+    hellowork = next(row for row in rows if row["source_id"] == "72719488")
+    assert hellowork["closed_reason"] == "deadline"
+
+
+def test_offers_show_prints_one_offer_and_its_versions(stored, tmp_path):
+    config, jobs = stored
+    db = open_db(tmp_path / "veille.db")
+    store_offers(db, [ditp_page(**{**OPEN, "deadline": "2099-06-30"})], seen_at="2026-02-01T09:00:00+00:00")
+    db.conn.close()
+    offer = "modernisation:chef-de-projets-innovation-et-transformation-publique-hf"
+    result = veille(config, "offers", "show", offer)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{offer} · open · job {jobs[offer]} (also on ")
+    assert "  title:        Chef de projets innovation et transformation publique H/F" in lines
+    assert "  deadline:     2099-06-30" in lines
+    assert lines[-3:] == [
+        "1 change since first seen",
+        "  2026-02-01 10:00:",
+        "    deadline: 2099-12-31 → 2099-06-30",
+    ]
+    missing = veille(config, "offers", "show", "modernisation:nope")
+    assert (missing.returncode, missing.stderr.strip()) == (2, "Error: no stored offer modernisation:nope")

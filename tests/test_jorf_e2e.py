@@ -11,6 +11,7 @@ import pytest
 
 from storage import open_db
 from storage.archives import get_archive, recent_archives
+from storage.clock import paris_day
 from storage.offers import get_offer, versions_of
 from storage.superseded import superseded
 from tests.conftest import FIXTURES, run_veille, write_config
@@ -189,8 +190,8 @@ def test_a_resent_text_adds_no_offer_and_no_version(jorf):
     assert offer["first_run_id"] == offer["last_run_id"] == run["id"]
 
 
-def test_first_run_reads_only_the_last_days_and_since_reaches_further(jorf):
-    today = dt.date.today()
+def test_first_run_reads_only_the_last_days_and_since_reaches_further(jorf, frozen_clock):
+    today = paris_day(frozen_clock())
     name = lambda days, time="002012": f"JORFSIMPLE_{today - dt.timedelta(days=days):%Y%m%d}-{time}"  # noqa: E731
     old, recent, latest = name(40), name(10), name(0)
     jorf.serve(

@@ -50,6 +50,25 @@ def test_schema_variants():
     assert fields["profile"] == "Empathie"
 
 
+def test_base_salary_in_words_and_never_made_up():
+    def salary(base_salary: str) -> str | None:
+        page = page_with(f'{{"@type": "JobPosting", "title": "Designer", "baseSalary": {base_salary}}}')
+        return jsonld.offer_fields(jsonld.job_posting(page)).get("salary")
+
+    assert (
+        salary(
+            '{"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue", '
+            '"minValue": 35000, "maxValue": 42000, "unitText": "YEAR"}}'
+        )
+        == "35 000 – 42 000 € par an"
+    )
+    assert salary('{"currency": "EUR", "value": 2500, "unitText": "MONTH"}') == "2 500 € par mois"
+    assert salary('"2 800 € brut mensuel"') == "2 800 € brut mensuel"
+    # HelloWork's real pages: an amount with no figure; CSP's: « Non renseigné ».
+    assert salary('{"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue"}}') is None
+    assert salary('"Non renseigné"') is None
+
+
 def test_pages_without_a_job_posting():
     assert jsonld.job_posting(page_with('{"@type": "Organization", "name": "DITP"}')) is None
     assert jsonld.job_posting(page_with("not json {")) is None

@@ -11,7 +11,7 @@ from pathlib import Path
 from crawler.config import Config, known_sources
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("cli", "spiders", "crawler", "alerts", "storage")
+PACKAGES = ("cli", "web", "spiders", "crawler", "alerts", "storage")
 
 
 def imported_top_levels(path: Path) -> set[str]:

@@ -189,25 +189,50 @@ def test_sigterm_during_a_crawl_stops_it_cleanly(site_and_config):
     assert open_db(db_path).execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
-@pytest.mark.parametrize(
-    "crontab, expected_weekdays",
-    [
-        ("0 9 * * 1", {0}),  # Monday
-        ("0 9 * * 0", {6}),  # Sunday
-        ("0 9 * * 7", {6}),  # Sunday too
-        ("0 9 * * 1-5", {0, 1, 2, 3, 4}),
-        ("0 9 * * 0-2", {6, 0, 1}),  # Sunday to Tuesday wraps
-        ("0 9 * * mon,fri", {0, 4}),
-    ],
-)
-def test_crontab_weekdays_mean_what_they_mean_in_crontab(crontab, expected_weekdays):
+SITE = {"name": "ademe", "start_urls": ["https://www.ademe.fr/offres/"], "offer_link_pattern": "/offres/[^/]+/$"}
+
+
+def test_configured_sites_are_crawled_twice_a_day_by_default():
     import datetime as dt
+    import zoneinfo
 
-    from crawler.triggers import cron_trigger
+    config = parse_config({"sources": {"site": [SITE]}})
+    jobs = {job.id: job for job in build_jobs(config, ["choisirleservicepublic", "ademe"])}
+    assert jobs["crawl:ademe"].command[-2:] == ["run", "ademe"]
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    when = dt.datetime(2026, 11, 23, 12, 0, tzinfo=paris)
+    fires = []
+    for _ in range(3):
+        when = jobs["crawl:ademe"].trigger.get_next_fire_time(None, when + dt.timedelta(minutes=1))
+        fires.append(when.astimezone(paris).strftime("%d %H:%M"))
+    assert fires == ["23 17:30", "24 08:30", "24 17:30"]
+    assert "full:ademe" not in jobs  # a site's listing pages are read whole on every run
 
-    trigger = cron_trigger(crontab, timezone=dt.UTC)
-    when, seen = dt.datetime(2026, 11, 23, tzinfo=dt.UTC), set()
-    for _ in range(10):
-        when = trigger.get_next_fire_time(None, when + dt.timedelta(minutes=1))
-        seen.add(when.weekday())
-    assert seen == expected_weekdays
+
+def test_an_unscheduled_source_has_no_full_crawl_either():
+    sources = ["choisirleservicepublic", "modernisation"]
+    jobs = {job.id for job in build_jobs(parse_config({"schedule": {"sources": {"modernisation": []}}}), sources)}
+    assert "crawl:modernisation" not in jobs and "full:modernisation" not in jobs
+    assert "full:choisirleservicepublic" in jobs
+    # Unless its full crawls are asked for by name.
+    config = parse_config(
+        {"schedule": {"sources": {"modernisation": []}, "full_sources": {"modernisation": "0 4 * * 6"}}}
+    )
+    assert "full:modernisation" in {job.id for job in build_jobs(config, sources)}
+
+
+def test_schedule_list_warns_about_a_source_never_crawled(tmp_path):
+    config = write_config(
+        tmp_path / "veille.toml",
+        {
+            "database": str(tmp_path / "v.db"),
+            "sources": {"site": [SITE]},
+            "schedule": {"sources": {"ademe": []}},
+        },
+    )
+    result = run_veille("--config", str(config), "schedule", "--list")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "veille: warning: ademe is never crawled by the scheduler ([schedule.sources] gives it no time)"
+    ]
+    assert "ademe" not in result.stdout

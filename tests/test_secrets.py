@@ -230,12 +230,13 @@ def test_a_failing_heartbeat_and_admin_channel_print_no_token(tmp_path, replay_s
         },
     )
     site.add_file("/recrutement/", FIXTURES / "dinum" / "recrutement-empty.html")
-    ok = run_veille("--config", str(config), "run", "dinum")  # heartbeat fails
+    # -v: the log says everything it has to say.
+    ok = run_veille("--config", str(config), "-v", "run", "dinum")  # heartbeat fails
     assert ok.returncode == 0, ok.stderr
     assert "heartbeat http://127.0.0.1:" in ok.stderr and "/ping/****" in ok.stderr
     site.add("/recrutement/", "<html><body><main>Bientôt</main></body></html>")
-    broken = run_veille("--config", str(config), "run", "dinum")  # the admin channel cannot be reached
+    broken = run_veille("--config", str(config), "-v", "run", "dinum")  # the admin channel cannot be reached
     assert broken.returncode == 1
-    assert "could not send the health notice" in broken.stderr
+    assert "the admin channel refused" in broken.stderr and "no admin channel took it" in broken.stderr
     for text in (ok.stdout, ok.stderr, broken.stdout, broken.stderr):
         assert_no_secret(text, (HOOK_TOKEN, "5a0c3b2e-41d6-4e8a-9f00-7c1d2e3f4a5b"))

@@ -2,6 +2,9 @@
 
 import sqlite3
 
+import pytest
+
+from alerts.search import search
 from crawler.items import OfferItem, validate_offer
 from storage import open_db
 from storage.migrations import migrations
@@ -99,10 +102,11 @@ def test_full_text_search_ignores_accents_and_case(fresh_db):
             offer("b", title="Gestionnaire RH", missions="Accompagner la TRANSFORMATION publique"),
         ],
     )
-    assert [o["source_id"] for o in search_offers(fresh_db, query="numerique")] == ["a"]
-    assert [o["source_id"] for o in search_offers(fresh_db, query="transformation")] == ["b"]
-    # User input with FTS syntax characters is quoted, not an SQL error.
-    assert list(search_offers(fresh_db, query='"chef" AND (')) == []
+    assert [o["source_id"] for o in search(fresh_db, "numerique")] == ["a"]
+    assert [o["source_id"] for o in search(fresh_db, "transformation")] == ["b"]
+    # A query that cannot be read is a ValueError worded for the user, not an SQL error.
+    with pytest.raises(ValueError, match="the query ends where a word was expected"):
+        list(search(fresh_db, '"chef" AND ('))
 
 
 def test_search_since_uses_publication_date(fresh_db):
@@ -152,8 +156,8 @@ def test_search_follows_changes_of_indexed_text(fresh_db):
     upsert_offers(fresh_db, [offer("a", title="Chef de projet numérique")])
     upsert_offers(fresh_db, [offer("a", title="Designer de services")])
     upsert_offers(fresh_db, [offer("a", title="Designer de services")])  # only last_seen changes
-    assert [o["source_id"] for o in search_offers(fresh_db, query="designer")] == ["a"]
-    assert list(search_offers(fresh_db, query="numerique")) == []
+    assert [o["source_id"] for o in search(fresh_db, "designer")] == ["a"]
+    assert list(search(fresh_db, "numerique")) == []
     assert fresh_db.execute("select count(*) from offers_fts").fetchone()[0] == 1
 
 
@@ -175,3 +179,27 @@ def test_processes_creating_the_database_together_wait_for_each_other(tmp_path):
         assert applied == [
             migration.name for migration in migrations.pending(open_db(tmp_path / "empty.db", migrate=False))
         ]
+
+
+def test_salary_is_stored_and_adding_the_column_changed_no_stored_hash(tmp_path):
+    """m007 added ``salary``: an offer without one hashes as before (nothing looks changed after the
+    upgrade); an offer that gains one is updated, with a version saying so."""
+    import hashlib
+
+    from storage.migrations import OFFER_CONTENT_COLUMNS
+    from storage.rows import to_row
+    from tests.alerts_support import offer, store
+
+    plain = offer("s-1", "Chargé de mission")
+    row = to_row(plain)
+    before_salary = "".join(
+        ("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in OFFER_CONTENT_COLUMNS
+    )
+    assert row["content_hash"] == hashlib.sha1(before_salary.encode("utf-8")).hexdigest()
+
+    db = open_db(tmp_path / "veille.db")
+    store(db, plain)
+    store(db, {**plain, "salary": "35 000 – 42 000 € par an"})
+    assert get_offer(db, "choisirleservicepublic", "s-1")["salary"] == "35 000 – 42 000 € par an"
+    [version] = versions_of(db, "choisirleservicepublic", "s-1")
+    assert version["changes"] == {"salary": [None, "35 000 – 42 000 € par an"]}

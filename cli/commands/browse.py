@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import click
 from tabulate import tabulate
 
+from alerts.query import parse_query
+from alerts.search import search
 from alerts.units import board_label
-from cli.app import State, cli, iso_date, pass_state
-from cli.output import place, print_offers, short
+from cli.app import State, UserError, cli, iso_date, pass_state
+from cli.output import paris_time, place, print_offers, short
+from storage.clock import paris_day
 from storage.job_edits import UnknownOffer, merge_jobs, parse_offer_reference, resolve_job, split_offer
 from storage.job_views import annotate_offers, get_job, job_offers, list_jobs
-from storage.offers import search_offers
+from storage.lifecycle import refresh_status
+from storage.offers import get_offer, offers_by_source, search_offers, versions_of
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option(
     "--search",
     "-s",
     "query",
     metavar="Q",
-    help="Full-text search in title, employer, missions, profile (accents optional).",
+    help="What to look for, in the subscriptions' query language: words side by side are ANDed; OR, NOT or -word, "
+    '"a phrase", (parentheses), field:word (title, employer, organisation, domain, missions, profile, location, '
+    "contract); case, accents and plurals do not matter.",
 )
 @click.option("--source", metavar="S", help="Only offers of this source.")
 @click.option(
@@ -37,24 +44,51 @@ from storage.offers import search_offers
 @click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on."
 )
-@pass_state
-def offers(state: State, query, source, since, only_open, limit, as_json):
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line (for a spreadsheet): the main fields.")
+@click.pass_context
+def offers(ctx, query, source, since, only_open, limit, as_json, as_csv):
     """List stored offers, newest first, with their status (open, or closed and why) and
-    their job: its number and the other boards it is also published on."""
+    their job: its number and the other boards it is also published on.
 
-    db = state.db()
+    \b
+    veille offers show SOURCE:SOURCE_ID   one offer, every field, and its version history
+    """
+    if ctx.invoked_subcommand:
+        return
+    state = ctx.find_object(State)
+
+    db = state.db(must_exist=True)
+    if source:
+        from cli.commands.crawl import available_sources
+
+        known = sorted(set(available_sources(state)) | set(offers_by_source(db)))
+        if source not in known:
+            raise click.UsageError(f"unknown source {source}; sources: {', '.join(known)}")
+
+    def stored(limit=None):
+        if not query:
+            return search_offers(db, source=source, since=since, limit=limit)
+        try:
+            parse_query(query)
+        except ValueError as error:
+            raise UserError(f"--search: {error}") from None
+        return search(db, query, source=source, since=since, limit=limit)
+
     if only_open:
-        found = [
-            offer
-            for offer in annotate_offers(db, list(search_offers(db, query=query, source=source, since=since)))
-            if offer["closed_reason"] is None
-        ]
+        found = [offer for offer in annotate_offers(db, list(stored())) if offer["closed_reason"] is None]
         found = found[:limit] if limit else found
     else:
-        found = annotate_offers(db, list(search_offers(db, query=query, source=source, since=since, limit=limit)))
+        found = annotate_offers(db, list(stored(limit)))
     if as_json:
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
+        return
+    if as_csv:
+        writer = csv.writer(click.get_text_stream("stdout"))
+        writer.writerow(CSV_COLUMNS)
+        for offer in found:
+            values = {**offer, "also_on": ", ".join(offer.get("also_on") or [])}
+            writer.writerow(["" if values.get(name) is None else values[name] for name in CSV_COLUMNS])
         return
     if not found:
         click.echo(
@@ -67,10 +101,91 @@ def offers(state: State, query, source, since, only_open, limit, as_json):
     click.echo(f"\n{len(found)} offers")
 
 
+CSV_COLUMNS = (
+    "source",
+    "source_id",
+    "title",
+    "employer",
+    "organisation",
+    "location",
+    "department",
+    "region",
+    "category",
+    "versant",
+    "contract",
+    "published_on",
+    "deadline",
+    "closed_reason",
+    "job_id",
+    "also_on",
+    "url",
+    "apply_url",
+    "first_seen",
+    "last_seen",
+)
+
+SHOWN_FIELDS = (
+    "title",
+    "employer",
+    "organisation",
+    "versant",
+    "category",
+    "contract",
+    "location",
+    "department",
+    "region",
+    "remote",
+    "published_on",
+    "deadline",
+    "vacancy_date",
+    "domain",
+    "url",
+    "apply_url",
+)
+
+
+@offers.command("show")
+@click.argument("offer", metavar="SOURCE:SOURCE_ID")
+@pass_state
+def offers_show(state: State, offer):
+    """One offer: every field, its status and job, and each version veille stored (what changed, when)."""
+    db = state.db(must_exist=True)
+    try:
+        source, source_id = parse_offer_reference(offer)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    stored = get_offer(db, source, source_id)
+    if stored is None:
+        raise UserError(f"no stored offer {source}:{source_id}")
+    [stored] = annotate_offers(db, [stored])
+    also = f" (also on {', '.join(stored['also_on'])})" if stored["also_on"] else ""
+    click.echo(f"{source}:{source_id} · {stored['status']} · job {stored['job_id']}{also}")
+    for name in SHOWN_FIELDS:
+        if stored.get(name):
+            click.echo(f"  {name + ':':14}{stored[name]}")
+    for name in ("missions", "profile"):
+        if stored.get(name):
+            click.echo(f"  {name + ':':14}{short(stored[name], 100)}")
+    click.echo(
+        f"  {'seen:':14}first {paris_time(stored['first_seen'])}, last {paris_time(stored['last_seen'])} (Paris)"
+    )
+    versions = versions_of(db, source, source_id)
+    click.echo(f"\n{len(versions)} change{'s' if len(versions) != 1 else ''} since first seen")
+    for version in versions:
+        run = f" (run {version['run_id']})" if version["run_id"] else ""
+        click.echo(f"  {paris_time(version['seen_at'])}{run}:")
+        for name, (old, new) in version["changes"].items():
+            if name == "raw":
+                click.echo("    raw: the page's details changed")
+                continue
+            before, after = (short(str(value), 60) if value is not None else "—" for value in (old, new))
+            click.echo(f"    {name}: {before} → {after}")
+
+
 def _job_error(error: Exception) -> click.ClickException:
     # The message as raised: str() of a LookupError with one argument is that argument, but
     # stripping quotes off str() would eat the closing quote of a message that starts with one.
-    return click.ClickException(str(error.args[0]) if len(error.args) == 1 else str(error))
+    return UserError(str(error.args[0]) if len(error.args) == 1 else str(error))
 
 
 @cli.group(invoke_without_command=True)
@@ -92,7 +207,7 @@ def jobs(ctx, include_closed, limit, as_json):
         return
 
     state = ctx.find_object(State)
-    found = list_jobs(state.db(), include_closed=include_closed, limit=limit)
+    found = list_jobs(state.db(must_exist=True), include_closed=include_closed, limit=limit)
     if as_json:
         for job in found:
             click.echo(json.dumps(job, ensure_ascii=False))
@@ -141,7 +256,7 @@ def jobs_show(state: State, job):
     """A job (by number, or by one of its offers as SOURCE:SOURCE_ID): its offers on each
     board, their status and links, and why each is in the job."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         job_id = resolve_job(db, job)
     except (UnknownOffer, ValueError) as error:
@@ -151,7 +266,7 @@ def jobs_show(state: State, job):
     status = "open" if any(offer["closed_reason"] is None for offer in offers) else "closed"
     click.echo(
         f"job {job_id} · {status} · {len(offers)} offer{'s' if len(offers) != 1 else ''} · first seen "
-        f"{info['created_at'][:10]}"
+        f"{paris_day(info['created_at']).isoformat()}"
     )
     if info["reposted_from"]:
         click.echo(f"re-posts job {info['reposted_from']} (the same post, published again after it closed)")
@@ -186,11 +301,12 @@ def jobs_split(state: State, offer):
     """Undo a wrong merge: the offer leaves its job for a job of its own. The decision is
     kept: automatic grouping never puts it with those offers again."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         old, new = split_offer(db, *parse_offer_reference(offer))
     except (UnknownOffer, ValueError) as error:
         raise _job_error(error) from None
+    refresh_status(db)
     click.echo(f"{offer} left job {old}: it is job {new} now, kept apart from job {old}'s offers.")
 
 
@@ -202,7 +318,7 @@ def jobs_merge(state: State, first, second):
     """A missed merge: B's job joins A's job (each a job number or an offer as
     SOURCE:SOURCE_ID). Alerts already sent for either job count for both."""
 
-    db = state.db()
+    db = state.db(must_exist=True)
     try:
         keep, other = resolve_job(db, first), resolve_job(db, second)
         if keep == other:
@@ -210,4 +326,5 @@ def jobs_merge(state: State, first, second):
         merge_jobs(db, keep, other)
     except (UnknownOffer, ValueError) as error:
         raise _job_error(error) from None
+    refresh_status(db)
     click.echo(f"job {other} merged into job {keep}.")

@@ -1,4 +1,8 @@
-"""Crawling: ``veille crawl``, ``veille run`` (for cron) and ``veille schedule``."""
+"""Crawling: ``veille crawl``, ``veille run`` (for cron) and ``veille schedule``.
+
+Scrapy, the scheduler and the health checks are imported where they are used: ``veille run``
+takes its lock before them, and the commands that do not crawl start without them.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,9 @@ import zoneinfo
 import click
 from tabulate import tabulate
 
-import scheduler
-from cli.app import State, cli, iso_date, pass_state
-from cli.output import print_dispatch, print_runs
-from crawler.health import assess, notify_admin, ping_heartbeat
+from cli.app import State, check_database_path, cli, iso_date, pass_state
+from cli.output import print_dispatch, print_run_errors, print_runs
 from crawler.locking import RunLock
-from storage.health import source_health
-from storage.runs import get_run
 
 
 def available_sources(state: State | None = None) -> list[str]:
@@ -37,11 +37,16 @@ def run_crawl(
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
+    from storage.runs import get_run
+
     config = state.config  # fail on a bad config before Scrapy starts
+    state.db()  # and on a database path that cannot be one
     project = get_project_settings()
     if config.source_path:
         project.set("VEILLE_CONFIG", str(config.source_path), priority="cmdline")
-    project.set("LOG_LEVEL", "INFO" if state.verbose else "WARNING", priority="cmdline")
+    # Without -v, Scrapy says nothing (its failed requests are tracebacks in cron logs): each run's
+    # errors are in the run ledger, and print_run_errors says one line per error class.
+    project.set("LOG_LEVEL", "INFO" if state.verbose else "CRITICAL", priority="cmdline")
     project.set("VEILLE_PROGRESS_INTERVAL", 15 if sys.stderr.isatty() else 0, priority="cmdline")
     for name, value in (settings or {}).items():
         project.set(name, value, priority="cmdline")
@@ -76,22 +81,33 @@ def check_sources(state: State, sources) -> list[str]:
     return list(sources) or known
 
 
-def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bool:
-    """Source health after crawling: tell the admin channel about breakages and recoveries. False
-    when a source is unhealthy, even after an ok run (a field's coverage collapsed)."""
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> tuple[bool, bool]:
+    """Source health after crawling: tell the admin channel about breakages and recoveries.
+    (Whether every notice was delivered (one that was not is made again by the next run), whether
+    every source is healthy: a source can be unhealthy after an ok run, when a field's coverage
+    collapsed.)"""
+    from crawler.health import ping_heartbeat, report_health
+    from storage.health import source_health
+
     db = state.db()
-    healthy = True
+    delivered = healthy = True
     for run in runs:
         if run.get("id") is None:
             continue
-        notice = assess(db, run, state.config)
-        if notice:
-            click.echo(f"veille: {notice.title}", err=True)
-            notify_admin(state.config, notice)
+        notice, accepted = report_health(db, run, state.config)
         healthy = healthy and source_health(db, run["source"])["state"] != "failing"
+        if notice is None:
+            continue
+        if accepted:
+            click.echo(f"veille: {notice.title} (admin told)", err=True)
+        elif not state.config.admin.urls:
+            click.echo(f"veille: {notice.title} (no [admin] urls to tell)", err=True)
+        else:
+            delivered = False
+            click.echo(f"veille: {notice.title}: no admin channel took it; the next run tries again", err=True)
     if heartbeat and runs and healthy and all(run["status"] == "ok" for run in runs):
         ping_heartbeat(state.config.admin.heartbeat_url)
-    return healthy
+    return delivered, healthy
 
 
 @cli.command()
@@ -114,9 +130,11 @@ def crawl(state: State, sources, full, since):
     last first_run_days days, or since --since). Exit code 0 when every run
     succeeded, 1 when one failed or left its source unhealthy (see `veille status`).
     """
+    state.sending_config("admin", "sources")  # health notices, PISTE credentials
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
+    print_run_errors(runs)
     print_runs(runs)
-    healthy = after_runs(state, runs)
+    _, healthy = after_runs(state, runs)
     sys.exit(0 if healthy and all(run["status"] == "ok" for run in runs) else 1)
 
 
@@ -138,25 +156,34 @@ def run_command(state: State, sources, full):
     another run holds the database's lock, exit 0 at once: no double crawl, no
     double send.
     """
-    sources = check_sources(state, sources)
-    lock = RunLock(state.config.database_path)
+    # The lock first, before Scrapy is even imported: two runs started together must not both
+    # get past this line.
+    config = state.sending_config()
+    check_database_path(config.database_path, config.database_origin)
+    lock = RunLock(config.database_path)
     if not lock.acquire():
         click.echo(f"veille: another run is in progress ({lock.holder()}); nothing to do", err=True)
         sys.exit(0)
     with lock:
+        sources = check_sources(state, sources)
         runs = run_crawl(state, sources, full=full)
+        print_run_errors(runs)
         print_runs(runs)
-        healthy = after_runs(state, runs, heartbeat=True)
-        alerts_ok = True
-        if state.config.subscriptions:
-            from alerts.dispatch import dispatch
+        delivered, healthy = after_runs(state, runs, heartbeat=True)
+        ok = delivered and healthy
+        from storage.web_subscriptions import any_active
 
+        if state.config.subscriptions or any_active(state.db()):
+            from alerts.dispatch import dispatch
+            from cli.commands.alerts import warn_unserved
+
+            warn_unserved(state.db())
             # Every source's offers are matched, whichever crawl failed.
             click.echo()
             report = dispatch(state.db(), state.config)
             print_dispatch(report, state.config)
-            alerts_ok = report.ok
-    sys.exit(0 if alerts_ok and healthy and all(run["status"] == "ok" for run in runs) else 1)
+            ok = report.ok and ok
+    sys.exit(0 if ok and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command()
@@ -171,6 +198,10 @@ def schedule(state: State, list_only):
     """
     import logging
 
+    import scheduler
+
+    if not list_only:
+        state.sending_config()  # its crawls send alerts and health notices
     jobs = scheduler.build_jobs(state.config, available_sources(state))
     if list_only:
         timezone = zoneinfo.ZoneInfo(state.config.schedule.timezone)
@@ -179,6 +210,11 @@ def schedule(state: State, list_only):
             for job, when in scheduler.next_run_times(jobs)
         ]
         click.echo(tabulate(rows, headers=["job", "next run"]))
+        for source in scheduler.unscheduled_sources(state.config, available_sources(state)):
+            click.echo(
+                f"veille: warning: {source} is never crawled by the scheduler ([schedule.sources] gives it no time)",
+                err=True,
+            )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     sys.exit(scheduler.run_scheduler(state.config, available_sources(state)))

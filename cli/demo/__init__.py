@@ -12,6 +12,7 @@ for the sources that link to it but has no crawl of its own.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import tomllib
 from pathlib import Path
@@ -58,7 +59,9 @@ def demo_config(sites: dict[str, str], database: Path) -> str:
 
 @cli.command()
 @click.option(
-    "--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database in this directory."
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo database and its veille.toml in this directory (by default they are removed).",
 )
 @pass_state
 def demo(state: State, keep):
@@ -92,7 +95,12 @@ def demo(state: State, keep):
         print_runs(runs)
         click.echo()
         print_offers(list(search_offers(demo_state.db())))
-        click.echo(f"\nTry: veille --config {config_file} offers --search recrutement")
+        if keep:
+            click.echo(f"\nTry: veille --config {config_file} offers --search recrutement")
+        else:
+            click.echo("\nThe demo database is removed now; `veille demo --keep DIR` keeps it to browse.")
     finally:
         for site in sites.values():
             site.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -20,7 +20,15 @@ from lxml import etree
 
 from crawler.boards.jsonld import text_value
 from crawler.items import OfferItem
-from crawler.parsing import clean, contacts_from_text, element_text, link_url, load_json_ld
+from crawler.parsing import (
+    clean,
+    contacts_from_text,
+    element_text,
+    given,
+    link_url,
+    load_json_ld,
+    salary_from_json_ld,
+)
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
 from storage.places import department_code
 
@@ -283,6 +291,7 @@ def parse_offer(response) -> OfferItem | None:
         department=department_code(place_label) or department_code(hero_facts.get("localisation")),
         region=inputs.get("content_reg") or text_value(address.get("addressRegion")),
         remote=by_label.get("teletravail possible"),
+        salary=_salary(table) or salary_from_json_ld(json_ld.get("baseSalary")),
         published_on=_date_from_inputs(inputs, "content_startPublicationDate")
         or parse_date(text_value(json_ld.get("datePosted"))),
         deadline=parse_date(deadline_text)
@@ -301,3 +310,13 @@ def parse_offer(response) -> OfferItem | None:
 
 def _json_ld_organisation(json_ld: dict) -> str | None:
     return text_value(json_ld.get("hiringOrganization"))
+
+
+def _salary(table: dict) -> str | None:
+    """« Rémunération »: each indicative range the page gives, and for whom (« Non renseignée » is none)."""
+    ranges = []
+    for label, value in table.items():
+        if label.startswith("Rémunération - ") and given(value):
+            who = label.rsplit(" pour les ", 1)[-1] if " pour les " in label else None
+            ranges.append(f"{given(value)} ({who})" if who else given(value))
+    return " ; ".join(ranges) or None

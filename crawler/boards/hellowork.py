@@ -98,6 +98,7 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         department=fields.get("department") or (place_match.group("department") if place_match else None),
         region=fields.get("region"),
         remote=fields.get("remote"),
+        salary=fields.get("salary"),
         published_on=fields.get("published_on") or (parse_date(published.group(1)) if published else None),
         deadline=fields.get("deadline"),
         domain=fields.get("domain"),

@@ -9,7 +9,7 @@ a list), so every field is read leniently and the whole object is kept in
 
 from __future__ import annotations
 
-from crawler.parsing import clean, fragment_text, load_json_ld
+from crawler.parsing import clean, fragment_text, load_json_ld, salary_from_json_ld
 from storage.french import parse_date
 from storage.places import department_code, department_from_postcode
 
@@ -116,6 +116,7 @@ def offer_fields(posting: dict) -> dict:
         "department": department,
         "region": region,
         "remote": remote,
+        "salary": salary_from_json_ld(posting.get("baseSalary")),
         "contract": _employment_type(posting.get("employmentType")),
         "published_on": parse_date(text_value(posting.get("datePosted"))),
         "deadline": parse_date(text_value(posting.get("validThrough"))),
