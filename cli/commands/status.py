@@ -91,6 +91,8 @@ def status(state: State, as_json):
             "jorf_archives": archive_counts(db),
             "alerts": outbox.summary(db),
             "interrupted_sends": len(outbox.interrupted_deliveries(db)),
+            # By source: offer pages that failed, read again by the next runs (pending) or given up on.
+            "offer_pages_to_read_again": unread_counts(db),
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
