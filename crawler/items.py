@@ -51,7 +51,10 @@ def clean_text(value, limit: int):
     when longer than ``limit``. Anything that is not a string passes through."""
     if not isinstance(value, str):
         return value
-    value = _NOT_TEXT.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _NOT_TEXT.search(value):
+        value = _NOT_TEXT.sub("", value)
     if len(value) > limit:
         cut = value.rfind(" ", limit // 2, limit - 1)
         value = value[: cut if cut > 0 else limit - 1].rstrip() + "…"

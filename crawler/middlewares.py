@@ -87,29 +87,40 @@ _SINGLE_BYTE = {"cp1252", "iso8859-1", "iso8859-15", "ascii"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# How much of a page, from its first non-ASCII byte, tells its encoding: a mislabelled page is
+# mislabelled all through, and reading this much is cheap beside parsing the page.
+_SAMPLE = 16_384
+
+
 def true_encoding(body: bytes, declared: str) -> str | None:
     """The encoding a page's bytes are in when its declaration is wrong; None when it is right.
 
     UTF-8 is self-checking: French text in a single-byte encoding is virtually never valid UTF-8,
     and UTF-8 text read as one shows "Ã©" for "é". So a page said to be Latin-1/Windows-1252 whose
-    non-ASCII bytes all form UTF-8 is UTF-8, and a page said to be UTF-8 of which not one
-    non-ASCII character decodes is Windows-1252 (a few bad bytes in a UTF-8 page are damage, not
-    a label to change)."""
+    non-ASCII bytes form UTF-8 is UTF-8, and a page said to be UTF-8 of which not one non-ASCII
+    character decodes is Windows-1252 (a few bad bytes in a UTF-8 page are damage, not a label to
+    change). The bytes read are those from the first non-ASCII one on, ``_SAMPLE`` of them."""
     try:
         declared = codecs.lookup(declared).name
     except LookupError:
         return None
     if declared != "utf-8" and declared not in _SINGLE_BYTE:
         return None
+    first = _HIGH_BYTE.search(body)
+    if first is None:
+        return None  # ASCII reads the same in all of them
+    sample = body[first.start() : first.start() + _SAMPLE]
     try:
-        text = body.decode("utf-8")
+        # Not final: the sample may end inside a character.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
         if declared != "utf-8":
             return None
-        text = body.decode("utf-8", "replace")
+        text = sample.decode("utf-8", "replace")
         decoded = len(_NON_ASCII.findall(text)) - text.count("\ufffd")
         return "cp1252" if decoded <= 0 else None
-    return "utf-8" if declared != "utf-8" and _NON_ASCII.search(text) else None
+    return "utf-8" if declared != "utf-8" else None
 
 
 class CharsetMiddleware:
