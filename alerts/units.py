@@ -130,11 +130,12 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
     return UnitView(
         key=key,
         title=first["title"],
+        # Who hires, else the ministry above, else the kind of employer a board gives ("Communes").
         employer=next(
             (
-                offer.get("employer") or offer.get("organisation")
+                offer.get("employer") or offer.get("organisation") or offer.get("employer_kind")
                 for offer in offers
-                if offer.get("employer") or offer.get("organisation")
+                if offer.get("employer") or offer.get("organisation") or offer.get("employer_kind")
             ),
             None,
         ),

@@ -62,7 +62,7 @@ def make_offers(count: int) -> list[dict]:
                     "url": f"{card['url']}?n={index}",
                     "title": title,
                     "employer": card["employer"],
-                    "organisation": card["organisation"],
+                    "employer_kind": card["employer_kind"],
                     "versant": card["versant"],
                     "location": card["location"],
                     "department": card["department"],

@@ -78,8 +78,8 @@ def _bounded(value, depth: int = 0):
 
 
 def _link_or_none(value):
-    """An apply link that is no link (a script, a page anchor, a relative path, too long) is dropped,
-    not the offer; parsers resolve what they can (crawler.parsing.link_url)."""
+    """A link (to apply, to the offer's origin) that is no link (a script, a page anchor, a relative
+    path, too long) is dropped, not the offer; parsers resolve what they can (crawler.parsing.link_url)."""
     if isinstance(value, str) and URL.match(value.strip()) and len(value.strip()) <= MAX_URL:
         return value.strip()
     return None
@@ -106,7 +106,7 @@ LongText = Annotated[
     BeforeValidator(lambda value: clean_text(value, LONG_TEXT)),
 ]
 Url = Annotated[str, StringConstraints(pattern=URL.pattern, max_length=MAX_URL)]
-ApplyUrl = Annotated[str | None, BeforeValidator(_link_or_none)]
+Link = Annotated[str | None, BeforeValidator(_link_or_none)]
 Raw = Annotated[dict[str, Any], BeforeValidator(_bounded)]
 DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_CODE.pattern)]
 Email = Annotated[str, StringConstraints(pattern=EMAIL.pattern)]
@@ -131,6 +131,8 @@ class OfferItem:
     employer: Text | None = None
     # The ministry or parent organisation, when the page names one beside the employer.
     organisation: Text | None = None
+    # The kind of employer a board gives instead of its name ("Conseils départementaux", "Communes").
+    employer_kind: Text | None = None
     versant: Versant | None = None
     category: Category | None = None
     contract: Text | None = None
@@ -149,7 +151,9 @@ class OfferItem:
     contacts: Annotated[list[Contact], BeforeValidator(lambda value: value[:MAX_CONTACTS])] = field(
         default_factory=list
     )
-    apply_url: ApplyUrl = None
+    apply_url: Link = None
+    # The offer on the board it was copied from (an emploi-territorial.fr offer mirrored on CSP).
+    origin_url: Link = None
     # The source's own label -> value pairs, nothing thrown away (but bounded).
     raw: Raw = field(default_factory=dict)
 

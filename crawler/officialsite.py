@@ -32,7 +32,7 @@ from crawler.items import OFFER_FIELDS, OfferItem
 from crawler.parsing import clean, element_text
 from crawler.spider import VeilleSpider
 from storage.french import parse_date
-from storage.places import department_code
+from storage.places import locate
 
 DATE_FIELDS = ("published_on", "deadline", "vacancy_date")
 # Fields a CSS hint may set (SiteCss in crawler.config).
@@ -61,7 +61,8 @@ def hinted_fields(response, hints) -> dict:
         if text:
             found[name] = parse_date(text) if name in DATE_FIELDS else text
     if "location" in found:
-        found["department"] = department_code(found["location"])
+        located = locate(found["location"])
+        found["department"] = located.department if located else None
     return {name: value for name, value in found.items() if value}
 
 

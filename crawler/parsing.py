@@ -21,16 +21,34 @@ _BLOCK_TAGS = frozenset(
     "pre section table td th tr ul".split()
 )
 _SKIPPED_TAGS = frozenset(("script", "style", "noscript", "template", "svg"))
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u202f\u2009]+")
+# Spaces within a line (what str.splitlines() breaks lines at is not one: \r, \v, \f…).
+_SPACES = re.compile(r"[ \t\u00a0\u202f\u2009]+")
 
 
 def clean(value: str | None) -> str | None:
     """Whitespace collapsed on each line, blank lines dropped; None for empty text."""
     if value is None:
         return None
-    lines = (_SPACES.sub(" ", line).strip() for line in value.splitlines())
-    text = "\n".join(line for line in lines if line)
+    # One substitution over the whole text, not one a line: pages have thousands of short lines.
+    text = "\n".join(filter(None, (line.strip() for line in _SPACES.sub(" ", value).splitlines())))
     return text or None
+
+
+def _walk(node, parts: list[str]) -> None:
+    tag = node.tag
+    if tag.__class__ is not str or tag in _SKIPPED_TAGS:  # comments and processing instructions too
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        parts.append("\n")
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
 
 
 def element_text(element) -> str | None:
@@ -40,24 +58,7 @@ def element_text(element) -> str | None:
     if isinstance(element, str):
         return clean(element)
     parts: list[str] = []
-
-    def walk(node) -> None:
-        tag = node.tag if isinstance(node.tag, str) else None
-        if tag in _SKIPPED_TAGS or tag is None:
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
-            parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if block:
-            parts.append("\n")
-
-    walk(element)
+    _walk(element, parts)
     return clean("".join(parts))
 
 

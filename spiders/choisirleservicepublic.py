@@ -129,12 +129,12 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
         for name in (
             "title",
             "employer",
+            "employer_kind",
             "location",
             "department",
             "versant",
             "domain",
             "published_on",
-            "organisation",
         ):
             if not getattr(offer, name) and card.get(name):
                 setattr(offer, name, card[name])

@@ -28,7 +28,7 @@ from crawler.items import OfferItem
 from crawler.parsing import clean, contacts_from_text, element_text, find_emails
 from crawler.spider import VeilleSpider
 from storage.french import label_key, parse_date, parse_date_after
-from storage.places import department_code
+from storage.places import locate
 
 EMPLOYER = "Direction interministérielle du numérique (DINUM)"
 NO_OFFER_TEXT = re.compile(r"aucun poste|aucune offre|pas de poste", re.IGNORECASE)
@@ -127,7 +127,7 @@ def parse_offer(response) -> OfferItem | None:
         employer=EMPLOYER,
         contract=by_label.get("contrat"),
         location=place,
-        department=department_code(place),
+        department=located.department if (located := locate(place)) else None,
         remote="Oui" if place and "télétravail" in place.lower() else None,
         published_on=published_on,
         vacancy_date=parse_date_after(by_label.get("debut"), published_on),

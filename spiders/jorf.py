@@ -93,12 +93,16 @@ class JorfSpider(VeilleSpider):
         name = response.meta.get("jorf_batch") if response is not None and hasattr(response, "meta") else None
         return self.batches.get(name)
 
-    def _item_done(self, item, response, spider, failure=None, **kwargs):
-        """An offer stored, dropped, or that could not be stored (``failure``, from item_error)."""
+    def _item_done(self, item, response, spider, failure=None, exception=None, **kwargs):
+        """An offer stored, dropped by validation (``exception``, from item_dropped), or that could not be
+        stored (``failure``, from item_error)."""
         batch = self._batch_of(response)
         if batch:
             if failure is not None:
                 batch.errors.append(f"an offer could not be stored: {failure.value}")
+            if exception is not None:
+                source_id = item.get("source_id") if isinstance(item, dict) else getattr(item, "source_id", None)
+                batch.dropped.append(f"{source_id} dropped: {exception}")
             batch.pending_items -= 1
             self._settle(batch)
 
@@ -112,8 +116,12 @@ class JorfSpider(VeilleSpider):
         batch.settled = True
         details = {"kind": batch.kind, "date": batch.date, "url": batch.url, "size": batch.size, "run_id": self.run_id}
         counts = {"texts_seen": batch.texts_seen, "notices_found": batch.notices_found}
-        if batch.errors:
-            status = archives.record_failure(self.db, batch.name, error="; ".join(batch.errors), **counts, **details)
+        if batch.errors or batch.dropped:
+            # A dropped notice is never given up on: it would be lost for good (its archive is not read again).
+            error = "; ".join(batch.errors + batch.dropped)
+            status = archives.record_failure(
+                self.db, batch.name, error=error, give_up=not batch.dropped, **counts, **details
+            )
             self.logger.warning("%s: not processed (%s), will be read again next run", batch.name, status)
         else:
             archives.record_processed(self.db, batch.name, **counts, **details)

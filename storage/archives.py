@@ -75,13 +75,15 @@ def record_failure(
     run_id: int | None,
     texts_seen: int | None = None,
     notices_found: int | None = None,
+    give_up: bool = True,
 ) -> str:
-    """Note a failed attempt; the status is ``error`` (retried next run) or, after
-    ``MAX_ATTEMPTS``, ``given_up``. Returns the status."""
+    """Note a failed attempt; the status is ``error`` (retried next run) or, after ``MAX_ATTEMPTS``,
+    ``given_up``; with ``give_up=False`` (a notice of it could not be stored: giving up would lose it for
+    good) it stays ``error`` however many attempts it takes. Returns the status."""
     return _record_attempt(
         db,
         name,
-        lambda attempts: GIVEN_UP if attempts >= MAX_ATTEMPTS else ERROR,
+        lambda attempts: GIVEN_UP if give_up and attempts >= MAX_ATTEMPTS else ERROR,
         kind=kind,
         date=date,
         url=url,

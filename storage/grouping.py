@@ -18,8 +18,9 @@ Evidence, strongest first:
   (``cited_title_threshold``) and the places agree;
 - *score*: rapidfuzz over normalised titles and employers, with the places
   agreeing and the publication dates within ``date_window_days``. Two offers of
-  one board with different references are never the same job by score: the
-  board itself lists them as two postings.
+  one board with different references are the same job only when everything
+  else is identical (:func:`published_twice`: one post published twice, once for
+  civil servants, once for contract staff); otherwise the board lists two postings.
 
 Every threshold is a :class:`Thresholds` field (``[jobs]`` in veille.toml).
 """
@@ -390,6 +391,9 @@ class Comparison:
     reason: str
     # Everything agrees but the employers: the texts decide (see :func:`text_overlap`).
     ask_texts: bool = False
+    # Two references of one board, everything else identical: one post published twice if the titles as
+    # written agree too (:func:`title_as_written`; the caller has them, profiles keep only normalised words).
+    published_twice: bool = False
 
     @property
     def score(self) -> float:
@@ -407,15 +411,53 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None
     apart_days = abs(a.day - b.day)
     reason = f"title {title}, employer {employer if employer is not None else '-'}, {apart_days} days apart"
     in_window = a.board != b.board and apart_days <= thresholds.date_window_days
+    twice = False
     if similar and a.board == b.board and a.reference != b.reference:
-        reason += f", two references on {a.board}"
+        twice = published_twice(a, b)
+        if twice:
+            # A board publishing one post twice (for civil servants, for contract staff) is one job, said so.
+            first, second = (reference.removeprefix(f"{a.board}:") for reference in (b.reference, a.reference))
+            reason = (
+                f"title, employer, place and dates identical: one post published twice on {a.board} "
+                f"(references {first} and {second})"
+            )
+        else:
+            reason += f", two references on {a.board}"
     return Comparison(
         title,
         employer,
         similar,
-        similar and in_window,
+        similar and (in_window or twice),
         reason,
         ask_texts=titles_and_places and in_window and not similar,
+        published_twice=twice,
+    )
+
+
+def title_as_written(title: str | None) -> str:
+    """A title with only case, accents, gender marks and punctuation folded away: "Chef de projet 2" and
+    "Chef de projet 3" differ here, not in the normalised words grouping scores (short words dropped)."""
+    folded = _GENDER_MARK.sub(" ", fold((title or "").replace("\u2013", "-").replace("\u2014", "-")))
+    return " ".join(re.findall(r"[a-z0-9]+", folded))
+
+
+# Boards that never publish one post twice: each Journal officiel notice is a text of its own.
+NEVER_TWICE = frozenset({"jorf"})
+
+
+def published_twice(a: Profile, b: Profile) -> bool:
+    """Two references of one board with everything else identical: the same normalised title, the same
+    employers, the same place, published the same day with the same deadline. Anything different, and the
+    board lists two postings (two posts, or one re-posted later: see re-posts in storage/jobs.py)."""
+    return (
+        a.board not in NEVER_TWICE
+        and a.title == b.title
+        and a.employers == b.employers
+        and bool(a.employers)
+        and a.department == b.department
+        and a.regions == b.regions
+        and a.day == b.day
+        and a.deadline == b.deadline
     )
 
 

@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from storage.clock import paris_day, paris_today
 from storage.db import write_transaction
 from storage.grouping import (
+    NEVER_TWICE,
     Comparison,
     Profile,
     Thresholds,
@@ -41,6 +42,7 @@ from storage.grouping import (
     profile,
     text_overlap,
     text_shingles,
+    title_as_written,
 )
 from storage.job_members import (
     INSERT_BLOCK,
@@ -99,10 +101,8 @@ def place_offers(
         )
         batch.existing_jobs = stored.jobs
         local_evidence: dict[int, list[Member]] = {}
-        # This batch's offers by block (a block seen on one board only is not worth a look from it),
-        # and those that may be closed apart.
+        # This batch's offers by block, and those that may be closed apart.
         local_blocks: dict[int, list[Member]] = {}
-        local_boards: dict[int, set[str]] = {}
         local_closable: dict[int, list[Member]] = {}
         back, ahead, window = (
             max(thresholds.date_window_days, thresholds.repost_window_days),
@@ -119,14 +119,18 @@ def place_offers(
                     if key in local_evidence:
                         strong_hits += [(member, meaning) for member in local_evidence[key]]
             for key in keys.blocks:
-                if key in local_blocks and (len(local_boards[key]) > 1 or p.board not in local_boards[key]):
+                if key in local_blocks:
                     local = local_blocks[key]
                     if len(local) <= MAX_BLOCK:
+                        # Other boards' offers of the date window; this board's of the same day (published twice?).
                         block_hits += [
                             member
                             for member in local
-                            if member.profile.board != p.board
-                            and abs(member.profile.day - p.day) <= window
+                            if (
+                                abs(member.profile.day - p.day) <= window
+                                if member.profile.board != p.board
+                                else member.profile.day == p.day and p.board not in NEVER_TWICE
+                            )
                             and departments_may_agree(member.profile, p)
                         ]
                 if key in local_closable:
@@ -165,7 +169,6 @@ def place_offers(
             may_close = not member.open_now or member.source in batch.closable_sources
             for key in keys.blocks:
                 local_blocks.setdefault(key, []).append(member)
-                local_boards.setdefault(key, set()).add(p.board)
                 if may_close:
                     local_closable.setdefault(key, []).append(member)
             placed[(offer["source"], offer["source_id"])] = job_id
@@ -252,10 +255,19 @@ def _stored_candidates(
         low, high = first - back, last + ahead
         latest = max(day_number(as_of[i].isoformat()) for i in indexes)
         conditions = []
-        if any(other != board for other in batch.boards):
+        others = any(other != board for other in batch.boards)
+        twice = board in batch.boards and profiles[indexes[0]].board not in NEVER_TWICE
+        if others and twice:
+            # Every board's offers of the date window: another board's, the same job? this board's of the same
+            # day, one post published twice? (the loop below keeps those); one range, not three.
+            conditions.append(("", "b.day between ? and ?", [first - window, last + window]))
+        elif others:
             # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
             conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
             conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
+        elif twice:
+            # This board's offers of the same days: one post published twice under two references?
+            conditions.append(("", "b.board = ? and b.day between ? and ?", [board, first, last]))
         if batch.boards.get(board):
             # This board's offers whose deadline passed within the re-post window: their job may have closed.
             conditions.append(
@@ -304,8 +316,9 @@ def _stored_candidates(
                     if row_board != board:
                         if -window <= day - day_here <= window:
                             hits.append(member)
-                    elif -back <= day - day_here <= ahead and (
-                        (deadline is not None and deadline < today_number) or source in closable_set
+                    elif (day == day_here and profiles[index].board not in NEVER_TWICE) or (
+                        -back <= day - day_here <= ahead
+                        and ((deadline is not None and deadline < today_number) or source in closable_set)
                     ):
                         hits.append(member)
     return strong, blocks
@@ -340,6 +353,15 @@ def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
         [source_id],
     )
     return [(member_from_row(row), "replaces the notice") for row in rows]
+
+
+def _stored_title(db: Database, member: Member) -> str | None:
+    if member.offer is not None:
+        return member.offer.get("title")
+    row = db.conn.execute(
+        "select title from offers where source = ? and source_id = ?", [member.source, member.source_id]
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _offer_texts(db: Database, member: Member) -> dict:
@@ -399,6 +421,12 @@ def _decide(
         comparison = compare(p, member.profile, thresholds)
         if comparison is None:
             continue
+        if comparison.published_twice and title_as_written(offer["title"]) != title_as_written(
+            _stored_title(db, member)
+        ):
+            # "Chef de projet 2" and "Chef de projet 3": one word apart as written, two postings.
+            comparison.same_job = comparison.published_twice = False
+            comparison.reason = f"titles differ as written, two references on {p.board}"
         if comparison.ask_texts:
             shingles = shingles if shingles is not None else text_shingles(offer)
             overlap = text_overlap(shingles, text_shingles(_offer_texts(db, member)))

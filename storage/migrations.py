@@ -429,8 +429,22 @@ def m008_offer_salary(db: Database) -> None:
     db.execute("ALTER TABLE offers ADD COLUMN salary TEXT")
 
 
+# Columns added after m001 (m001 creates exactly OFFER_CONTENT_COLUMNS, frozen) and m008 (salary).
+LATER_OFFER_COLUMNS = {
+    "employer_kind": str,  # the kind of employer a board gives ("Conseils départementaux"), not its name
+    "origin_url": str,  # the offer on the board it comes from (a CSP copy of an emploi-territorial.fr offer)
+}
+
+
 @migrations()
-def m009_unread_offers_listed_owners(db: Database) -> None:
+def m009_offer_origin_and_employer_kind(db: Database) -> None:
+    """Two offer fields of their own: the kind of employer, and the link to the offer's origin."""
+    for name, kind in LATER_OFFER_COLUMNS.items():
+        db["offers"].add_column(name, kind)
+
+
+@migrations()
+def m010_unread_offers_listed_owners(db: Database) -> None:
     """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
     listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
     # An offer page that failed, read again by the next runs of its source until its offer is stored.

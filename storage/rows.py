@@ -7,11 +7,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from storage.migrations import OFFER_CONTENT_COLUMNS
+from storage.migrations import LATER_OFFER_COLUMNS, OFFER_CONTENT_COLUMNS
 
 # Columns added after the first migration; an offer's hash only counts them when they hold a value, so
 # that adding one never makes every stored offer look changed.
-LATER_CONTENT_FIELDS = ("salary",)
+LATER_CONTENT_FIELDS = ("salary", *LATER_OFFER_COLUMNS)
 CONTENT_FIELDS = (*OFFER_CONTENT_COLUMNS, *LATER_CONTENT_FIELDS)
 JSON_FIELDS = ("contacts", "raw")
 KEY_FIELDS = ("source", "source_id")

@@ -179,7 +179,9 @@ def csp_card_offers() -> dict[str, dict]:
     offers = {}
     for card in page.css("li.item .fr-card--offer"):
         data = {key: value for key, value in parse_card(card).items() if value is not None}
-        offers[data["source_id"]] = validate_offer({"source": "choisirleservicepublic", **data})
+        logo = data.pop("logo", None)  # no offer field: kept in raw, as the spider keeps the card
+        raw = {"listing_card": {"logo": logo}} if logo else {}
+        offers[data["source_id"]] = validate_offer({"source": "choisirleservicepublic", **data, "raw": raw})
     return offers
 
 
@@ -317,6 +319,19 @@ def jorf_offers() -> dict[str, dict]:
     return offers
 
 
+def real_jorf_offers() -> dict[str, dict]:
+    """The JORF spider's offers from the real notice texts of tests/fixtures/jorf/wrapped, by relevance-set item."""
+    from crawler.jorf.notice import notice_offer
+    from crawler.jorf.texts import parse_texte
+
+    offers = {}
+    for path in sorted((JORF / "wrapped").glob("JORFTEXT*-wrapped.xml")):
+        offers[path.name[len("JORFTEXT99000000") : -len("-wrapped.xml")]] = validate_offer(
+            notice_offer(parse_texte(path.read_bytes()))
+        )
+    return offers
+
+
 # -- the labelled set of job grouping ----------------------------------------------------------------------
 
 DEDUPE_LABELS = FIXTURES / "dedupe" / "pairs.toml"
@@ -328,6 +343,7 @@ def _named_offers() -> dict[str, dict]:
     named.update({f"jorf:{key}": offer for key, offer in jorf_offers().items()})
     named.update({f"csp:{key}": offer for key, offer in csp_card_offers().items() if key != "DEF_15-00064919"})
     named["csp-page:DEF_15-00064919"] = csp_offer_page()
+    named.update({f"jo:{key}": offer for key, offer in real_jorf_offers().items()})
     for name, offer in betagouv_offers().items():
         day = re.match(r"(\d{4}-\d{2}-\d{2})-", name)
         named[f"betagouv:{name}"] = {**offer, "published_on": day.group(1) if day else None}
@@ -372,9 +388,11 @@ def group_labelled_set(db, thresholds=None) -> dict[str, int]:
     return {name: jobs[f"{offer['source']}:{offer['source_id']}"] for name, offer in offers.items()}
 
 
-def score_labelled_set(jobs: dict[str, int]) -> dict:
-    """Precision and recall of a grouping over the labelled pairs, and the pairs it got wrong."""
+def score_labelled_set(jobs: dict[str, int], kind: str | None = None) -> dict:
+    """Precision and recall of a grouping over the labelled pairs (those of one ``kind``: "independent",
+    "handmade", "same-page"), and the pairs it got wrong."""
     _, pairs = dedupe_labels()
+    pairs = [pair for pair in pairs if kind is None or pair["kind"] == kind]
     grouped = [(pair, jobs[pair["a"]] == jobs[pair["b"]]) for pair in pairs]
     true_positive = sum(1 for pair, same in grouped if same and pair["same"])
     predicted = sum(1 for _, same in grouped if same)

@@ -1,5 +1,7 @@
 """CSP parsing, on the real recorded listing and offer pages (tests/fixtures/choisirleservicepublic)."""
 
+import re
+
 import pytest
 from scrapy.http import HtmlResponse
 
@@ -50,11 +52,13 @@ def test_reference_from_url():
 
 
 EXPECTED_CARDS = [
-    # (reference, title, employer, location, département, versant, published)
+    # (reference, title, employer, kind of employer, location, département, versant, published): a territorial
+    # card shows a kind of employer ("Conseils départementaux"); its name is the title's suffix, when it has one.
     (
         "DEF_15-00064919",
         "CHARGE DE RECRUTEMENT ET DE LA MOBILITE",
         "Direction du renseignement et de la sécurité de la Défense (DRSD)",
+        None,
         "Hauts-de-Seine (92)",
         "92",
         "État",
@@ -63,6 +67,7 @@ EXPECTED_CARDS = [
     (
         "O056261001001569",
         "Chargé de recrutement (H/F) - CONSEIL DÉPARTEMENTAL DU MORBIHAN",
+        "CONSEIL DÉPARTEMENTAL DU MORBIHAN",
         "Conseils départementaux",
         "Morbihan (56)",
         "56",
@@ -72,6 +77,7 @@ EXPECTED_CARDS = [
     (
         "O060261001001837",
         "Chargé de recrutement - CENTRE DE GESTION DE LA FPT DE L'OISE",
+        "CENTRE DE GESTION DE LA FPT DE L'OISE",
         "Etablissements publics locaux",
         "Oise (60)",
         "60",
@@ -81,6 +87,7 @@ EXPECTED_CARDS = [
     (
         "O094260930000034",
         "Chargé de recrutement (h/f) - Département du Val-de-Marne",
+        "Département du Val-de-Marne",
         "Conseils départementaux",
         "Val de Marne (94)",
         "94",
@@ -90,6 +97,7 @@ EXPECTED_CARDS = [
     (
         "O091260907001077",
         "Chargé de recrutement - Conseil départemental de l'Essonne",
+        "Conseil départemental de l'Essonne",
         "Conseils départementaux",
         "Essonne (91)",
         "91",
@@ -99,6 +107,7 @@ EXPECTED_CARDS = [
     (
         "O075260814000243",
         "Chargé de recrutement (h/f)",
+        None,
         "Etablissements publics de coopération intercommunale",
         "Yvelines (78)",
         "78",
@@ -109,6 +118,7 @@ EXPECTED_CARDS = [
         "DEF_30-00066819",
         "CHARGE DE RECRUTEMENT ZONE GEOGRAPHIQUE NORD",
         "Service de Santé des Armées (SSA)",
+        None,
         "Hauts-de-Seine (92)",
         "92",
         "État",
@@ -117,6 +127,7 @@ EXPECTED_CARDS = [
     (
         "O094260812000320",
         "Chargé de recrutement (h/f) - Champigny-sur-Marne",
+        "Champigny-sur-Marne",
         "Communes",
         "Val de Marne (94)",
         "94",
@@ -127,6 +138,7 @@ EXPECTED_CARDS = [
         "DEF_15-00065309",
         "CHARGE DE RECRUTEMENT",
         "Direction du renseignement et de la sécurité de la Défense (DRSD)",
+        None,
         "Hauts-de-Seine (92)",
         "92",
         "État",
@@ -136,6 +148,7 @@ EXPECTED_CARDS = [
         "2026-2427859",
         "Une chargée ou un chargé de recrutement",
         "Cour des Comptes",
+        None,
         "Paris (75)",
         "75",
         "État",
@@ -144,6 +157,7 @@ EXPECTED_CARDS = [
     (
         "O094261002000713",
         "Chargé de recrutement (h/f) - Champigny-sur-Marne",
+        "Champigny-sur-Marne",
         "Communes",
         "Val de Marne (94)",
         "94",
@@ -153,6 +167,7 @@ EXPECTED_CARDS = [
     (
         "O078260924000396",
         "Chargé de recrutement et formation - H/F - Mairie de TRAPPES",
+        "Mairie de TRAPPES",
         "Communes",
         "Yvelines (78)",
         "78",
@@ -162,6 +177,7 @@ EXPECTED_CARDS = [
     (
         "O038261001000890",
         "Chargé de recrutement - C.C.A.S DE GRENOBLE",
+        "C.C.A.S DE GRENOBLE",
         "Centres communaux d'Action Sociale",
         "Isère (38)",
         "38",
@@ -171,6 +187,7 @@ EXPECTED_CARDS = [
     (
         "O038261001001474",
         "Chargé de recrutement - C.C.A.S DE GRENOBLE",
+        "C.C.A.S DE GRENOBLE",
         "Centres communaux d'Action Sociale",
         "Isère (38)",
         "38",
@@ -180,6 +197,7 @@ EXPECTED_CARDS = [
     (
         "O094260903000572",
         "Chargé de recrutement H/F - Créteil",
+        "Créteil",
         "Communes",
         "Val de Marne (94)",
         "94",
@@ -189,6 +207,7 @@ EXPECTED_CARDS = [
     (
         "O038260915000814",
         "Chargé de recrutement - MAIRIE DE ST-MARTIN-D HERES",
+        "MAIRIE DE ST-MARTIN-D HERES",
         "Communes",
         "Isère (38)",
         "38",
@@ -198,6 +217,7 @@ EXPECTED_CARDS = [
     (
         "O077260911001010",
         "Chargé de recrutement et formation (H/F) - NOISIEL",
+        "NOISIEL",
         "Communes",
         "Seine et Marne (77)",
         "77",
@@ -207,6 +227,7 @@ EXPECTED_CARDS = [
     (
         "O091260911000648",
         "Chargé de recrutement - Mairie d'EVRY COURCOURONNES",
+        "Mairie d'EVRY COURCOURONNES",
         "Communes",
         "Essonne (91)",
         "91",
@@ -216,6 +237,7 @@ EXPECTED_CARDS = [
     (
         "O093260909001347",
         "Chargé de recrutement et formation (h/f) - Neuilly-sur-Marne",
+        "Neuilly-sur-Marne",
         "Communes",
         "Seine Saint-Denis (93)",
         "93",
@@ -225,6 +247,7 @@ EXPECTED_CARDS = [
     (
         "O069260907000767",
         "CHARGE DE RECRUTEMENT - REGION AUVERGNE RHONE-ALPES",
+        "REGION AUVERGNE RHONE-ALPES",
         "Conseils régionaux",
         "Puy de Dôme (63)",
         "63",
@@ -236,7 +259,16 @@ EXPECTED_CARDS = [
 
 def test_listing_has_all_20_cards_with_their_facts(cards):
     got = [
-        (c["source_id"], c["title"], c["employer"], c["location"], c["department"], c["versant"], c["published_on"])
+        (
+            c["source_id"],
+            c["title"],
+            c["employer"],
+            c["employer_kind"],
+            c["location"],
+            c["department"],
+            c["versant"],
+            c["published_on"],
+        )
         for c in cards
     ]
     assert got == EXPECTED_CARDS
@@ -252,9 +284,10 @@ def test_listing_cards_have_absolute_offer_urls_domain_and_logo(cards):
         for c in cards
     )
     assert {c["domain"] for c in cards} == {"Ressources humaines"}
-    # The ministry logo's alt text; territorial offers have an SVG placeholder instead.
-    assert cards[0]["organisation"] == "Ministère des Armées"
-    assert cards[1]["organisation"] is None
+    # A logo's alt text is kept for reference, never as the organisation (it may be a generic image's);
+    # territorial offers have an SVG placeholder instead.
+    assert cards[0]["logo"] == "Ministère des Armées" and "organisation" not in cards[0]
+    assert cards[1]["logo"] is None
 
 
 def test_offer_page_core_fields(offer):
@@ -264,7 +297,8 @@ def test_offer_page_core_fields(offer):
         "url": OFFER_URL,
         "title": "CHARGE DE RECRUTEMENT ET DE LA MOBILITE",
         "employer": "Direction du renseignement et de la sécurité de la Défense (DRSD)",
-        "organisation": "Ministère des Armées",
+        "organisation": None,  # the page names none (its logo's alt text is no field)
+        "employer_kind": None,
         "versant": "État",
         "category": "A",
         "contract": "Emploi ouvert aux titulaires et aux contractuels",
@@ -279,7 +313,9 @@ def test_offer_page_core_fields(offer):
         "domain": "Ressources humaines",
         "contacts": [{"email": "drsd.cer.fct@intradef.gouv.fr"}],
         "apply_url": "mailto:drsd.cer.fct@intradef.gouv.fr?subject=DEF_15-00064919%20-%20CHARGE%20DE%20RECRUTEMENT%20ET%20DE%20LA%20MOBILITE",  # noqa: E501
+        "origin_url": None,  # a State offer of CSP's own, copied from no other board
     }
+    assert offer["raw"]["logo"] == "Ministère des Armées"
 
 
 def test_offer_page_texts_keep_their_lines(offer):
@@ -396,3 +432,43 @@ def test_handmade_offer_pages_parse_to_valid_offers(fixture_path):
         )
         assert item["source_id"] == ref
         assert item["deadline"] is not None
+
+
+def test_a_territorial_offer_names_its_employer_and_the_kind_apart(fixture_path):
+    """A territorial offer page (built from the real page and the real card) shows "Conseils départementaux" as
+    its employer: that is the kind of employer; the name is the title's; the emploi-territorial.fr offer it
+    copies is its origin; no logo alt text becomes an organisation."""
+    ref = "O056261001001569"
+    page = fixture_path("choisirleservicepublic", "offers") / f"{ref}-handmade.html"
+    item = validate_offer(
+        parse_offer(HtmlResponse(url=f"{SITE}/offre-emploi/x-reference-{ref}/", body=page.read_bytes()))
+    )
+    assert (item["employer"], item["employer_kind"], item["organisation"]) == (
+        "CONSEIL DÉPARTEMENTAL DU MORBIHAN",
+        "Conseils départementaux",
+        None,
+    )
+    assert item["origin_url"] == "https://www.emploi-territorial.fr/offre/o056261001001569?pk_campaign=ep"
+    assert (item["department"], item["region"], item["versant"]) == ("56", "Bretagne", "Territoriale")
+
+
+def test_a_territorial_offer_whose_title_names_no_employer_keeps_only_the_kind(fixture_path):
+    ref = "O075260814000243"  # "Chargé de recrutement (h/f)", an EPCI: the page names no employer
+    page = fixture_path("choisirleservicepublic", "offers") / f"{ref}-handmade.html"
+    item = validate_offer(
+        parse_offer(HtmlResponse(url=f"{SITE}/offre-emploi/x-reference-{ref}/", body=page.read_bytes()))
+    )
+    assert (item["employer"], item["employer_kind"]) == (None, "Etablissements publics de coopération intercommunale")
+
+
+def test_json_ld_in_head_is_read(fixture_path):
+    """Nothing depends on where one capture put a block: the real page with its JSON-LD moved into <head>
+    (where many sites put it) gives the same offer, JSON-LD included."""
+    body = fixture_path("choisirleservicepublic", "offer-state.html").read_bytes()
+    script = re.search(rb'<script type="application/ld\+json">.*?</script>', body, re.S).group(0)
+    moved = body.replace(script, b"").replace(b"</head>", script + b"</head>", 1)
+    assert moved.index(script) < moved.index(b"<main")
+    original = validate_offer(parse_offer(HtmlResponse(url=OFFER_URL, body=body)))
+    found = validate_offer(parse_offer(HtmlResponse(url=OFFER_URL, body=moved)))
+    assert found["raw"]["json_ld"]["datePosted"] == "02/10/2026"
+    assert found == original

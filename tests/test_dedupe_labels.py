@@ -27,6 +27,14 @@ def test_the_labelled_set_is_what_it_says():
     assert sum(pair["same"] for pair in pairs) >= 15 and sum(not pair["same"] for pair in pairs) >= 20
     assert all(pair["reason"].strip() for pair in pairs)
     assert len({(pair["a"], pair["b"]) for pair in pairs}) == len(pairs)  # no pair labelled twice
+    # Each pair says what it compares; the independent ones are scored on their own (bench/dedupe.py).
+    assert {pair["kind"] for pair in pairs} == {"independent", "handmade", "same-page"}
+    independent = [pair for pair in pairs if pair["kind"] == "independent"]
+    assert len(independent) >= 20 and sum(pair["same"] for pair in independent) >= 2
+    for pair in pairs:
+        handmade = any(name.startswith(("copy:", "ditp:")) or name.startswith("jorf:JORFTEXT0000542")
+                       for name in (pair["a"], pair["b"]))  # fmt: skip
+        assert (pair["kind"] == "handmade") == handmade or pair["kind"] == "same-page", pair
     # several boards and several sources of evidence, not one easy case repeated
     assert {offer["source"] for offer in offers.values()} >= {
         "modernisation",
@@ -42,6 +50,13 @@ def test_precision_is_1(scored):
     merged_wrongly = [describe(pair) for pair in score["wrong"] if not pair["same"]]
     assert merged_wrongly == []
     assert score["precision"] == 1.0
+
+
+def test_each_kind_of_pair_is_scored_apart(scored):
+    jobs, _ = scored
+    for kind in ("independent", "handmade", "same-page"):
+        score = score_labelled_set(jobs, kind=kind)
+        assert score["precision"] == 1.0 and score["recall"] == 1.0, (kind, score["wrong"])
 
 
 def test_recall_is_at_least_0_9(scored):

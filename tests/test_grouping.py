@@ -353,30 +353,50 @@ def test_same_title_same_employer_a_year_apart_is_not_the_same_job():
     assert compare(earlier, later, Thresholds(date_window_days=400)).same_job
 
 
-def test_two_references_on_one_board_are_never_one_job_by_score():
-    a = profile(
-        offer(
-            "choisirleservicepublic",
-            "O038261001000890",
-            "Agent d'accueil H/F",
-            employer="Commune de Grenoble",
-            department="38",
-            published_on="2026-10-01",
-        )
+def _grenoble(reference: str, **fields):
+    base = dict(employer="Commune de Grenoble", department="38", published_on="2026-10-01", deadline="2026-10-31")
+    return profile(offer("choisirleservicepublic", reference, "Agent d'accueil H/F", **{**base, **fields}))
+
+
+def test_one_post_published_twice_on_one_board_is_one_job_and_says_why():
+    """Two references of one board (once for civil servants, once for contract staff) with the same title,
+    employer, place and dates: one job."""
+    comparison = compare(_grenoble("O038261001000890"), _grenoble("O038261001001474"), THRESHOLDS)
+    assert comparison.same_job
+    assert comparison.reason == (
+        "title, employer, place and dates identical: one post published twice on choisirleservicepublic "
+        "(references O038261001001474 and O038261001000890)"
     )
+
+
+@pytest.mark.parametrize(
+    "difference",
+    [
+        {"title": "Agent d'accueil et d'orientation H/F"},
+        {"employer": "CCAS de Grenoble"},
+        {"department": "73", "location": "Chambéry"},
+        {"published_on": "2026-10-02"},
+        {"deadline": "2026-11-15"},
+        {"deadline": None},
+    ],
+    ids=["title", "employer", "place", "published", "deadline", "no-deadline"],
+)
+def test_two_references_on_one_board_that_differ_in_anything_stay_two_jobs(difference):
+    title = difference.pop("title", "Agent d'accueil H/F")
+    a = _grenoble("O038261001000890")
     b = profile(
         offer(
             "choisirleservicepublic",
             "O038261001001474",
-            "Agent d'accueil H/F",
-            employer="Commune de Grenoble",
-            department="38",
-            published_on="2026-10-01",
+            title,
+            **{**dict(employer="Commune de Grenoble", department="38", published_on="2026-10-01",
+                      deadline="2026-10-31"), **difference},
         )
-    )
+    )  # fmt: skip
     comparison = compare(a, b, THRESHOLDS)
-    assert comparison.similar and not comparison.same_job and not comparison.ask_texts
-    assert "two references on choisirleservicepublic" in comparison.reason
+    assert comparison is None or not comparison.same_job
+    if comparison is not None and comparison.similar:
+        assert "two references on choisirleservicepublic" in comparison.reason
 
 
 def test_places_must_agree():
@@ -453,3 +473,13 @@ def test_two_services_of_one_ministry_in_one_departement_are_two_jobs():
         )
     )
     assert not compare(ddt, prefecture, THRESHOLDS).same_job
+
+
+def test_two_jo_notices_are_never_one_post_published_twice():
+    """Each Journal officiel notice is a text of its own: two notices of one issue with the same post and
+    service are two vacancies (two chargés de mission of one SGAR), never one post published twice."""
+    fields = dict(employer="SGAR Occitanie", department="31", published_on="2026-06-13")
+    a = profile(offer("jorf", "JORFTEXT000054246601", "Chargé de mission", **fields))
+    b = profile(offer("jorf", "JORFTEXT000054246602", "Chargé de mission", **fields))
+    comparison = compare(a, b, THRESHOLDS)
+    assert comparison.similar and not comparison.same_job and not comparison.published_twice

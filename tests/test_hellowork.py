@@ -79,3 +79,91 @@ def test_committed_page_is_what_the_builder_writes():
         sys.path.remove(str(HELLOWORK))
         sys.modules.pop("build_handmade", None)
     assert build_handmade.build() == BODY.decode("utf-8")
+
+
+# -- real HelloWork pages (tests/fixtures/hellowork, see PROVENANCE.md) ------------------------------
+
+
+def real(name: str, number: str) -> dict:
+    url = f"https://www.hellowork.com/fr-fr/emplois/{number}.html"
+    return validate_offer(parse_offer(HtmlResponse(url=url, body=(HELLOWORK / name).read_bytes())))
+
+
+def test_a_real_page_contract_place_and_dates_from_its_markup():
+    """The real page's tags are in ``ul.mt-3.flex`` ("Paris - 75", "CDI"), not ``ul.tw-flex``; JSON-LD says
+    only FULL_TIME. "Publiée le 08/09/2026"; JSON-LD's validThrough is the posting's end."""
+    offer = real("rocky-posting-77695894.html", "77695894")
+    fields = {key: value for key, value in offer.items() if key not in ("missions", "profile", "raw")}
+    assert fields == {
+        "source": "hellowork",
+        "source_id": "77695894",
+        "url": "https://www.hellowork.com/fr-fr/emplois/77695894.html",
+        "title": "Data Analyst Banque Expérimenté H/F",
+        "employer": "Alteca",
+        "organisation": None,
+        "employer_kind": None,
+        "versant": None,
+        "category": None,
+        "contract": "CDI",
+        "location": "Paris - 75",
+        "department": "75",
+        "region": "Île-de-France",
+        "remote": None,  # "Mode de travail: hybride" is in the text, no field says it
+        "salary": None,  # baseSalary has no amount; estimatedSalary is HelloWork's guess, not the posting's
+        "published_on": "2026-09-08",
+        "deadline": "2026-10-08",
+        "vacancy_date": None,
+        "domain": "Data et IA",  # the job's field (occupationalCategory), not the company's sector
+        "contacts": [],
+        "apply_url": None,  # applications go through HelloWork itself (directApply)
+        "origin_url": None,
+    }
+    assert offer["raw"]["tags"] == ["Paris - 75", "CDI"]
+    assert (offer["raw"]["Publié le"], offer["raw"]["Réf"]) == ("08/09/2026", "c79f3ad5d672494cd527504dd1f49f77")
+
+
+def test_a_real_page_profile_is_the_posting_s_not_the_skills_list():
+    """One "Détail du poste" text: the missions are its "Votre mission" part, the profile its "Le profil
+    idéal" part (up to "Process de recrutement:"), never JSON-LD's skills ("Scala", "Force de proposition"…)."""
+    offer = real("rocky-posting-77695894.html", "77695894")
+    assert offer["missions"].startswith("En coordination avec les équipes d'un de nos clients grands comptes")
+    assert offer["missions"].endswith("et en méthodologie Agile Scrum.")
+    assert offer["profile"].splitlines()[0].startswith("Ton profil:diplômé(e) d'un Bac +5 dans le domaine de la Data")
+    assert offer["profile"].splitlines()[1].startswith("Ta personnalité:tu es une personne organisée")
+    assert offer["profile"].splitlines()[-1] == "Type de contrat proposé:temps plein Niveau de poste: confirmé"
+    skills = offer["raw"]["json_ld"]["skills"]
+    assert "Force de proposition" in skills and not any(skill in offer["profile"] for skill in skills)
+
+
+def test_a_real_json_ld_only_page():
+    """The page trimmed to its four JSON-LD blocks (escaped ``ld&#x2B;json`` type): everything from the
+    JobPosting; the profile is its qualifications, one line an item; the missions its "Les missions du
+    poste" section, not the company's "Bienvenue chez APEF"."""
+    offer = real("aplaii-detail-83844515.html", "83844515")
+    assert (offer["title"], offer["employer"], offer["contract"]) == (
+        "Stage Ressources Humaines H/F",
+        "APEF",
+        "Stage, Temps plein",
+    )
+    assert (offer["location"], offer["department"], offer["region"]) == (
+        "840 Avenue de la Pompignane, 34000 Montpellier",
+        "34",
+        "Occitanie",
+    )
+    assert (offer["published_on"], offer["deadline"], offer["domain"]) == (
+        "2026-09-28",
+        "2026-10-28",
+        "Ressources Humaines",
+    )
+    assert offer["profile"].splitlines() == [
+        "- Formation responsable de secteur SAP",
+        "- Enthousiasme, et persévérance",
+        "- Sens des responsabilités et de l'initiative",
+        "- Autonomie",
+        "- Organisation et rigueur",
+        "- Goût pour les services à la personne",
+    ]
+    assert offer["missions"].startswith("Apef est une enseigne de services à la personne, présente depuis 1992.")
+    assert offer["missions"].endswith("- A pourvoir pour les mois suivants: Dès que possible")
+    assert "Bienvenue chez APEF" not in offer["missions"]
+    assert (offer["remote"], offer["category"], offer["contacts"], offer["apply_url"]) == (None, None, [], None)

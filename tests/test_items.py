@@ -20,6 +20,7 @@ def test_every_field_of_the_shape_is_there():
         "title",
         "employer",
         "organisation",
+        "employer_kind",
         "versant",
         "category",
         "contract",
@@ -36,6 +37,7 @@ def test_every_field_of_the_shape_is_there():
         "profile",
         "contacts",
         "apply_url",
+        "origin_url",
         "raw",
     )
 

@@ -601,3 +601,63 @@ def test_two_services_posts_with_a_generic_title_stay_two_jobs(fresh_db):
     store_offers(fresh_db, [ddt], seen_at=seen("2026-03-03"))
     store_offers(fresh_db, [prefecture], seen_at=seen("2026-03-20"))
     assert job_of(fresh_db, ddt) != job_of(fresh_db, prefecture)
+
+
+# -- one post published twice on one board -----------------------------------------------------------
+
+
+def ccas_card(reference: str, **fields) -> dict:
+    """The real CSP card of the CCAS of Grenoble (two references of it, the same day), as the spider stores it."""
+    return validate_offer(
+        {
+            "source": "choisirleservicepublic",
+            "source_id": reference,
+            "url": f"https://choisirleservicepublic.gouv.fr/offre-emploi/charge-de-recrutement---ccas-de-grenoble-reference-{reference}/",
+            "title": "Chargé de recrutement - C.C.A.S DE GRENOBLE",
+            "employer": "C.C.A.S DE GRENOBLE",
+            "employer_kind": "Centres communaux d'Action Sociale",
+            "location": "Isère (38)",
+            "department": "38",
+            "versant": "Territoriale",
+            "published_on": "2026-10-01",
+            **fields,
+        }
+    )
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "two-crawls"])
+def test_one_post_published_twice_on_a_board_is_one_job_and_jobs_show_says_why(fresh_db, together):
+    first, second = ccas_card("O038261001000890"), ccas_card("O038261001001474")
+    if together:
+        store_offers(fresh_db, [first, second], seen_at=seen("2026-10-01"))
+    else:
+        store_offers(fresh_db, [first], seen_at=seen("2026-10-01"))
+        store_offers(fresh_db, [second], seen_at=seen("2026-10-02"))
+    assert job_of(fresh_db, first) == job_of(fresh_db, second)
+    [member] = [
+        offer for offer in job_offers(fresh_db, job_of(fresh_db, first)) if offer["source_id"] == second["source_id"]
+    ]
+    assert member["reason"].startswith(
+        "title, employer, place and dates identical: one post published twice on choisirleservicepublic "
+        "(references O038261001000890 and O038261001001474)"
+    )
+
+
+def test_two_references_of_a_board_that_differ_stay_two_jobs(fresh_db):
+    store_offers(fresh_db, [ccas_card("O038261001000890")], seen_at=seen("2026-10-01"))
+    store_offers(fresh_db, [ccas_card("O038261001001474", deadline="2026-10-31")], seen_at=seen("2026-10-01"))
+    assert job_count(fresh_db) == 2
+
+
+def test_two_references_whose_titles_differ_only_by_a_number_stay_two_jobs(fresh_db):
+    """Normalised titles drop one-character words ("Chef de projet 2" and "… 3" score alike): one post published
+    twice needs the titles as written to agree too."""
+    store_offers(
+        fresh_db,
+        [
+            ccas_card("O038261001000890", title="Chargé de recrutement 2 - C.C.A.S DE GRENOBLE"),
+            ccas_card("O038261001001474", title="Chargé de recrutement 3 - C.C.A.S DE GRENOBLE"),
+        ],
+        seen_at=seen("2026-10-01"),
+    )
+    assert job_count(fresh_db) == 2

@@ -62,7 +62,7 @@ def test_target_offer_004_comes_out_whole():
     assert offer["source"] == "jorf" and offer["source_id"] == "JORFTEXT000043946125"
     assert offer["url"] == "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000043946125"
     assert offer["title"] == "Chargé de mission transformation et innovation publique"
-    assert offer["raw"]["poste"] == "chargé de mission transformation et innovation publique"
+    assert offer["raw"]["poste"] == "Chargé de mission transformation et innovation publique"
     assert offer["employer"] == "SGAR Occitanie"
     assert offer["organisation"] == "Ministère de l'intérieur"
     assert (offer["region"], offer["location"], offer["department"]) == ("Occitanie", "Toulouse", "31")
@@ -135,7 +135,7 @@ def test_the_seven_vacancies_and_nothing_else_come_out_of_the_real_issue():
 
 EXPECTED = {
     "JORFTEXT000054246502": (
-        "Expert de haut niveau",
+        "Expert de haut niveau, responsable du pôle innovation publique",
         "Direction interministérielle de la transformation publique (DITP)",
         "Île-de-France",
         "75",
@@ -143,7 +143,7 @@ EXPECTED = {
         "2026-07-03",
     ),
     "JORFTEXT000054246518": (
-        "Chef de service",
+        "Chef du service de la performance des services numériques",
         "Direction interministérielle du numérique (DINUM)",
         "Île-de-France",
         "75",
@@ -151,14 +151,21 @@ EXPECTED = {
         "2026-06-28",
     ),
     "JORFTEXT000054246539": (
-        "Chargé de mission en charge des politiques contractuelles (territorialisées)",
+        "Chargé de mission en charge des politiques contractuelles territorialisées",
         "SGAR Provence-Alpes-Côte d'Azur",
         "Provence-Alpes-Côte d'Azur",
         "13",
         "2026-09-01",
         "2026-07-13",
     ),
-    "JORFTEXT000054246543": ("Chargé de mission", "SGAR La Réunion", "La Réunion", "974", "2026-08-01", "2026-07-13"),
+    "JORFTEXT000054246543": (
+        "Chargé de mission, chargé du pilotage des fonds européens",
+        "SGAR La Réunion",
+        "La Réunion",
+        "974",
+        "2026-08-01",
+        "2026-07-13",
+    ),
     "JORFTEXT000054246548": (
         "Directeur régional adjoint de l'environnement, de l'aménagement et du logement",
         "Direction régionale de l'environnement, de l'aménagement et du logement (DREAL) de Normandie",

@@ -450,3 +450,38 @@ def test_since_reaches_every_source(tmp_path, replay_site):
     run = open_db(tmp_path / "v.db").execute_returning_dicts("select * from runs")[0]
     # Every offer but the one published on 28 April 2026.
     assert (run["status"], run["new"], json.loads(run["options"])["since"]) == ("ok", 25, "2026-06-01")
+
+
+def test_a_notice_dropped_by_validation_leaves_its_archive_unprocessed_and_is_retried_until_stored(jorf):
+    """Nothing lost: the dropped notice's archive is not marked processed (the next run would read nothing
+    of it), it is read again and the error counted every run, past the attempts a broken archive gets, and
+    the notice is stored once it can be."""
+    # A notice whose id has a stray space (a DILA data error): its Légifrance link is no URL, validation drops it.
+    # (The id in a comment only names its file in the archive; XML readers skip comments.)
+    broken_text = (
+        read(f"{SEVEN[0]}-handmade.xml")
+        .replace(b"<ID>JORFTEXT000054246502</ID>", b"<ID>JORFTEXT 54246502</ID>")
+        .replace(b"<TEXTE>", b"<!-- <ID>JORFTEXT000054246502</ID> -->\n<TEXTE>", 1)
+    )
+    texts = [broken_text, *(read(f"{text_id}-handmade.xml") for text_id in SEVEN[1:])]
+    broken = handmade.build_archive("20260613-003512", [read("JORFCONT000054245240.xml")], texts)
+    jorf.serve({"JORFSIMPLE_20260613-003512": broken})
+    result, db, run = jorf(args={"since": "2026-06-01"})
+    assert errors(run) == {"invalid_item": 1} and run["status"] == "failed"
+    assert db["offers"].count == 6  # the other notices of the archive are stored
+    archive = get_archive(db, "JORFSIMPLE_20260613-003512.tar.gz")
+    assert archive["status"] == "error" and "dropped" in archive["last_error"]
+
+    for _attempt in range(2, 7):  # more runs than a broken archive is tried: still not given up
+        before = len(jorf.site.requested())
+        result, db, run = jorf()
+        assert archive_requests(jorf.site, before) == ["JORFSIMPLE_20260613-003512.tar.gz"]
+        assert errors(run) == {"invalid_item": 1}
+    assert get_archive(db, "JORFSIMPLE_20260613-003512.tar.gz")["status"] == "error"
+    assert get_archive(db, "JORFSIMPLE_20260613-003512.tar.gz")["attempts"] == 6
+
+    jorf.serve({"JORFSIMPLE_20260613-003512": real_issue("20260613-003512")})  # DILA corrected the text
+    result, db, run = jorf()
+    assert run["status"] == "ok" and run["new"] == 1
+    assert get_archive(db, "JORFSIMPLE_20260613-003512.tar.gz")["status"] == "processed"
+    assert get_offer(db, "jorf", SEVEN[0]) is not None

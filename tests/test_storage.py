@@ -17,6 +17,7 @@ from storage.offers import (
     versions_of,
 )
 from storage.runs import FAILED, INTERRUPTED, finish_run, get_run, last_runs, start_run
+from tests.conftest import store_before_jobs
 
 
 def offer(source_id="2026-1", **fields):
@@ -209,3 +210,23 @@ def test_salary_is_stored_and_adding_the_column_changed_no_stored_hash(tmp_path)
     assert get_offer(db, "choisirleservicepublic", "s-1")["salary"] == "35 000 – 42 000 € par an"
     [version] = versions_of(db, "choisirleservicepublic", "s-1")
     assert version["changes"] == {"salary": [None, "35 000 – 42 000 € par an"]}
+
+
+def test_offers_stored_before_the_employer_kind_and_origin_columns_are_not_updated_by_them(tmp_path):
+    """Migration m009 adds employer_kind and origin_url; an offer stored before it, crawled again unchanged,
+    stays unchanged (no version), and one that now has them is updated once."""
+    path = tmp_path / "old.db"
+    db = open_db(path, migrate=False)
+    migrations.apply(db, stop_before="m009_offer_origin_and_employer_kind")
+    store_before_jobs(db, [offer("2026-1"), offer("2026-2")], seen_at="2026-11-01T08:00:00+00:00")
+    db.conn.close()
+    db = open_db(path)
+    assert {"employer_kind", "origin_url"} <= set(db["offers"].columns_dict)
+    again = upsert_offers(
+        db,
+        [offer("2026-1"), offer("2026-2", employer_kind="Communes", origin_url="https://www.emploi-territorial.fr/x")],
+        seen_at="2026-11-02T08:00:00+00:00",
+    )
+    assert again.unchanged == [("choisirleservicepublic", "2026-1")]
+    assert again.updated == [("choisirleservicepublic", "2026-2")]
+    assert get_offer(db, "choisirleservicepublic", "2026-2")["employer_kind"] == "Communes"

@@ -7,7 +7,14 @@ nothing), 20 cards ``li.item .fr-card--offer`` a page, paged by the next link.
 
 Detail: ``/offre-emploi/<slug>-reference-<REF>/``, rendered on the server:
 hidden ``#content_*`` inputs, a JSON-LD JobPosting with quirks (dd/mm/yyyy,
-``Description``), and the visible markup. See docs in the README.
+``Description``), and the visible markup. See docs in the README. The whole page
+is parsed, once: nothing may depend on where one capture happened to put a block.
+
+Territorial offers (references ``O0…``, copies of emploi-territorial.fr offers)
+give a kind of employer ("Conseils départementaux") where State offers give a
+name: the kind goes to ``employer_kind`` and the name comes from the title
+("… - CONSEIL DÉPARTEMENTAL DU MORBIHAN"); the link to emploi-territorial.fr is
+``origin_url``.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from crawler.parsing import (
     salary_from_json_ld,
 )
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
-from storage.places import department_code
+from storage.places import locate
 
 REFERENCE_IN_URL = re.compile(r"reference-([A-Za-z0-9_-]+?)/?$")
 # What the site prints when a search has no result; anything else without cards is a broken page.
@@ -57,6 +64,38 @@ def reference_from_url(url: str) -> str | None:
     return match.group(1) if match else None
 
 
+# The kinds of employer CSP's territorial cards and pages give instead of a name ("Conseils départementaux",
+# "Communes", "Etablissements publics de coopération intercommunale"): plural categories.
+_KIND = re.compile(r"^[A-ZÉ][a-zéèêàç]+[sx]\b")
+_GENDER_SEGMENT = re.compile(r"^\(?\s*(?:H\s*/\s*F|F\s*/\s*H)\s*\)?$", re.IGNORECASE)
+_GENDER_MARK = re.compile(r"\s*\(?\b(?:H\s*/\s*F|F\s*/\s*H)\b\)?", re.IGNORECASE)
+# Boards CSP copies offers from: a link to one of them in the page is the offer's origin.
+_ORIGIN = re.compile(r"https?://(?:www\.)?(?:emploi-territorial\.fr|passerelles\.economie\.gouv\.fr)/[^\s\"'<>]+")
+
+
+def is_employer_kind(value: str | None, versant: str | None) -> bool:
+    """Whether a territorial "Employeur" value is a kind of employer ("Conseils départementaux"), not a name."""
+    return bool(value) and versant == "Territoriale" and _KIND.match(value) is not None
+
+
+def employer_in_title(title: str | None) -> str | None:
+    """ "Chargé de recrutement (H/F) - CONSEIL DÉPARTEMENTAL DU MORBIHAN" -> "CONSEIL DÉPARTEMENTAL DU MORBIHAN":
+    the last " - " segment of a territorial title (gender marks aside), which names who hires."""
+    segments = [part.strip() for part in re.split(r"\s+[-–]\s+", title or "")]
+    segments = [part for part in segments if part and not _GENDER_SEGMENT.match(part)]
+    return clean(_GENDER_MARK.sub("", segments[-1])) if len(segments) >= 2 else None
+
+
+def employer_and_kind(value: str | None, versant: str | None, title: str | None, *others: str | None):
+    """(employer, kind of employer): the kind a territorial offer gives ("Conseils départementaux") goes to its
+    own field, and the name comes from the title's suffix or another field that is a name; None when the page
+    gives no name (nothing invented)."""
+    if not is_employer_kind(value, versant):
+        return value, None
+    names = [employer_in_title(title), *(other for other in others if not is_employer_kind(other, versant))]
+    return next((name for name in names if name and name != value), None), value
+
+
 def _text(nodes) -> str | None:
     return clean(" ".join(nodes.getall())) if nodes else None
 
@@ -73,65 +112,83 @@ def parse_card(card) -> dict:
             label = "en ligne depuis"
         facts[label] = value
     place = facts.get("localisation")
+    title = _text(link.xpath(".//text()"))
+    versant = normalize_versant(facts.get("fonction publique"))
+    employer, kind = employer_and_kind(facts.get("employeur"), versant, title)
+    located = locate(place)
     return {
         "url": url,
         "source_id": reference_from_url(url) if url else None,
-        "title": _text(link.xpath(".//text()")),
+        "title": title,
         "domain": _text(card.xpath(".//p[contains(@class, 'fr-tag')]/text()")),
         "location": place,
-        "department": department_code(place),
-        "versant": normalize_versant(facts.get("fonction publique")),
-        "employer": facts.get("employeur"),
+        "department": located.department if located else None,
+        "versant": versant,
+        "employer": employer,
+        "employer_kind": kind,
         "published_on": parse_date(facts.get("en ligne depuis")),
-        "organisation": clean(card.xpath(".//div[contains(@class, 'fr-card__img')]//img/@alt").get()),
+        # A logo's alt text is what the recruiter typed, or a generic image's: kept for reference, no field.
+        "logo": clean(card.xpath(".//div[contains(@class, 'fr-card__img')]//img/@alt").get()),
     }
 
 
-_TAG_ATTRIBUTES = r"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)"
-_INPUT_TAG = re.compile(rb"<input\b" + _TAG_ATTRIBUTES.encode() + rb">", re.IGNORECASE)
-_LINK_TAG = re.compile(rb"<link\b" + _TAG_ATTRIBUTES.encode() + rb">", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_JSON_LD = re.compile(rb"<script[^>]*application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+_PARSERS: dict[str, etree.HTMLParser] = {}
+_HERO = etree.XPath(".//div[contains(@class, 'strate-hero-offer')]")
+_HERO_FACTS = etree.XPath(".//li[contains(@class, 'ic--')]")
+_TABLE_CELLS = etree.XPath(".//ul[contains(@class, 'table')]/li")
+_BUTTONS = etree.XPath(".//div[contains(@class, 'buttons-wrapper')]")
+_SECTION_HEADINGS = etree.XPath(".//div[contains(@class, 'col-left')]/h2")
+_CALLOUTS = etree.XPath(".//div[contains(@class, 'fr-callout')]")
+_ABOUT = etree.XPath(".//div[contains(@class, 'about-agency')]")
+_ACCORDIONS = etree.XPath(".//section[contains(@class, 'fr-accordion')]")
+_LINKS = etree.XPath(".//a/@href")
+_STRONG = etree.XPath(".//strong")
+_SALARY_CAPTIONS = etree.XPath(".//span[contains(@class, 'fr-text--xs')]")
+_SPANS = etree.XPath("./span")
+_CALLOUT_TITLE = etree.XPath(".//*[contains(@class, 'fr-callout__title')]")
+_CALLOUT_TEXT = etree.XPath(".//*[contains(@class, 'fr-callout__text')]")
+_ABOUT_VISIBLE = etree.XPath(".//div[contains(@class, 'text-clamp--text')]")
+_ABOUT_HIDDEN = etree.XPath(".//div[contains(@class, 'text-clamp--hiddentext')]")
+_ACCORDION_BUTTON = etree.XPath(".//button[contains(@class, 'fr-accordion__btn')]")
+_ACCORDION_CONTENT = etree.XPath("./div[contains(@class, 'fr-collapse')]")
+_H1_TEXT = etree.XPath(".//h1//text()")
+_SR_ONLY = etree.XPath("./span[@class='sr-only']/text()")
+_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::span[@class='sr-only'])]")
+_LOGO_ALT = etree.XPath(".//div[contains(@class, 'logo')]//img/@alt")
+_DOMAIN_TAG = etree.XPath(".//a[contains(@class, 'fr-tag')]/text()")
+_PARAGRAPH_TEXT = etree.XPath(".//p//text()")
+_APPLY_BUTTON = etree.XPath(".//a[contains(@class, 'fr-btn')]")
+
+
+def _tree(response):
+    """The whole page, parsed once: JSON-LD and hidden inputs may be anywhere, ``<head>`` included."""
+    encoding = response.encoding or "utf-8"
+    parser = _PARSERS.get(encoding)
+    if parser is None:
+        parser = _PARSERS[encoding] = etree.HTMLParser(encoding=encoding)
+    try:
+        return etree.fromstring(response.body, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+# What an offer page declares itself to be, read from its bytes (before it is parsed): its
+# ``#content_ref`` hidden input, or its ``<main data-reference="…">``.
+_REFERENCE_INPUT = re.compile(rb"<input\b[^>]*?\bid\s*=\s*[\"']content_ref[\"'][^>]*>", re.IGNORECASE)
+_VALUE = re.compile(rb"\bvalue\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
 _MAIN_REFERENCE = re.compile(rb"<main\b[^>]*?\sdata-reference\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
 
 
-def _attributes(raw: bytes, encoding: str) -> dict[str, str]:
-    text = raw.decode(encoding, "replace")
-    return {name.lower(): html.unescape(double or single) for name, double, single in _ATTRIBUTE.findall(text)}
-
-
-def _hidden_inputs(head: bytes, encoding: str) -> dict[str, str]:
-    """The ``#content_*`` hidden inputs (the offer's facts as the site stores them) and ``#page_name``."""
-    inputs = {}
-    for match in _INPUT_TAG.finditer(head):
-        attributes = _attributes(match.group(1), encoding)
-        name = attributes.get("id", "")
-        if attributes.get("type", "").lower() == "hidden" and (name.startswith("content_") or name == "page_name"):
-            inputs[name] = attributes.get("value", "").strip()
-    return inputs
-
-
-def _canonical(head: bytes, encoding: str) -> str | None:
-    for match in _LINK_TAG.finditer(head):
-        attributes = _attributes(match.group(1), encoding)
-        if attributes.get("rel", "").lower() == "canonical" and attributes.get("href"):
-            return attributes["href"].strip()
-    return None
-
-
-def _offer_part(body: bytes) -> tuple[int, int] | None:
-    """Where the offer itself is: from ``<main`` to the "recommended offers" strip.
-
-    Parsing only this part (a sixth of the page) is what makes extraction cheaper
-    than parsing the whole page; the rest is read with plain searches."""
-    start = body.find(b"<main")
-    if start < 0:
-        return None
-    stop = body.find(b"strate-cards-list", start)
-    if stop < 0:
-        stop = body.find(b"</main>", start)
-        return (start, stop) if stop > 0 else None
-    return start, body.rfind(b"<", start, stop)
+def _declared_reference(body: bytes, encoding: str) -> str:
+    for tag, pattern in ((_REFERENCE_INPUT, _VALUE), (_MAIN_REFERENCE, None)):
+        found = tag.search(body)
+        value = pattern.search(found.group(0)) if found and pattern else found
+        if value:
+            text = html.unescape((value.group(1) or value.group(2) or b"").decode(encoding, "replace"))
+            text = re.sub(r"[\x00-\x1f\x7f]", "", text).strip()  # as the stored reference will be (crawler.items)
+            if text:
+                return text
+    return ""
 
 
 def offer_page_problem(response, reference: str | None) -> str | None:
@@ -141,15 +198,9 @@ def offer_page_problem(response, reference: str | None) -> str | None:
     and has the site's offer structure (the ``strate-hero-offer`` block, or a JSON-LD
     ``JobPosting``). A maintenance page, an error page or another offer's page answered with a
     200 at the offer's URL is not the offer, and must never be stored as it."""
-    body, encoding = response.body, response.encoding
+    body = response.body
     linked = f"linked as {reference}" if reference else "linked without a reference"
-    main_at = body.find(b"<main")
-    declared = (_hidden_inputs(body[: max(main_at, 0)], encoding) or _hidden_inputs(body, encoding)).get("content_ref")
-    if not declared and main_at >= 0:
-        match = _MAIN_REFERENCE.match(body, main_at)
-        if match:
-            declared = html.unescape((match.group(1) or match.group(2)).decode(encoding, "replace")).strip()
-    declared = re.sub(r"[\x00-\x1f\x7f]", "", declared or "")  # as the stored reference will be (crawler.items)
+    declared = _declared_reference(body, response.encoding or "utf-8")
     if not declared:
         return f"the page declares no offer reference (#content_ref, main[data-reference]): not the offer {linked}"
     if reference and declared.casefold() != reference.casefold():
@@ -166,106 +217,129 @@ def _date_from_inputs(inputs: dict, prefix: str) -> str | None:
     return parse_date(f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}")
 
 
+def _origin(root, texts) -> str | None:
+    """The offer on the board CSP copied it from (emploi-territorial.fr, Passerelles): a link or a URL in its text."""
+    for value in [*_LINKS(root), *texts]:
+        match = _ORIGIN.search(value or "")
+        if match:
+            return match.group(0).rstrip(".,;)")
+    return None
+
+
+def _table(hero) -> dict:
+    """The summary table: label -> value, the salary ranges one by one."""
+    table = {}
+    for cell in _TABLE_CELLS(hero):
+        strong = _STRONG(cell)
+        if not strong:
+            continue
+        label = element_text(strong[0])
+        salary = _SALARY_CAPTIONS(cell)
+        if salary:
+            for caption in salary:
+                table[f"{label} - {element_text(caption)}"] = element_text(caption.getnext())
+        else:
+            spans = _SPANS(cell)
+            table[label] = element_text(spans[-1]) if len(spans) > 1 else None
+    return table
+
+
+def _sections(main) -> dict:
+    """Missions, profile, callouts ("Personnes à contacter"), "Qui sommes-nous ?" and the accordions."""
+    sections = {}
+    for heading in _SECTION_HEADINGS(main):
+        sections[element_text(heading)] = element_text(heading.getnext())
+    for callout in _CALLOUTS(main):
+        callout_title = _CALLOUT_TITLE(callout)
+        callout_text = _CALLOUT_TEXT(callout)
+        if callout_title:
+            sections[element_text(callout_title[0])] = element_text(callout_text[0]) if callout_text else None
+    for about in _ABOUT(main):
+        for visible in _ABOUT_VISIBLE(about):
+            sections["Qui sommes-nous ?"] = element_text(visible)
+        for hidden in _ABOUT_HIDDEN(about):
+            heading = hidden.find("h3")
+            name = element_text(heading) if heading is not None else "Qui sommes-nous ? (suite)"
+            sections[name] = element_text(hidden)
+    for accordion in _ACCORDIONS(main):
+        button = _ACCORDION_BUTTON(accordion)
+        content = _ACCORDION_CONTENT(accordion)
+        if button:
+            sections[element_text(button[0])] = element_text(content[0]) if content else None
+    return sections
+
+
 def parse_offer(response) -> OfferItem | None:
     """Every field of an offer page; None when the page has none of its markers."""
-    body, encoding = response.body, response.encoding
-    part = _offer_part(body)
-    if part:
-        start, stop = part
-        head, tail = body[:start], body[stop:]
-        main = etree.fromstring(body[start:stop], etree.HTMLParser(encoding=encoding)).find(".//main")
-    else:
-        head = tail = body
-        main = None
-    inputs = _hidden_inputs(head, encoding) or _hidden_inputs(body, encoding)
-    json_ld = next(
-        (
-            d
-            for d in load_json_ld(m.decode(encoding, "replace") for m in _JSON_LD.findall(tail))
-            if d.get("@type") == "JobPosting"
-        ),
-        {},
-    )
+    tree = _tree(response)
+    if tree is None:
+        return None
+    # One walk over the page for what may be anywhere in it (the tag filter runs in C).
+    main = canonical = None
+    inputs, blocks = {}, []
+    for element in tree.iter("main", "input", "script", "link"):
+        tag = element.tag
+        if tag == "input":
+            name = element.get("id") or ""
+            if element.get("type") == "hidden" and (name.startswith("content_") or name == "page_name"):
+                inputs[name] = (element.get("value") or "").strip()
+        elif tag == "script":
+            if "ld+json" in (element.get("type") or "") and element.text:
+                blocks.append(element.text)
+        elif tag == "main":
+            main = main if main is not None else element
+        elif canonical is None and element.get("rel") == "canonical":
+            canonical = element.get("href")
+    json_ld = next((d for d in load_json_ld(blocks) if d.get("@type") == "JobPosting"), {})
     if main is None and not inputs and not json_ld:
         return None
     if main is None:
-        main = response.selector.root
+        main = tree
     raw: dict = dict(inputs)
 
-    hero = main.xpath(".//div[contains(@class, 'strate-hero-offer')]")
+    hero = _HERO(main)
     hero = hero[0] if hero else main
-    title = clean(" ".join(hero.xpath(".//h1//text()"))) or inputs.get("page_name") or text_value(json_ld.get("title"))
+    title = clean(" ".join(_H1_TEXT(hero))) or inputs.get("page_name") or text_value(json_ld.get("title"))
     hero_facts = {}
-    for li in hero.xpath(".//li[contains(@class, 'ic--')]"):
-        label = clean(" ".join(li.xpath("./span[@class='sr-only']/text()"))).rstrip(" :")
-        value = clean(" ".join(t for t in li.xpath(".//text()[not(parent::span[@class='sr-only'])]")))
+    for li in _HERO_FACTS(hero):
+        label = clean(" ".join(_SR_ONLY(li))).rstrip(" :")
+        value = clean(" ".join(t for t in _VISIBLE_TEXT(li)))
         if label and value:
             hero_facts[label_key(label)] = value
             raw[label] = value
     reference = inputs.get("content_ref") or main.get("data-reference") or reference_from_url(response.url)
-    canonical = link_url(response.url, _canonical(head, encoding), schemes=("http", "https"))
-    logo = hero.xpath(".//div[contains(@class, 'logo')]//img/@alt")
-    domain_tag = clean(" ".join(hero.xpath(".//a[contains(@class, 'fr-tag')]/text()")))
-
-    table = {}
-    for cell in hero.xpath(".//ul[contains(@class, 'table')]/li"):
-        strong = cell.xpath(".//strong")
-        if not strong:
-            continue
-        label = element_text(strong[0])
-        salary = cell.xpath(".//span[contains(@class, 'fr-text--xs')]")
-        if salary:
-            for caption in salary:
-                value = caption.getnext()
-                table[f"{label} - {element_text(caption)}"] = element_text(value)
-        else:
-            spans = cell.xpath("./span")
-            table[label] = element_text(spans[-1]) if len(spans) > 1 else None
+    logo = clean(next(iter(_LOGO_ALT(hero)), None))
+    if logo:
+        raw["logo"] = logo  # for reference: never the organisation (it may be a generic image's alt text)
+    domain_tag = clean(" ".join(_DOMAIN_TAG(hero)))
+    table = _table(hero)
     raw.update(table)
     by_label = {label_key(label): value for label, value in table.items()}
 
-    deadline_text = clean(" ".join(hero.xpath(".//div[contains(@class, 'buttons-wrapper')]//p//text()")))
+    buttons = _BUTTONS(hero)
+    deadline_text = clean(" ".join(_PARAGRAPH_TEXT(buttons[0]))) if buttons else None
     if deadline_text:
         raw["Date limite de candidature"] = deadline_text
-    apply = hero.xpath(".//div[contains(@class, 'buttons-wrapper')]//a[contains(@class, 'fr-btn')]")
+    canonical = link_url(response.url, canonical, schemes=("http", "https"))
+    apply = _APPLY_BUTTON(buttons[0]) if buttons else []
     apply_url = apply[0].get("href", "").strip() if apply else None
     if apply_url:
         raw["Candidature"] = f"{element_text(apply[0])}: {apply_url}"
         # Relative links resolved on the offer's address, "javascript:" and "#" ones are no link.
         apply_url = link_url(canonical or response.url, apply_url)
 
-    sections = {}
-    for heading in main.xpath(".//div[contains(@class, 'col-left')]/h2"):
-        body = heading.getnext()
-        sections[element_text(heading)] = element_text(body)
-    for callout in main.xpath(".//div[contains(@class, 'fr-callout')]"):
-        callout_title = callout.xpath(".//*[contains(@class, 'fr-callout__title')]")
-        callout_text = callout.xpath(".//*[contains(@class, 'fr-callout__text')]")
-        if callout_title:
-            sections[element_text(callout_title[0])] = element_text(callout_text[0]) if callout_text else None
-    for about in main.xpath(".//div[contains(@class, 'about-agency')]"):
-        for visible in about.xpath(".//div[contains(@class, 'text-clamp--text')]"):
-            sections["Qui sommes-nous ?"] = element_text(visible)
-        for hidden in about.xpath(".//div[contains(@class, 'text-clamp--hiddentext')]"):
-            heading = hidden.find("h3")
-            sections[element_text(heading) if heading is not None else "Qui sommes-nous ? (suite)"] = element_text(
-                hidden
-            )
-    for accordion in main.xpath(".//section[contains(@class, 'fr-accordion')]"):
-        button = accordion.xpath(".//button[contains(@class, 'fr-accordion__btn')]")
-        content = accordion.xpath("./div[contains(@class, 'fr-collapse')]")
-        if button:
-            sections[element_text(button[0])] = element_text(content[0]) if content else None
+    sections = _sections(main)
     raw.update(sections)
     by_section = {label_key(label): value for label, value in sections.items()}
     # The "Descriptif du service" heading is repeated as the first line of its own text.
-    if "descriptif du service" in by_section and by_section["descriptif du service"]:
+    if by_section.get("descriptif du service"):
         lines = by_section["descriptif du service"].split("\n", 1)
         if label_key(lines[0]) == "descriptif du service":
             by_section["descriptif du service"] = raw["Descriptif du service"] = lines[1] if len(lines) > 1 else None
 
     if json_ld:
         raw["json_ld"] = json_ld
+    # JSON-LD may give several places, several addresses, a list or an object for a text.
     location = json_ld.get("jobLocation")
     location = (location[0] if location else None) if isinstance(location, list) else location
     address = location.get("address") if isinstance(location, dict) else None
@@ -276,20 +350,30 @@ def parse_offer(response) -> OfferItem | None:
         or text_value(address.get("postalCode"))
         or text_value(json_ld.get("addressLocality"))
     )
-
+    located = locate(place_label) or locate(hero_facts.get("localisation"))
+    versant = normalize_versant(inputs.get("content_versant") or hero_facts.get("fonction publique"))
+    organisation = _json_ld_organisation(json_ld)
+    employer, kind = employer_and_kind(
+        inputs.get("content_entite") or hero_facts.get("employeur") or organisation, versant, title, organisation
+    )
+    missions = by_section.get("vos missions en quelques mots") or text_value(
+        json_ld.get("Description") or json_ld.get("description")
+    )
     return OfferItem(
         source="choisirleservicepublic",
         source_id=reference,
         url=canonical or response.url,
         title=title,
-        employer=inputs.get("content_entite") or hero_facts.get("employeur") or _json_ld_organisation(json_ld),
-        organisation=clean(logo[0]) if logo else None,
-        versant=normalize_versant(inputs.get("content_versant") or hero_facts.get("fonction publique")),
+        employer=employer,
+        employer_kind=kind,
+        versant=versant,
         category=normalize_category(inputs.get("content_categorie") or by_label.get("categorie")),
         contract=by_label.get("nature de l'emploi"),
         location=hero_facts.get("localisation") or place_label,
-        department=department_code(place_label) or department_code(hero_facts.get("localisation")),
-        region=inputs.get("content_reg") or text_value(address.get("addressRegion")),
+        department=located.department if located else None,
+        region=inputs.get("content_reg")
+        or text_value(address.get("addressRegion"))
+        or (located.region if located else None),
         remote=by_label.get("teletravail possible"),
         salary=_salary(table) or salary_from_json_ld(json_ld.get("baseSalary")),
         published_on=_date_from_inputs(inputs, "content_startPublicationDate")
@@ -299,11 +383,11 @@ def parse_offer(response) -> OfferItem | None:
         else parse_date(text_value(json_ld.get("validThrough"))),
         vacancy_date=parse_date(by_section.get("statut du poste")),
         domain=inputs.get("content_domaine") or domain_tag or text_value(json_ld.get("industry")),
-        missions=by_section.get("vos missions en quelques mots")
-        or text_value(json_ld.get("Description") or json_ld.get("description")),
+        missions=missions,
         profile=by_section.get("profil recherche"),
         contacts=contacts_from_text(by_section.get("personnes a contacter")),
         apply_url=apply_url,
+        origin_url=_origin(main, [missions, *sections.values()]),
         raw=raw,
     )
 

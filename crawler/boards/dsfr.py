@@ -20,7 +20,7 @@ from storage.french import (
     parse_date,
     parse_date_after,
 )
-from storage.places import department_code
+from storage.places import locate
 
 # Markup around the content that never holds an offer's text.
 CHROME = (
@@ -240,6 +240,11 @@ def _lead(content) -> str | None:
     return _text(lead[0]) if lead else None
 
 
+def _department(location: str | None) -> str | None:
+    located = locate(location)
+    return located.department if located else None
+
+
 def page_fields(response, content=None) -> dict:
     """Offer fields read from a DSFR (or plain HTML) offer page, only those found, with ``raw``."""
     content = content if content is not None else main_content(response)
@@ -275,7 +280,7 @@ def page_fields(response, content=None) -> dict:
         "employer": _first(labels, LABEL_FIELDS, "employer"),
         "contract": contract,
         "location": location,
-        "department": department_code(location),
+        "department": _department(location),
         "remote": _first(labels, LABEL_FIELDS, "remote"),
         "category": normalize_category(_first(labels, LABEL_FIELDS, "category")),
         "versant": normalize_versant(_first(labels, LABEL_FIELDS, "versant")),

@@ -1,11 +1,17 @@
 """HelloWork (hellowork.com) offer pages, where public employers' offers are syndicated.
 
 ``/fr-fr/emplois/<number>.html``. The page carries a schema.org ``JobPosting``
-(read first, see crawler.boards.jsonld) but not the contract type, which is a tag of
-the page (``ul.tw-flex li``: "Paris - 75", "CDI"). Without JSON-LD everything
-comes from the page: ``[data-cy=jobTitle]``, the company link, "Publié le …",
+(read first, see crawler.boards.jsonld) but not the contract type, which is a tag
+of the page: the list right under the title (``ul.mt-3.flex`` on the real pages,
+``ul.tw-flex`` on older ones: "Paris - 75", "CDI"). Without JSON-LD everything
+comes from the page: the title (``h1 span``), the company link, "Publiée le …",
 and the ``#offer-panel`` sections ("Les missions du poste", "Le profil
-recherché"), cut by an "Afficher la suite" button that only hides text.
+recherché", or one "Détail du poste"), cut by an "Afficher la suite" button that
+only hides text.
+
+The profile is the posting's own (its "Le profil recherché" section, the JSON-LD
+``qualifications``, or the "Le profil idéal" part of a single "Détail du poste"),
+never JSON-LD's ``skills``, a list of keywords HelloWork adds.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import re
 
 from crawler.boards import jsonld
 from crawler.items import OfferItem
-from crawler.parsing import clean, element_text, link_url
+from crawler.parsing import clean, element_text, fragment_text, link_url
 from storage.french import label_key, parse_date
 
 BOARD = "hellowork"
@@ -27,6 +33,13 @@ _CONTRACT_TAG = re.compile(
 )
 # Text of the page's own widgets, not of the offer.
 _WIDGET_LINES = re.compile(r"^(Afficher la suite|Voir moins|Postuler sur le site du recruteur|Postuler)$")
+# The tags under the title: the first list after the h1 (real pages), or the older tw-flex one.
+_TAG_LISTS = "//h1/following-sibling::ul[1]/li | //ul[contains(concat(' ', @class, ' '), ' tw-flex ')]/li"
+# Headings inside one "Détail du poste" text: where the missions and the profile start, and what ends them.
+_MISSIONS_HEADING = re.compile(r"^(?:les? |vos |votre |la )?missions?(?: du poste)?\s*:?$", re.IGNORECASE)
+_PROFILE_HEADING = re.compile(
+    r"^(?:le |votre |ton )?profil(?: recherch[ée]| id[ée]al| souhait[ée])?\s*:?$|^qui [eê]tes-vous\s*\??$", re.I
+)
 
 SECTION_FIELDS = {"les missions du poste": "missions", "le profil recherche": "profile"}
 
@@ -59,21 +72,64 @@ def page_sections(response) -> dict[str, str]:
     return found
 
 
+def description_sections(html: str | None) -> dict[str, str]:
+    """A JSON-LD description's ``<h2>`` sections ("Les missions du poste", "Le profil recherché", …)."""
+    if not html or "<h2" not in html:
+        return {}
+    found = {}
+    for part in re.split(r"(?=<h2)", html):
+        heading = re.match(r"<h2[^>]*>(.*?)</h2>", part, re.S)
+        if heading:
+            text = fragment_text(part[heading.end() :])
+            if text:
+                found[clean(fragment_text(heading.group(1)) or "") or ""] = text
+    return found
+
+
+def _is_heading(line: str) -> bool:
+    """A line that starts another part of a posting: short, without a sentence ("NOS AVANTAGES",
+    "Process de recrutement:")."""
+    words = line.rstrip(" :").split()
+    return len(words) <= 4 and not line.endswith((".", ";", ",")) and (line.endswith(":") or line.isupper() or
+                                                                       line[:1].isupper())  # fmt: skip
+
+
+def _part(text: str | None, heading: re.Pattern) -> str | None:
+    """The lines after a heading line (``heading``) up to the next heading-like line."""
+    lines = (text or "").splitlines()
+    for index, line in enumerate(lines):
+        if heading.match(line.strip()):
+            part = []
+            for following in lines[index + 1 :]:
+                if _is_heading(following.strip()) and part:
+                    break
+                part.append(following)
+            return clean("\n".join(part))
+    return None
+
+
 def parse_offer(response, source: str = BOARD) -> OfferItem | None:
     """A HelloWork offer page; None when it has neither a JobPosting nor a job title."""
     posting = jsonld.job_posting(response)
     fields = jsonld.offer_fields(posting) if posting else {"raw": {}}
-    title = clean(" ".join(response.css("[data-cy='jobTitle'] ::text").getall()))
+    title = clean(" ".join(response.css("[data-cy='jobTitle'] ::text, h1 > span ::text").getall()))
     if not title and not fields.get("title"):
         return None
     company = clean(" ".join(response.xpath("//h1//a[contains(@href, '/entreprises/')]//text()").getall()))
-    tags = [clean(" ".join(li.xpath(".//text()").getall())) for li in response.css("ul.tw-flex li")]
-    tags = [tag for tag in tags if tag]
+    tags = [clean(" ".join(li.xpath(".//text()").getall())) for li in response.xpath(_TAG_LISTS)]
+    tags = list(dict.fromkeys(tag for tag in tags if tag))
     place = next((tag for tag in tags if _PLACE_TAG.match(tag)), None)
     contract = next((tag for tag in tags if _CONTRACT_TAG.match(tag)), None)
-    published = re.search(r"Publi[ée]+e? le\s+([^\n<]{6,30})", " ".join(response.xpath("//body//text()").getall()))
+    body_text = " ".join(response.xpath("//body//text()").getall())
+    # "Publiée le 08/09/2026 - Réf : c79f…", "Publié le 26 juillet 2025"
+    published = re.search(r"Publi[ée]+e? le\s+(\d{1,2}/\d{1,2}/\d{4}|\d{1,2}(?:er)?\s+\w+\s+\d{4})", body_text)
+    reference = re.search(r"\bR[ée]f\s*:\s*(\S+)", body_text)
     sections = page_sections(response)
     by_key = {SECTION_FIELDS.get(label_key(name)): text for name, text in sections.items()}
+    described = {
+        SECTION_FIELDS.get(label_key(name)): text
+        for name, text in description_sections(posting.get("description") if posting else None).items()
+    }
 
     raw = fields.pop("raw")
     raw.update(sections)
@@ -81,11 +137,18 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         raw["tags"] = tags
     if published:
         raw["Publié le"] = clean(published.group(1))
+    if reference:
+        raw["Réf"] = reference.group(1)
     # JSON-LD first, the page fills what it lacks; the contract (CDI/CDD) only the page has.
     json_contract = fields.pop("contract", None)
     if json_contract:
         raw["employmentType"] = json_contract
     place_match = _PLACE_TAG.match(place) if place else None
+    whole = fields.get("missions") or next(iter(sections.values()), None)
+    # The page's sections first, then JSON-LD's: its qualifications (one line an item), its description's parts.
+    profile = by_key.get("profile") or fields.get("profile") or described.get("profile")
+    profile = profile or _part(whole, _PROFILE_HEADING)
+    missions = by_key.get("missions") or described.get("missions") or _part(whole, _MISSIONS_HEADING) or whole
     apply = response.xpath("//a[@id='postuler' or normalize-space(.)='Postuler sur le site du recruteur']/@href").get()
     return OfferItem(
         source=source,
@@ -94,16 +157,18 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         title=fields.get("title") or title,
         employer=fields.get("employer") or company,
         contract=contract or json_contract,
-        location=fields.get("location") or place,
-        department=fields.get("department") or (place_match.group("department") if place_match else None),
+        # The place as the page shows it ("Paris - 75"): JSON-LD's postcode is often a made-up "75000".
+        location=place or fields.get("location"),
+        department=(place_match.group("department") if place_match else None) or fields.get("department"),
         region=fields.get("region"),
         remote=fields.get("remote"),
         salary=fields.get("salary"),
         published_on=fields.get("published_on") or (parse_date(published.group(1)) if published else None),
         deadline=fields.get("deadline"),
-        domain=fields.get("domain"),
-        missions=fields.get("missions") or by_key.get("missions"),
-        profile=fields.get("profile") or by_key.get("profile"),
+        # The job's field ("Data et IA"), not the company's sector (JSON-LD's industry).
+        domain=(jsonld.text_of(posting.get("occupationalCategory")) if posting else None) or fields.get("domain"),
+        missions=missions,
+        profile=profile,
         apply_url=link_url(response.url, apply),
         raw=raw,
     )

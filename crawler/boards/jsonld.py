@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from crawler.parsing import clean, fragment_text, load_json_ld, salary_from_json_ld
 from storage.french import parse_date
-from storage.places import department_code, department_from_postcode
+from storage.places import department_code, department_from_postcode, locate
 
 # schema.org employmentType values, in the words French offers use.
 EMPLOYMENT_TYPES = {
@@ -61,12 +61,13 @@ def _name(value) -> str | None:
     return text_value(value)
 
 
-def _text(value) -> str | None:
+def text_of(value) -> str | None:
+    """A schema.org text value (a string, a list of them, an object with a description or name) as text."""
     if isinstance(value, list):
-        value = "\n".join(part for part in map(_text, value) if part)
+        value = "\n".join(part for part in map(text_of, value) if part)
     if isinstance(value, dict):
         value = value.get("description") or value.get("name")
-        return _text(value) if not isinstance(value, str) else fragment_text(value)
+        return text_of(value) if not isinstance(value, str) else fragment_text(value)
     return fragment_text(value) if isinstance(value, str) else None
 
 
@@ -75,7 +76,8 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
     place = _first(posting.get("jobLocation"))
     address = _first(place.get("address")) if isinstance(place, dict) else None
     if isinstance(address, str):
-        return clean(address), department_code(address), None
+        located = locate(address)
+        return clean(address), located.department if located else None, None
     address = address if isinstance(address, dict) else {}
     locality = text_value(address.get("addressLocality")) or text_value(posting.get("addressLocality"))
     postcode = text_value(address.get("postalCode")) or ""
@@ -83,7 +85,7 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
     parts = [part for part in (street, " ".join(p for p in (postcode, locality) if p and p != street)) if part]
     location = ", ".join(dict.fromkeys(parts)) or None
     department = (
-        department_from_postcode(postcode)
+        department_from_postcode(postcode, locality)
         or department_code(postcode)
         or department_code(locality)
         or department_code(street)
@@ -120,11 +122,13 @@ def offer_fields(posting: dict) -> dict:
         "contract": _employment_type(posting.get("employmentType")),
         "published_on": parse_date(text_value(posting.get("datePosted"))),
         "deadline": parse_date(text_value(posting.get("validThrough"))),
-        "domain": _text(posting.get("industry")) or _text(posting.get("occupationalCategory")),
-        "missions": _text(posting.get("description") or posting.get("Description") or posting.get("responsibilities")),
-        "profile": _text(posting.get("qualifications"))
-        or _text(posting.get("skills"))
-        or _text(posting.get("experienceRequirements")),
+        "domain": text_of(posting.get("industry")) or text_of(posting.get("occupationalCategory")),
+        "missions": text_of(
+            posting.get("description") or posting.get("Description") or posting.get("responsibilities")
+        ),
+        # The posting's profile: not ``skills`` (keywords a board adds) nor ``experienceRequirements`` (a
+        # number of months, "no requirements"), kept in raw.
+        "profile": text_of(posting.get("qualifications")),
     }
     found = {name: value for name, value in fields.items() if value}
     found["raw"] = {"json_ld": posting}

@@ -16,7 +16,7 @@ from crawler.boards.dsfr import main_content
 from crawler.items import OfferItem
 from crawler.parsing import clean, contacts_from_text, element_text
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
-from storage.places import department_code
+from storage.places import locate
 
 BOARD = "passerelles"
 NUMBER_IN_URL = re.compile(r"_(\d+)\.aspx", re.IGNORECASE)
@@ -115,7 +115,7 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         category=normalize_category(_by_key(labels, "categorie")),
         contract=_by_key(labels, "nature de l'emploi", "nature du contrat", "type de contrat"),
         location=address or place,
-        department=department_code(place) or department_code(address),
+        department=next((found.department for found in map(locate, (place, address)) if found), None),
         region=_region(place),
         remote=_by_key(labels, "teletravail"),
         published_on=parse_date(_by_key(labels, "date de debut de publication", "date de publication")),

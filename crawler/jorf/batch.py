@@ -20,6 +20,8 @@ class Batch:
     texts_seen: int = 0
     notices_found: int = 0
     errors: list[str] = field(default_factory=list)
+    # Notices the validation dropped: the archive is read again every run until they are stored.
+    dropped: list[str] = field(default_factory=list)
     settled: bool = False
 
     @property

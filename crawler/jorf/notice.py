@@ -1,11 +1,11 @@
-"""A vacancy notice as an offer: the post, employer and place from its title and first sentence, the
-dates, deadline and contacts from its text, and (read by :mod:`crawler.jorf.superseding`) the earlier
-notice it cancels or replaces.
+"""A vacancy notice as an offer: the post and employer (read by :mod:`crawler.jorf.announcement`), the
+place, the dates, deadline and contacts from its text, and (read by :mod:`crawler.jorf.superseding`)
+the earlier notice it cancels or replaces.
 
 Notices have no markup beyond paragraphs: headings are short lines without final
 punctuation (:func:`_sections`), and every field is read from wording the JO's
-notices share ("Avis de vacance d'un emploi de …", "sera vacant à compter du …",
-"dans un délai de trente jours à compter de la publication").
+notices share ("Date prévisible de vacance de l'emploi : …", "sera vacant à compter du …",
+"Localisation géographique : …", "dans un délai de trente jours à compter de la publication").
 """
 
 from __future__ import annotations
@@ -13,104 +13,16 @@ from __future__ import annotations
 import re
 
 from crawler.items import OfferItem
+from crawler.jorf.announcement import announcement
 from crawler.jorf.superseding import earlier_notice_reference
 from crawler.jorf.texts import Notice
 from crawler.jorf.toc import plain_words
 from crawler.parsing import clean, find_emails, find_phones
 from storage.french import add_to_date, french_number, normalize_category, normalize_versant, parse_date
-from storage.places import department_from_postcode, find_postal_town, find_region, region_of_department
+from storage.places import find_department, find_postal_town, find_region, locate, region_of_department
 
 SOURCE = "jorf"
 LEGIFRANCE_TEXT = "https://www.legifrance.gouv.fr/jorf/id/{}"
-
-_TITLE_HEAD = re.compile(r"^avis\s+(?:de|d['’])\s*(?:vacance|recrutement)s?\s+", re.I)
-_ARTICLE = re.compile(r"^(?:d['’]une?\b|de\s+la\b|de\s+l['’]|des\b|du\b|de\b|d['’])\s*", re.I)
-_JOB_NOUN = re.compile(r"^(?:emplois?|postes?)\b\s*", re.I)
-_WORKING_TIME = re.compile(r"\s*,?\s*[àa] temps (?:complet|plein|partiel|non complet)\s*,?\s*", re.I)
-_LOCATIVE = re.compile(r"\s(?:au|aux|à la|à l['’]|auprès (?:du|de la|de l['’]|des))\s", re.I)
-_ORGANISATION = re.compile(
-    r"^(?:secr[ée]tariat|direction|service|d[ée]l[ée]gation|pr[ée]fecture|minist[èe]re|agence|institut|inspection"
-    r"|cabinet|mission|bureau|office|conseil|commissariat|centre|[ée]cole|[ée]tablissement|haut|cour|tribunal"
-    r"|[ée]tat-major|sgar"
-    r"|administration|universit[ée]|rectorat|acad[ée]mie|caisse|ambassade|d[ée]partement|p[ôo]le)\b",
-    re.I,
-)
-# "directeur adjoint de la direction départementale …": the post, then the service it heads.
-_OF_SERVICE = re.compile(
-    r"\s(?:de la|du|de l['’])\s"
-    r"(?=(?:direction|d[ée]l[ée]gation|secr[ée]tariat|agence|inspection|pr[ée]fecture)\b)",
-    re.I,
-)
-_SENTENCE_POST = re.compile(
-    r"^(?:un|une|l['’]|le|les|deux|trois|quatre|cinq)\s*(?:emplois?|postes?)\s+(?:de\s+|d['’])(?P<post>.+?)\s+"
-    r"(?:sera|est|seront|sont)\s+(?:susceptibles?\s+d['’][êe]tre\s+)?(?:d[ée]clar[ée]s?\s+)?vacant",
-    re.I,
-)
-_SGAR = re.compile(
-    r"^secr[ée]tariat g[ée]n[ée]ral pour les affaires r[ée]gionales(?:\s*\(SGAR\))?"
-    r"\s*(?:(?:de la r[ée]gion|de la|de|du|d['’])\s*(?P<rest>.+))?$",
-    re.I,
-)
-
-
-def _split_post(text: str) -> tuple[str | None, str | None, str | None]:
-    """ "chargé de mission … au secrétariat général …" -> (post, employer, place hint)."""
-    post, employer, place = text, None, None
-    for match in _LOCATIVE.finditer(text):
-        if _ORGANISATION.match(text[match.end() :]):
-            post, employer = text[: match.start()], text[match.end() :]
-            break
-    else:
-        match = _OF_SERVICE.search(text)
-        if match:
-            post, employer = text[: match.start()], text[match.end() :]
-    bracket = re.search(r"\s*\(([^()]*)\)\s*$", post)
-    if bracket:
-        inside = bracket.group(1).strip()
-        if find_region(inside) and len(inside.split()) <= 5 and not _ORGANISATION.match(inside):
-            place, post = inside, post[: bracket.start()]
-        elif _ORGANISATION.match(inside):
-            employer, post = employer or inside, post[: bracket.start()]
-    post = _WORKING_TIME.sub(" ", post).strip(" ,;")
-    return post or None, employer, place
-
-
-def post_from_title(title: str) -> tuple[str | None, str | None, str | None]:
-    """(post, employer, place hint) from "Avis de vacance d'un emploi de <post> [au <service>] [(<place>)]"."""
-    rest = _TITLE_HEAD.sub("", title, count=1)
-    if rest == title:
-        return None, None, None
-    rest = _ARTICLE.sub("", rest, count=1)
-    if _JOB_NOUN.match(rest):
-        rest = _ARTICLE.sub("", _WORKING_TIME.sub(" ", _JOB_NOUN.sub("", rest, count=1)).strip(), count=1)
-    if rest.startswith("("):  # "Avis de vacance d'emplois (directions territoriales de la PJJ)": no post named
-        inside = rest.strip("() ")
-        return None, inside if _ORGANISATION.match(inside) else None, inside
-    return _split_post(rest)
-
-
-_SENTENCE_GOES_ON = re.compile(r",?\s(?:[àa] compter|[àa] partir|sera|est|sont|seront|dont|pour|afin)\b|[;.](?:\s|$)")
-
-
-def _employer_in_sentence(sentence: str) -> str | None:
-    for match in _LOCATIVE.finditer(sentence):
-        after = sentence[match.end() :]
-        if _ORGANISATION.match(after):
-            return _SENTENCE_GOES_ON.split(after, maxsplit=1)[0]
-    return None
-
-
-def _employer_name(text: str | None) -> str | None:
-    """ "secrétariat général pour les affaires régionales d'Occitanie" -> "SGAR Occitanie"; others capitalised."""
-    text = clean(text)
-    if not text:
-        return None
-    text = text.rstrip(" .,;")
-    sgar = _SGAR.match(text)
-    if sgar:
-        rest = sgar.group("rest")
-        return f"SGAR {find_region(rest) or rest}" if rest else "SGAR"
-    return text[0].upper() + text[1:]
 
 
 def _is_heading(line: str) -> bool:
@@ -159,21 +71,99 @@ def _joined_sections(sections: dict[str, list[str]], words: tuple[str, ...]) -> 
     return "\n".join(parts) or None
 
 
-_VACANT = re.compile(r"\bvacan(?:t|te|ts|tes)\b(?P<rest>[^.;]{0,160})", re.I)
+# "Date prévisible de vacance de l'emploi : 1er mars 2021", "Date de la vacance d'emploi :" and the date on the next
+# line, "Date de création de l'emploi : …", "Date de prise de fonction souhaitée : …".
+_VACANCY_LABEL = re.compile(
+    r"\bdate\s+(?:pr[ée]visible\s+)?(?:de\s+(?:la\s+)?)?(?:vacance|cr[ée]ation|prise\s+de\s+(?:fonctions?|poste))"
+    r"(?:\s+(?:de\s+l['’]emploi|d['’]emploi|du\s+poste))?(?:\s+(?:souhait[ée]e|envisag[ée]e|pr[ée]vue)(?:/\w+)?)?"
+    r"\s*:?[ \t]*(?P<rest>[^\n]{0,80})(?:\n(?P<next>[^\n]{0,40}))?",
+    re.I,
+)
+# "sera vacant à compter du 1er octobre 2021", "sera déclaré vacant le …", "est à pourvoir à compter du …",
+# "est créé … à compter du …", "pour une prise de fonctions au …".
+_VACANT = re.compile(
+    r"\b(?:vacan(?:t|te|ts|tes)|[àa] pourvoir|cr[ée]{2}e?|prise de (?:fonctions?|poste))\b(?P<rest>[^.;]{0,300})", re.I
+)
 _VACANT_FROM = re.compile(
-    r"(?:[àa] compter du|[àa] partir du|d[èe]s le|[àa] la date du|\ble|\bau)\s+"
+    r"(?:[àa] compter du|[àa] partir du|d[èe]s le|[àa] la date du|\ble|(?<!jusqu['’])\bau"
+    r"|pr[ée]vue? (?:le|au|pour le))\s+"
     r"(?P<date>\d{1,2}(?:er)?\s+\w+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})",
     re.I,
 )
 
 
 def _vacancy_date(text: str) -> str | None:
-    """ "sera vacant à compter du 1er octobre 2021", "est vacant à la direction … à compter du …"."""
-    for match in _VACANT.finditer(text):
-        for date in _VACANT_FROM.finditer(match.group("rest")):
+    """When the post is free: a labelled date first, else a date in the sentences that announce the post
+    as vacant, created or to be filled (not the history of the service further down). A vague one ("d'ici
+    à la fin du 3e trimestre", "création de poste") is none."""
+    for match in _VACANCY_LABEL.finditer(text):
+        # "1er trimestre 2025 (création de la société au 1er janvier 2025)": the date said, not another one
+        rest = match.group("rest").split("(")[0].strip()
+        iso = parse_date(rest) if rest else parse_date(match.group("next"))
+        if iso:
+            return iso
+    opening = re.split(r"(?<=[.;])\s+|\n", "\n".join(text.splitlines()[:6]))
+    about_the_post = "\n".join(
+        sentence for sentence in opening if re.search(r"\b(?:emplois?|postes?)\b", sentence, re.I)
+    )
+    for match in _VACANT.finditer(about_the_post):
+        for date in _VACANT_FROM.finditer(re.sub(r"\([^()]*\)", "", match.group("rest"))):
             iso = parse_date(date.group("date"))
             if iso:
                 return iso
+    return None
+
+
+# Lines that say where the job is, read before the rest (an address to apply to is not the job's place).
+_PLACE_LINE = re.compile(
+    r"^(?:localisation|lieu d['’](?:affectation|exercice)|r[ée]sidence administrative)|s['’]exerce\b|\b(?:situ[ée]"
+    r"|localis[ée]|bas[ée]|implant[ée])e?s?\b",
+    re.I,
+)
+
+
+def _place(lines: list[str], intro: list[str], sections: dict[str, list[str]]):
+    """Where the job is: a line saying so ("Localisation géographique : 35, rue de la Gare, 75019 Paris", "Basé à
+    Epinal"), else the announcement's first lines; never the address applications go to."""
+    elsewhere = {
+        line
+        for heading, body in sections.items()
+        if any(word in plain_words(heading) for word in ("candidature", "contact", "renseignement", "modalites"))
+        for line in body
+    }
+    candidates = []
+    for index, line in enumerate(lines):
+        if line in elsewhere or not _PLACE_LINE.search(line):
+            continue
+        candidates.append(line)
+        if index + 1 < len(lines) and len(line) < 40:  # "Localisation géographique" then the place on its own line
+            candidates.append(lines[index + 1])
+    for line in candidates + intro[:6]:
+        found = locate(line)
+        if found:
+            return found
+    return None
+
+
+def _names(employer: str | None) -> list[str]:
+    """How a line may name the employer: its name, and its acronym ("… (DINUM)" -> "DINUM")."""
+    if not employer:
+        return []
+    acronym = re.search(r"\(([A-Z][A-Za-z-]+)\)", employer)
+    return [re.sub(r"\s*\([^()]*\)", "", employer).lower(), *([acronym.group(1)] if acronym else [])]
+
+
+def _application_place(lines: list[str], region: str | None, employer: str | None):
+    """The address applications go to, when it is the employer's own ("à la DINUM, 20, avenue de Ségur, 75007
+    Paris") or in the région the notice names (the DREAL Normandie's address); not the ministry's address in
+    Paris for a post in Grand Est."""
+    names = _names(employer)
+    for line in lines:
+        found = locate(line) if find_postal_town(line) else None
+        if not found:
+            continue
+        if (region and found.region == region) or any(name in line or name in line.lower() for name in names):
+            return found
     return None
 
 
@@ -261,25 +251,56 @@ def _contacts(sections: dict[str, list[str]], lines: list[str]) -> list[dict]:
     return [contact for contact in map(_contact, contact_lines) if contact]
 
 
+_ABOUT_THE_POST = re.compile(r"\b(?:postes?|emplois?|candidat|ouverte?s?|peuvent|accessibles?|recrut)", re.I)
+
+
+def _category(profile: str | None, text: str) -> str | None:
+    """The post's category, from the profile or a sentence about the post ("poste de catégorie A", "ouvert aux
+    fonctionnaires de catégorie A"), not from "223 agents, majoritairement de catégorie A"."""
+    found = normalize_category(profile)
+    if found:
+        return found
+    for sentence in re.split(r"(?<=[.;])\s+|\n", text):
+        if "atégorie" in sentence and _ABOUT_THE_POST.search(sentence):
+            found = normalize_category(sentence)
+            if found:
+                return found
+    return None
+
+
+def _capitalised(text: str | None) -> str | None:
+    return text[0].upper() + text[1:] if text else None
+
+
+_HOSPITAL = re.compile(r"\b(?:centres? hospitaliers?|groupe hospitalier|CHU|h[ôo]pital|EHPAD)\b", re.I)
+
+
+def _versant(title: str, opening: str, employer: str | None) -> str:
+    """The State's, unless the notice is about the hospital or territorial civil service (or a hospital hires)."""
+    named = re.search(r"fonction publique (?:hospitali|territorial)\w*", f"{title}\n{opening}", re.I)
+    if named:
+        return normalize_versant(named.group(0))
+    return "Hospitalière" if employer and _HOSPITAL.search(employer) else "État"
+
+
 def notice_offer(notice: Notice, ministry: str | None = None) -> OfferItem:
     """Every field of an offer from a vacancy notice; ``ministry`` is the table of contents' heading."""
     lines = notice.text.splitlines()
     intro, sections = _sections(lines)
-    vacancy_line = next((line for line in lines if "vacan" in line.lower()), lines[0] if lines else "")
-    post, employer, place = post_from_title(notice.title)
-    if not post:
-        sentence = _SENTENCE_POST.match(vacancy_line)
-        if sentence:
-            post, sentence_employer, _ = _split_post(sentence.group("post"))
-            employer = employer or sentence_employer
-    employer = _employer_name(employer or _employer_in_sentence(vacancy_line))
-    ministry = ministry or notice.ministry
-    named_region = find_region(notice.title) or find_region(place) or find_region(employer) or find_region(vacancy_line)
-    postal = find_postal_town(notice.text)
-    department = department_from_postcode(postal[0]) if postal else None
+    announced = announcement(notice.title, lines)
+    post, employer = announced.post, announced.employer
+    ministry = ministry or notice.ministry or _capitalised(announced.ministry)
+    opening = "\n".join(lines[:6])
+    named_region = find_region(notice.title) or find_region(announced.place_hint) or find_region(employer)
+    place = _place(lines, intro, sections) or _application_place(lines, named_region, employer)
+    department = (
+        place.department
+        if place
+        else find_department(employer) or find_department(notice.title) or find_department(f"({announced.place_hint})")
+    )
     if named_region and department and region_of_department(department) != named_region:
-        # The only address is elsewhere (applications go to the ministry in Paris): not the post's place.
-        postal = department = None
+        # The only place given is elsewhere (a ministry's address in Paris for a post in a région): not the post's.
+        place = department = None
     region = named_region or region_of_department(department)
     application = _joined_sections(sections, ("candidature", "modalites"))
     emails = find_emails(application)
@@ -313,18 +334,19 @@ def notice_offer(notice: Notice, ministry: str | None = None) -> OfferItem:
         source=SOURCE,
         source_id=notice.text_id,
         url=LEGIFRANCE_TEXT.format(notice.text_id),
-        title=(post[0].upper() + post[1:]) if post else notice.title,
+        title=post or notice.title,
         employer=employer or ministry,
         organisation=ministry,
-        versant=normalize_versant(notice.title) or "État",
-        category=normalize_category(profile or notice.text),
-        location=postal[1] if postal else None,
+        versant=_versant(notice.title, opening, employer),
+        category=_category(profile, notice.text),
+        location=place.town if place else None,
         department=department,
         region=region,
         published_on=notice.published_on,
         deadline=_deadline(notice.text, notice.published_on),
         vacancy_date=_vacancy_date(notice.text),
-        missions=_joined_sections(sections, _MISSION_HEADINGS) or (notice.text if not sections else None),
+        # No heading says "missions" ("Contexte", "I. - Contexte institutionnel"): the whole text says what the job is.
+        missions=_joined_sections(sections, _MISSION_HEADINGS) or notice.text or None,
         profile=profile,
         contacts=_contacts(sections, lines),
         apply_url=f"mailto:{emails[0]}" if emails else None,

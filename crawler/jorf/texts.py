@@ -72,10 +72,22 @@ def parse_texte(xml: bytes) -> Notice:
     )
 
 
+def _reading_order(part: dict) -> int:
+    value = part.get("intOrdre")
+    return value if isinstance(value, int) else -1
+
+
 def _piste_articles(data: dict):
-    yield from data.get("articles") or []
-    for section in data.get("sections") or []:
-        yield from _piste_articles(section)
+    """The articles of a ``consult/jorf`` answer (or of one of its sections) in reading order: real answers
+    list sections out of order, each part says where it goes (``intOrdre``); parts without one come first,
+    as listed."""
+    parts = [(False, part) for part in data.get("articles") or []]
+    parts += [(True, part) for part in data.get("sections") or []]
+    for _, (is_section, part) in sorted(enumerate(parts), key=lambda item: (_reading_order(item[1][1]), item[0])):
+        if is_section:
+            yield from _piste_articles(part)
+        else:
+            yield part
 
 
 def notice_from_piste(data: dict, issue: Issue | None = None) -> Notice:

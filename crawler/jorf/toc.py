@@ -64,8 +64,20 @@ class Issue:
         return any(entry.vacancy_level is not None for entry in self.entries)
 
 
+def _meta(root, name: str) -> str | None:
+    """A field of a table of contents: at the root in JORFSIMPLE, under ``META`` in DILA's "global" format
+    (``META/META_COMMUN/ID``, ``META/META_SPEC/META_CONTENEUR/TITRE``…)."""
+    return (
+        clean(root.findtext(name))
+        or clean(root.findtext(f"META/META_COMMUN/{name}"))
+        or clean(root.findtext(f"META/META_SPEC/META_CONTENEUR/{name}"))
+    )
+
+
 def parse_container(xml: bytes) -> Issue:
-    """A JORFSIMPLE ``JORFCONT`` table of contents; ValueError (or lxml's XMLSyntaxError) when it is not one."""
+    """A ``JORFCONT`` table of contents (JORFSIMPLE, or DILA's "global" format with its facts under ``META``);
+    ValueError (or lxml's XMLSyntaxError) when it is not one, or when its id or date cannot be read: an
+    issue is never kept without them."""
     root = etree.fromstring(xml)
     if root.tag != "JO":
         raise ValueError(f"root element is <{root.tag}>, not <JO>")
@@ -81,9 +93,12 @@ def parse_container(xml: bytes) -> Issue:
     structure = root.find("STRUCTURE_TXT")
     if structure is not None:
         walk(structure, ())
-    title = clean(root.findtext("TITRE"))
-    published = parse_date(root.findtext("DATE_PUBLI")) or parse_date(title)
-    return Issue(clean(root.findtext("ID")) or "", title, published, entries)
+    container_id, title = _meta(root, "ID"), _meta(root, "TITRE")
+    published = parse_date(_meta(root, "DATE_PUBLI")) or parse_date(title)
+    if not container_id or not published:
+        missing = " and ".join(name for name, value in (("ID", container_id), ("DATE_PUBLI", published)) if not value)
+        raise ValueError(f"table of contents without {missing} (neither at its root nor under META)")
+    return Issue(container_id, title, published, entries)
 
 
 def issue_from_piste(container: dict) -> Issue:
