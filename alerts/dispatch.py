@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from alerts.channels import channel_key, legacy_channel_key
+from alerts.feedback import Likeness, load_feedback
 from alerts.masking import scrub
 from alerts.matching import OfferIndex, Rule
+from alerts.relevance import load_model, refresh_scores
 from alerts.render import Item, render
 from alerts.schedule import parse_mode
 from alerts.settings import AlertsConfig, Subscription
@@ -128,16 +130,26 @@ def find_matches(
     batch = units.between(db, lowest, through, today=clock.paris_day(now))
     positions = [unit.position for unit in batch]
     index = OfferIndex(unit.document for unit in batch)
+    model = load_model()
+    feedback = load_feedback(db, [subscription.name for subscription in subscriptions], model)
+    likeness = Likeness(index.offers, model)
     matches = {}
     for subscription, rule in zip(subscriptions, _rules(subscriptions)):
         # Only the units after this subscription's own mark: a suffix of the batch.
         skip = bisect.bisect_right(positions, starts[subscription.name])
-        bits = rule.bits(index) & ~((1 << skip) - 1)
+        liked = disliked = 0
+        like_of: dict[int, str] = {}
+        if subscription.name in feedback:
+            liked, disliked, like_of = likeness.adjust(feedback[subscription.name], range(skip, len(batch)))
+        bits = rule.bits(index, liked=liked, disliked=disliked) & ~((1 << skip) - 1)
         found = []
         while bits:
             low = bits & -bits
             position = low.bit_length() - 1
-            found.append((batch[position], rule.reasons(index, position)))
+            reasons = rule.reasons(index, position)
+            if position in like_of:
+                reasons.append({"like": like_of[position]})
+            found.append((batch[position], reasons))
             bits ^= low
         oldest = (clock.paris_day(now) - dt.timedelta(days=subscription.max_age_days)).isoformat()
         found = [(unit, reasons) for unit, reasons in found if not unit.published_on or unit.published_on >= oldest]
@@ -294,6 +306,7 @@ def dispatch(
     if not dry_run:
         group_ungrouped(db, config.jobs.thresholds())  # every offer is alerted as part of a job
         _forget_secrets(db, subscriptions)
+        refresh_scores(db)  # scores a new model or a changed offer made stale (a dry run computes them)
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)
     for subscription in subscriptions:

@@ -12,7 +12,9 @@ loop of regexes takes a minute.
 Offers are plain dicts shaped like :class:`crawler.items.OfferItem`. A job (the
 alerted unit, several offers of one post: alerts.units.JobUnits) provides the same
 keys: its offers' texts one after the other, and lists of their départements,
-régions, categories, versants and sources.
+régions, categories, versants and sources, and its relevance (its best offer's
+score, alerts/relevance.py, computed once per offer whatever the number of
+subscriptions).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from alerts.query import FIELDS, Term, parse_query, parse_term
+from alerts.relevance import load_model, offer_score
 from storage.french import tokens
 from storage.places import offer_regions
 
@@ -83,6 +86,8 @@ class OfferIndex:
                         table[value] = table.get(value, 0) | bit
         # By id(term), holding the term so that its id cannot be reused while cached.
         self._terms: dict[int, tuple[Term, int]] = {}
+        self._scores: list[float] | None = None
+        self._relevant: dict[float, int] = {}
 
     def _new_code(self, word: str) -> str:
         code = self._codes[word] = chr(0x100 + len(self._codes))
@@ -128,6 +133,26 @@ class OfferIndex:
             result |= table.get(value, 0)
         return result
 
+    def score(self, position: int) -> float:
+        """The relevance of one offer (a job: its best offer's, alerts.units.job_document)."""
+        if self._scores is None:
+            self._scores = [
+                offer["relevance_score"] if offer.get("relevance_score") is not None else offer_score(offer)
+                for offer in self.offers
+            ]
+        return self._scores[position]
+
+    def relevance_bits(self, threshold: float) -> int:
+        """The offers whose relevance is at least ``threshold`` (computed once a threshold)."""
+        found = self._relevant.get(threshold)
+        if found is None:
+            found = 0
+            for position in range(len(self.offers)):
+                if self.score(position) >= threshold:
+                    found |= 1 << position
+            self._relevant[threshold] = found
+        return found
+
     def fields_with(self, term: Term, position: int) -> list[str]:
         """The fields of one offer where the term occurs (for explanations)."""
         needle = self._needle(term)
@@ -155,11 +180,17 @@ class Rule:
     categories: frozenset[str] = frozenset()
     versants: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
+    relevance: str | None = None  # a model of alerts.relevance.MODELS
+    min_relevance: float = 1.0
     _filters: list = field(default_factory=list, repr=False)
 
     @classmethod
     def from_subscription(cls, subscription) -> Rule:
         """From a validated ``alerts.settings.Subscription`` (or anything with its attributes)."""
+        relevance = getattr(subscription, "relevance", None)
+        minimum = getattr(subscription, "min_relevance", None)
+        if relevance and minimum is None:
+            minimum = load_model(relevance).threshold
         return cls(
             name=subscription.name,
             keywords=tuple(parse_term(text) for text in subscription.keywords),
@@ -171,10 +202,13 @@ class Rule:
             categories=frozenset(subscription.categories),
             versants=frozenset(subscription.versants),
             sources=frozenset(subscription.sources),
+            relevance=relevance,
+            min_relevance=minimum if minimum is not None else 1.0,
         )
 
-    def bits(self, index: OfferIndex) -> int:
-        """The offers of ``index`` this subscription matches."""
+    def bits(self, index: OfferIndex, *, liked: int = 0, disliked: int = 0) -> int:
+        """The offers of ``index`` this subscription matches. ``liked`` offers are found as if by a
+        keyword, ``disliked`` ones dropped as if by an exclusion (its feedback, alerts/feedback.py)."""
         result = index.everything
         for kind, values in (
             ("source", self.sources),
@@ -192,10 +226,12 @@ class Rule:
         if not result:
             return 0
         # The keywords and the query are two ways to say what to look for: either will do.
-        found = _any_bits(self.keywords, index)
+        found = _any_bits(self.keywords, index) | liked
         if self.query is not None:
             found |= self.query.bits(index)
-        result &= found
+        if self.relevance:
+            found |= index.relevance_bits(self.min_relevance)
+        result &= found & ~disliked
         if result and self.exclusions:
             result &= ~_any_bits(self.exclusions, index)
         return result
@@ -213,6 +249,9 @@ class Rule:
             if fields:
                 found.append({"term": term.label, "fields": fields})
         offer = index.offers[position]
+        if self.relevance and index.score(position) >= self.min_relevance:
+            best = offer.get("relevance_offer") or offer
+            found.append({"relevance": index.score(position), "terms": load_model(self.relevance).explain(best)})
         for kind, values, name in (
             ("source", self.sources, "source"),
             ("department", self.departments, "department"),
@@ -241,6 +280,7 @@ FIELD_NAMES_FR = {
     "profile": "profil",
     "location": "lieu",
     "contract": "contrat",
+    "notice": "avis",
 }
 FILTER_NAMES_FR = {
     "source": "source",
@@ -251,11 +291,35 @@ FILTER_NAMES_FR = {
 }
 
 
+def describe_relevance(reason: dict, *, french: bool = False) -> str:
+    """``relevance 0.87: "design de services" (title), "usagers" (missions)``, or in French
+    ``pertinence 0,87 : "design de services" (titre), "usagers" (missions)``."""
+    score = f"{reason['relevance']:.2f}"
+    terms = ", ".join(
+        f'"{term["term"]}" ({FIELD_NAMES_FR.get(term["field"], term["field"]) if french else term["field"]})'
+        for term in reason.get("terms", [])
+    )
+    if french:
+        return f"pertinence {score.replace('.', ',')}" + (f" : {terms}" if terms else "")
+    return f"relevance {score}" + (f": {terms}" if terms else "")
+
+
+def describe_feedback(reason: dict, *, french: bool = False) -> str:
+    """Why feedback kept an offer: the offer it is like, which the subscription found relevant."""
+    if french:
+        return f"proche d'une offre jugée pertinente : « {reason['like']} »"
+    return f"like an offer marked relevant: « {reason['like']} »"
+
+
 def describe_reasons(reasons: list[dict], *, french: bool = False) -> str:
     """``« transformation publique » in title, missions; department 44`` (or in French)."""
     parts = []
     for reason in reasons:
-        if "term" in reason:
+        if "relevance" in reason:
+            parts.append(describe_relevance(reason, french=french))
+        elif "like" in reason:
+            parts.append(describe_feedback(reason, french=french))
+        elif "term" in reason:
             fields = [FIELD_NAMES_FR.get(name, name) for name in reason["fields"]] if french else reason["fields"]
             parts.append(f"« {reason['term']} » {'dans' if french else 'in'} {', '.join(fields)}")
         else:

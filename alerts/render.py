@@ -63,6 +63,11 @@ class Item:
         return parts
 
     @property
+    def job(self) -> str:
+        """The job's number, as `veille feedback` and `veille jobs show` take it."""
+        return self.view.key.removeprefix("job:")
+
+    @property
     def facts(self) -> list[str]:
         """What the post is: category and versant, salary, télétravail."""
         view = self.view
@@ -160,7 +165,16 @@ def render(
         )
     # apprise writes an e-mail's text part from the HTML, keeping a link's label and dropping its URL: for
     # apprise channels the HTML spells every URL out; veille's own e-mails have a text part of their own.
-    context = {"heading": heading, "items": items, "footer": footer, "links": links, "spell_out_urls": spell_out_urls}
+    # Without feedback links (no web pages configured), each offer says how to answer from the command line.
+    feedback = None if web or links.feedback_base else f'veille feedback "{subscription}"'
+    context = {
+        "heading": heading,
+        "items": items,
+        "footer": footer,
+        "links": links,
+        "spell_out_urls": spell_out_urls,
+        "feedback": feedback,
+    }
     text = _TEXT.render(context).strip() + "\n"
     data = {
         "version": "1.0",

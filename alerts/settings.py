@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from alerts.channels import check_channel_url
@@ -127,6 +127,10 @@ class Subscription(Section):
     # Checked against the spiders and configured sites once the whole file is read.
     sources: list[NonEmptyStr] = Field(default_factory=list)
     employers: list[KeywordStr] = Field(default_factory=list)
+    # Offers the relevance model scores at least min_relevance (alerts/relevance.py) are found too,
+    # as by a keyword; min_relevance defaults to the model's own threshold (README, "Relevance").
+    relevance: Literal["transformation"] | None = None
+    min_relevance: float | None = Field(None, ge=0, le=1)
     # Apprise URLs: mailto://, slack://, ... (secrets as ${ENV}).
     channels: list[ChannelUrl] = Field(default_factory=list)
     mode: Annotated[str, AfterValidator(_mode)] = "immediate"
@@ -135,27 +139,19 @@ class Subscription(Section):
     # An offer published longer ago than this is never sent as new (a re-crawled old posting).
     max_age_days: int = Field(DEFAULT_MAX_AGE_DAYS, ge=1, le=3660)
 
+    @model_validator(mode="after")
+    def _min_relevance_needs_a_model(self):
+        if self.min_relevance is not None and self.relevance is None:
+            raise user_error('min_relevance needs relevance = "transformation"')
+        return self
+
 
 # The digests a web subscriber may choose (« quotidien », « hebdomadaire »); the scheduler runs them.
 WEB_DIGEST_MODES = ("daily 08:00", "weekly mon 08:00")
 
-# The subscription the web form offers as "the default profile": public-sector transformation roles
-# (veille.example.toml ships the same one).
-DEFAULT_PROFILE_KEYWORDS = [
-    "transformation publique",
-    "laboratoire d'innovation publique",
-    "title:transformation",
-    "title:innovation",
-    "title:modernisation",
-    "title:design de services",
-    "title:service design",
-    "employer:DITP",
-    "employer:DINUM",
-    "employer:direction interministérielle du numérique",
-    "employer:ministère de la transformation",
-    "employer:SGAR",
-    "employer:secrétariat général pour les affaires régionales",
-]
+# What the web form's « profil transformation publique » is: the relevance model at its own threshold, as
+# in veille.example.toml's default profile.
+DEFAULT_PROFILE_RELEVANCE = "transformation"
 
 
 class Web(Section):

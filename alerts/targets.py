@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from alerts.channels import SendResult, channel_body_limit, channel_format, channel_key, send
 from alerts.email import Sender, build_message, parse_smtp_url, send_message
 from alerts.links import AlertLinks, MissingSecret, Signer, feedback_links, secret_key, subscription_links
-from alerts.settings import DEFAULT_PROFILE_KEYWORDS, Subscription, Web
+from alerts.settings import DEFAULT_PROFILE_RELEVANCE, Subscription, Web
 from alerts.webhook import is_webhook, send_webhook
 from storage import web_subscriptions
 
@@ -102,10 +102,10 @@ def signer_or_none() -> Signer | None:
 def subscription_of(row: dict) -> Subscription:
     """A stored web subscription as the matcher reads a veille.toml one."""
     filters = row["filters"]
-    keywords = (list(DEFAULT_PROFILE_KEYWORDS) if filters.get("profile") else []) + filters.get("keywords", [])
     return Subscription(
         name=row["name"],
-        keywords=keywords,
+        keywords=filters.get("keywords", []),
+        relevance=DEFAULT_PROFILE_RELEVANCE if filters.get("profile") else None,
         departements=filters.get("departements", []),
         regions=filters.get("regions", []),
         categories=filters.get("categories", []),

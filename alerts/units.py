@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from alerts.relevance import offer_score
 from storage.clock import paris_today
 from storage.job_views import highest_position, jobs_between, jobs_newest_first, offers_by_job
 from storage.outbox import alerted_units, job_key, parse_job_key
@@ -174,6 +175,11 @@ def job_document(offers: list[dict]) -> dict:
         if isinstance(offer.get("raw"), dict) and offer["raw"].get("board")
     ]
     document["source"] = list(dict.fromkeys([offer["source"] for offer in offers] + boards))
+    # A job is as relevant as its most relevant offer (the one an explanation is read from).
+    scores = [offer_score(offer) for offer in offers]
+    best = max(range(len(offers)), key=scores.__getitem__) if offers else None
+    document["relevance_score"] = scores[best] if best is not None else 0.0
+    document["relevance_offer"] = offers[best] if best is not None else None
     return document
 
 

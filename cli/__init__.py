@@ -6,10 +6,10 @@ modules registers their commands on the group.
 """
 
 from cli.app import cli
-from cli.commands import alerts, browse, crawl, status, web
+from cli.commands import alerts, browse, crawl, relevance, status, web
 from cli.demo import demo
 
-__all__ = ["alerts", "browse", "cli", "crawl", "demo", "main", "status", "web"]
+__all__ = ["alerts", "browse", "cli", "crawl", "demo", "main", "relevance", "status", "web"]
 
 
 def main() -> None:

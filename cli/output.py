@@ -56,6 +56,13 @@ def short(text: str | None, width: int) -> str:
     return textwrap.shorten(text or "", width=width, placeholder="…")
 
 
+def describe_terms(terms: list[dict]) -> str:
+    """``"design de services" (title), "usagers" (missions)``: what raised an offer's relevance, or
+    ``against: "développeur" (title)`` what lowered it (alerts.relevance.Model.explain)."""
+    text = ", ".join(f'"{term["term"]}" ({term["field"]})' for term in terms)
+    return f"against: {text}" if terms and terms[0].get("weight", 0) < 0 else text
+
+
 def clip(text: str | None, width: int) -> str:
     """A text without spaces (a URL) cut at ``width``: its start, the scheme and host, stays."""
     text = text or ""
@@ -72,8 +79,11 @@ def channel_label(url: str) -> str:
 
 
 def print_offers(offers: list[dict]) -> None:
-    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers)."""
+    """Offers as a table; with their status and job when annotated (storage.jobs.annotate_offers), their
+    relevance when scored (alerts.relevance) and why when explained."""
     annotated = bool(offers) and "also_on" in offers[0]
+    scored = bool(offers) and "relevance" in offers[0]
+    explained = bool(offers) and "why" in offers[0]
     rows = []
     for offer in offers:
         row = [
@@ -88,11 +98,18 @@ def print_offers(offers: list[dict]) -> None:
             row.append("open" if offer["closed_reason"] is None else f"closed ({offer['closed_reason']})")
             also = f" (also on {', '.join(offer['also_on'])})" if offer["also_on"] else ""
             row.append(short(f"{offer['job_id']}{also}", 44) if offer["job_id"] else "")
+        if scored:
+            row.append(offer["relevance"] if offer["relevance"] is not None else "")
+        if explained:
+            row.append(short(describe_terms(offer["why"]), 80))
         rows.append(row)
-    headers = ["published", "source", "title", "employer", "place", "deadline"] + (
-        ["status", "job"] if annotated else []
+    headers = (
+        ["published", "source", "title", "employer", "place", "deadline"]
+        + (["status", "job"] if annotated else [])
+        + (["relevance"] if scored else [])
+        + (["why"] if explained else [])
     )
-    click.echo(tabulate(rows, headers=headers))
+    click.echo(tabulate(rows, headers=headers, floatfmt=".2f"))
 
 
 def duration(run: dict) -> str:
@@ -211,6 +228,9 @@ def print_dispatch(report, config) -> None:
 
 def describe_subscription(subscription) -> str:
     parts = []
+    if subscription.relevance:
+        minimum = f" >= {subscription.min_relevance:.2f}" if subscription.min_relevance is not None else ""
+        parts.append(f"relevance {subscription.relevance}{minimum}")
     if subscription.keywords:
         parts.append(f"{len(subscription.keywords)} keywords")
     if subscription.query:

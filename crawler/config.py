@@ -508,15 +508,16 @@ def parse_config(data: dict, source_path: Path | None = None) -> Config:
 
 
 def _check_subscriptions(config: Config, label: str) -> None:
-    """What needs the whole file: keywords or a query, known sources, distinct names and
+    """What needs the whole file: keywords, a query or a relevance, known sources, distinct names and
     channels (they key the alert outbox: two of a kind would share one row)."""
     from alerts.channels import channel_key
 
     seen: dict[str, int] = {}
     for index, subscription in enumerate(config.subscriptions):
-        if not subscription.keywords and not subscription.query:
+        if not subscription.keywords and not subscription.query and not subscription.relevance:
             raise ConfigError(
-                f"{label}: subscriptions[{index}].keywords: no keyword and no query: give at least one of them"
+                f"{label}: subscriptions[{index}].keywords: no keyword, no query and no relevance: give at least one "
+                "of them"
             )
         for position, source in enumerate(subscription.sources):
             if source not in (known := known_sources(config)):

@@ -375,3 +375,33 @@ def normalize_category(text: str | None) -> str | None:
     if not match:
         return None
     return (match.group(1) or match.group(2)).upper()
+
+
+# -- words as the text writes them ---------------------------------------------------------------
+
+# A written word, with its inclusive-writing suffixes (chargé·e·s, chargé(e)s, développeur.euse) and
+# elision (d'innovation): each is folded by tokens() alone into zero, one or more keys.
+_WRITTEN_WORD = re.compile(r"[\w'’]+(?:[·‧⋅.(/-][^\W\d_]{1,5}(?![^\W\d_])\)?s?)*")
+
+
+def find_words(text: str | None, keys: list[str]) -> str | None:
+    """The words of ``text`` whose match keys are ``keys``, in order, as the text writes them
+    (articles between them included): ``find_words("Design des Services", ["design", "servic"])``
+    is "Design des Services". None when they are not there."""
+    if not text or not keys:
+        return None
+    found: list[tuple[str, int, int]] = []
+    for match in _WRITTEN_WORD.finditer(text):
+        found.extend((key, match.start(), match.end()) for key in _word_keys(match.group()))
+    for start in range(len(found) - len(keys) + 1):
+        if all(found[start + offset][0] == key for offset, key in enumerate(keys)):
+            written = text[found[start][1] : found[start + len(keys) - 1][2]]
+            return _ELIDED_START.sub("", written)
+    return None
+
+
+_ELIDED_START = re.compile(r"^(?:[ldjmntsc]|qu)['’](?=\w)", re.I)
+
+
+def _word_keys(word: str) -> list[str]:
+    return [key for key in tokens(word) if key != BREAK]

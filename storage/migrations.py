@@ -444,7 +444,19 @@ def m009_offer_origin_and_employer_kind(db: Database) -> None:
 
 
 @migrations()
-def m010_unread_offers_listed_owners(db: Database) -> None:
+def m010_relevance(db: Database) -> None:
+    """Each offer's relevance score (alerts/relevance.py). What people say of an offer they were sent
+    (« pertinente » / « pas pertinente ») is m007's alert_feedback, whoever writes it."""
+    # The score, the version of the model that computed it and the content_hash it was computed from:
+    # a score whose model or content differs is stale and computed again (storage/relevance.py).
+    db.execute("ALTER TABLE offers ADD COLUMN relevance REAL")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_model TEXT")
+    db.execute("ALTER TABLE offers ADD COLUMN relevance_hash TEXT")
+    db.execute("CREATE INDEX offers_relevance ON offers (relevance)")
+
+
+@migrations()
+def m011_unread_offers_listed_owners(db: Database) -> None:
     """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
     listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
     # An offer page that failed, read again by the next runs of its source until its offer is stored.

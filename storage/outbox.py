@@ -32,7 +32,7 @@ from storage.rows import chunks
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 SENDING, INTERRUPTED = "sending", "interrupted"
-# A 'sending' delivery recorded without its owner's identity (before migration m010) and older than
+# A 'sending' delivery recorded without its owner's identity (before migration m011) and older than
 # this is taken as dead even if its pid is reused.
 STALE_DELIVERY = dt.timedelta(hours=1)
 # The longest Retry-After a channel's service is obeyed for.

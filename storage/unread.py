@@ -1,4 +1,4 @@
-"""Offer pages to read again (table ``unread_offers``, migration m010).
+"""Offer pages to read again (table ``unread_offers``, migration m011).
 
 A new offer whose page failed (an error answer, a maintenance page, a page that is not
 the offer, an offer dropped or refused on its way to the database) is not stored, so an

@@ -73,3 +73,17 @@ def feedback_counts(db: Database) -> dict[str, dict[str, int]]:
     ):
         counts.setdefault(name, {RELEVANT: 0, NOT_RELEVANT: 0})[verdict] = count
     return counts
+
+
+def all_feedback(db: Database, subscriptions: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(subscription, unit, verdict) of every feedback, oldest first; only these subscriptions' when given."""
+    sql = "select subscription, unit, verdict from alert_feedback"
+    if subscriptions is None:
+        return db.execute(sql + " order by recorded_at, rowid").fetchall()
+    found = []
+    for start in range(0, len(subscriptions), 500):
+        chunk = list(subscriptions[start : start + 500])
+        found += db.execute(
+            f"{sql} where subscription in ({','.join('?' * len(chunk))}) order by recorded_at, rowid", chunk
+        ).fetchall()
+    return found

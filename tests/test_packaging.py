@@ -1,5 +1,5 @@
-"""What ``pip install .`` (not only ``-e``) installs: the demo's recorded sites and the alert templates
-travel inside the package, so ``veille demo`` works from any directory."""
+"""What ``pip install .`` (not only ``-e``) installs: the demo's recorded sites, the alert templates
+and the relevance model travel inside the package, so ``veille demo`` works from any directory."""
 
 import os
 import shutil
@@ -44,6 +44,8 @@ def test_the_wheel_holds_every_recorded_page_and_template(wheel):
         for page in pages:
             assert f"{Path(manifest).parent.as_posix()}/{page['file']}" in names
     assert {"alerts/templates/alert.html", "alerts/templates/alert.md", "alerts/templates/alert.txt"} <= names
+    # The trained relevance model: scoring never trains or downloads anything.
+    assert "alerts/models/transformation.json.gz" in names
     assert not any(name.startswith("tests/") for name in names)
 
 

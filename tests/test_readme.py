@@ -26,6 +26,8 @@ def test_every_veille_command_shown_exists_with_its_options():
     for line in shown:
         words = shlex.split(line)[1:]
         command = cli.commands[words[0]]
+        if hasattr(command, "commands") and len(words) > 1 and words[1] in command.commands:
+            command = command.commands[words[1]]  # a group's subcommand: `veille relevance train`
         options = {option for param in command.params for option in getattr(param, "opts", [])}
         for word in words[1:]:
             if word.startswith("--"):

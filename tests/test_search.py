@@ -9,7 +9,7 @@ from alerts.search import search
 from crawler.items import validate_offer
 from storage.offers import store_offers, upsert_offers
 from tests.conftest import run_veille, write_config
-from tests.corpus import labelled_offers
+from tests.corpus import real_offers
 
 
 def offer(source_id: str, title: str, **fields) -> dict:
@@ -83,9 +83,9 @@ def test_limit_source_and_since(db):
 
 
 def test_the_index_never_drops_a_match_on_real_offers(fresh_db):
-    """On the 590 real offers of the fixtures: what search finds through the full-text index is
+    """On the 569 real offers of the fixtures: what search finds through the full-text index is
     exactly what the query finds evaluated on every offer."""
-    offers = [item for _, item in labelled_offers().values()]
+    offers = real_offers()
     upsert_offers(fresh_db, offers, seen_at="2026-03-10T08:00:00+00:00")
     stored = list(search(fresh_db, "-zzzz"))  # every offer, in search order, without the index's help
     index = OfferIndex(stored)

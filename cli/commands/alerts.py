@@ -10,6 +10,7 @@ from tabulate import tabulate
 from alerts.channels import channel_key, send
 from alerts.dispatch import dispatch, next_due
 from alerts.matching import OfferIndex, Rule, describe_reasons, match
+from alerts.relevance import refresh_scores
 from alerts.render import render_test
 from alerts.targets import signer_or_none, subscription_of
 from alerts.units import JobUnits
@@ -218,6 +219,7 @@ def _try_subscription(state: State, test_name: str, limit: int) -> None:
     config = state.config
     subscription = config.subscription(test_name)
     db = state.db(must_exist=True)
+    refresh_scores(db)  # scores a new model or a changed offer made stale
     stored = JobUnits().documents(db, today=clock.paris_today())
     index = OfferIndex(unit.document for unit, _ in stored)
     rule = Rule.from_subscription(subscription)

@@ -9,6 +9,7 @@ import click
 from tabulate import tabulate
 
 from alerts.query import parse_query
+from alerts.relevance import load_model, refresh_scores
 from alerts.search import search
 from alerts.units import board_label
 from cli.app import State, UserError, cli, iso_date, pass_state
@@ -40,15 +41,38 @@ from storage.offers import get_offer, offers_by_source, search_offers, versions_
 @click.option(
     "--open", "only_open", is_flag=True, help="Only open offers (deadline not passed, still listed, not cancelled)."
 )
+@click.option(
+    "--min-relevance",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="X",
+    help="Only offers whose relevance (0 to 1: how much it is a transformation role) is at least X; most relevant "
+    "first.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["date", "relevance"]),
+    default=None,
+    help="Newest first (date, the default) or most relevant first (relevance, the default with --min-relevance).",
+)
+@click.option(
+    "--why",
+    is_flag=True,
+    help="Say why each offer has its relevance: the words that raised it (below the default threshold: that "
+    "lowered it), and where.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many offers.")
 @click.option(
-    "--json", "as_json", is_flag=True, help="One JSON object per line, every field, with status, job_id and also_on."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per line, every field, with status, job_id, also_on and relevance (and why).",
 )
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header line (for a spreadsheet): the main fields.")
 @click.pass_context
-def offers(ctx, query, source, since, only_open, limit, as_json, as_csv):
-    """List stored offers, newest first, with their status (open, or closed and why) and
-    their job: its number and the other boards it is also published on.
+def offers(ctx, query, source, since, only_open, min_relevance, sort, why, limit, as_json, as_csv):
+    """List stored offers, newest first, with their status (open, or closed and why), their
+    relevance and their job: its number and the other boards it is also published on.
 
     \b
     veille offers show SOURCE:SOURCE_ID   one offer, every field, and its version history
@@ -74,11 +98,25 @@ def offers(ctx, query, source, since, only_open, limit, as_json, as_csv):
             raise UserError(f"--search: {error}") from None
         return search(db, query, source=source, since=since, limit=limit)
 
-    if only_open:
-        found = [offer for offer in annotate_offers(db, list(stored())) if offer["closed_reason"] is None]
+    refresh_scores(db)  # scores a new model or a changed offer made stale
+    sort = sort or ("relevance" if min_relevance is not None else "date")
+    if only_open or min_relevance is not None or sort == "relevance":
+        found = [
+            offer
+            for offer in annotate_offers(db, list(stored()))
+            if (not only_open or offer["closed_reason"] is None)
+            and (min_relevance is None or (offer["relevance"] or 0) >= min_relevance)
+        ]
+        if sort == "relevance":
+            found.sort(key=lambda offer: -(offer["relevance"] or 0))
         found = found[:limit] if limit else found
     else:
         found = annotate_offers(db, list(stored(limit)))
+    if why:
+        # What raised a relevant offer's score; what lowered the others'.
+        model = load_model()
+        for offer in found:
+            offer["why"] = model.explain(offer, lowering=(offer["relevance"] or 0) < model.threshold)
     if as_json:
         for offer in found:
             click.echo(json.dumps(offer, ensure_ascii=False))
@@ -93,7 +131,7 @@ def offers(ctx, query, source, since, only_open, limit, as_json, as_csv):
     if not found:
         click.echo(
             "No offer matches."
-            if (query or source or since or only_open)
+            if (query or source or since or only_open or min_relevance is not None)
             else "No offer stored yet: run `veille crawl` (or `veille demo`)."
         )
         return
@@ -118,6 +156,7 @@ CSV_COLUMNS = (
     "closed_reason",
     "job_id",
     "also_on",
+    "relevance",
     "url",
     "apply_url",
     "first_seen",

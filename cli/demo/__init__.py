@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from alerts.relevance import refresh_scores
 from cli.app import State, cli, pass_state
 from cli.commands.crawl import run_crawl
 from cli.demo.replay import ReplaySite
@@ -94,7 +95,9 @@ def demo(state: State, keep):
         click.echo()
         print_runs(runs)
         click.echo()
-        print_offers(list(search_offers(demo_state.db())))
+        db = demo_state.db()
+        refresh_scores(db)  # each offer's relevance, shown in the table
+        print_offers(list(search_offers(db)))
         if keep:
             click.echo(f"\nTry: veille --config {config_file} offers --search recrutement")
         else:
