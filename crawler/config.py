@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.masking import mask_url
 from alerts.settings import (
     Alerts,
     ChannelUrl,
@@ -423,22 +424,29 @@ _SECRET_KEYS = re.compile(
 )
 
 
-def _expand_env(value: Any, where: str, unset: list[tuple[str, str]]) -> Any:
+def _expand_env(value: Any, where: str, unset: list[tuple[str, str]], from_env: dict[str, str]) -> Any:
     """``value`` with its ${ENV} references replaced. An unset variable is a ConfigError, except
     in a secret-bearing key, which then stays as written (no half-expanded secret) and is
-    recorded in ``unset`` as (key, variable)."""
+    recorded in ``unset`` as (key, variable). ``from_env`` learns which keys (as :func:`_key_path`
+    writes them) hold a value from the environment, and from which variables: an error never
+    quotes them."""
     if isinstance(value, str):
-        missing = [name for name in _ENV_REFERENCE.findall(value) if name not in os.environ]
+        names = _ENV_REFERENCE.findall(value)
+        missing = [name for name in names if name not in os.environ]
         if missing:
             if not _SECRET_KEYS.match(where):
                 raise ConfigError(f"{where}: environment variable {missing[0]} is not set")
             unset.extend((where, name) for name in missing)
             return value
+        if names:
+            from_env[where] = ", ".join(f"${{{name}}}" for name in dict.fromkeys(names))
         return _ENV_REFERENCE.sub(lambda match: os.environ[match.group(1)], value)
     if isinstance(value, dict):
-        return {key: _expand_env(item, f"{where}.{key}" if where else key, unset) for key, item in value.items()}
+        return {
+            key: _expand_env(item, f"{where}.{key}" if where else key, unset, from_env) for key, item in value.items()
+        }
     if isinstance(value, list):
-        return [_expand_env(item, f"{where}[{index}]", unset) for index, item in enumerate(value)]
+        return [_expand_env(item, f"{where}[{index}]", unset, from_env) for index, item in enumerate(value)]
     return value
 
 
@@ -455,7 +463,7 @@ def _key_path(loc) -> str:
     return path
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, from_env: dict[str, str]) -> str:
     key = _key_path(error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
@@ -466,21 +474,32 @@ def _describe(error: dict) -> str:
         return f"{key}: {message}"
     message = message.removeprefix("Value error, ")
     if "input" in error and not isinstance(error["input"], (dict, list)):
-        message += f" (got {error['input']!r})"
+        # The value is quoted to help, but never one from the environment (a secret's place), and
+        # never a URL's secrets.
+        variables = next(
+            (names for where, names in from_env.items() if key == where or key.startswith((f"{where}.", f"{where}["))),
+            None,
+        )
+        value = error["input"]
+        if variables:
+            message += f" (from {variables}, not shown)"
+        else:
+            message += f" (got {mask_url(value) if isinstance(value, str) else value!r})"
     return f"{key}: {message}"
 
 
 def parse_config(data: dict, source_path: Path | None = None) -> Config:
     label = str(source_path) if source_path else "config"
     unset: list[tuple[str, str]] = []
+    from_env: dict[str, str] = {}
     try:
-        expanded = _expand_env(data, "", unset)
+        expanded = _expand_env(data, "", unset, from_env)
     except ConfigError as error:
         raise ConfigError(f"{label}: {error}") from None
     try:
         config = Config.model_validate(expanded)
     except ValidationError as error:
-        lines = [f"{label}: {_describe(item)}" for item in error.errors()]
+        lines = [f"{label}: {_describe(item, from_env)}" for item in error.errors()]
         raise ConfigError("\n".join(lines)) from None
     _check_subscriptions(config, label)
     config.source_path = source_path

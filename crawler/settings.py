@@ -50,12 +50,22 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockPageMiddleware": 560,
+    "crawler.middlewares.CharsetMiddleware": 570,
 }
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.DowngradeGuardPipeline": 300,
     "crawler.pipelines.StoragePipeline": 500,
 }
+
+# The storage pipeline commits offers in batches (crawler/pipelines.py): this many at most, or those that
+# came within this many seconds of the first one waiting.
+VEILLE_STORE_BATCH = 50
+VEILLE_STORE_DELAY = 1.0
+# An offer page's response stays in Scrapy's scraper slot until its offer's batch is committed; Scrapy
+# stops downloading past 5 MB of them by default, fewer than a batch of CSP pages (213 KB each).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 24_000_000
 
 EXTENSIONS = {
     "crawler.extensions.RunLedger": 100,

@@ -456,7 +456,36 @@ def m010_relevance(db: Database) -> None:
 
 
 @migrations()
-def m011_offer_ids_raw_apart(db: Database) -> None:
+def m011_unread_offers_listed_owners(db: Database) -> None:
+    """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
+    listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
+    # An offer page that failed, read again by the next runs of its source until its offer is stored.
+    db.execute(
+        """CREATE TABLE unread_offers (
+    source TEXT NOT NULL,
+    -- The page as it was requested, and the spider method and arguments that read it.
+    url TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    cb_kwargs TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'given_up')),
+    first_failed_at TEXT NOT NULL,
+    last_failed_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    run_id INTEGER,
+    PRIMARY KEY (source, url)
+)"""
+    )
+    # How many distinct offers the run's listing pages showed (known or new).
+    db["runs"].add_column("listed", int)
+    # The process's identity (boot, pid, a random run id): a pid alone is reused, by a container's
+    # PID 1 on every start for one.
+    db["runs"].add_column("owner", str)
+    db["alert_deliveries"].add_column("owner", str)
+
+
+@migrations()
+def m012_offer_ids_raw_apart(db: Database) -> None:
     """Offers get an explicit id (their rowid so far, which the full-text index and older alerts
     name), declare their runs as foreign keys, and leave ``raw`` to ``offer_raw``; shared texts of
     raw (``raw_texts``), the match keys index (``offer_keys``) and the storage's own state.
@@ -485,7 +514,7 @@ def m011_offer_ids_raw_apart(db: Database) -> None:
             definition += " REFERENCES runs (id)"
         definitions.append(definition)
     definitions.append("UNIQUE (source, source_id)")
-    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m011"')
+    conn.execute('ALTER TABLE offers RENAME TO "offers_before_m012"')
     separator = ",\n    "
     conn.execute(f"CREATE TABLE offers (\n    {separator.join(definitions)}\n)")
     names = ", ".join(f'"{column[1]}"' for column in columns)
@@ -494,17 +523,17 @@ def m011_offer_ids_raw_apart(db: Database) -> None:
         f'(select id from runs where id = old."{column[1]}")' if column[1] in run_columns else f'old."{column[1]}"'
         for column in columns
     )
-    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m011" old')
+    conn.execute(f'INSERT INTO offers (id, {names}) SELECT old.rowid, {values} FROM "offers_before_m012" old')
     # An offer's raw: plain JSON text, or a blob (storage/raw.py says which format).
     conn.execute(
         "CREATE TABLE offer_raw (\n    offer_id INTEGER PRIMARY KEY REFERENCES offers (id) ON DELETE CASCADE,\n"
         "    raw NOT NULL\n)"
     )
     conn.execute(
-        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m011" '
+        'INSERT INTO offer_raw (offer_id, raw) SELECT rowid, raw FROM "offers_before_m012" '
         "WHERE raw IS NOT NULL AND raw NOT IN ('', '{}')"
     )
-    conn.execute('DROP TABLE "offers_before_m011"')
+    conn.execute('DROP TABLE "offers_before_m012"')
     for _, _, sql in saved:
         conn.execute(sql)
     # The full-text index of the words as written, for datasette's search box: words only (no phrase,

@@ -28,6 +28,7 @@ from storage.jobs import place_offers, refresh_offers
 from storage.match_keys import index_offers, indexed_through, matching_ids_sql, reindex_offers
 from storage.raw import OFFER_COLUMNS, RAW_JOIN, decoded_offers, encode_raws
 from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, to_row
+from storage.runs import RUNNING
 
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
 _CHUNK = 900
@@ -246,7 +247,17 @@ def offers_by_source(db: Database) -> dict[str, int]:
 
 
 def known_source_ids(db: Database, source: str) -> set[str]:
-    return {source_id for (source_id,) in db.execute("select source_id from offers where source = ?", [source])}
+    """The source's stored offers that an everyday run may stop its listing at: all but those last seen
+    by a run that never finished (killed). Such a run stored its offers in batches while others, listed
+    after them, were still waiting to be committed: its offers must not hide those from the next run."""
+    return {
+        source_id
+        for (source_id,) in db.execute(
+            "select source_id from offers where source = ? and (last_run_id is null "
+            "or last_run_id not in (select id from runs where source = ? and status = ?))",
+            [source, source, RUNNING],
+        )
+    }
 
 
 def get_offer(db: Database, source: str, source_id: str) -> dict | None:

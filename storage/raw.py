@@ -1,7 +1,7 @@
 """An offer's ``raw`` (every label and value its page has) as stored: apart from the offers table,
 without the copies, compressed. Readers get back exactly the dict the spider gave.
 
-``offer_raw.raw`` is either plain JSON text (what migration m011 moved out of ``offers``, until
+``offer_raw.raw`` is either plain JSON text (what migration m012 moved out of ``offers``, until
 storage/upkeep.py converts it), or a blob: ``FORMAT`` then zlib, with a preset dictionary of the labels
 boards use, of the JSON where a string
 

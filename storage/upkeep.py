@@ -1,9 +1,9 @@
 """What the frozen migrations leave to today's code and that may take long: done in batches that each
 commit, so that an interrupted upgrade goes on where it stopped, with progress lines.
 
-- raw compressed: migration m011 moved each offer's raw out of the offers table as plain JSON;
+- raw compressed: migration m012 moved each offer's raw out of the offers table as plain JSON;
   storage/raw.py's format (no copies, compressed) replaces it, offer by offer, readers reading both.
-- the match keys index filled (storage/match_keys.py): after m011, and again whenever the way
+- the match keys index filled (storage/match_keys.py): after m012, and again whenever the way
   storage.french makes keys changes (its fingerprint), every offer's keys are indexed anew.
 
 ``storage_state`` holds how far each went; its rows are removed once done, so that opening an

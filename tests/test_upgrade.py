@@ -1,5 +1,5 @@
 """Storage without copies (storage/raw.py) and the upgrade that converts a database in place (migration
-m011, then storage/upkeep.py in batches): readers get every offer back exactly as it was, raw included;
+m012, then storage/upkeep.py in batches): readers get every offer back exactly as it was, raw included;
 the upgrade is resumable and says how far it is."""
 
 import json
@@ -160,9 +160,9 @@ def ids(found) -> list[str]:
 
 
 def older_database(path: Path, offers: list[dict]) -> None:
-    """A database as veille left it before m011: raw in the offers table, offers grouped into jobs."""
+    """A database as veille left it before m012: raw in the offers table, offers grouped into jobs."""
     db = open_db(path, migrate=False)
-    migrations.apply(db, stop_before="m011_offer_ids_raw_apart")
+    migrations.apply(db, stop_before="m012_offer_ids_raw_apart")
     columns = [column[1] for column in db.conn.execute("pragma table_info(offers)")]
     assert "raw" in columns and "id" not in columns
     with db.conn:
