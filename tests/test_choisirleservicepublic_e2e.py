@@ -10,10 +10,10 @@ import json
 import pytest
 
 from cli.demo.replay import Route
-from crawler.boards.csp import search_path
+from crawler.boards.csp import parse_card, search_path
 from storage import open_db
 from storage.offers import get_offer, versions_of
-from tests.conftest import FIXTURES, write_config
+from tests.conftest import FIXTURES, file_response, write_config
 
 KEYWORD = "chargé de recrutement"
 PAGE_1 = search_path(KEYWORD)
@@ -111,6 +111,28 @@ def test_stop_at_known_still_fetches_new_offers_before_the_streak(csp):
     result, db, run = csp()
     assert sorted(csp.site.requested()[before:]) == sorted(["/robots.txt", PAGE_1, REAL_OFFER])
     assert (run["status"], run["new"]) == ("ok", 1)
+
+
+def test_offers_a_killed_run_had_not_committed_are_read_by_the_next_everyday_run(csp):
+    """A run killed while page 2's offers waited for their batch (crawler/pipelines.py): page 1's offers
+    are stored, page 2's are not. They must not stop the next everyday run at page 1 as known offers."""
+    csp()
+    db = open_db(csp.config.parent / "veille.db")
+    page_2 = file_response(FIXTURES / "choisirleservicepublic" / "list-page-2-handmade.html", csp.site.url + PAGE_2)
+    lost = [parse_card(card)["source_id"] for card in page_2.css("li.item .fr-card--offer")]
+    # What the kill leaves: the run never finished, page 2's offers never committed.
+    db.execute("update runs set status = 'running', finished_at = null, pid = 0, owner = null")
+    db.execute(f"delete from offers where source_id in ({', '.join('?' * len(lost))})", lost)
+    db.conn.commit()
+    assert db["offers"].count == 20
+    result, db, run = csp()
+    assert PAGE_2 in csp.site.requested()
+    assert (run["status"], run["new"]) == ("ok", 6)
+    assert all(get_offer(db, "choisirleservicepublic", source_id) for source_id in lost)
+    # That run finished: its offers stop the everyday run after it at page 1 again.
+    before = len(csp.site.requested())
+    result, db, run = csp()
+    assert sorted(csp.site.requested()[before:]) == sorted(["/robots.txt", PAGE_1])
 
 
 def assert_intact(db, run, offers=0):
