@@ -85,9 +85,12 @@ def _link_or_none(value):
     return None
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _iso_date(value: str) -> str:
     dt.date.fromisoformat(value)  # raises ValueError on 2026-02-30 or dd/mm/yyyy
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not _ISO_DATE.fullmatch(value):
         raise ValueError("expected YYYY-MM-DD")
     return value
 
@@ -204,11 +207,17 @@ def downgrade(stored: dict, new: dict) -> str | None:
 
 def validate_offer(item: OfferItem | dict) -> dict:
     """The item as a plain dict, or :class:`InvalidOffer` naming the first bad field."""
-    data = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+    # Shallow copies: validation builds every list and dict of the result anew (raw, contacts), so the
+    # deep copies of dataclasses.asdict (a page's whole raw, twice) would be thrown away.
+    data = _fields_of(item) if dataclasses.is_dataclass(item) else dict(item)
     try:
         validated = _offer_adapter.validate_python(data)
     except ValidationError as error:
         first = error.errors()[0]
         location = [str(part) for part in first["loc"]] or ["item"]
         raise InvalidOffer(f"invalid {location[0]}", f"{'.'.join(location)}: {first['msg']}") from None
-    return dataclasses.asdict(validated)
+    return _fields_of(validated)
+
+
+def _fields_of(item) -> dict:
+    return {name: getattr(item, name) for name in OFFER_FIELDS}
