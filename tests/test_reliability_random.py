@@ -43,6 +43,7 @@ from cli.demo.replay import Route
 from crawler.boards.csp import search_path
 from crawler.config import load_config
 from storage import open_db
+from storage.raw import RAW_JOIN, decode_raws
 from tests.alerts_support import free_port
 from tests.conftest import FIXTURES, FROZEN_NOW, REPO, TEST_SETTINGS, run_veille, write_config
 from tests.fixtures.choisirleservicepublic.build_handmade import pagination
@@ -149,15 +150,28 @@ def filled(offer: dict) -> set[str]:
 
 
 def snapshot(db) -> dict[str, dict]:
-    return {row["source_id"]: row for row in db.execute_returning_dicts("select * from offers")}
+    """Every offer's row, its raw as the JSON text veille wrote before raw moved apart and compressed
+    (storage/raw.py gives it back exactly)."""
+    rows = db.execute_returning_dicts(f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN}")
+    decode_raws(db, rows)
+    for row in rows:
+        row["raw"] = json.dumps(row["raw"], ensure_ascii=False, sort_keys=True)
+    return {row["source_id"]: row for row in rows}
 
 
 def everything_stored(path) -> str:
+    """Every row of every table (full-text indexes through their own tables), raw decompressed."""
     connection = sqlite3.connect(path)
-    tables = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")]
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "select name from sqlite_master where type = 'table' and sql not like 'CREATE VIRTUAL TABLE%'"
+        )
+    ]
     text = "\n".join(repr(row) for table in tables for row in connection.execute(f'select * from "{table}"'))
     connection.close()
-    return text
+    raws = "\n".join(offer["raw"] for offer in snapshot(open_db(path)).values())
+    return text + "\n" + raws
 
 
 def assert_no_secret(text: str, where: str) -> None:
