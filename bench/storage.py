@@ -1,8 +1,8 @@
 """Storing offers as a crawl stores them, against a raw sqlite3 executemany of the same rows.
 
 Ours: every offer goes through the crawl's storage pipeline (crawler.pipelines.StoragePipeline),
-one ``process_item`` call per offer as Scrapy makes them, with the pipeline's default batch
-settings: the offers are stored in batches, each in one transaction with its grouping into jobs
+one call per offer as Scrapy makes them (``add``: what ``process_item`` awaits, without Scrapy's
+event loop), with the pipeline's default batch settings: the offers are stored in batches, each in one transaction with its grouping into jobs
 (storage.offers.store_offers: serialise, hash, look up what is stored, insert, raw apart and
 compressed, match keys indexed, new offers placed in jobs). The baseline is one executemany of
 the same offers rows, ready-made, into the same table (same schema, FTS triggers included) of a
@@ -85,7 +85,7 @@ def make_offers(count: int) -> list[dict]:
 
 
 def through_pipeline(offers: list[dict], db, run_id: int) -> tuple[float, dict]:
-    """The crawl's path: one process_item per offer, then the spider closes (the last batch)."""
+    """The crawl's path: one offer at a time into the pipeline, then the spider closes (the last batch)."""
     crawler = get_crawler()
     crawler.stats.open_spider()
     crawler.spider = SimpleNamespace(db=db, run_id=run_id, config=Config())
@@ -94,7 +94,7 @@ def through_pipeline(offers: list[dict], db, run_id: int) -> tuple[float, dict]:
     stored = []
     started = time.perf_counter()
     for offer in offers:
-        pipeline.process_item(offer).addCallback(stored.append)
+        pipeline.add(offer).addCallback(stored.append)
     pipeline.close_spider()
     elapsed = time.perf_counter() - started
     assert len(stored) == len(offers), "every offer is stored once its batch is committed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 from cli.demo import manifests
 from cli.demo.replay import ReplaySite
 from storage import open_db
+from storage.raw import RAW_JOIN, decode_raws
 
 # Loopback SMTP server and webhook sink fixtures for the alert tests; `veille web` on loopback.
 pytest_plugins = ["tests.alerts_support", "tests.web_support"]
@@ -180,3 +182,21 @@ def store_before_jobs(db, offers: list[dict], *, seen_at: str) -> None:
             row.pop(name)
         row.update(first_seen=seen_at, last_seen=seen_at, updated_at=seen_at)
         db["offers"].insert(row)
+
+
+def everything_stored(path) -> str:
+    """Every value of every table, as text (full-text indexes through their own tables), and every
+    offer's raw decompressed (storage/raw.py): what a secret must never be in."""
+    connection = sqlite3.connect(path)
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "select name from sqlite_master where type = 'table' and sql not like 'CREATE VIRTUAL TABLE%'"
+        )
+    ]
+    text = "\n".join(repr(row) for table in tables for row in connection.execute(f'select * from "{table}"'))
+    connection.close()
+    db = open_db(path)
+    rows = db.execute_returning_dicts(f"select offer_raw.raw as raw from offers {RAW_JOIN}")
+    decode_raws(db, rows)
+    return text + "\n" + "\n".join(json.dumps(row["raw"], ensure_ascii=False) for row in rows)

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -45,7 +44,7 @@ from crawler.config import load_config
 from storage import open_db
 from storage.raw import RAW_JOIN, decode_raws
 from tests.alerts_support import free_port
-from tests.conftest import FIXTURES, FROZEN_NOW, REPO, TEST_SETTINGS, run_veille, write_config
+from tests.conftest import FIXTURES, FROZEN_NOW, REPO, TEST_SETTINGS, everything_stored, run_veille, write_config
 from tests.fixtures.choisirleservicepublic.build_handmade import pagination
 
 SEED = int(os.environ.get("VEILLE_RANDOM_SEED", "13"))
@@ -157,21 +156,6 @@ def snapshot(db) -> dict[str, dict]:
     for row in rows:
         row["raw"] = json.dumps(row["raw"], ensure_ascii=False, sort_keys=True)
     return {row["source_id"]: row for row in rows}
-
-
-def everything_stored(path) -> str:
-    """Every row of every table (full-text indexes through their own tables), raw decompressed."""
-    connection = sqlite3.connect(path)
-    tables = [
-        name
-        for (name,) in connection.execute(
-            "select name from sqlite_master where type = 'table' and sql not like 'CREATE VIRTUAL TABLE%'"
-        )
-    ]
-    text = "\n".join(repr(row) for table in tables for row in connection.execute(f'select * from "{table}"'))
-    connection.close()
-    raws = "\n".join(offer["raw"] for offer in snapshot(open_db(path)).values())
-    return text + "\n" + raws
 
 
 def assert_no_secret(text: str, where: str) -> None:

@@ -7,7 +7,6 @@ masked by one function, :func:`alerts.masking.mask_url`.
 """
 
 import os
-import sqlite3
 import subprocess
 import sys
 
@@ -18,20 +17,11 @@ from alerts.masking import mask_url, scrub
 from crawler.config import ConfigError, parse_config
 from storage import open_db
 from tests.alerts_support import free_port, offer, store
-from tests.conftest import FIXTURES, REPO, run_veille, write_config
+from tests.conftest import FIXTURES, REPO, everything_stored, run_veille, write_config
 
 SLACK_TOKENS = ("T0VEILLE1", "B0VEILLE2", "abcdefghijklmnopqrstuvwx")
 SLACK = "slack://T0VEILLE1/B0VEILLE2/abcdefghijklmnopqrstuvwx/#offres"
 HOOK_TOKEN = "xoxb-7731-Qm9nZXJTZWNyZXQ"
-
-
-def everything_stored(path) -> str:
-    """Every value of every table, as text."""
-    connection = sqlite3.connect(path)
-    tables = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")]
-    text = "\n".join(repr(row) for table in tables for row in connection.execute(f'select * from "{table}"').fetchall())
-    connection.close()
-    return text
 
 
 def assert_no_secret(text: str, secrets=SLACK_TOKENS) -> None:
