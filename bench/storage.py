@@ -2,11 +2,12 @@
 
 Ours: every offer goes through the crawl's storage pipeline (crawler.pipelines.StoragePipeline),
 one call per offer as Scrapy makes them (``add``: what ``process_item`` awaits, without Scrapy's
-event loop), with the pipeline's default batch settings: the offers are stored in batches, each in one transaction with its grouping into jobs
-(storage.offers.store_offers: serialise, hash, look up what is stored, insert, raw apart and
-compressed, match keys indexed, new offers placed in jobs). The baseline is one executemany of
-the same offers rows, ready-made, into the same table (same schema, FTS triggers included) of a
-fresh database file. Ratio = our rate / the raw rate.
+event loop), with the pipeline's default batch settings: the offers are stored in batches, each
+in one transaction with its grouping into jobs (storage.offers.store_offers: serialise, hash,
+look up what is stored, insert, raw apart and compressed, match keys indexed, new offers placed
+in jobs). The baseline is one executemany of the same offers rows, ready-made, into the same
+table (same schema, FTS triggers included) of a fresh database file. Ratio = our rate / the raw
+rate.
 
 Offers are built from the real CSP listing cards with perturbed titles and ids (N offers, default
 20,000; ``--quick``: 2,000). For information, also timed: the same offers stored one per
