@@ -311,7 +311,8 @@ def add_to_date(iso: str, *, days: int = 0, months: int = 0) -> str:
     return (date + dt.timedelta(days=days)).isoformat()
 
 
-_MONTH_NAMES = (
+# Each month's name as French writes it (accents included), January first.
+MONTH_NAMES = (
     "janvier",
     "février",
     "mars",
@@ -335,7 +336,7 @@ def french_date(iso: str | None) -> str:
         day = dt.date.fromisoformat(iso[:10])
     except ValueError:
         return iso
-    return f"{'1er' if day.day == 1 else day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{'1er' if day.day == 1 else day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def french_moment(moment: str | None) -> str:
