@@ -339,6 +339,11 @@ def french_date(iso: str | None) -> str:
     return f"{'1er' if day.day == 1 else day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
+def french_score(value: float) -> str:
+    """A score as French writes it, to two decimals: 0.87 -> "0,87"."""
+    return f"{value:.2f}".replace(".", ",")
+
+
 def french_moment(moment: str | None) -> str:
     """A stored UTC moment as Paris wall-clock time in French: "24 novembre 2026 à 08h05"."""
     if not moment:
