@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from alerts.links import LinkError
 from alerts.matching import describe_terms
-from alerts.relevance import load_model
+from alerts.relevance import load_model, score_new_offers
 from alerts.units import JobUnits, best_offer
 from storage import clock, web_subscriptions
 from storage.job_search import open_jobs, sources_with_offers
@@ -50,6 +50,7 @@ def routes(site) -> list[Route]:
             errors["source"] = "Source inconnue."
         page = _page_number(params)
         jobs, more = ([], False)
+        score_new_offers(site.db)  # offers crawled since the last `veille run` are listed by their score too
         if not errors:
             jobs, more = open_jobs(
                 site.db, filters, today=clock.paris_today(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -92,6 +93,7 @@ def routes(site) -> list[Route]:
         filters, errors = offer_filters(params)
         if errors:
             return site.message(request, "Flux introuvable", " ".join(errors.values()), status=400)
+        score_new_offers(site.db)
         jobs, _ = open_jobs(site.db, filters, today=clock.paris_today(), limit=FEED_SIZE)
         query = _query(params)
         words = ", ".join(params.get(name) for name in FILTER_NAMES if params.get(name))
