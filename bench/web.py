@@ -5,6 +5,7 @@ two years, stored as a crawl stores them (validated, grouped into jobs). The rea
 (web.app.create_app) runs on uvicorn on 127.0.0.1 with the options ``veille web`` uses, and a
 client asks, one request at a time:
 - the offers page (newest first), a search, a département filter, a later page;
+- « pertinentes seulement » and the most relevant first (every offer scored as `veille run` scores them);
 - the public Atom feed.
 The baseline, in the same run: the same uvicorn serving a static file of the same size as the
 offers page (Starlette's StaticFiles), i.e. what answering with those bytes costs at least.
@@ -31,6 +32,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from alerts.relevance import refresh_scores
 from alerts.settings import Web
 from bench.storage import make_offers
 from storage import open_db
@@ -47,6 +49,9 @@ PAGES = {
     "search « chargé »": "/?q=charg%C3%A9",
     "département 75": "/?departement=75",
     "page 5": "/?page=5",
+    "pertinentes seulement": "/?pertinentes=oui",
+    "most relevant first": "/?tri=pertinence",
+    "pertinentes, page 5": "/?pertinentes=oui&tri=pertinence&page=5",
     "Atom feed": "/flux.atom",
 }
 
@@ -59,6 +64,7 @@ def build(path: Path) -> None:
         offer["published_on"] = (first + dt.timedelta(days=index * 730 // COUNT)).isoformat()
     for start in range(0, COUNT, BATCH):
         store_offers(db, offers[start : start + BATCH], run_id=1)
+    refresh_scores(db)
     db.conn.execute("analyze")
     db.conn.close()
 
@@ -89,7 +95,7 @@ def main() -> None:
         directory = Path(directory)
         started = time.perf_counter()
         build(directory / "veille.db")
-        print(f"{COUNT:,} offers stored and grouped in {time.perf_counter() - started:.0f} s")
+        print(f"{COUNT:,} offers stored, grouped and scored in {time.perf_counter() - started:.0f} s")
         port = free_port()
         server = serve(create_app(Web(base_url=f"http://127.0.0.1:{port}"), directory / "veille.db"), port)
         results = {}

@@ -3,6 +3,7 @@ why, and the alert the default profile receives."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import click
@@ -95,7 +96,8 @@ def print_alert(received: list[Received], *, subscription: str, kept: bool) -> N
     )
     click.echo()
     click.echo(f"Subject: {first.subject}")
-    lines = first.text().strip().splitlines()
+    # The text part as apprise writes it from the HTML, without its runs of blank lines.
+    lines = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", first.text().strip()).splitlines()
     for line in lines[:ALERT_LINES]:
         click.echo(f"  {line}".rstrip())
     if len(lines) > ALERT_LINES:

@@ -56,6 +56,9 @@ _DATES = re.compile(
             rf"(?<![\w.])(?P<words>{_DAY}(?P<space>{_SPACE})(?P<month>{_MONTH})(?P<space2>{_SPACE})(?P<year>{_YEAR}))"
             r"(?!\d)",
             rf"(?<![\w;])(?P<mmonth>{_MONTH})(?P<mspace>{_SPACE})(?P<myear>{_YEAR})(?!\d)",
+            # A day without a year ("Début : 3 janvier"): the recording's own year around it.
+            rf"(?<![\w.])(?P<yearless>(?P<yday>\d{{1,2}})(?P<yfirst>er|<sup>er</sup>)?(?P<yspace>{_SPACE})"
+            rf"(?P<ymonth>{_MONTH}))(?![\w&;\\])(?!{_SPACE}\d)",
             rf"(?P<eli>/eli/jo/(?P<ey>{_YEAR})/(?P<em>\d{{1,2}})/(?P<ed>\d{{1,2}})/)",
         ]
     ),
@@ -97,15 +100,17 @@ def _padded(number: int, padded: bool) -> str:
 
 @dataclass(frozen=True)
 class DateShift:
-    """Every date of a recording moved by ``days``."""
+    """Every date of a recording moved by ``days``; ``around``, the recording's day (its newest offer's),
+    tells the year of a date written without one."""
 
     days: int
+    around: dt.date | None = None
 
     @classmethod
     def to_recent(cls, newest: dt.date, today: dt.date) -> DateShift:
         """The shift that puts ``newest`` (the recording's newest offer) 3 to 9 days before ``today``: whole
         weeks, so that each date keeps its weekday (the JO is never published on a Monday)."""
-        return cls((today - dt.timedelta(days=DAYS_AGO) - newest).days // 7 * 7)
+        return cls((today - dt.timedelta(days=DAYS_AGO) - newest).days // 7 * 7, newest)
 
     def date(self, day: dt.date) -> dt.date:
         return day + dt.timedelta(days=self.days)
@@ -147,8 +152,27 @@ class DateShift:
             moved = self._moved(match["myear"], _month_number(match["mmonth"]), 15)
             month = _spelled_like(MONTH_NAMES[moved.month - 1], match["mmonth"])
             return f"{month}{match['mspace']}{moved.year}"
+        if match.group("yearless"):
+            return self._yearless(match)
         moved = self._moved(match["ey"], match["em"], match["ed"])
         return f"/eli/jo/{moved.year}/{moved.month}/{moved.day}/" if moved else found
+
+    def _yearless(self, match: re.Match) -> str:
+        """ "3 janvier": its occurrence nearest the recording's day, moved, written without a year again."""
+        month = _month_number(match["ymonth"])
+        if self.around is None:
+            return match.group(0)
+        candidates = [
+            self._moved(year, month, match["yday"]) for year in range(self.around.year - 1, self.around.year + 2)
+        ]
+        candidates = [day for day in candidates if day]
+        if not candidates:
+            return match.group(0)
+        moved = min(candidates, key=lambda day: abs((day - self.date(self.around)).days))
+        day = f"{moved.day}{match['yfirst'] or 'er'}" if moved.day == 1 else str(moved.day)
+        if match["yday"].startswith("0"):
+            day = f"{moved.day:02d}"
+        return f"{day}{match['yspace']}{_spelled_like(MONTH_NAMES[moved.month - 1], match['ymonth'])}"
 
     def text(self, text: str) -> str:
         """Every date written in ``text`` moved, each written as it was (zero-padded or not, "1er", the
