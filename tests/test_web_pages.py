@@ -185,6 +185,13 @@ def test_a_jobs_page_says_its_relevance_and_why(frozen_clock, web_site):
     assert "(titre)" in why
     for word in why.split("&#34;")[1::2]:
         assert word.lower() in "chef de projet transformation publique ministère de l&#39;intérieur"
+    # Below the threshold, what lowered the score.
+    low = db.execute("select job_id from job_offers where source_id = 'x-1'").fetchone()[0]
+    page = site.client().get(f"/offres/{low}")
+    from alerts.relevance import load_model
+
+    assert f"en dessous du seuil ({french(load_model().threshold)})" in page.text
+    assert "<dt>Pourquoi</dt><dd>ce qui l&#39;abaisse : &#34;" in page.text
 
 
 def test_the_public_feed_filters_and_sorts_by_relevance_and_says_it(frozen_clock, web_site):

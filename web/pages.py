@@ -79,9 +79,12 @@ def routes(site) -> list[Route]:
         [view] = views([f"job:{job_id}"]) or [None]
         offers = offers_by_job(site.db, [job_id], clock.paris_today())[job_id]
         model = load_model()
-        _, best = best_offer(offers)
-        # « Pourquoi »: the words that raised its score most, as its alerts say it (none for a job scored 0).
-        why = describe_terms(model.explain(best), french=True) if best else ""
+        score, best = best_offer(offers)
+        # « Pourquoi »: the words that raised its score most, as its alerts say them; below the threshold, those
+        # that lowered it most (as `veille offers --why` does).
+        below = score is not None and score < model.threshold
+        terms = describe_terms(model.explain(best, lowering=below), french=True) if best else ""
+        why = f"ce qui l'abaisse : {terms}" if below and terms else terms
         context = {"job": view, "offers": offers, "open": offers[0]["_closed"] is None}
         return site.page(request, "job.html", {**context, "why": why, "threshold": model.threshold})
 
