@@ -12,6 +12,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -350,3 +351,39 @@ def test_demo_web_on_a_busy_port_is_a_user_mistake(tmp_path):
     assert result.returncode == 2
     assert f"port {port} of 127.0.0.1 is in use: choose another with --port" in result.stderr
     assert "Traceback" not in result.stderr and list(tmp_path.iterdir()) == []
+
+
+# -- the README shows what the demo prints ------------------------------------------------------------------
+
+README_NOW = "2026-12-04T08:00:00+00:00"  # the day of the README's demo output
+
+
+def comparable(line: str, tmp: Path | None = None) -> str:
+    """A line of the demo's output without what changes from one run to the next: the temporary directory,
+    ports, and job numbers (jobs are numbered in the order concurrent crawls store them)."""
+    if tmp is not None:
+        line = re.sub(re.escape(str(tmp)) + r"/veille-demo-[^/]+/", "/tmp/veille-demo-…/", line)
+    line = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", line)
+    line = re.sub(r'(veille feedback "[^"]+" )\d+', r"\1JOB", line)
+    return re.sub(r"^ *\d+(?=  )", "JOB", line).rstrip()
+
+
+def test_the_readme_shows_what_the_demo_prints(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    top = readme[readme.index("## Try it: `veille demo`") : readme.index("## Set up and run")]
+    assert "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/veille demo" in top
+    assert f"VEILLE_NOW={README_NOW} .venv/bin/veille demo" in top
+    assert "![The demo's alert, as a mail client shows it](docs/screenshots/demo-alert.png)" in top
+    assert (REPO / "docs" / "screenshots" / "demo-alert.png").exists()
+    shown = re.search(r"```text\n(.*?)```", top, re.S).group(1).splitlines()
+    result = run_veille("demo", env={"VEILLE_NOW": README_NOW, "TMPDIR": str(tmp_path)}, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    printed = [comparable(line, tmp_path) for line in result.stdout.splitlines()]
+    # Each run of lines between « […] » is printed as it is, in that order.
+    position = 0
+    for line in shown:
+        if line == "[…]":
+            continue
+        found = printed.index(comparable(line), position)
+        assert found >= position, line
+        position = found + 1

@@ -32,14 +32,18 @@ def print_jobs(db) -> None:
     )
     rows = []
     for job in shared:
-        boards = [board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in job["offers"]]
+        # Offers in a set order: concurrent crawls store them in any order, and the README shows this table.
+        offers_of_job = sorted(job["offers"], key=lambda offer: (offer["source"], offer["source_id"]))
+        boards = sorted(
+            {board_label({"source": offer["source"], "raw": {"board": offer["board"]}}) for offer in offers_of_job}
+        )
         rows.append(
             [
                 job["id"],
                 "open" if job["open"] else "closed",
-                short(job["offers"][0]["title"], 50),
+                short(offers_of_job[0]["title"], 50),
                 len(job["offers"]),
-                short("; ".join(dict.fromkeys(boards)), 80),
+                short("; ".join(boards), 80),
             ]
         )
     if rows:
