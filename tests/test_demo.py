@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alerts.relevance import load_model
 from cli.demo import date_shift, demo_config, manifests, read_manifest
 from cli.demo.replay import ReplaySite
 from cli.demo.timeshift import DateShift
@@ -223,24 +224,27 @@ def test_every_stored_date_is_the_recorded_one_moved_and_nothing_else_changes(tm
 
 
 def check_the_alert(directory: Path, stdout: str, today: dt.date) -> list[str]:
-    """The alert arrived, was saved, is printed, and lists open, recently published jobs only: their titles."""
+    """The alert arrived, was saved, is printed, and lists open, recently published, relevant jobs only (a job's
+    relevance is its best offer's, at least the model's threshold): their titles."""
     saved = email.message_from_bytes((directory / "alerte.eml").read_bytes(), policy=email.policy.default)
     assert saved["To"] == "vous@example.org" and saved["Subject"].startswith("veille · ")
     assert saved["Subject"].endswith(" nouvelles offres · transformation publique")
     assert (directory / "alerte.html").read_text(encoding="utf-8").startswith("<")
     assert f"Subject: {saved['Subject']}" in stdout
     db = open_db(directory / "demo.db")
+    threshold = load_model().threshold
     sent = [key for (key,) in db.execute("select distinct unit from alert_outbox where status = 'sent'")]
     assert sent and saved["Subject"].split(" · ")[1].startswith(f"{len(sent)} ")
     titles = []
     for key in sent:
         offers = db.execute(
-            "select o.title, o.published_on, o.deadline, o.status from job_offers m join offers o on "
+            "select o.title, o.published_on, o.deadline, o.relevance, o.status from job_offers m join offers o on "
             "o.source = m.source and o.source_id = m.source_id where m.job_id = ?",
             [int(key.removeprefix("job:"))],
         ).fetchall()
         assert any(status == "open" for *_, status in offers), (key, offers)
-        for title, published, deadline, status in offers:
+        assert max(relevance or 0 for *_, relevance, _ in offers) >= threshold, (key, offers)
+        for title, published, deadline, _, status in offers:
             if status == "open":
                 assert deadline is None or deadline >= today.isoformat(), (title, deadline)
                 assert published is None or (today - dt.date.fromisoformat(published)).days <= 60, (title, published)
