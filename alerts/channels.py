@@ -1,16 +1,20 @@
 """Channels are apprise URLs (``mailto://``, ``slack://``, anything apprise knows).
 
-A channel is known in the outbox by its *key*: apprise's own privacy URL
-(passwords and tokens masked) without its query string. It holds no secret,
-reads well in ``veille status``, and stays the same when a password changes,
-so a rotated secret never re-sends alerts nor orphans pending ones.
+A channel is known in the outbox by its *key*: the URL as :func:`alerts.masking.mask_url`
+shows it (passwords, keys and tokens masked), without its options. It holds no secret,
+reads well in ``veille status``, and stays the same when a password changes, so a rotated
+secret never re-sends alerts nor orphans pending ones. What a failed send says is
+scrubbed of the URL's secrets before anyone stores or prints it.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+
+from alerts.masking import mask_url, scrub
 
 _APPRISE_LOGGER = "apprise"
 
@@ -19,6 +23,9 @@ _APPRISE_LOGGER = "apprise"
 class SendResult:
     ok: bool
     error: str | None = None
+    # What the service asked for before the next try: a 429's or 503's Retry-After, as it wrote it
+    # (seconds, or an HTTP date the dispatch reads against its own clock).
+    retry_after: str | None = None
 
 
 class _Collect(logging.Handler):
@@ -51,6 +58,33 @@ class _quiet_apprise:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.saved[0])
         self.logger.propagate = self.saved[1]
+
+
+@contextmanager
+def _http_answers():
+    """The HTTP answers apprise's web plugins get during a send, as (status, Retry-After): apprise
+    reports a failure as False and a log line, and keeps the answer's headers to itself. Its
+    plugins call requests, whose every request goes through ``Session.send``."""
+    import requests
+
+    answers: list[tuple[int, str | None]] = []
+    original = requests.Session.send
+
+    def send(session, request, **kwargs):
+        response = original(session, request, **kwargs)
+        answers.append((response.status_code, response.headers.get("Retry-After")))
+        return response
+
+    requests.Session.send = send
+    try:
+        yield answers
+    finally:
+        requests.Session.send = original
+
+
+def _asked_to_wait(answers: list[tuple[int, str | None]]) -> str | None:
+    """The Retry-After of the last 429 or 503 answer."""
+    return next((value for status, value in reversed(answers) if status in (429, 503) and value), None)
 
 
 @lru_cache(maxsize=1)
@@ -96,11 +130,17 @@ def check_channel_url(url: str) -> str:
 
 @lru_cache(maxsize=1024)
 def channel_key(url: str) -> str:
-    """The channel as the outbox knows it: apprise's privacy URL without its options."""
-    plugin = _instantiate(url)
-    if plugin is None:
+    """The channel as the outbox knows it: the masked URL (alerts.masking.mask_url) without its options."""
+    if _instantiate(url) is None:
         return f"{_scheme(url)}://?"
-    return plugin.url(privacy=True).split("?", 1)[0]
+    return mask_url(url).split("?", 1)[0]
+
+
+def legacy_channel_key(url: str) -> str:
+    """The key databases written before tokens in paths were masked hold: apprise's privacy URL
+    without its options (alerts.dispatch re-keys their rows)."""
+    plugin = _instantiate(url)
+    return plugin.url(privacy=True).split("?", 1)[0] if plugin is not None else f"{_scheme(url)}://?"
 
 
 def channel_format(url: str) -> str:
@@ -131,7 +171,7 @@ def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
     reports that the service accepted it."""
     import apprise
 
-    with _quiet_apprise() as log:
+    with _quiet_apprise() as log, _http_answers() as answers:
         try:
             plugin = apprise.Apprise.instantiate(url.strip(), asset=_asset(), suppress_exceptions=True)
             if plugin is None:
@@ -141,7 +181,9 @@ def send(url: str, title: str, bodies: dict[str, str]) -> SendResult:
             notifier.add(plugin)
             ok = notifier.notify(body=bodies[str(body_format.value)], title=title, body_format=body_format)
         except Exception as error:  # a plugin bug must not stop the other channels
-            return SendResult(False, f"{type(error).__name__}: {error}")
+            return SendResult(False, scrub(f"{type(error).__name__}: {error}", url))
     if ok:
         return SendResult(True)
-    return SendResult(False, "; ".join(dict.fromkeys(log.lines))[-500:] or "apprise reported a failure")
+    # Apprise's lines quote the URL it called, tokens and all: scrubbed before they go anywhere.
+    said = scrub("; ".join(dict.fromkeys(log.lines)), url)
+    return SendResult(False, said[-500:] if said else "apprise reported a failure", _asked_to_wait(answers))

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
+from alerts.channels import channel_key, legacy_channel_key
 from alerts.feedback import Likeness, load_feedback
+from alerts.masking import scrub
 from alerts.matching import OfferIndex, Rule
 from alerts.relevance import load_model, refresh_scores
 from alerts.render import Item, render
@@ -238,12 +240,21 @@ def _deliver(
                     delivery_id,
                     rows,
                     ok=False,
-                    error=f"{type(error).__name__}: {error}",
+                    error=scrub(f"{type(error).__name__}: {error}", *filter(None, [channel.url])),
                     now=now,
                     **_policy(config),
                 )
                 raise
-            outbox.finish(db, delivery_id, rows, ok=result.ok, error=result.error, now=now, **_policy(config))
+            outbox.finish(
+                db,
+                delivery_id,
+                rows,
+                ok=result.ok,
+                error=result.error,
+                now=now,
+                retry_after=clock.retry_after_seconds(result.retry_after, at=now),
+                **_policy(config),
+            )
             remaining -= len(rows)
             if result.ok:
                 report.sent += len(rows)
@@ -252,6 +263,17 @@ def _deliver(
                 retry = outbox.earliest_retry(db, subscription.name)
                 report.failures.append(ChannelFailure(key, result.error or "failed", len(rows), retry))
                 break  # the channel is down: its other parts wait for the retry too
+
+
+def _forget_secrets(db: Database, subscriptions: list[Subscription]) -> None:
+    """Rows written before tokens in URL paths were masked: keyed by a URL holding its token, maybe
+    with errors quoting it. They get today's key and lose the secrets (nothing else changes)."""
+    for subscription in subscriptions:
+        for url in subscription.channels:
+            legacy, key = legacy_channel_key(url), channel_key(url)
+            if legacy != key:
+                outbox.rename_channel(db, subscription.name, legacy, key)
+            outbox.scrub_errors(db, subscription.name, key, lambda text, url=url: scrub(text, url))
 
 
 def _policy(config: AlertsConfig) -> dict:
@@ -283,6 +305,7 @@ def dispatch(
     subscriptions = [target.subscription for target in targets]
     if not dry_run:
         group_ungrouped(db, config.jobs.thresholds())  # every offer is alerted as part of a job
+        _forget_secrets(db, subscriptions)
         refresh_scores(db)  # scores a new model or a changed offer made stale (a dry run computes them)
     reports = {s.name: SubscriptionReport(s.name, s.mode) for s in subscriptions}
     through, matches = find_matches(db, subscriptions, units=units, now=now, backfill=backfill, register=not dry_run)

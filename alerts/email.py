@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote, unquote, urlsplit
 
 from alerts.channels import SendResult
+from alerts.masking import mask_url
 from storage import clock
 
 
@@ -32,9 +33,9 @@ class SmtpServer:
 
     @property
     def masked(self) -> str:
-        """The server as logs and errors show it: no password."""
-        who = f"{self.user}:***@" if self.user else ""
-        return f"{'smtps' if self.tls else 'smtp'}://{who}{self.host}:{self.port}"
+        """The server as logs and errors show it, masked as every URL is (alerts.masking.mask_url)."""
+        who = f"{quote(self.user, safe='')}:{quote(self.password or '', safe='')}@" if self.user else ""
+        return mask_url(f"{'smtps' if self.tls else 'smtp'}://{who}{self.host}:{self.port}")
 
 
 def parse_smtp_url(url: str) -> SmtpServer:

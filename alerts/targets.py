@@ -33,6 +33,8 @@ class Target:
     deliver: Callable[[object], SendResult]  # sends an alerts.render.Message
     # apprise drops link URLs from an e-mail's text part: its HTML must show them.
     spell_out_urls: bool = True
+    # The channel's URL: what an error's text is scrubbed of (alerts.masking.scrub).
+    url: str | None = None
 
 
 @dataclass
@@ -64,6 +66,7 @@ def apprise_target(url: str) -> Target:
             format="text",
             limit=channel_body_limit(url),
             deliver=lambda message: send_webhook(url, message.data),
+            url=url,
         )
     if url.strip().lower().startswith("slack://"):
         slack = _with_blocks(url.strip())
@@ -72,12 +75,14 @@ def apprise_target(url: str) -> Target:
             format="markdown",
             limit=SLACK_SECTION_LIMIT,
             deliver=lambda message: send(slack, message.title, message.bodies()),
+            url=url,
         )
     return Target(
         key=key,
         format=channel_format(url),
         limit=channel_body_limit(url),
         deliver=lambda message: send(url, message.title, message.bodies()),
+        url=url,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from alerts.channels import SendResult, _instantiate
+from alerts.masking import mask_url
 
 WEBHOOK_SCHEMES = ("json", "jsons")
 TIMEOUT = (4, 30)
@@ -54,8 +55,10 @@ def send_webhook(url: str, payload: dict) -> SendResult:
             timeout=TIMEOUT,
         )
     except requests.RequestException as error:
-        # The exception's text names the host and path, never the password (it is sent in a header).
-        return SendResult(False, f"{type(error).__name__}: {plugin.url(privacy=True).split('?', 1)[0]}")
+        # Said by the channel's masked URL: a webhook's path often is its token.
+        return SendResult(False, f"{type(error).__name__}: {mask_url(url).split('?', 1)[0]}")
     if 200 <= answer.status_code < 300:
         return SendResult(True)
-    return SendResult(False, f"the webhook answered HTTP {answer.status_code}")
+    # A service that asks to wait (429, 503) says how long: the next try waits at least that.
+    wait = answer.headers.get("Retry-After") if answer.status_code in (429, 503) else None
+    return SendResult(False, f"the webhook answered HTTP {answer.status_code}", retry_after=wait)

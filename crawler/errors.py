@@ -30,7 +30,10 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 BLOCKED = "blocked"  # 403, 429, a "Request Rejected" or captcha page
 LAYOUT_CHANGED = "layout_changed"  # the page no longer has the markup we parse
+# A crawl of the whole listing that saw far fewer offers than the last complete one: not complete.
+INCOMPLETE_LISTING = "incomplete_listing"
 TRUNCATED = "truncated"  # the page arrived cut short
+GARBLED = "garbled"  # the page arrived with binary garbage in it (a broken proxy, cache or transfer)
 TIMEOUT = "timeout"
 CONNECTION = "connection"  # refused, reset, DNS
 ROBOTS = "robots_disallowed"
@@ -43,7 +46,9 @@ BAD_ARCHIVE = "bad_archive"  # a downloaded archive is unreadable (truncated gzi
 ERROR_LABELS_FR = {
     BLOCKED: "blocage",
     LAYOUT_CHANGED: "page méconnaissable",
+    INCOMPLETE_LISTING: "liste incomplète",
     TRUNCATED: "page tronquée",
+    GARBLED: "page brouillée",
     TIMEOUT: "délai dépassé",
     CONNECTION: "connexion impossible",
     ROBOTS: "interdit par robots.txt",

@@ -9,6 +9,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.errors import (
+    INCOMPLETE_LISTING,
     ITEM_ERROR,
     SAMPLES_KEY,
     SPIDER_EXCEPTION,
@@ -82,6 +83,10 @@ class RunLedger:
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats.get_stats()
+        if reason == "finished" and not errors_from_stats(stats):
+            shortfall = spider.listing_shortfall()
+            if shortfall:
+                count_error(self.crawler.stats, INCOMPLETE_LISTING, shortfall)
         summary = run_summary(stats)
         if reason == "shutdown":
             status = INTERRUPTED
@@ -97,6 +102,7 @@ class RunLedger:
             error_samples=stats.get(SAMPLES_KEY, []),
             field_coverage=field_coverage(stats),
             complete=status == OK and spider.listing_complete(),
+            listed=len(spider.listed),
             **summary,
         )
         self.crawler.stats.set_value("veille/run_id", spider.run_id)

@@ -3,8 +3,9 @@
 After every run of a source, :func:`assess` compares the run with the source's
 recent history and its recorded health state (table ``source_health``):
 
-- a block (403, 429, a captcha) or a page that no longer looks as expected is a
-  problem at once: those do not fix themselves;
+- a block (403, 429, a captcha), a page that no longer looks as expected or a
+  listing far shorter than the last complete one is a problem at once: those do
+  not fix themselves;
 - other failures (timeouts, 5xx, …) become a problem after
   ``admin.failures_before_alert`` failed runs in a row;
 - a field whose coverage collapses against the previous successful runs (a
@@ -26,9 +27,10 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from alerts.channels import send
+from alerts.masking import mask_url, scrub
 from alerts.render import render_notice
 from crawler.config import Config
-from crawler.errors import BLOCKED, LAYOUT_CHANGED, error_label_fr
+from crawler.errors import BLOCKED, INCOMPLETE_LISTING, LAYOUT_CHANGED, error_label_fr
 from storage.clock import now_iso
 from storage.french import french_moment
 from storage.health import mark_told, save_source_health, source_health
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 IMMEDIATE_PROBLEMS = {
     BLOCKED: "le site bloque veille (403, 429 ou captcha)",
     LAYOUT_CHANGED: "la page ne ressemble plus à ce que veille sait lire",
+    INCOMPLETE_LISTING: "la liste des offres est bien plus courte que d'habitude : rien n'est fermé",
 }
 # Coverage is compared with the mean of this many previous successful runs.
 COVERAGE_BASELINE_RUNS = 3
@@ -198,7 +201,8 @@ def report_health(db: Database, run: dict, config: Config) -> tuple[HealthNotice
 
 
 def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
-    """GET the heartbeat URL after a successful run; a failure is logged, never fatal."""
+    """GET the heartbeat URL after a successful run; a failure is logged (the URL masked: its path is
+    often the check's secret), never fatal."""
     if not url:
         return False
     try:
@@ -207,5 +211,5 @@ def ping_heartbeat(url: str | None, timeout: float = 10.0) -> bool:
         ) as response:
             return 200 <= response.status < 400
     except OSError as error:
-        logger.warning("heartbeat %s failed: %s", url, error)
+        logger.warning("heartbeat %s failed: %s", mask_url(url), scrub(str(error), url))
         return False

@@ -1,32 +1,18 @@
-"""Downloader middlewares: polite retries, and block pages recognised as blocks."""
+"""Downloader middlewares: polite retries, block pages recognised as blocks, charsets checked."""
 
 from __future__ import annotations
 
-import email.utils
+import codecs
 import random
-import time
+import re
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Request, Response
+from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
 from crawler.errors import SiteBlocked
-
-
-def retry_after_seconds(value: bytes | str | None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+from storage.clock import retry_after_seconds
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -93,4 +79,57 @@ class BlockPageMiddleware:
             title = head[title_start : head.find(b"</title>", title_start)] if title_start >= 0 else b""
             if any(marker in title for marker in BLOCK_PAGE_MARKERS):
                 raise SiteBlocked(f"block page: {title.split(b'>', 1)[-1].decode('utf-8', 'replace').strip()}")
+        return response
+
+
+# Encodings a page may be mislabelled with: a byte is a character, so any bytes decode, rightly or not.
+_SINGLE_BYTE = {"cp1252", "iso8859-1", "iso8859-15", "ascii"}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# How much of a page, from its first non-ASCII byte, tells its encoding: a mislabelled page is
+# mislabelled all through, and reading this much is cheap beside parsing the page.
+_SAMPLE = 16_384
+
+
+def true_encoding(body: bytes, declared: str) -> str | None:
+    """The encoding a page's bytes are in when its declaration is wrong; None when it is right.
+
+    UTF-8 is self-checking: French text in a single-byte encoding is virtually never valid UTF-8,
+    and UTF-8 text read as one shows "Ã©" for "é". So a page said to be Latin-1/Windows-1252 whose
+    non-ASCII bytes form UTF-8 is UTF-8, and a page said to be UTF-8 of which not one non-ASCII
+    character decodes is Windows-1252 (a few bad bytes in a UTF-8 page are damage, not a label to
+    change). The bytes read are those from the first non-ASCII one on, ``_SAMPLE`` of them."""
+    try:
+        declared = codecs.lookup(declared).name
+    except LookupError:
+        return None
+    if declared != "utf-8" and declared not in _SINGLE_BYTE:
+        return None
+    first = _HIGH_BYTE.search(body)
+    if first is None:
+        return None  # ASCII reads the same in all of them
+    sample = body[first.start() : first.start() + _SAMPLE]
+    try:
+        # Not final: the sample may end inside a character.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        if declared != "utf-8":
+            return None
+        text = sample.decode("utf-8", "replace")
+        decoded = len(_NON_ASCII.findall(text)) - text.count("\ufffd")
+        return "cp1252" if decoded <= 0 else None
+    return "utf-8" if declared != "utf-8" else None
+
+
+class CharsetMiddleware:
+    """A page whose declared charset its bytes contradict (a server saying ISO-8859-1 for UTF-8
+    pages, or the reverse) is read in the charset its bytes are in: never stored as "DÃ©fense"."""
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if isinstance(response, TextResponse) and response.body:
+            encoding = true_encoding(response.body, response.encoding)
+            if encoding:
+                return response.replace(encoding=encoding)
         return response

@@ -35,7 +35,7 @@ from storage.french import parse_date
 from storage.places import locate
 
 DATE_FIELDS = ("published_on", "deadline", "vacancy_date")
-# Fields a CSS hint may set (SiteCss in crawler.config).
+# Fields a CSS hint may set (SiteCss in crawler.source_settings).
 HINT_FIELDS = ("title", "employer", "location", "contract", "published_on", "deadline", "missions", "profile")
 
 
@@ -135,6 +135,8 @@ class OfficialSiteSpider(VeilleSpider):
     async def start(self):
         self.known = self.known_ids()
         self.known_streak = 0
+        for request in self.read_again():
+            yield request
         for request in self.start_requests_for_listings():
             yield request
 
@@ -200,6 +202,7 @@ class OfficialSiteSpider(VeilleSpider):
         """A listing page with no offer link: fine if it says so, else a layout error.
         Returns the requests to make instead (none here)."""
         if self.says_no_offer(content):
+            self.said_no_offer = True
             self.logger.info("%s says there is no offer", response.url)
         else:
             self.layout_changed(
@@ -238,6 +241,12 @@ class OfficialSiteSpider(VeilleSpider):
         elif next_url and next_url != response.url:
             self.listing_truncated = True
             self.logger.warning("stopped at max_pages=%d, more pages exist", section.max_pages)
+        elif not next_url and (announced := dsfr.announced_pages(response) or 0) > page:
+            self.layout_changed(
+                f"the pagination announces {announced} pages but page {page} has no next link (DSFR pagination, "
+                'rel=next, "page suivante")',
+                response,
+            )
 
     def _seen(self, known: bool) -> bool:
         self.known_streak = self.known_streak + 1 if known else 0
@@ -246,28 +255,25 @@ class OfficialSiteSpider(VeilleSpider):
     def _follow_offer(self, link: dict, url: str, site_host: str):
         board = board_for_url(url)
         if board is not None:
+            self.note_listed([board.number(url) or url])
             if self._seen(board.is_known(url, self.known)):
                 return None
-            return scrapy.Request(
+            return self.offer_request(
                 board_fetch_url(board, url, self.config),
-                callback=self.parse_board_page,
-                errback=self.on_request_error,
-                cb_kwargs={"board_name": board.name, "url": url, "card": link},
+                self.parse_board_page,
+                {"board_name": board.name, "url": url, "card": link},
             )
         external = urlsplit(url).netloc != site_host
         source_id = offer_id_from_url(url, with_host=external)
         if dsfr.is_document(url):
+            self.note_listed([offer_id_from_url(url, with_host=True)])
             if self._seen(offer_id_from_url(url, with_host=True) in self.known) or not link.get("title"):
                 return None
             return card_offer(link, url, source=self.name, employer=self.default_employer)
+        self.note_listed([source_id])
         if self._seen(source_id in self.known):
             return None
-        return scrapy.Request(
-            url,
-            callback=self.parse_offer,
-            errback=self.on_request_error,
-            cb_kwargs={"card": link, "source_id": source_id, "external": external},
-        )
+        return self.offer_request(url, self.parse_offer, {"card": link, "source_id": source_id, "external": external})
 
     # -- offers -------------------------------------------------------------------------
 
@@ -275,6 +281,10 @@ class OfficialSiteSpider(VeilleSpider):
         if not self.page_is_whole(response):
             return
         board = board_named(board_name)
+        problem = board.page_problem(response, url)
+        if problem:
+            self.layout_changed(f"{board_name}: {problem}", response)
+            return
         offer = parse_board_offer(board, response, source=self.name, url=url)
         if offer is None:
             self.layout_changed(f"{board_name} offer page has none of the fields its parser reads", response)

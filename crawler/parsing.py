@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from w3lib.url import safe_url_string
 
 from crawler.items import EMAIL
 
@@ -60,6 +62,19 @@ def element_text(element) -> str | None:
     return clean("".join(parts))
 
 
+def link_url(base: str, href: str | None, schemes=("http", "https", "mailto")) -> str | None:
+    """A link as an offer may store it: resolved against ``base`` (the page's URL) when relative,
+    percent-encoded (a mailto: subject has spaces), and None when it is no link to follow
+    (``#…``, ``javascript:``, an empty or unknown scheme)."""
+    href = (href or "").strip()
+    if not href or href.startswith("#"):
+        return None
+    absolute = urljoin(base, href)
+    if urlsplit(absolute).scheme.lower() not in schemes:
+        return None
+    return safe_url_string(absolute)
+
+
 def load_json_ld(texts) -> list[dict]:
     """The JSON-LD objects of a page, tolerating raw control characters in strings
     and skipping blocks that are not JSON at all."""
@@ -78,6 +93,15 @@ def load_json_ld(texts) -> list[dict]:
 def is_truncated_html(body: bytes) -> bool:
     """A page cut short in transit or in storage has no closing html tag."""
     return b"</html>" not in body[-4096:].lower()
+
+
+# C0 controls but tab, line feed, form feed and carriage return, and DEL: no text has them.
+_CONTROL_BYTES = bytes([*range(0, 9), 0x0B, *range(0x0E, 0x20), 0x7F])
+
+
+def control_bytes(body: bytes) -> int:
+    """How many control bytes a page has (NUL, ESC...): a few are noise to clean, many are garbage."""
+    return len(body) - len(body.translate(None, _CONTROL_BYTES))
 
 
 def fragment_text(markup: str | None) -> str | None:

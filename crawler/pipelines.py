@@ -1,12 +1,13 @@
-"""Item pipelines: validate every offer, then store it (deduplicated) in SQLite."""
+"""Item pipelines: validate every offer, refuse a broken page's version of a stored offer, then store it
+(deduplicated) in SQLite."""
 
 from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from crawler.errors import INVALID_ITEM, count_error
-from crawler.items import InvalidOffer, validate_offer
-from storage.offers import store_offers
+from crawler.errors import INVALID_ITEM, LAYOUT_CHANGED, count_error
+from crawler.items import InvalidOffer, downgrade, validate_offer
+from storage.offers import get_offer, store_offers
 
 
 class ValidationPipeline:
@@ -31,6 +32,27 @@ class ValidationPipeline:
             )
             self.crawler.stats.inc_value(f"veille/dropped/{error.reason}")
             raise DropItem(str(error)) from None
+
+
+class DowngradeGuardPipeline:
+    """Never lets a page that lost most of an offer's fields replace the stored version (a broken or
+    half-rendered page, not an edit): the stored version is kept, the error counted, and the page is
+    read again next run (crawler.spider)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        stored = get_offer(self.crawler.spider.db, item["source"], item["source_id"])
+        problem = downgrade(stored, item) if stored else None
+        if problem:
+            count_error(self.crawler.stats, LAYOUT_CHANGED, problem, item.get("url"))
+            raise DropItem(problem)
+        return item
 
 
 class StoragePipeline:

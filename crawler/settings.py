@@ -50,10 +50,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockPageMiddleware": 560,
+    "crawler.middlewares.CharsetMiddleware": 570,
 }
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.DowngradeGuardPipeline": 300,
     "crawler.pipelines.StoragePipeline": 500,
 }
 

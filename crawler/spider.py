@@ -1,4 +1,5 @@
-"""What every veille spider shares: configuration, database, full mode, error counting."""
+"""What every veille spider shares: configuration, database, full mode, error counting, and offer
+pages that failed, read again next run (storage/unread.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,38 @@ import os
 import re
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, UsageError
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler import __version__
 from crawler.config import Config, ConfigError, load_config
 from crawler.errors import (
     BLOCKED,
+    GARBLED,
+    INCOMPLETE_LISTING,
     LAYOUT_CHANGED,
     TRUNCATED,
     classify_failure,
     count_error,
 )
-from crawler.parsing import is_truncated_html
+from crawler.parsing import control_bytes, is_truncated_html
 from storage import open_db
 from storage.offers import known_source_ids, touch_offers
+from storage.runs import listing_baseline
+from storage.unread import forget, note_unread, to_read_again
 
 TRUE_WORDS = {"1", "true", "yes", "on", "oui"}
+# Request meta: the request is for an offer page (its failure is noted, to read it again next run).
+OFFER_PAGE = "veille_offer_page"
+# An offer page the site says is gone: not read again.
+GONE_STATUSES = (404, 410)
+# More control bytes than this (NUL, ESC...) in an HTML page: binary garbage, not a page to read.
+MAX_CONTROL_BYTES = 32
+# A crawl of the whole listing that saw less than this share of the offers the last complete crawl
+# saw (and at least SHORTFALL_MIN fewer) is not complete, unless the next one confirms the count.
+SHORTFALL_SHARE = 0.5
+SHORTFALL_MIN = 5
 
 
 def user_agent(contact: str) -> str:
@@ -99,6 +116,14 @@ class VeilleSpider(scrapy.Spider):
         spider.config = config_from_settings(crawler.settings)
         spider.db = open_db(crawler.settings.get("VEILLE_DB") or spider.config.database_path)
         spider.run_id = None
+        # Offers the listings showed, known or new (how complete the listing is: crawler/extensions.py).
+        spider.listed = set()
+        spider.said_no_offer = False
+        spider.reading_again: set[str] = set()
+        crawler.signals.connect(spider._offer_page_stored, signal=signals.item_scraped)
+        crawler.signals.connect(spider._offer_page_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider._offer_page_not_stored, signal=signals.item_error)
+        crawler.signals.connect(spider._offer_page_not_stored, signal=signals.spider_error)
         return spider
 
     def local(self, url: str) -> str:
@@ -121,11 +146,80 @@ class VeilleSpider(scrapy.Spider):
         a --full run, not limited by --since, not stopped at max_pages."""
         return self.full and not self.since and not self.listing_truncated
 
+    def listing_shortfall(self) -> str | None:
+        """Why a crawl that read the whole listing (listing_complete) is not complete all the same:
+        it saw far fewer offers than the last complete crawl, and the previous run did not find
+        the same short count (which would say the site did shrink). None when it is complete."""
+        listed = len(self.listed)
+        if not self.listing_complete() or (not listed and self.said_no_offer):
+            return None
+        previous, flagged = listing_baseline(self.db, self.name, self.run_id, INCOMPLETE_LISTING)
+        if previous is None or listed >= previous * SHORTFALL_SHARE or previous - listed < SHORTFALL_MIN:
+            return None
+        if flagged is not None and abs(flagged - listed) <= max(2, listed // 10):
+            return None
+        return f"the listing showed {listed} offers, the last complete crawl {previous}: not a complete crawl"
+
+    def note_listed(self, source_ids) -> None:
+        """Offers a listing page shows, known or new."""
+        self.listed.update(source_id for source_id in source_ids if source_id)
+
     def mark_seen(self, source_ids) -> None:
         """Stored offers seen on a listing and not read again are still there."""
         ids = [source_id for source_id in source_ids if source_id]
         if ids:
             touch_offers(self.db, self.name, ids, run_id=self.run_id)
+
+    # -- offer pages, read again until stored --------------------------------------------------
+
+    def offer_request(self, url: str, callback, cb_kwargs: dict) -> scrapy.Request:
+        """A request for an offer page. If it fails in any way (an error answer, a page that is not
+        the offer, an offer dropped on its way to the database), the page is noted and read again
+        by the next run (storage/unread.py); ``cb_kwargs`` must hold plain data (JSON)."""
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_request_error, cb_kwargs=cb_kwargs, meta={OFFER_PAGE: True}
+        )
+
+    def read_again(self):
+        """Requests for the offer pages earlier runs failed to read: a run starts with them."""
+        for row in to_read_again(self.db, self.name):
+            callback = getattr(self, row["callback"], None)
+            if callback is None:  # read by a method that no longer exists
+                forget(self.db, self.name, [row["url"]])
+                continue
+            self.reading_again.add(row["url"])
+            yield self.offer_request(row["url"], callback, row["cb_kwargs"])
+
+    @staticmethod
+    def _requested_url(request) -> str:
+        return (request.meta.get("redirect_urls") or [request.url])[0]
+
+    def _offer_page_failed(self, request, error: str) -> None:
+        if request is None or not request.meta.get(OFFER_PAGE) or request.callback is None:
+            return
+        note_unread(
+            self.db,
+            self.name,
+            self._requested_url(request),
+            callback=request.callback.__name__,
+            cb_kwargs=request.cb_kwargs,
+            error=error,
+            run_id=self.run_id,
+        )
+
+    def _offer_page_stored(self, item, response, spider) -> None:
+        url = self._requested_url(response.request) if response is not None and response.request else None
+        if url in self.reading_again:
+            forget(self.db, self.name, [url])
+            self.reading_again.discard(url)
+
+    def _offer_page_dropped(self, item, response, exception, spider) -> None:
+        self._offer_page_failed(getattr(response, "request", None), f"{exception}")
+
+    def _offer_page_not_stored(self, failure, response, spider, item=None) -> None:
+        self._offer_page_failed(
+            getattr(response, "request", None), f"{failure.value.__class__.__name__}: {failure.value}"
+        )
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -134,17 +228,35 @@ class VeilleSpider(scrapy.Spider):
         count_error(self.crawler.stats, error_class, message, url)
 
     def on_request_error(self, failure):
-        """Errback of every request: count the failure by class; stop at a block."""
+        """Errback of every request: count the failure by class; stop at a block. An offer page
+        that failed is read again next run, unless the site says it is gone."""
         error_class, message = classify_failure(failure)
         self.count_error(error_class, message, failure.request.url)
+        gone = isinstance(failure.value, HttpError) and failure.value.response.status in GONE_STATUSES
+        if gone and failure.request.meta.get(OFFER_PAGE):
+            forget(self.db, self.name, [self._requested_url(failure.request)])
+        elif not gone:
+            self._offer_page_failed(failure.request, f"{error_class}: {message}")
         if error_class == BLOCKED:
             raise CloseSpider(BLOCKED)
 
     def page_is_whole(self, response) -> bool:
+        """A page cut short, or with binary garbage in it, is an error, never parsed."""
         if is_truncated_html(response.body):
-            self.count_error(TRUNCATED, "page has no closing </html>", response.url)
+            self.page_error(TRUNCATED, "page has no closing </html>", response)
+            return False
+        # UTF-16 and UTF-32 text is full of NUL bytes; other encodings have none in a page.
+        wide = response.encoding.lower().startswith(("utf-16", "utf-32"))
+        garbage = 0 if wide else control_bytes(response.body)
+        if garbage > MAX_CONTROL_BYTES:
+            self.page_error(GARBLED, f"page has {garbage} control bytes: binary garbage", response)
             return False
         return True
 
+    def page_error(self, error_class: str, message: str, response) -> None:
+        """A page that cannot be read: counted; an offer page is read again next run."""
+        self.count_error(error_class, message, response.url)
+        self._offer_page_failed(response.request, f"{error_class}: {message}")
+
     def layout_changed(self, message: str, response) -> None:
-        self.count_error(LAYOUT_CHANGED, message, response.url)
+        self.page_error(LAYOUT_CHANGED, message, response)

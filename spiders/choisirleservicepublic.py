@@ -11,7 +11,8 @@ import re
 
 import scrapy
 
-from crawler.boards.csp import NO_OFFER_TEXT, parse_card, parse_offer, search_path
+from crawler.boards.csp import NO_OFFER_TEXT, offer_page_problem, parse_card, parse_offer, search_path
+from crawler.boards.dsfr import announced_pages
 from crawler.spider import VeilleSpider
 
 
@@ -41,6 +42,8 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
 
     async def start(self):
         self.known = self.known_ids()
+        for request in self.read_again():
+            yield request
         for keyword in self.keywords:
             yield self._listing_request(keyword, page=1, known_streak=0)
 
@@ -62,6 +65,7 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
         if not cards:
             page_text = " ".join(response.xpath("//main//text() | //body//text()").getall()[:2000])
             if NO_OFFER_TEXT.search(page_text):
+                self.said_no_offer = True
                 self.logger.info("no offer for %r (page %d)", keyword, page)
             else:
                 self.layout_changed(
@@ -75,6 +79,7 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
             if not card["url"] or not card["source_id"]:
                 self.layout_changed(f"card without an offer link: {card['title']!r}", response)
                 continue
+            self.note_listed([card["source_id"]])
             if self.since:
                 # --since: re-read every offer published in the window, known or not.
                 if card["published_on"] and card["published_on"] < self.since:
@@ -85,12 +90,7 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
                 self.mark_seen([card["source_id"]])
                 continue
             known_streak = 0
-            yield scrapy.Request(
-                response.urljoin(self.local(card["url"])),
-                callback=self.parse_detail,
-                errback=self.on_request_error,
-                cb_kwargs={"card": card},
-            )
+            yield self.offer_request(response.urljoin(self.local(card["url"])), self.parse_detail, {"card": card})
         if self.since and not in_window:
             self.logger.info(
                 "%r: no offer published since %s on page %d, not paging further", keyword, self.since, page
@@ -105,9 +105,20 @@ class ChoisirLeServicePublicSpider(VeilleSpider):
         elif next_link:
             self.listing_truncated = True
             self.logger.warning("%r: stopped at max_pages=%d, more pages exist", keyword, page)
+        elif (announced := announced_pages(response) or 0) > page:
+            # A pagination that says there is more, without the link to it: the link changed, not the listing.
+            self.layout_changed(
+                f"the pagination announces {announced} pages but page {page} has no next link "
+                "(a.fr-pagination__link--next)",
+                response,
+            )
 
     def parse_detail(self, response, card: dict):
         if not self.page_is_whole(response):
+            return
+        problem = offer_page_problem(response, card.get("source_id"))
+        if problem:
+            self.layout_changed(problem, response)
             return
         offer = parse_offer(response)
         if offer is None:

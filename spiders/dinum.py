@@ -159,6 +159,8 @@ class DinumSpider(VeilleSpider):
 
     async def start(self):
         self.known = self.known_ids()
+        for request in self.read_again():
+            yield request
         yield scrapy.Request(
             self.base_url + self.source_config.listing_path, callback=self.parse_listing, errback=self.on_request_error
         )
@@ -170,6 +172,7 @@ class DinumSpider(VeilleSpider):
         if not offers:
             text = " ".join(response.xpath("//main//text()").getall() or response.xpath("//body//text()").getall())
             if NO_OFFER_TEXT.search(text):
+                self.said_no_offer = True
                 self.logger.info("no opening: %s", clean(NO_OFFER_TEXT.search(text).group(0)))
             else:
                 self.layout_changed(
@@ -177,16 +180,12 @@ class DinumSpider(VeilleSpider):
                     response,
                 )
             return
+        self.note_listed(slug_from_url(card["url"]) for card in offers)
         self.mark_seen(slug_from_url(card["url"]) for card in offers if slug_from_url(card["url"]) in self.known)
         for card in offers:
             if slug_from_url(card["url"]) in self.known:
                 continue
-            yield scrapy.Request(
-                self.local(card["url"]),
-                callback=self.parse_detail,
-                errback=self.on_request_error,
-                cb_kwargs={"card": card},
-            )
+            yield self.offer_request(self.local(card["url"]), self.parse_detail, {"card": card})
 
     def parse_detail(self, response, card: dict):
         if not self.page_is_whole(response):

@@ -23,7 +23,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.errors import BAD_ARCHIVE, LAYOUT_CHANGED, SPIDER_EXCEPTION, classify_failure
 from crawler.items import OfferItem
 from crawler.jorf import piste as api
-from crawler.jorf.archive import BadArchive, read_archive
+from crawler.jorf.archive import BadArchive, NoTableOfContents, read_archive
 from crawler.jorf.batch import Batch
 from crawler.jorf.index import ARCHIVE_WARNSIZE, archive_date, archive_names, archives_to_read
 from crawler.jorf.notice import SOURCE, notice_offer
@@ -205,7 +205,9 @@ class JorfSpider(VeilleSpider):
         try:
             contents = read_archive(response.body, self.source_config.include_concours)
         except BadArchive as error:
-            self._batch_error(batch, BAD_ARCHIVE, str(error), response.url)
+            # An archive without tables of contents is how a new delivery format would look: at once.
+            error_class = LAYOUT_CHANGED if isinstance(error, NoTableOfContents) else BAD_ARCHIVE
+            self._batch_error(batch, error_class, str(error), response.url)
             return
         batch.texts_seen = contents.texts_seen
         unknown = [text_id for text_id in contents.missing if not get_offer(self.db, SOURCE, text_id)]

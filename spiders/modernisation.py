@@ -115,7 +115,7 @@ class ModernisationSpider(OfficialSiteSpider):
 
     def on_listing_without_offers(self, response, content, page: int, depth: int):
         if self.says_no_offer(content):
-            self.listing_answered = True
+            self.listing_answered = self.said_no_offer = True
             self.logger.info("%s says there is no offer", response.url)
             return []
         further = [url for url in recruitment_links(response, OFFERS_LINK)] if depth < MAX_DEPTH else []

@@ -11,6 +11,7 @@ frozen day.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import os
 import zoneinfo
 
@@ -52,3 +53,20 @@ def paris_day(moment: dt.datetime | str) -> dt.date:
 
 def paris_today() -> dt.date:
     return paris_day(now())
+
+
+def retry_after_seconds(value: bytes | str | None, at: dt.datetime | None = None) -> float | None:
+    """An HTTP ``Retry-After`` as seconds to wait from ``at`` (default: now): either a number of
+    seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (at or now())).total_seconds())

@@ -453,3 +453,32 @@ def m010_relevance(db: Database) -> None:
     db.execute("ALTER TABLE offers ADD COLUMN relevance_model TEXT")
     db.execute("ALTER TABLE offers ADD COLUMN relevance_hash TEXT")
     db.execute("CREATE INDEX offers_relevance ON offers (relevance)")
+
+
+@migrations()
+def m011_unread_offers_listed_owners(db: Database) -> None:
+    """Offer pages to read again (storage/unread.py), the offers each run saw listed (how complete a
+    listing is), and who runs a crawl or sends a delivery (storage/owners.py)."""
+    # An offer page that failed, read again by the next runs of its source until its offer is stored.
+    db.execute(
+        """CREATE TABLE unread_offers (
+    source TEXT NOT NULL,
+    -- The page as it was requested, and the spider method and arguments that read it.
+    url TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    cb_kwargs TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'given_up')),
+    first_failed_at TEXT NOT NULL,
+    last_failed_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    run_id INTEGER,
+    PRIMARY KEY (source, url)
+)"""
+    )
+    # How many distinct offers the run's listing pages showed (known or new).
+    db["runs"].add_column("listed", int)
+    # The process's identity (boot, pid, a random run id): a pid alone is reused, by a container's
+    # PID 1 on every start for one.
+    db["runs"].add_column("owner", str)
+    db["alert_deliveries"].add_column("owner", str)

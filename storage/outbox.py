@@ -10,7 +10,10 @@ Every step is its own short transaction and the network call happens between
 two of them. If the process dies during the call, the delivery row stays
 'sending'; the next dispatch marks it 'interrupted' and sends its alerts
 again. That message is the only one that can arrive twice: alerts are marked
-sent right after each message, one message at a time.
+sent right after each message, one message at a time. So each kill repeats at
+most one message (a message caught by two kills in a row may arrive three times).
+A delivery records its process's identity (storage/owners.py): the next dispatch
+knows the process is dead even when it has the same pid (a container's PID 1).
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from sqlite_utils import Database
 
 from storage.clock import iso
 from storage.db import write_transaction
+from storage.owners import alive, hold
 from storage.rows import chunks
-from storage.runs import pid_alive
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 SENDING, INTERRUPTED = "sending", "interrupted"
-# A 'sending' delivery older than this is taken as dead even if its pid is reused.
+# A 'sending' delivery recorded without its owner's identity (before migration m011) and older than
+# this is taken as dead even if its pid is reused.
 STALE_DELIVERY = dt.timedelta(hours=1)
+# The longest Retry-After a channel's service is obeyed for.
+MAX_RETRY_AFTER = dt.timedelta(days=1)
 
 
 @dataclass
@@ -118,9 +124,9 @@ def recover_interrupted(db: Database, now: dt.datetime) -> int:
         dead = [
             row["id"]
             for row in db.execute_returning_dicts(
-                "select id, pid, started_at from alert_deliveries where status = ?", [SENDING]
+                "select id, pid, owner, started_at from alert_deliveries where status = ?", [SENDING]
             )
-            if (row["pid"] != os.getpid() and not pid_alive(row["pid"])) or row["started_at"] < stale_before
+            if not alive(db, row["owner"], row["pid"]) or (row["owner"] is None and row["started_at"] < stale_before)
         ]
         for delivery_id in dead:
             db.execute(
@@ -160,6 +166,7 @@ def claim(db: Database, name: str, channel: str, now: dt.datetime, limit: int) -
                     "status": SENDING,
                     "alerts": len(rows),
                     "pid": os.getpid(),
+                    "owner": hold(db),
                 }
             )
             .last_pk
@@ -193,8 +200,11 @@ def finish(
     max_attempts: int,
     retry_base: float,
     retry_max: float,
+    retry_after: float | None = None,
 ) -> None:
-    """Record what apprise said: sent, or a retry later with backoff, or failed for good."""
+    """Record what apprise said: sent, or a retry later with backoff, or failed for good. A service
+    that asked to wait (``retry_after`` seconds, its Retry-After) is not asked again sooner, however
+    short the backoff (at most ``MAX_RETRY_AFTER``: a service does not silence a channel for days)."""
     stamp = iso(now)
     with write_transaction(db):
         if ok:
@@ -216,7 +226,10 @@ def finish(
         for row in rows:
             attempts = row.attempts + 1
             status = FAILED if attempts >= max_attempts else PENDING
-            next_attempt = iso(now + retry_delay(attempts, retry_base, retry_max))
+            delay = retry_delay(attempts, retry_base, retry_max)
+            if retry_after:
+                delay = max(delay, min(dt.timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+            next_attempt = iso(now + delay)
             updates.append((status, attempts, next_attempt, error, row.id))
         db.conn.executemany(
             "update alert_outbox set status = ?, attempts = ?, next_attempt_at = ?, last_error = ? where id = ?",
@@ -226,6 +239,30 @@ def finish(
             "update alert_deliveries set status = ?, finished_at = ?, error = ? where id = ?",
             [FAILED, stamp, error, delivery_id],
         )
+
+
+def rename_channel(db: Database, name: str, old: str, new: str) -> int:
+    """A subscription's channel known by another key from now on (its alerts and deliveries follow)."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "update or ignore alert_outbox set channel = ? where subscription = ? and channel = ?", [new, name, old]
+        )
+        db.execute("update alert_deliveries set channel = ? where subscription = ? and channel = ?", [new, name, old])
+    return cursor.rowcount
+
+
+def scrub_errors(db: Database, name: str, channel: str, clean) -> None:
+    """Pass the stored errors of a subscription's channel through ``clean`` (text -> text), keeping
+    what changed: storage knows no secret, its caller does."""
+    with write_transaction(db):
+        for table, column in (("alert_outbox", "last_error"), ("alert_deliveries", "error")):
+            rows = db.execute(
+                f"select id, {column} from {table} where subscription = ? and channel = ? and {column} is not null",
+                [name, channel],
+            ).fetchall()
+            changed = [(clean(text), row_id) for row_id, text in rows if clean(text) != text]
+            if changed:
+                db.conn.executemany(f"update {table} set {column} = ? where id = ?", changed)
 
 
 def abandon(db: Database, rows: list[OutboxRow], reason: str, now: dt.datetime) -> None:

@@ -96,17 +96,24 @@ class SmtpServer:
 
 class WebhookSink:
     """An HTTP server on 127.0.0.1 recording every POST (and GET, for heartbeats);
-    answers with the next status of ``statuses`` (200 once they run out)."""
+    answers with the next status of ``statuses`` (200 once they run out), a status or a
+    (status, headers) pair. ``hold_after(n)`` stalls the answer to the (n+1)th POST, once its
+    body is received and recorded, until ``release()``: a sender caught there does not know
+    its message arrived."""
 
     def __init__(self):
         self.requests: list[dict] = []
         self.statuses: list[int] = []
+        self._hold_after: int | None = None
+        self.holding = threading.Event()
+        self._release = threading.Event()
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = sink.statuses.pop(0) if sink.statuses else 200
+                status, headers = status if isinstance(status, tuple) else (status, {})
                 sink.requests.append(
                     {
                         "method": self.command,
@@ -116,12 +123,21 @@ class WebhookSink:
                         "status": status,
                     }
                 )
+                posts = sum(1 for request in sink.requests if request["method"] == "POST")
+                if self.command == "POST" and sink._hold_after is not None and posts > sink._hold_after:
+                    sink.holding.set()
+                    sink._release.wait(60)
                 answer = b"ok" if status < 400 else b"server error"
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender was killed while its answer was held
 
             do_GET = do_POST  # noqa: N815
 
@@ -142,11 +158,21 @@ class WebhookSink:
             if request["method"] == "POST" and path in (None, request["path"])
         ]
 
+    def hold_after(self, count: int) -> None:
+        self._hold_after = count
+        self.holding.clear()
+        self._release.clear()
+
+    def release(self) -> None:
+        self._hold_after = None
+        self._release.set()
+
     def start(self) -> WebhookSink:
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        self._release.set()
         self.server.shutdown()
         self.server.server_close()
 

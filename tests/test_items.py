@@ -2,7 +2,7 @@
 
 import pytest
 
-from crawler.items import OFFER_FIELDS, InvalidOffer, OfferItem, validate_offer
+from crawler.items import OFFER_FIELDS, InvalidOffer, OfferItem, downgrade, validate_offer
 
 BASE = dict(
     source="choisirleservicepublic",
@@ -79,3 +79,43 @@ def test_unknown_field_is_refused():
     with pytest.raises(InvalidOffer) as error:
         validate_offer({**BASE, "wage": "40k"})
     assert error.value.reason == "invalid wage"
+
+
+STORED = {
+    **BASE,
+    "employer": "DITP",
+    "location": "Paris",
+    "department": "75",
+    "contract": "CDD",
+    "deadline": "2026-11-30",
+    "missions": "Conduire des projets.",
+    "profile": "Curieux.",
+    "contacts": [{"email": "rh@modernisation.gouv.fr"}],
+    "apply_url": "https://example.org/postuler",
+    "raw": {"Employeur": "DITP"},
+}
+
+
+def test_an_edited_offer_is_not_a_downgrade():
+    edited = {**STORED, "deadline": "2026-12-15", "contacts": [], "apply_url": None}
+    assert downgrade(STORED, edited) is None
+
+
+def test_an_offer_that_lost_a_quarter_of_its_fields_is_a_downgrade():
+    # The stored version shows 10 fields (title, employer, location, department, contract, deadline,
+    # missions, profile, contacts, apply_url); the new one lost 3 of them.
+    broken = {**STORED, "location": None, "department": "", "contract": None}
+    assert downgrade(STORED, broken) == (
+        "the offer page lost 3 of its 10 fields (contract, location, department): the stored version is kept"
+    )
+
+
+def test_an_offer_that_lost_three_fields_and_most_of_its_text_is_a_downgrade():
+    stored = {**STORED, "region": "Île-de-France", "domain": "RH", "remote": "Oui", "published_on": "2026-10-01"}
+    broken = {**stored, "missions": None, "contacts": [], "apply_url": None}
+    assert downgrade(stored, broken) == (
+        "the offer page lost 3 of its 14 fields (missions, contacts, apply_url) and most of its text: the stored "
+        "version is kept"
+    )
+    # Three fields of fourteen, the text kept: an edit.
+    assert downgrade(stored, {**stored, "remote": None, "contacts": [], "apply_url": None}) is None

@@ -246,7 +246,8 @@ def test_broken_archives_are_counted_the_others_processed_and_retried_next_run(j
         }
     )
     result, db, run = jorf(args={"since": "2026-06-01"})
-    assert errors(run) == {"bad_archive": 3}
+    # An archive without table of contents is how a new delivery format would look: a layout change.
+    assert errors(run) == {"bad_archive": 2, "layout_changed": 1}
     assert run["status"] == "failed" and run["reason"] == "finished"
     assert db["offers"].count == 8  # the two good archives around the broken ones
     messages = sorted(sample["message"] for sample in json.loads(run["error_samples"]))
@@ -270,14 +271,14 @@ def test_broken_archives_are_counted_the_others_processed_and_retried_next_run(j
         "JORFSIMPLE_20260612-140000.tar.gz",
     ]
     assert archive_requests(jorf.site, before) == broken
-    assert errors(run) == {"bad_archive": 3}
+    assert errors(run) == {"bad_archive": 2, "layout_changed": 1}
     assert get_archive(db, broken[0])["attempts"] == 2
 
     jorf.serve({"JORFSIMPLE_20260612-100000": truncated})  # DILA re-published it whole
     before = len(jorf.site.requested())
     result, db, run = jorf()
     assert archive_requests(jorf.site, before) == broken
-    assert errors(run) == {"bad_archive": 2}
+    assert errors(run) == {"bad_archive": 1, "layout_changed": 1}
     assert get_archive(db, broken[0])["status"] == "processed"
     assert (run["new"], run["unchanged"]) == (0, 7)
 

@@ -1,5 +1,6 @@
 """Storage: an offer is stored once, changes become versions, nothing is deleted, FTS ignores accents."""
 
+import os
 import sqlite3
 
 import pytest
@@ -138,7 +139,12 @@ def test_run_ledger(fresh_db):
 
 def test_a_run_whose_process_died_shows_as_interrupted(fresh_db):
     run_id = start_run(fresh_db, "jorf")
-    fresh_db["runs"].update(run_id, {"pid": 2**22 + 12345})  # no such process
+    assert get_run(fresh_db, run_id)["status"] == "running"  # this process
+    # Another process's run (its identity holds no lock: it is dead), with this process's pid.
+    fresh_db["runs"].update(run_id, {"owner": f"boot ? pid {os.getpid()} run 0123456789ab"})
+    assert get_run(fresh_db, run_id)["status"] == INTERRUPTED
+    # A run recorded before identities were: its pid alone says.
+    fresh_db["runs"].update(run_id, {"owner": None, "pid": 2**22 + 12345})  # no such process
     assert get_run(fresh_db, run_id)["status"] == INTERRUPTED
 
 

@@ -81,17 +81,21 @@ def check_sources(state: State, sources) -> list[str]:
     return list(sources) or known
 
 
-def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bool:
+def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> tuple[bool, bool]:
     """Source health after crawling: tell the admin channel about breakages and recoveries.
-    False when a notice could not be delivered (it is made again by the next run)."""
+    (Whether every notice was delivered (one that was not is made again by the next run), whether
+    every source is healthy: a source can be unhealthy after an ok run, when a field's coverage
+    collapsed.)"""
     from crawler.health import ping_heartbeat, report_health
+    from storage.health import source_health
 
     db = state.db()
-    delivered = True
+    delivered = healthy = True
     for run in runs:
         if run.get("id") is None:
             continue
         notice, accepted = report_health(db, run, state.config)
+        healthy = healthy and source_health(db, run["source"])["state"] != "failing"
         if notice is None:
             continue
         if accepted:
@@ -101,9 +105,9 @@ def after_runs(state: State, runs: list[dict], *, heartbeat: bool = False) -> bo
         else:
             delivered = False
             click.echo(f"veille: {notice.title}: no admin channel took it; the next run tries again", err=True)
-    if heartbeat and runs and all(run["status"] == "ok" for run in runs):
+    if heartbeat and runs and healthy and all(run["status"] == "ok" for run in runs):
         ping_heartbeat(state.config.admin.heartbeat_url)
-    return delivered
+    return delivered, healthy
 
 
 @cli.command()
@@ -124,14 +128,14 @@ def crawl(state: State, sources, full, since):
     (stop_after_known in veille.toml); --full reads everything again. The jorf source
     reads only the archives not yet in its ledger (on its first run, those of the
     last first_run_days days, or since --since). Exit code 0 when every run
-    succeeded, 1 when one failed (see `veille status`).
+    succeeded, 1 when one failed or left its source unhealthy (see `veille status`).
     """
     state.sending_config("admin", "sources")  # health notices, PISTE credentials
     runs = run_crawl(state, check_sources(state, sources), full=full, since=since)
     print_run_errors(runs)
     print_runs(runs)
-    after_runs(state, runs)
-    sys.exit(0 if all(run["status"] == "ok" for run in runs) else 1)
+    _, healthy = after_runs(state, runs)
+    sys.exit(0 if healthy and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command("run")
@@ -147,9 +151,10 @@ def run_command(state: State, sources, full):
     """For cron: crawl all (or the named) sources, check their health, send the alerts.
 
     Exit code 0 when everything went well, 1 when a source or an alert channel
-    failed (the alerts of the other sources are sent all the same), 2 on a bad
-    configuration. While another run holds the database's lock, exit 0 at once:
-    no double crawl, no double send.
+    failed or a source is unhealthy (a field's coverage collapsed; the alerts of
+    the other sources are sent all the same), 2 on a bad configuration. While
+    another run holds the database's lock, exit 0 at once: no double crawl, no
+    double send.
     """
     # The lock first, before Scrapy is even imported: two runs started together must not both
     # get past this line.
@@ -164,7 +169,8 @@ def run_command(state: State, sources, full):
         runs = run_crawl(state, sources, full=full)
         print_run_errors(runs)
         print_runs(runs)
-        alerts_ok = after_runs(state, runs, heartbeat=True)
+        delivered, healthy = after_runs(state, runs, heartbeat=True)
+        ok = delivered and healthy
         from storage.web_subscriptions import any_active
 
         if state.config.subscriptions or any_active(state.db()):
@@ -176,8 +182,8 @@ def run_command(state: State, sources, full):
             click.echo()
             report = dispatch(state.db(), state.config)
             print_dispatch(report, state.config)
-            alerts_ok = report.ok and alerts_ok
-    sys.exit(0 if alerts_ok and all(run["status"] == "ok" for run in runs) else 1)
+            ok = report.ok and ok
+    sys.exit(0 if ok and all(run["status"] == "ok" for run in runs) else 1)
 
 
 @cli.command()

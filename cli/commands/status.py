@@ -18,6 +18,7 @@ from storage.archives import archive_counts
 from storage.health import health_states
 from storage.offers import offers_by_source
 from storage.runs import last_runs
+from storage.unread import GIVEN_UP, PENDING, unread_counts
 
 
 def source_states(state: State, db) -> list[dict]:
@@ -90,6 +91,8 @@ def status(state: State, as_json):
             "jorf_archives": archive_counts(db),
             "alerts": outbox.summary(db),
             "interrupted_sends": len(outbox.interrupted_deliveries(db)),
+            # By source: offer pages that failed, read again by the next runs (pending) or given up on.
+            "offer_pages_to_read_again": unread_counts(db),
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -138,6 +141,9 @@ def status(state: State, as_json):
     for run in runs:
         for sample in run["error_samples"][:3]:
             click.echo(f"  {run['source']}: {sample['class']}: {sample['message']} {sample.get('url') or ''}".rstrip())
+    for source, counts in unread_counts(db).items():
+        given_up = f", {counts[GIVEN_UP]} given up on" if counts[GIVEN_UP] else ""
+        click.echo(f"  {source}: {counts[PENDING]} offer page(s) to read again next run{given_up}")
     for item in sources:
         source, source_health = item["source"], item["health"]
         if not source_health:

@@ -34,9 +34,16 @@ class Board:
     offer_path: re.Pattern
     parser: str  # "module.function", loaded when first used
     number: Callable[[str], str | None]  # the offer's id as its URL shows it
+    # "module.function"(response, number): why a page is not the offer its URL names, or None.
+    markers: str | None = None
 
     def parse(self, response):
         return load_object(self.parser)(response)
+
+    def page_problem(self, response, url: str) -> str | None:
+        """Why the page fetched for offer ``url`` is not that offer's page (None when it is, or
+        when the board has no markers to check)."""
+        return load_object(self.markers)(response, self.number(url)) if self.markers else None
 
     def is_known(self, url: str, known: set[str]) -> bool:
         """Whether the offer behind ``url`` is stored already. A Passerelles URL shows
@@ -62,6 +69,7 @@ BOARDS = (
         re.compile(r"/offre-emploi/.+-reference-"),
         "crawler.boards.csp.parse_offer",
         reference_from_url,
+        "crawler.boards.csp.offer_page_problem",
     ),
     Board(
         "passerelles",

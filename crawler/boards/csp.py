@@ -19,14 +19,23 @@ name: the kind goes to ``employer_kind`` and the name comes from the title
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import quote
 
 from lxml import etree
-from w3lib.url import safe_url_string
 
+from crawler.boards.jsonld import text_value
 from crawler.items import OfferItem
-from crawler.parsing import clean, contacts_from_text, element_text, given, load_json_ld, salary_from_json_ld
+from crawler.parsing import (
+    clean,
+    contacts_from_text,
+    element_text,
+    given,
+    link_url,
+    load_json_ld,
+    salary_from_json_ld,
+)
 from storage.french import label_key, normalize_category, normalize_versant, parse_date
 from storage.places import locate
 
@@ -163,6 +172,44 @@ def _tree(response):
         return None
 
 
+# What an offer page declares itself to be, read from its bytes (before it is parsed): its
+# ``#content_ref`` hidden input, or its ``<main data-reference="…">``.
+_REFERENCE_INPUT = re.compile(rb"<input\b[^>]*?\bid\s*=\s*[\"']content_ref[\"'][^>]*>", re.IGNORECASE)
+_VALUE = re.compile(rb"\bvalue\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+_MAIN_REFERENCE = re.compile(rb"<main\b[^>]*?\sdata-reference\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+
+
+def _declared_reference(body: bytes, encoding: str) -> str:
+    for tag, pattern in ((_REFERENCE_INPUT, _VALUE), (_MAIN_REFERENCE, None)):
+        found = tag.search(body)
+        value = pattern.search(found.group(0)) if found and pattern else found
+        if value:
+            text = html.unescape((value.group(1) or value.group(2) or b"").decode(encoding, "replace"))
+            text = re.sub(r"[\x00-\x1f\x7f]", "", text).strip()  # as the stored reference will be (crawler.items)
+            if text:
+                return text
+    return ""
+
+
+def offer_page_problem(response, reference: str | None) -> str | None:
+    """Why a page fetched as offer ``reference`` is not that offer's page; None when it is.
+
+    An offer page declares its reference (its ``#content_ref`` input, or ``main[data-reference]``)
+    and has the site's offer structure (the ``strate-hero-offer`` block, or a JSON-LD
+    ``JobPosting``). A maintenance page, an error page or another offer's page answered with a
+    200 at the offer's URL is not the offer, and must never be stored as it."""
+    body = response.body
+    linked = f"linked as {reference}" if reference else "linked without a reference"
+    declared = _declared_reference(body, response.encoding or "utf-8")
+    if not declared:
+        return f"the page declares no offer reference (#content_ref, main[data-reference]): not the offer {linked}"
+    if reference and declared.casefold() != reference.casefold():
+        return f"the page is offer {declared}, not the offer {linked}"
+    if b"strate-hero-offer" not in body and b"JobPosting" not in body:
+        return f"the page has no offer block (.strate-hero-offer) nor JSON-LD JobPosting: not the offer {linked}"
+    return None
+
+
 def _date_from_inputs(inputs: dict, prefix: str) -> str | None:
     parts = [inputs.get(f"{prefix}_{unit}") for unit in ("year", "month", "day")]
     if not all(part and part.isdigit() for part in parts):
@@ -252,7 +299,7 @@ def parse_offer(response) -> OfferItem | None:
 
     hero = _HERO(main)
     hero = hero[0] if hero else main
-    title = clean(" ".join(_H1_TEXT(hero))) or inputs.get("page_name") or json_ld.get("title")
+    title = clean(" ".join(_H1_TEXT(hero))) or inputs.get("page_name") or text_value(json_ld.get("title"))
     hero_facts = {}
     for li in _HERO_FACTS(hero):
         label = clean(" ".join(_SR_ONLY(li))).rstrip(" :")
@@ -273,12 +320,13 @@ def parse_offer(response) -> OfferItem | None:
     deadline_text = clean(" ".join(_PARAGRAPH_TEXT(buttons[0]))) if buttons else None
     if deadline_text:
         raw["Date limite de candidature"] = deadline_text
+    canonical = link_url(response.url, canonical, schemes=("http", "https"))
     apply = _APPLY_BUTTON(buttons[0]) if buttons else []
     apply_url = apply[0].get("href", "").strip() if apply else None
     if apply_url:
         raw["Candidature"] = f"{element_text(apply[0])}: {apply_url}"
-        # mailto: links carry a subject with spaces; store them percent-encoded.
-        apply_url = safe_url_string(apply_url)
+        # Relative links resolved on the offer's address, "javascript:" and "#" ones are no link.
+        apply_url = link_url(canonical or response.url, apply_url)
 
     sections = _sections(main)
     raw.update(sections)
@@ -291,23 +339,30 @@ def parse_offer(response) -> OfferItem | None:
 
     if json_ld:
         raw["json_ld"] = json_ld
-    address = (
-        (json_ld.get("jobLocation") or {}).get("address") or {} if isinstance(json_ld.get("jobLocation"), dict) else {}
+    # JSON-LD may give several places, several addresses, a list or an object for a text.
+    location = json_ld.get("jobLocation")
+    location = (location[0] if location else None) if isinstance(location, list) else location
+    address = location.get("address") if isinstance(location, dict) else None
+    address = (address[0] if address else None) if isinstance(address, list) else address
+    address = address if isinstance(address, dict) else {}
+    place_label = (
+        inputs.get("content_dept")
+        or text_value(address.get("postalCode"))
+        or text_value(json_ld.get("addressLocality"))
     )
-    place_label = inputs.get("content_dept") or address.get("postalCode") or json_ld.get("addressLocality")
     located = locate(place_label) or locate(hero_facts.get("localisation"))
     versant = normalize_versant(inputs.get("content_versant") or hero_facts.get("fonction publique"))
     organisation = _json_ld_organisation(json_ld)
     employer, kind = employer_and_kind(
         inputs.get("content_entite") or hero_facts.get("employeur") or organisation, versant, title, organisation
     )
-    missions = by_section.get("vos missions en quelques mots") or clean(
+    missions = by_section.get("vos missions en quelques mots") or text_value(
         json_ld.get("Description") or json_ld.get("description")
     )
     return OfferItem(
         source="choisirleservicepublic",
         source_id=reference,
-        url=canonical.strip() if canonical else response.url,
+        url=canonical or response.url,
         title=title,
         employer=employer,
         employer_kind=kind,
@@ -316,15 +371,18 @@ def parse_offer(response) -> OfferItem | None:
         contract=by_label.get("nature de l'emploi"),
         location=hero_facts.get("localisation") or place_label,
         department=located.department if located else None,
-        region=inputs.get("content_reg") or address.get("addressRegion") or (located.region if located else None),
+        region=inputs.get("content_reg")
+        or text_value(address.get("addressRegion"))
+        or (located.region if located else None),
         remote=by_label.get("teletravail possible"),
         salary=_salary(table) or salary_from_json_ld(json_ld.get("baseSalary")),
-        published_on=_date_from_inputs(inputs, "content_startPublicationDate") or parse_date(json_ld.get("datePosted")),
+        published_on=_date_from_inputs(inputs, "content_startPublicationDate")
+        or parse_date(text_value(json_ld.get("datePosted"))),
         deadline=parse_date(deadline_text)
         if deadline_text and "limite" in deadline_text.lower()
-        else parse_date(json_ld.get("validThrough")),
+        else parse_date(text_value(json_ld.get("validThrough"))),
         vacancy_date=parse_date(by_section.get("statut du poste")),
-        domain=inputs.get("content_domaine") or domain_tag or json_ld.get("industry"),
+        domain=inputs.get("content_domaine") or domain_tag or text_value(json_ld.get("industry")),
         missions=missions,
         profile=by_section.get("profil recherche"),
         contacts=contacts_from_text(by_section.get("personnes a contacter")),
@@ -335,10 +393,7 @@ def parse_offer(response) -> OfferItem | None:
 
 
 def _json_ld_organisation(json_ld: dict) -> str | None:
-    organisation = json_ld.get("hiringOrganization")
-    if isinstance(organisation, dict):
-        organisation = organisation.get("name")
-    return clean(organisation) if isinstance(organisation, str) else None
+    return text_value(json_ld.get("hiringOrganization"))
 
 
 def _salary(table: dict) -> str | None:

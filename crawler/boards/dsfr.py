@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.parsing import clean, contacts_from_text, element_text
+from crawler.parsing import clean, contacts_from_text, element_text, link_url
 from storage.french import (
     label_key,
     normalize_category,
@@ -123,6 +123,26 @@ def next_page(response) -> str | None:
         if href and href.strip() and not href.strip().startswith("#"):
             return response.urljoin(href.strip())
     return None
+
+
+# A page number in a link (choisirleservicepublic's ".../page/3/"). Not "?page=N": Drupal counts from 0.
+_PAGE_IN_URL = re.compile(r"/page/(\d+)/?(?:$|[?#])")
+
+
+def announced_pages(response) -> int | None:
+    """How many pages a DSFR pagination announces: the highest page it names or links to (its
+    numbered links, a "last page" link to ``.../page/N/``); None without a pagination."""
+    numbers = []
+    for link in response.xpath("//*[contains(@class, 'fr-pagination')]//a"):
+        text = clean(" ".join(link.xpath(".//text()").getall())) or ""
+        title = link.attrib.get("title", "")
+        for candidate in (text, title.removeprefix("Page ").strip()):
+            if candidate.isdigit():
+                numbers.append(int(candidate))
+        match = _PAGE_IN_URL.search(link.attrib.get("href", ""))
+        if match:
+            numbers.append(int(match.group(1)))
+    return max(numbers) if numbers else None
 
 
 # -- offer pages ----------------------------------------------------------------------------
@@ -271,7 +291,7 @@ def page_fields(response, content=None) -> dict:
         "missions": section_text(found_sections, "missions") or _lead(content),
         "profile": section_text(found_sections, "profile"),
         "contacts": [c for c in contacts if "email" in c],
-        "apply_url": response.urljoin(apply.strip()) if apply and not apply.startswith(("#", "javascript:")) else None,
+        "apply_url": link_url(response.url, apply),
     }
     found = {name: value for name, value in fields.items() if value}
     raw = {**labels, **found_sections}

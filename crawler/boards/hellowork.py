@@ -20,7 +20,7 @@ import re
 
 from crawler.boards import jsonld
 from crawler.items import OfferItem
-from crawler.parsing import clean, element_text, fragment_text
+from crawler.parsing import clean, element_text, fragment_text, link_url
 from storage.french import label_key, parse_date
 
 BOARD = "hellowork"
@@ -169,6 +169,6 @@ def parse_offer(response, source: str = BOARD) -> OfferItem | None:
         domain=(jsonld.text_of(posting.get("occupationalCategory")) if posting else None) or fields.get("domain"),
         missions=missions,
         profile=profile,
-        apply_url=response.urljoin(apply.strip()) if apply else None,
+        apply_url=link_url(response.url, apply),
         raw=raw,
     )

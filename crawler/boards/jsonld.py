@@ -37,35 +37,51 @@ def job_posting(response) -> dict | None:
     return next((item for item in load_json_ld(blocks) if _is_job_posting(item)), None)
 
 
-def _name(value) -> str | None:
+def text_value(value) -> str | None:
+    """A schema.org Text property as pages write it: a string, a number, several values (the first
+    that says something), or an object (its ``name`` or ``@value``)."""
     if isinstance(value, list):
-        value = value[0] if value else None
+        return next((text for text in map(text_value, value) if text), None)
     if isinstance(value, dict):
-        value = value.get("name") or value.get("legalName")
+        return text_value(value.get("name") or value.get("@value") or value.get("value"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
     return clean(value) if isinstance(value, str) else None
+
+
+def _first(value):
+    """The first of several values (a list), or the one."""
+    return (value[0] if value else None) if isinstance(value, list) else value
+
+
+def _name(value) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        return text_value(value.get("name") or value.get("legalName"))
+    return text_value(value)
 
 
 def text_of(value) -> str | None:
     """A schema.org text value (a string, a list of them, an object with a description or name) as text."""
     if isinstance(value, list):
-        value = "\n".join(str(part) for part in value if part)
+        value = "\n".join(part for part in map(text_of, value) if part)
     if isinstance(value, dict):
         value = value.get("description") or value.get("name")
+        return text_of(value) if not isinstance(value, str) else fragment_text(value)
     return fragment_text(value) if isinstance(value, str) else None
 
 
 def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
-    """(location text, département code, region) of ``jobLocation``."""
-    places = posting.get("jobLocation")
-    place = (places[0] if places else None) if isinstance(places, list) else places
-    address = place.get("address") if isinstance(place, dict) else None
+    """(location text, département code, region) of ``jobLocation`` (a Place, or several: the first)."""
+    place = _first(posting.get("jobLocation"))
+    address = _first(place.get("address")) if isinstance(place, dict) else None
     if isinstance(address, str):
         located = locate(address)
         return clean(address), located.department if located else None, None
     address = address if isinstance(address, dict) else {}
-    locality = clean(address.get("addressLocality") or posting.get("addressLocality"))
-    postcode = clean(str(address.get("postalCode") or ""))
-    street = clean(address.get("streetAddress"))
+    locality = text_value(address.get("addressLocality")) or text_value(posting.get("addressLocality"))
+    postcode = text_value(address.get("postalCode")) or ""
+    street = text_value(address.get("streetAddress"))
     parts = [part for part in (street, " ".join(p for p in (postcode, locality) if p and p != street)) if part]
     location = ", ".join(dict.fromkeys(parts)) or None
     department = (
@@ -74,7 +90,7 @@ def _place(posting: dict) -> tuple[str | None, str | None, str | None]:
         or department_code(locality)
         or department_code(street)
     )
-    return location, department, clean(address.get("addressRegion"))
+    return location, department, text_value(address.get("addressRegion"))
 
 
 def _employment_type(value) -> str | None:
@@ -84,18 +100,19 @@ def _employment_type(value) -> str | None:
 
 
 def _identifier(value) -> str | None:
+    value = _first(value)
     if isinstance(value, dict):
         value = value.get("value") or value.get("@id")
-    return clean(str(value)) if value not in (None, "") else None
+    return text_value(value)
 
 
 def offer_fields(posting: dict) -> dict:
     """The offer fields a ``JobPosting`` gives (only those it has), and the posting in ``raw``."""
     location, department, region = _place(posting)
-    remote = "Oui" if str(posting.get("jobLocationType", "")).upper() == "TELECOMMUTE" else None
+    remote = "Oui" if (text_value(posting.get("jobLocationType")) or "").upper() == "TELECOMMUTE" else None
     fields = {
         "source_id": _identifier(posting.get("identifier")),
-        "title": clean(posting.get("title")) if isinstance(posting.get("title"), str) else None,
+        "title": text_value(posting.get("title")),
         "employer": _name(posting.get("hiringOrganization")),
         "location": location,
         "department": department,
@@ -103,8 +120,8 @@ def offer_fields(posting: dict) -> dict:
         "remote": remote,
         "salary": salary_from_json_ld(posting.get("baseSalary")),
         "contract": _employment_type(posting.get("employmentType")),
-        "published_on": parse_date(str(posting.get("datePosted") or "")),
-        "deadline": parse_date(str(posting.get("validThrough") or "")),
+        "published_on": parse_date(text_value(posting.get("datePosted"))),
+        "deadline": parse_date(text_value(posting.get("validThrough"))),
         "domain": text_of(posting.get("industry")) or text_of(posting.get("occupationalCategory")),
         "missions": text_of(
             posting.get("description") or posting.get("Description") or posting.get("responsibilities")

@@ -20,6 +20,10 @@ class BadArchive(Exception):
     """An archive that cannot be read as a JORFSIMPLE delivery (truncated, no table of contents, bad XML)."""
 
 
+class NoTableOfContents(BadArchive):
+    """A readable archive without any JORFCONT: DILA changed how it delivers, not a broken download."""
+
+
 @dataclass
 class ArchiveContents:
     texts_seen: int
@@ -90,7 +94,7 @@ def read_archive(body: bytes, include_concours: bool = False) -> ArchiveContents
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise BadArchive(f"not a readable tar.gz: {error}") from None
     if not containers:
-        raise BadArchive("no JORFCONT (issue table of contents) in the archive")
+        raise NoTableOfContents("no JORFCONT (issue table of contents) in the archive")
 
     for text_id, fields in heads.items():
         if text_id in chosen or text_id in placed:
