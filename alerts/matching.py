@@ -291,14 +291,20 @@ FILTER_NAMES_FR = {
 }
 
 
+def describe_terms(terms: list[dict], *, french: bool = False) -> str:
+    """``"design de services" (title), "usagers" (missions)``: the words that made a relevance score, and
+    where (in French: « titre », « missions »…)."""
+    return ", ".join(
+        f'"{term["term"]}" ({FIELD_NAMES_FR.get(term["field"], term["field"]) if french else term["field"]})'
+        for term in terms
+    )
+
+
 def describe_relevance(reason: dict, *, french: bool = False) -> str:
     """``relevance 0.87: "design de services" (title), "usagers" (missions)``, or in French
     ``pertinence 0,87 : "design de services" (titre), "usagers" (missions)``."""
     score = f"{reason['relevance']:.2f}"
-    terms = ", ".join(
-        f'"{term["term"]}" ({FIELD_NAMES_FR.get(term["field"], term["field"]) if french else term["field"]})'
-        for term in reason.get("terms", [])
-    )
+    terms = describe_terms(reason.get("terms", []), french=french)
     if french:
         return f"pertinence {score.replace('.', ',')}" + (f" : {terms}" if terms else "")
     return f"relevance {score}" + (f": {terms}" if terms else "")

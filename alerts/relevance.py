@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage.french import BREAK, find_words, tokens
-from storage.relevance import stale_offers, write_scores
+from storage.relevance import any_unscored, stale_offers, write_scores
 
 MODELS = ("transformation",)
 # "post": what the post is and who hires (title, employer, a JO notice's first sentence); "all": that and
@@ -292,3 +292,9 @@ def refresh_scores(db: Database, model: Model | None = None, *, batch: int = 500
             return scored
         write_scores(db, [(offer, model.score(offer)) for offer in offers], model.version)
         scored += len(offers)
+
+
+def score_new_offers(db: Database, model: Model | None = None) -> int:
+    """Score the offers stored since the last scoring, if any (cheap when there is none: for pages that
+    list by the stored scores while crawls go on); :func:`refresh_scores` when there are."""
+    return refresh_scores(db, model) if any_unscored(db) else 0

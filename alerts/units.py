@@ -70,6 +70,8 @@ class UnitView:
     sources: list[str] = field(default_factory=list)
     # (label, URL) pairs: the offer on each board, then where to apply.
     links: list[tuple[str, str]] = field(default_factory=list)
+    # Its best offer's relevance score (alerts/relevance.py), in [0, 1].
+    relevance: float | None = None
 
 
 def place_of(offer: dict) -> str | None:
@@ -128,6 +130,7 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
             seen.add(offer["apply_url"])
     deadlines = [offer["deadline"] for offer in offers if offer.get("deadline")]
     published = [offer["published_on"] for offer in offers if offer.get("published_on")]
+    score, _ = best_offer(offers)
     return UnitView(
         key=key,
         title=first["title"],
@@ -152,7 +155,18 @@ def view_of_job(key: str, offers: list[dict]) -> UnitView:
         excerpt=excerpt(next((offer["missions"] for offer in offers if offer.get("missions")), None)),
         sources=list(dict.fromkeys(board_label(offer) for offer in offers)),
         links=links,
+        relevance=score,
     )
+
+
+def best_offer(offers: list[dict]) -> tuple[float | None, dict | None]:
+    """A job's relevance, its most relevant offer's score, and that offer (the one an explanation is read
+    from); ``(None, None)`` for no offer."""
+    if not offers:
+        return None, None
+    scores = [offer_score(offer) for offer in offers]
+    best = max(range(len(offers)), key=scores.__getitem__)
+    return scores[best], offers[best]
 
 
 # Text fields of a job's document: its offers' texts one after the other, each on its own line,
@@ -176,10 +190,9 @@ def job_document(offers: list[dict]) -> dict:
     ]
     document["source"] = list(dict.fromkeys([offer["source"] for offer in offers] + boards))
     # A job is as relevant as its most relevant offer (the one an explanation is read from).
-    scores = [offer_score(offer) for offer in offers]
-    best = max(range(len(offers)), key=scores.__getitem__) if offers else None
-    document["relevance_score"] = scores[best] if best is not None else 0.0
-    document["relevance_offer"] = offers[best] if best is not None else None
+    score, best = best_offer(offers)
+    document["relevance_score"] = score if score is not None else 0.0
+    document["relevance_offer"] = best
     return document
 
 

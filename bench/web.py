@@ -1,10 +1,13 @@
 """The web pages on a large database: « Offres » and a feed with 100,000 stored offers.
 
-100,000 offers made from the real CSP cards (bench/storage.py's perturbed copies), published over
-two years, stored as a crawl stores them (validated, grouped into jobs). The real application
+100,000 offers made from the real CSP cards (bench/storage.py's perturbed copies), one in twenty from
+the five real offers users want found instead (tests/fixtures/target-offers, perturbed alike: what
+« pertinentes seulement » lists), published over two years, stored as a crawl stores them (validated,
+grouped into jobs) and scored. The real application
 (web.app.create_app) runs on uvicorn on 127.0.0.1 with the options ``veille web`` uses, and a
 client asks, one request at a time:
 - the offers page (newest first), a search, a département filter, a later page;
+- « pertinentes seulement » and the most relevant first (every offer scored as `veille run` scores them);
 - the public Atom feed.
 The baseline, in the same run: the same uvicorn serving a static file of the same size as the
 offers page (Starlette's StaticFiles), i.e. what answering with those bytes costs at least.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -31,11 +35,14 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from alerts.relevance import refresh_scores
 from alerts.settings import Web
 from bench.storage import make_offers
+from crawler.items import validate_offer
 from storage import open_db
 from storage.offers import store_offers
 from tests.alerts_support import free_port
+from tests.corpus import target_offers
 from web.app import create_app, server_options
 
 COUNT = 100_000
@@ -47,18 +54,43 @@ PAGES = {
     "search « chargé »": "/?q=charg%C3%A9",
     "département 75": "/?departement=75",
     "page 5": "/?page=5",
+    "pertinentes seulement": "/?pertinentes=oui",
+    "most relevant first": "/?tri=pertinence",
+    "pertinentes, page 5": "/?pertinentes=oui&tri=pertinence&page=5",
     "Atom feed": "/flux.atom",
 }
+
+
+# One offer in this many is a copy of a target offer.
+RELEVANT_EVERY = 20
+
+
+def relevant_copies(offers: list[dict]) -> None:
+    """Every ``RELEVANT_EVERY``-th offer replaced by a target offer, its title perturbed as make_offers does."""
+    random.seed(11)
+    targets = list(target_offers().values())
+    words = [word for offer in offers[:200] for word in offer["title"].split()]
+    for index in range(0, len(offers), RELEVANT_EVERY):
+        target = targets[(index // RELEVANT_EVERY) % len(targets)]
+        copy = {key: value for key, value in target.items() if key not in ("raw", "content_hash")}
+        copy.update(
+            source_id=f"{target['source_id']}-{index}",
+            url=f"{target['url']}?n={index}",
+            title=f"{target['title']} {' '.join(random.sample(words, 2))}",
+        )
+        offers[index] = validate_offer(copy)
 
 
 def build(path: Path) -> None:
     db = open_db(path)
     offers = make_offers(COUNT)
+    relevant_copies(offers)
     first = dt.date(2024, 11, 1)
     for index, offer in enumerate(offers):
         offer["published_on"] = (first + dt.timedelta(days=index * 730 // COUNT)).isoformat()
     for start in range(0, COUNT, BATCH):
         store_offers(db, offers[start : start + BATCH], run_id=1)
+    refresh_scores(db)
     db.conn.execute("analyze")
     db.conn.close()
 
@@ -89,7 +121,7 @@ def main() -> None:
         directory = Path(directory)
         started = time.perf_counter()
         build(directory / "veille.db")
-        print(f"{COUNT:,} offers stored and grouped in {time.perf_counter() - started:.0f} s")
+        print(f"{COUNT:,} offers stored, grouped and scored in {time.perf_counter() - started:.0f} s")
         port = free_port()
         server = serve(create_app(Web(base_url=f"http://127.0.0.1:{port}"), directory / "veille.db"), port)
         results = {}

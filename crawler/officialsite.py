@@ -35,7 +35,7 @@ from storage.french import parse_date
 from storage.places import locate
 
 DATE_FIELDS = ("published_on", "deadline", "vacancy_date")
-# Fields a CSS hint may set (SiteCss in crawler.config).
+# Fields a CSS hint may set (SiteCss in crawler.source_settings).
 HINT_FIELDS = ("title", "employer", "location", "contract", "published_on", "deadline", "missions", "profile")
 
 

@@ -316,7 +316,8 @@ def add_to_date(iso: str, *, days: int = 0, months: int = 0) -> str:
     return (date + dt.timedelta(days=days)).isoformat()
 
 
-_MONTH_NAMES = (
+# Each month's name as French writes it (accents included), January first.
+MONTH_NAMES = (
     "janvier",
     "février",
     "mars",
@@ -340,7 +341,12 @@ def french_date(iso: str | None) -> str:
         day = dt.date.fromisoformat(iso[:10])
     except ValueError:
         return iso
-    return f"{'1er' if day.day == 1 else day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+    return f"{'1er' if day.day == 1 else day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def french_score(value: float) -> str:
+    """A score as French writes it, to two decimals: 0.87 -> "0,87"."""
+    return f"{value:.2f}".replace(".", ",")
 
 
 def french_moment(moment: str | None) -> str:

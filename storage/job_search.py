@@ -1,9 +1,11 @@
-"""Open jobs, newest first, with the filters of the web pages: what « Offres » and the public feeds show.
+"""Open jobs, newest or most relevant first, with the filters of the web pages: what « Offres » and the
+public feeds show.
 
 A page must answer fast over a large database: offers are read in the order of the
-``published_on`` index and the reading stops as soon as the page is full, so the cost
-grows with the page asked for, not with the number of stored offers. A job comes at the
-place of its newest open offer that passes the filters.
+``published_on`` index (or of ``relevance``'s) and the reading stops as soon as the page is
+full, so the cost grows with the page asked for, not with the number of stored offers. A job
+comes at the place of its newest (most relevant) open offer that passes the filters: a job is
+as relevant as its best offer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class JobFilters:
     regions: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # Only offers whose stored relevance score is at least this (None: any, unscored ones too).
+    min_relevance: float | None = None
+    # "newest" (publication day) or "relevance" (the best offer's score), highest first.
+    order: str = "newest"
 
 
 def fts_words(text: str) -> str | None:
@@ -72,6 +78,9 @@ def _where(db: Database, filters: JobFilters, today: dt.date) -> tuple[list[str]
         if values:
             where.append(f"offers.{column} in ({', '.join('?' * len(values))})")
             params += values
+    if filters.min_relevance is not None:
+        where.append("offers.relevance >= ?")
+        params.append(filters.min_relevance)
     facets = len(where)
     sparse = bool(where) and _fewer_than(db, where, params, SPARSE_MATCHES)
     query = fts_words(filters.words)
@@ -85,22 +94,26 @@ def _where(db: Database, filters: JobFilters, today: dt.date) -> tuple[list[str]
     return where, params, sparse
 
 
-def newest_open_jobs(
+# Each order: the column read highest first, its index, and what breaks its ties.
+ORDERS = {
+    "newest": ("published_on", "idx_offers_published_on", "offers.first_seen desc"),
+    "relevance": ("relevance", "offers_relevance", "offers.published_on desc, offers.first_seen desc"),
+}
+
+
+def open_jobs(
     db: Database, filters: JobFilters, *, today: dt.date, offset: int = 0, limit: int = 20
 ) -> tuple[list[int], bool]:
-    """Job ids for one page, newest first, and whether there is a next page."""
+    """Job ids for one page, in ``filters.order``, and whether there is a next page."""
     where, params, sparse = _where(db, filters, today)
+    column, index, ties = ORDERS[filters.order]
     # Few offers pass: read them by the filters' indexes and sort them ("+" keeps SQLite from reading them
-    # in the date index's order). Many: read the date index newest first and stop once the page is full.
-    reading, order = (
-        ("offers", "+offers.published_on")
-        if sparse
-        else ("offers indexed by idx_offers_published_on", "offers.published_on")
-    )
-    # Offers without a publication date come last, by when they were first seen.
+    # in the order's index). Many: read the order's index highest first and stop once the page is full.
+    reading, order = ("offers", f"+offers.{column}") if sparse else (f"offers indexed by {index}", f"offers.{column}")
+    # Offers without a publication date (a score) come last, by when they were first seen.
     cursor = db.execute(
         f"select m.job_id from {reading} join job_offers m on m.source = offers.source and m.source_id = "
-        f"offers.source_id where {' and '.join(where)} order by {order} desc, offers.first_seen desc",
+        f"offers.source_id where {' and '.join(where)} order by {order} desc, {ties}",
         params,
     )
     seen: list[int] = []

@@ -30,6 +30,12 @@ def stale_offers(db: Database, version: str, limit: int | None = None) -> list[d
     return decoded_offers(db, list(dict_rows(cursor)))
 
 
+def any_unscored(db: Database) -> bool:
+    """Whether an offer has no score yet (one stored since the last scoring): one look in the ``relevance``
+    index, where the unscored come first."""
+    return db.execute("select 1 from offers where relevance is null limit 1").fetchone() is not None
+
+
 def write_scores(db: Database, scored: list[tuple[dict, float]], version: str) -> None:
     """Store each offer's score, with the model version and the content it was computed from."""
     if not scored:

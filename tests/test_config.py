@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import DEFAULT_CSP_KEYWORDS, ConfigError, load_config, parse_config
+from crawler.config import ConfigError, load_config, parse_config
+from crawler.source_settings import DEFAULT_CSP_KEYWORDS
 from tests.conftest import run_veille
 
 

@@ -58,7 +58,8 @@ def test_an_unset_secret_is_a_config_error_not_a_traceback(tmp_path, monkeypatch
 
 
 def test_the_example_config_shows_the_defaults(monkeypatch):
-    from crawler.config import JorfSource, load_config
+    from crawler.config import load_config
+    from crawler.source_settings import JorfSource
     from tests.conftest import REPO
 
     monkeypatch.setenv("SMTP_PASSWORD", "x")

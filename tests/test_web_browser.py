@@ -197,3 +197,27 @@ def test_subscribe_confirm_alert_feedback_unsubscribe_in_a_browser(
     crawl(10, "--full")
     assert site.db().execute("select count(*) from offers").fetchone()[0] > before
     assert len(site.smtp.messages) == 2
+
+
+def test_the_demos_alert_in_a_browser(tmp_path, browser):
+    """The README's screenshot of the demo's alert (docs/screenshots/demo-alert.png), on the README's day:
+    the saved .html as a mail client shows it, every job of the message there, nothing wider than the window."""
+    import email
+    import email.policy
+
+    from tests.test_demo import README_NOW
+
+    shots = shots_dir(tmp_path)
+    kept = tmp_path / "demo"
+    result = run_veille("demo", "--keep", str(kept), env={"VEILLE_NOW": README_NOW}, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = email.message_from_bytes((kept / "alerte.eml").read_bytes(), policy=email.policy.default)
+    count = int(saved["Subject"].split(" · ")[1].split()[0])
+    page = browser.new_page()
+    page.set_viewport_size({"width": 760, "height": 1100})
+    page.goto((kept / "alerte.html").as_uri())
+    assert fits(page)
+    text = page.inner_text("body")
+    assert f"{count} nouvelles offres pour « transformation publique »" in text
+    assert text.count("Pourquoi : pertinence") == count
+    page.screenshot(path=str(shots / "demo-alert.png"))

@@ -4,6 +4,8 @@ Offers are stored as a crawl stores them (validated, grouped into jobs); what th
 against the offers' own fields. The clock is frozen (2026-06-15): deadlines are relative to it.
 """
 
+import html
+
 import feedparser
 
 from tests.alerts_support import offer, store
@@ -131,3 +133,84 @@ def test_public_feed_is_valid_atom_newest_first(frozen_clock, web_site):
     assert feed.entries[0].link == "https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-a-1/"
     assert feed.entries[0].published.startswith("2026-06-10")
     assert site.client().get("/flux.atom", params={"departement": "999"}).status_code == 400
+
+
+# -- relevance (issue 15's leftover): shown, filtered, sorted, explained, in the feed too ------------------
+
+
+def stored_scores(db) -> dict[str, float]:
+    """Each stored offer's relevance score, by title, as `veille offers` reads it."""
+    return dict(db.execute("select title, relevance from offers where relevance is not null").fetchall())
+
+
+def french(score: float) -> str:
+    return f"{score:.2f}".replace(".", ",")
+
+
+def test_offers_show_each_jobs_relevance_and_filter_and_sort_by_it(frozen_clock, web_site):
+    from alerts.relevance import load_model
+
+    site = web_site()
+    db = stored(site)  # stored after the server started: the page scores them before listing
+    page = site.client().get("/")
+    scores = stored_scores(db)
+    assert len(scores) == 5  # every offer scored, the closed one too
+    shown = titles(page)
+    for title in shown:
+        plain = title if "&" not in title else '<script>alert("x")</script><img src=x onerror=alert(1)> Chef de projet'
+        assert f"pertinence {french(scores[plain])}</span>" in page.text.split(title, 1)[1].split("</article>")[0]
+    threshold = load_model().threshold
+    open_titles = [title for title in scores if title != "Poste clos transformation"]
+    # Most relevant first: the stored scores' order (ties newest first).
+    by_relevance = titles(site.client().get("/", params={"tri": "pertinence"}))
+    expected = sorted(open_titles, key=lambda title: scores[title], reverse=True)
+    assert [html.unescape(title) for title in by_relevance] == expected
+    assert expected != [html.unescape(title) for title in shown]  # not the newest-first order
+    relevant = titles(site.client().get("/", params={"pertinentes": "oui"}))
+    assert set(relevant) == {title for title in open_titles if scores[title] >= threshold and "<" not in title}
+    bad = site.client().get("/", params={"tri": "hasard"})
+    assert bad.status_code == 400 and "Ordre inconnu" in bad.text
+
+
+def test_a_jobs_page_says_its_relevance_and_why(frozen_clock, web_site):
+    site = web_site()
+    db = stored(site)
+    site.client().get("/")  # scores them
+    job_id = db.execute("select job_id from job_offers where source_id = 'a-1'").fetchone()[0]
+    score = stored_scores(db)["Chef de projet transformation publique"]
+    page = site.client().get(f"/offres/{job_id}")
+    assert f"<dt>Pertinence</dt><dd>{french(score)}" in page.text
+    # « Pourquoi »: words of the offer, where the offer has them (its title here).
+    why = page.text.split("<dt>Pourquoi</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert "(titre)" in why
+    for word in why.split("&#34;")[1::2]:
+        assert word.lower() in "chef de projet transformation publique ministère de l&#39;intérieur"
+    # Below the threshold, what lowered the score.
+    low = db.execute("select job_id from job_offers where source_id = 'x-1'").fetchone()[0]
+    page = site.client().get(f"/offres/{low}")
+    from alerts.relevance import load_model
+
+    assert f"en dessous du seuil ({french(load_model().threshold)})" in page.text
+    assert "<dt>Pourquoi</dt><dd>ce qui l&#39;abaisse : &#34;" in page.text
+
+
+def test_the_public_feed_filters_and_sorts_by_relevance_and_says_it(frozen_clock, web_site):
+    from alerts.relevance import load_model
+
+    site = web_site()
+    db = stored(site)
+    answer = site.client().get("/flux.atom", params={"pertinentes": "oui", "tri": "pertinence"})
+    feed = feedparser.parse(answer.content)
+    scores = stored_scores(db)
+    expected = sorted(
+        (
+            title
+            for title, score in scores.items()
+            if score >= load_model().threshold and title != "Poste clos transformation"
+        ),
+        key=lambda title: scores[title],
+        reverse=True,
+    )
+    assert [entry.title for entry in feed.entries] == expected
+    for entry in feed.entries:
+        assert f"Pertinence : {french(scores[entry.title])}" in entry.summary

@@ -20,10 +20,11 @@ from starlette.staticfiles import StaticFiles
 
 from alerts.email import Sender
 from alerts.links import Signer, secret_key
+from alerts.relevance import refresh_scores
 from alerts.settings import Web
 from alerts.targets import sender_of
 from storage import open_db
-from storage.french import french_date
+from storage.french import french_date, french_score
 from web import pages, subscribe
 from web.security import SecurityHeaders, csrf_token, set_csrf_cookie
 
@@ -69,6 +70,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["french_date"] = french_date
+    env.filters["french_score"] = french_score
     return env
 
 
@@ -90,6 +92,9 @@ def create_app(web: Web, database: Path, *, secret: str | None = None) -> Starle
         # (bounded work: SQLite samples at most this many rows per index).
         site.db.execute("PRAGMA analysis_limit = 1000")
         site.db.execute("PRAGMA optimize = 0x10002")
+        # Relevance scores a new model or offers crawled since the last `veille run` left missing or stale:
+        # the pages show and filter the stored ones.
+        refresh_scores(site.db)
         try:
             yield
         finally:

@@ -7,7 +7,7 @@ import datetime as dt
 from feedgen.feed import FeedGenerator
 
 from alerts.units import UnitView
-from storage.french import french_date
+from storage.french import french_date, french_score
 
 FEED_SIZE = 50
 
@@ -39,6 +39,8 @@ def atom(*, title: str, base_url: str, self_url: str, page_url: str, views: list
         entry.updated(_moment(view.published_on, now))
         entry.published(_moment(view.published_on, now))
         lines = [part for part in (view.employer, view.place) if part]
+        if view.relevance is not None:
+            lines.append(f"Pertinence : {french_score(view.relevance)}")
         if view.deadline:
             lines.append(f"Date limite : {french_date(view.deadline)}")
         if view.excerpt:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 
 from alerts.query import parse_term
+from alerts.relevance import load_model
 from alerts.schedule import parse_mode
 from alerts.settings import DEFAULT_MAX_AGE_DAYS, WEB_DIGEST_MODES
 from storage.job_search import JobFilters
@@ -20,6 +21,8 @@ CATEGORIES = ("A+", "A", "B", "C")
 RHYTHMS = {"immediat": "immediate", "quotidien": WEB_DIGEST_MODES[0], "hebdomadaire": WEB_DIGEST_MODES[1]}
 RHYTHM_LABELS = {"immediat": "dès la parution", "quotidien": "chaque jour à 8 h", "hebdomadaire": "chaque lundi à 8 h"}
 SORTS = {"recentes": "newest", "echeance": "deadline"}
+# The offers page's orders (« tri »): the newest or the most relevant first.
+OFFER_ORDERS = {"recentes": "newest", "pertinence": "relevance"}
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
@@ -166,6 +169,14 @@ def offer_filters(params) -> tuple[JobFilters, dict[str, str]]:
             errors["categorie"] = "Catégorie inconnue : A+, A, B ou C."
     if source:
         filters.sources = [source]
+    if (params.get("pertinentes") or "").strip() == "oui":
+        # « pertinentes seulement »: at the relevance model's own threshold, as the default profile.
+        filters.min_relevance = load_model().threshold
+    order = (params.get("tri") or "recentes").strip()[:20]
+    if order in OFFER_ORDERS:
+        filters.order = OFFER_ORDERS[order]
+    else:
+        errors["tri"] = "Ordre inconnu : les plus récentes ou les plus pertinentes."
     return filters, errors
 
 

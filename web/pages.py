@@ -9,9 +9,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alerts.links import LinkError
-from alerts.units import JobUnits
+from alerts.matching import describe_terms
+from alerts.relevance import load_model, score_new_offers
+from alerts.units import JobUnits, best_offer
 from storage import clock, web_subscriptions
-from storage.job_search import newest_open_jobs, sources_with_offers
+from storage.job_search import open_jobs, sources_with_offers
 from storage.job_views import get_job, offers_by_job
 from storage.places import REGION_DEPARTMENTS
 from web.feeds import FEED_SIZE, atom
@@ -19,7 +21,7 @@ from web.forms import CATEGORIES, offer_filters
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
-FILTER_NAMES = ("q", "departement", "region", "categorie", "source")
+FILTER_NAMES = ("q", "departement", "region", "categorie", "source", "pertinentes", "tri")
 
 
 def _page_number(params) -> int:
@@ -48,8 +50,9 @@ def routes(site) -> list[Route]:
             errors["source"] = "Source inconnue."
         page = _page_number(params)
         jobs, more = ([], False)
+        score_new_offers(site.db)  # offers crawled since the last `veille run` are listed by their score too
         if not errors:
-            jobs, more = newest_open_jobs(
+            jobs, more = open_jobs(
                 site.db, filters, today=clock.paris_today(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
             )
         context = {
@@ -60,6 +63,7 @@ def routes(site) -> list[Route]:
             "categories": CATEGORIES,
             "sources": sources,
             "page": page,
+            "threshold": load_model().threshold,
             "previous_query": _query(params, page=str(page - 1)) if page > 1 else None,
             "next_query": _query(params, page=str(page + 1)) if more else None,
             "feed_query": _query(params),
@@ -74,7 +78,15 @@ def routes(site) -> list[Route]:
             return site.message(request, "Offre introuvable", "Cette offre n'existe pas ou plus.", status=404)
         [view] = views([f"job:{job_id}"]) or [None]
         offers = offers_by_job(site.db, [job_id], clock.paris_today())[job_id]
-        return site.page(request, "job.html", {"job": view, "offers": offers, "open": offers[0]["_closed"] is None})
+        model = load_model()
+        score, best = best_offer(offers)
+        # « Pourquoi »: the words that raised its score most, as its alerts say them; below the threshold, those
+        # that lowered it most (as `veille offers --why` does).
+        below = score is not None and score < model.threshold
+        terms = describe_terms(model.explain(best, lowering=below), french=True) if best else ""
+        why = f"ce qui l'abaisse : {terms}" if below and terms else terms
+        context = {"job": view, "offers": offers, "open": offers[0]["_closed"] is None}
+        return site.page(request, "job.html", {**context, "why": why, "threshold": model.threshold})
 
     def feed_response(body: bytes) -> Response:
         return Response(body, media_type="application/atom+xml; charset=utf-8")
@@ -84,7 +96,8 @@ def routes(site) -> list[Route]:
         filters, errors = offer_filters(params)
         if errors:
             return site.message(request, "Flux introuvable", " ".join(errors.values()), status=400)
-        jobs, _ = newest_open_jobs(site.db, filters, today=clock.paris_today(), limit=FEED_SIZE)
+        score_new_offers(site.db)
+        jobs, _ = open_jobs(site.db, filters, today=clock.paris_today(), limit=FEED_SIZE)
         query = _query(params)
         words = ", ".join(params.get(name) for name in FILTER_NAMES if params.get(name))
         return feed_response(

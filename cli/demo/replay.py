@@ -10,7 +10,9 @@ pages are listed in a ``replay.toml`` next to them::
 
 A route can also answer with a status, headers, a delay or a body cut short,
 which is how the tests play a 500, a 429 with Retry-After, a timeout or a
-truncated transfer.
+truncated transfer. Loaded with a :class:`~cli.demo.timeshift.DateShift`, a
+recorded site serves its pages with every date moved (paths too: DILA's archive
+names are dates); the files themselves are never changed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import tomllib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from cli.demo.timeshift import DateShift
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -70,14 +74,20 @@ class ReplaySite:
         options.setdefault("content_type", CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
         self.add(path, file.read_bytes(), **options)
 
-    def load_manifest(self, manifest: Path) -> None:
-        """Add every ``[[page]]`` of a replay.toml (paths relative to its directory)."""
+    def load_manifest(self, manifest: Path, shift: DateShift | None = None) -> None:
+        """Add every ``[[page]]`` of a replay.toml (paths relative to its directory), its dates moved
+        by ``shift`` when given."""
         manifest = Path(manifest)
         with manifest.open("rb") as handle:
             data = tomllib.load(handle)
         for page in data.get("page", []):
             options = {key: page[key] for key in ("status", "headers", "delay") if key in page}
-            self.add_file(page["path"], manifest.parent / page["file"], **options)
+            file = manifest.parent / page["file"]
+            if shift is None:
+                self.add_file(page["path"], file, **options)
+            else:
+                options.setdefault("content_type", CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+                self.add(shift.text(page["path"]), shift.body(file.read_bytes(), file.name), **options)
 
     # -- server -----------------------------------------------------------------------
 
