@@ -197,6 +197,6 @@ def everything_stored(path) -> str:
     text = "\n".join(repr(row) for table in tables for row in connection.execute(f'select * from "{table}"'))
     connection.close()
     db = open_db(path)
-    rows = db.execute_returning_dicts(f"select offer_raw.raw as raw from offers {RAW_JOIN}")
+    rows = db.execute_returning_dicts(f"select offers.*, offer_raw.raw as raw from offers {RAW_JOIN}")
     decode_raws(db, rows)
     return text + "\n" + "\n".join(json.dumps(row["raw"], ensure_ascii=False) for row in rows)
