@@ -234,3 +234,20 @@ def test_subscriptions_show_each_channel_by_scheme_and_host(tmp_path, monkeypatc
     assert "mailtos://veille:****@smtp.example.org/" in result.stdout
     assert "json://hooks.example.org:8443/services/veille/a-rather-long…" in result.stdout
     assert "s3cret" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("VEILLE_STORE_BATCH=abc", "expected a whole number"),
+        ("VEILLE_STORE_DELAY=soon", "expected a number"),
+        ("ROBOTSTXT_OBEY=maybe", "expected 0 or 1"),
+    ],
+)
+def test_a_setting_scrapy_could_not_read_is_a_usage_error(tmp_path, setting, expected):
+    """Scrapy would only fail mid-crawl, with a traceback, on `getint("abc")`."""
+    result = run_veille("crawl", "-s", setting, env={"VEILLE_DB": str(tmp_path / "v.db")})
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "v.db").exists()

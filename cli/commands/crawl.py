@@ -79,8 +79,30 @@ def scrapy_settings(ctx, param, values) -> dict[str, str]:
         name, equals, setting = value.partition("=")
         if not equals or not name.strip() or not name.strip().replace("_", "").isalnum():
             raise click.BadParameter(f"{value!r} is not NAME=VALUE (e.g. -s DOWNLOAD_DELAY=0)")
-        settings[name.strip()] = setting
+        settings[name.strip()] = _checked_setting(name.strip(), setting)
     return settings
+
+
+_BOOLEANS = {"0", "1", "true", "false", "True", "False"}
+
+
+def _checked_setting(name: str, value: str) -> str:
+    """A value Scrapy would fail to read mid-crawl (``getint`` of "abc") is a usage error now; the
+    expected type is that of veille's own default for the setting, when it has one."""
+    from crawler import settings as defaults
+
+    default = getattr(defaults, name, None)
+    kind = type(default)
+    try:
+        if kind is bool:
+            if value not in _BOOLEANS:
+                raise ValueError
+        elif kind in (int, float):
+            kind(value)
+    except ValueError:
+        expected = {bool: "0 or 1", int: "a whole number", float: "a number"}[kind]
+        raise click.BadParameter(f"{name}={value!r}: expected {expected}") from None
+    return value
 
 
 # Scrapy settings for one crawl, above veille.toml and crawler/settings.py (as `scrapy crawl -s`).
