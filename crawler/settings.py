@@ -70,6 +70,7 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 24_000_000
 EXTENSIONS = {
     "crawler.extensions.RunLedger": 100,
     "crawler.extensions.Progress": 200,
+    "crawler.extensions.QuietCollector": 300,
 }
 VEILLE_PROGRESS_INTERVAL = 0
 
