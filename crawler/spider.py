@@ -32,6 +32,9 @@ from storage.unread import forget, note_unread, to_read_again
 TRUE_WORDS = {"1", "true", "yes", "on", "oui"}
 # Request meta: the request is for an offer page (its failure is noted, to read it again next run).
 OFFER_PAGE = "veille_offer_page"
+# Offer pages are read before the next listing page: a listing read ahead of its offers would queue every
+# offer of the site in memory (a request and its card each: some 60 MB for 20,000 offers).
+OFFER_PAGE_PRIORITY = 1
 # An offer page the site says is gone: not read again.
 GONE_STATUSES = (404, 410)
 # More control bytes than this (NUL, ESC...) in an HTML page: binary garbage, not a page to read.
@@ -184,7 +187,12 @@ class VeilleSpider(scrapy.Spider):
         the offer, an offer dropped on its way to the database), the page is noted and read again
         by the next run (storage/unread.py); ``cb_kwargs`` must hold plain data (JSON)."""
         return scrapy.Request(
-            url, callback=callback, errback=self.on_request_error, cb_kwargs=cb_kwargs, meta={OFFER_PAGE: True}
+            url,
+            callback=callback,
+            errback=self.on_request_error,
+            cb_kwargs=cb_kwargs,
+            meta={OFFER_PAGE: True},
+            priority=OFFER_PAGE_PRIORITY,
         )
 
     def read_again(self):
