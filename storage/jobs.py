@@ -287,12 +287,30 @@ def _stored_candidates(
                 ("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high])
             )
         found: dict[int, dict[int, tuple]] = defaultdict(dict)
+        # (block, département) pairs with more than MAX_BLOCK offers under one condition: too common whatever the
+        # others add, so counted in SQLite and never read (a common block would be read again every batch).
+        overfull: set[tuple[int, str]] = set()
         for hint, condition, params in conditions:
-            for chunk in chunks(sorted(wanted), 400):
+            for chunk in chunks(sorted(wanted - overfull), 400):
+                values = [value for pair in chunk for value in pair] + params
+                joined = (
+                    f"from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
+                    f"b.department = wanted.department where {condition}"
+                )
+                common = f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
+                overfull.update(
+                    db.conn.execute(
+                        f"{common} select b.key, b.department {joined} group by b.key, b.department "
+                        f"having count(*) > {MAX_BLOCK}",
+                        values,
+                    )
+                )
+                chunk = [pair for pair in chunk if pair not in overfull]
+                if not chunk:
+                    continue
                 sql = (
                     f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
-                    f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
-                    f"b.department = wanted.department where {condition}"
+                    f"select {columns} {joined}"
                 )
                 for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
                     found[row[0]][row[4]] = row
@@ -314,7 +332,9 @@ def _stored_candidates(
             for key in hashes[index].blocks:
                 cache_key = (key, department or "", day_here, today_number, p.board)
                 kept = filtered.get(cache_key)
-                if kept is None:
+                if kept is None and department and ((key, department) in overfull or (key, "") in overfull):
+                    kept = filtered[cache_key] = []  # too common to tell offers apart
+                elif kept is None:
                     kept = filtered[cache_key] = _block_hits(
                         by_department.get((key, department), []) + by_department.get((key, ""), [])
                         if department
