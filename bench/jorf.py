@@ -8,8 +8,8 @@ arrêté in every third issue, and the real nomination text, filled with prose,
 for the rest.
 
 - veille: ``read_archive`` (one streaming pass, only notices parsed) + every
-  notice turned into a validated offer and stored with ``store_offers`` in its
-  own transaction, as the spider's pipelines do;
+  notice turned into a validated offer and stored with its job in batches of
+  ``VEILLE_STORE_BATCH`` (``store_batch``), as the spider's pipelines do;
 - baseline: a bare ``tarfile`` stream of the same bytes with ``lxml.etree``
   parsing every XML member.
 
@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 from crawler.items import validate_offer
 from crawler.jorf.archive import read_archive
 from crawler.jorf.notice import notice_offer
+from crawler.pipelines import store_batch
+from crawler.settings import VEILLE_STORE_BATCH
 from storage import open_db
-from storage.offers import store_offers
 from tests.fixtures.jorf import build_handmade as handmade
 
 FIXTURES = ROOT / "tests" / "fixtures" / "jorf"
@@ -108,12 +109,23 @@ def build_maintenance_archive(target: int = ARCHIVE_SIZE) -> tuple[bytes, int, i
 
 def veille(body: bytes, db) -> int:
     """What the spider and its pipelines do with an archive: read it, make each notice an offer,
-    validate it and store it in its own transaction."""
-    stored = 0
+    validate it and store the offers with their jobs a batch at a time, as StoragePipeline does
+    (an archive's notices come faster than VEILLE_STORE_DELAY, so batches are full)."""
+    stored, waiting = 0, []
     for notice, ministry in read_archive(body).notices():
-        store_offers(db, [validate_offer(notice_offer(notice, ministry))])
-        stored += 1
-    return stored
+        waiting.append(validate_offer(notice_offer(notice, ministry)))
+        if len(waiting) == VEILLE_STORE_BATCH:
+            stored += _stored(db, waiting)
+            waiting = []
+    return stored + _stored(db, waiting)
+
+
+def _stored(db, items: list[dict]) -> int:
+    outcomes = store_batch(db, items, run_id=None, thresholds=None) if items else []
+    failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    if failed:
+        raise failed[0]
+    return len(outcomes)
 
 
 def bare(body: bytes) -> int:
