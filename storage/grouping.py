@@ -204,6 +204,7 @@ def _employer_pair_score(left: str, right: str) -> int:
     return score
 
 
+@lru_cache(maxsize=65536)  # a batch scores each new offer against many stored offers of a few employers
 def employer_score(a: tuple[str, ...], b: tuple[str, ...]) -> int | None:
     """How alike two employers are, 0-100; None when one offer names none.
 
@@ -434,6 +435,7 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None
     )
 
 
+@lru_cache(maxsize=65536)
 def title_as_written(title: str | None) -> str:
     """A title with only case, accents, gender marks and punctuation folded away: "Chef de projet 2" and
     "Chef de projet 3" differ here, not in the normalised words grouping scores (short words dropped)."""

@@ -24,6 +24,7 @@ offer joins it, so it grows in commit order and a dispatch never skips a job.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 
 from sqlite_utils import Database
@@ -114,7 +115,8 @@ def place_offers(
             offers, profiles, hashes, as_of, strong, blocks
         ):
             strong_hits = [(stored[member], meaning) for member, meaning in strong_found] if strong_found else []
-            block_hits = [stored[member] for member in set(blocks_found)] if blocks_found else []
+            stored_hits = set(blocks_found) if blocks_found else ()
+            block_hits: list[Member] = []  # this batch's offers sharing a block
             if local_evidence:
                 for key, meaning in keys.lookups.items():
                     if key in local_evidence:
@@ -141,6 +143,7 @@ def place_offers(
                         if p.day - back <= member.profile.day <= p.day + ahead
                         and departments_may_agree(member.profile, p)
                     ]
+            block_hits = _nearest(stored, stored_hits, block_hits, p.day)
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
@@ -284,12 +287,30 @@ def _stored_candidates(
                 ("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high])
             )
         found: dict[int, dict[int, tuple]] = defaultdict(dict)
+        # (block, département) pairs with more than MAX_BLOCK offers under one condition: too common whatever the
+        # others add, so counted in SQLite and never read (a common block would be read again every batch).
+        overfull: set[tuple[int, str]] = set()
         for hint, condition, params in conditions:
-            for chunk in chunks(sorted(wanted), 400):
+            for chunk in chunks(sorted(wanted - overfull), 400):
+                values = [value for pair in chunk for value in pair] + params
+                joined = (
+                    f"from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
+                    f"b.department = wanted.department where {condition}"
+                )
+                common = f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
+                overfull.update(
+                    db.conn.execute(
+                        f"{common} select b.key, b.department {joined} group by b.key, b.department "
+                        f"having count(*) > {MAX_BLOCK}",
+                        values,
+                    )
+                )
+                chunk = [pair for pair in chunk if pair not in overfull]
+                if not chunk:
+                    continue
                 sql = (
                     f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
-                    f"select {columns} from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
-                    f"b.department = wanted.department where {condition}"
+                    f"select {columns} {joined}"
                 )
                 for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
                     found[row[0]][row[4]] = row
@@ -303,30 +324,54 @@ def _stored_candidates(
         for key, rows in found.items():
             for row in rows.values():
                 by_department[key, row[1]].append(row)
+        # Offers of a batch often share a block, a day and a département: each block's rows are filtered once.
+        filtered: dict[tuple, list[int]] = {}
         for index in indexes:
-            day_here, today_number, hits = profiles[index].day, today_numbers[index], blocks[index]
-            department = profiles[index].department
+            p = profiles[index]
+            day_here, today_number, hits, department = p.day, today_numbers[index], blocks[index], p.department
             for key in hashes[index].blocks:
-                if department:
-                    candidates = by_department.get((key, department), []) + by_department.get((key, ""), [])
-                else:
-                    candidates = list(found.get(key, {}).values())
-                if len(candidates) > MAX_BLOCK:
-                    continue  # too common to tell offers apart
-                for _, _, row_board, day, member, source, deadline in candidates:
-                    if row_board != board:
-                        if -window <= day - day_here <= window:
-                            hits.append(member)
-                    elif (day == day_here and profiles[index].board not in NEVER_TWICE) or (
-                        -back <= day - day_here <= ahead
-                        and ((deadline is not None and deadline < today_number) or source in closable_set)
-                    ):
-                        hits.append(member)
+                cache_key = (key, department or "", day_here, today_number, p.board)
+                kept = filtered.get(cache_key)
+                if kept is None and department and ((key, department) in overfull or (key, "") in overfull):
+                    kept = filtered[cache_key] = []  # too common to tell offers apart
+                elif kept is None:
+                    kept = filtered[cache_key] = _block_hits(
+                        by_department.get((key, department), []) + by_department.get((key, ""), [])
+                        if department
+                        else list(found.get(key, {}).values()),
+                        board,
+                        p,
+                        today_number,
+                        (back, ahead, window),
+                        closable_set,
+                    )
+                hits.extend(kept)
     return strong, blocks
+
+
+def _block_hits(candidates: list[tuple], board: int, p: Profile, today_number: int, windows, closable) -> list[int]:
+    """The stored offers of one block worth scoring against ``p`` (an offer of ``board``)."""
+    if len(candidates) > MAX_BLOCK:
+        return []  # too common to tell offers apart
+    back, ahead, window = windows
+    day_here, twice = p.day, p.board not in NEVER_TWICE
+    hits = []
+    for _, _, row_board, day, member, source, deadline in candidates:
+        if row_board != board:
+            if -window <= day - day_here <= window:
+                hits.append(member)
+        elif (day == day_here and twice) or (
+            -back <= day - day_here <= ahead
+            and ((deadline is not None and deadline < today_number) or source in closable)
+        ):
+            hits.append(member)
+    return hits
 
 
 class _Stored:
     """Stored members by id, read in one query and turned into Members when first used."""
+
+    DAY = MEMBER_COLUMNS.split(", ").index("day")
 
     def __init__(self, db: Database, ids: set[int]):
         self.rows = {}
@@ -343,6 +388,21 @@ class _Stored:
         if member is None:
             member = self.members[member_id] = member_from_row(self.rows[member_id])
         return member
+
+
+def _nearest(stored: _Stored, stored_ids, local: list[Member], day: int) -> list[Member]:
+    """The offers sharing a block worth scoring: at most MAX_COMPARED, the nearest in time first (what _decide
+    keeps), chosen on the stored rows' days so that only those become Members."""
+    local_by_id = {member.id: member for member in local}
+    if len(stored_ids) + len(local_by_id) <= MAX_COMPARED:
+        return [stored[member_id] for member_id in stored_ids] + list(local_by_id.values())
+    day_column = _Stored.DAY
+    ranked = [(abs(stored.rows[member_id][day_column] - day), member_id) for member_id in stored_ids]
+    ranked += [(abs(member.profile.day - day), member.id) for member in local_by_id.values()]
+    return [
+        local_by_id[member_id] if member_id in local_by_id else stored[member_id]
+        for _, member_id in heapq.nsmallest(MAX_COMPARED, ranked)
+    ]
 
 
 def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
@@ -363,6 +423,14 @@ def _stored_title(db: Database, member: Member) -> str | None:
         "select title from offers where source = ? and source_id = ?", [member.source, member.source_id]
     ).fetchone()
     return row[0] if row else None
+
+
+def _written_title(db: Database, batch: Batch, member: Member) -> str:
+    """A member's title as written, read once a batch: many new offers may be compared with it."""
+    written = batch.written_titles.get(member.id)
+    if written is None:
+        written = batch.written_titles[member.id] = title_as_written(_stored_title(db, member))
+    return written
 
 
 def _offer_texts(db: Database, member: Member) -> dict:
@@ -422,9 +490,7 @@ def _decide(
         comparison = compare(p, member.profile, thresholds)
         if comparison is None:
             continue
-        if comparison.published_twice and title_as_written(offer["title"]) != title_as_written(
-            _stored_title(db, member)
-        ):
+        if comparison.published_twice and title_as_written(offer["title"]) != _written_title(db, batch, member):
             # "Chef de projet 2" and "Chef de projet 3": one word apart as written, two postings.
             comparison.same_job = comparison.published_twice = False
             comparison.reason = f"titles differ as written, two references on {p.board}"
