@@ -32,6 +32,9 @@ from urllib.parse import quote, unquote
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # before bench/, whose storage.py is not the storage package
 
+from crawler.labelled import front_matter
+from storage.french import fold
+
 FIXTURES = REPO / "tests" / "fixtures"
 CSP = FIXTURES / "choisirleservicepublic"
 SITE = "https://choisirleservicepublic.gouv.fr"
@@ -74,7 +77,7 @@ class Posting:
 
     @property
     def slug(self) -> str:
-        return re.sub(r"[^a-z0-9]+", "-", _ascii(self.title).lower()).strip("-")[:80] or "offre"
+        return re.sub(r"[^a-z0-9]+", "-", fold(self.title)).strip("-")[:80] or "offre"
 
     @property
     def path(self) -> str:
@@ -83,25 +86,6 @@ class Posting:
     @property
     def email(self) -> str:
         return f"recrutement-{self.number}@example.org"
-
-
-def _ascii(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-
-
-def _front_matter(text: str) -> tuple[dict, str]:
-    import yaml
-
-    match = re.match(r"^\ufeff?---\r?\n(.*?)\r?\n---\r?\n?(.*)$", text, re.S)
-    if not match:
-        return {}, text
-    try:
-        data = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError:
-        data = {}
-    return (data if isinstance(data, dict) else {}), match.group(2)
 
 
 def _paragraphs(markdown: str) -> list[str]:
@@ -120,7 +104,7 @@ def real_posts() -> list[tuple[str, list[str]]]:
     for path in sorted((FIXTURES / "betagouv-jobs").iterdir()):
         if path.name == "PROVENANCE.md" or not path.is_file():
             continue
-        data, body = _front_matter(path.read_text(encoding="utf-8"))
+        data, body = front_matter(path.read_text(encoding="utf-8"))
         title = data.get("title") or data.get("roles")
         paragraphs = _paragraphs(body)
         if isinstance(title, str) and title.strip() and len(paragraphs) >= 2:
