@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alerts.matching import OfferIndex, Rule, match
 from alerts.relevance import Model
+from alerts.settings import Subscription
 from alerts.training import _analysed, _folds, train
 from crawler.labelled import labelled_set
 
@@ -51,20 +52,7 @@ KEYWORD_PROFILE = [
 
 
 def keyword_hits(examples, keywords: list[str]) -> list[bool]:
-    rule = Rule.from_subscription(
-        SimpleNamespace(
-            name="baseline",
-            keywords=keywords,
-            query=None,
-            exclude=[],
-            employers=[],
-            departements=[],
-            regions=[],
-            categories=[],
-            versants=[],
-            sources=[],
-        )
-    )
+    rule = Rule.from_subscription(Subscription(name="baseline", keywords=keywords))
     found = set(match([rule], OfferIndex(example.offer for example in examples))[rule.name])
     return [position in found for position in range(len(examples))]
 

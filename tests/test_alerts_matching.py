@@ -1,12 +1,11 @@
 """Matching: French folding, phrases, fields, queries, filters, reasons, and the default
 profile against the five target offers and a labelled set of real unrelated offers."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.query import parse_query, parse_term
+from alerts.settings import Subscription
 from crawler.config import load_config
 from storage.french import tokens
 from tests.conftest import REPO
@@ -59,19 +58,7 @@ def offers_index(*items):
 
 
 def rule(**fields):
-    defaults = dict(
-        name="t",
-        keywords=[],
-        query=None,
-        exclude=[],
-        employers=[],
-        departements=[],
-        regions=[],
-        categories=[],
-        versants=[],
-        sources=[],
-    )
-    return Rule.from_subscription(SimpleNamespace(**{**defaults, **fields}))
+    return Rule.from_subscription(Subscription(**{"name": "t", **fields}))
 
 
 def matched(rule_, index):

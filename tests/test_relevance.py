@@ -4,12 +4,11 @@ offers without having seen them, says why, and its scores are stored and kept fr
 No test here checks a score threshold on the training data: how good the model is, held out,
 is bench/relevance.py's to say."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from alerts.matching import OfferIndex, Rule, describe_reasons, match
 from alerts.relevance import SHOWN_FIELDS, Model, load_model, model_texts, notice_lead, notice_text, refresh_scores
+from alerts.settings import Subscription
 from alerts.training import model_bytes, train
 from crawler.items import validate_offer
 from crawler.jorf.notice import notice_offer
@@ -129,21 +128,7 @@ def test_scores_are_stored_and_computed_again_when_the_offer_or_the_model_change
 
 
 def rule(**fields):
-    defaults = dict(
-        name="t",
-        keywords=[],
-        query=None,
-        exclude=[],
-        employers=[],
-        departements=[],
-        regions=[],
-        categories=[],
-        versants=[],
-        sources=[],
-        relevance="transformation",
-        min_relevance=None,
-    )
-    return Rule.from_subscription(SimpleNamespace(**{**defaults, **fields}))
+    return Rule.from_subscription(Subscription(**{"name": "t", "relevance": "transformation", **fields}))
 
 
 def test_relevance_finds_offers_like_a_keyword_and_exclusions_and_filters_still_apply():
