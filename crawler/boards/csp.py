@@ -160,19 +160,21 @@ def _visible_texts(element) -> list[str]:
     """``.//text()[not(parent::span[@class='sr-only'])]``: the text of ``element``, in document order, but
     what a screen reader alone is given."""
     texts: list[str] = []
-
-    def visit(node) -> None:
-        hidden = node.tag == "span" and node.get("class") == "sr-only"
-        if node.text and not hidden:
-            texts.append(node.text)
-        for child in node:
-            if child.tag.__class__ is str:  # a comment's text is not text of the page; its tail is
-                visit(child)
-            if child.tail and not hidden:
-                texts.append(child.tail)
-
-    visit(element)
+    _visit_visible(element, texts)
     return texts
+
+
+# A module function, not a closure: a recursive closure is a reference cycle, left to the cyclic collector
+# at every call (several a page).
+def _visit_visible(node, texts: list[str]) -> None:
+    hidden = node.tag == "span" and node.get("class") == "sr-only"
+    if node.text and not hidden:
+        texts.append(node.text)
+    for child in node:
+        if child.tag.__class__ is str:  # a comment's text is not text of the page; its tail is
+            _visit_visible(child, texts)
+        if child.tail and not hidden:
+            texts.append(child.tail)
 
 
 def _sr_only(element) -> list:
