@@ -1,4 +1,5 @@
-"""Downloader middlewares: polite retries, block pages recognised as blocks, charsets checked."""
+"""Downloader middlewares: polite retries, block pages recognised as blocks, charsets checked, meta refresh
+read from a page's head."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import codecs
 import random
 import re
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
@@ -133,3 +135,20 @@ class CharsetMiddleware:
             if encoding:
                 return response.replace(encoding=encoding)
         return response
+
+
+# Scrapy's meta refresh looks at a page's first 4,096 characters: 4 bytes a character at most, and a BOM.
+_META_REFRESH_BYTES = 4 * 4096 + 4
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh, without decoding the whole page to read its first 4,096 characters (Scrapy
+    decodes all 213 KB of an offer page, and keeps the text as long as the response: veille's parsers read
+    the bytes). The same answer: the same characters, in the encoding the whole page was found to be in."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if not isinstance(response, HtmlResponse) or len(response.body) <= _META_REFRESH_BYTES:
+            return super().process_response(request, response)
+        head = response.replace(body=response.body[:_META_REFRESH_BYTES], encoding=response.encoding)
+        followed = super().process_response(request, head)
+        return response if followed is head else followed
