@@ -203,6 +203,7 @@ KEPT = ("response", True)
 def test_meta_refresh_read_from_the_page_s_head_is_scrapy_s(body, encoding, expected):
     """veille reads meta refresh from a page's first bytes only (not decoding a whole offer page for
     it); what it follows is what Scrapy's own middleware follows, on the same page."""
+
     def outcome(middleware_class):
         request = Request("https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-1/")
         response = HtmlResponse(
