@@ -24,6 +24,7 @@ import re
 from urllib.parse import quote
 
 from lxml import etree
+from parsel.csstranslator import HTMLTranslator
 
 from crawler.boards.jsonld import text_value
 from crawler.items import OfferItem
@@ -110,6 +111,30 @@ _FACT_LABEL = _xpath("./span[@class='sr-only']/text()")
 _FACT_VALUE = _xpath("./text() | ./strong/text()")
 _CARD_DOMAIN = _xpath(".//p[contains(@class, 'fr-tag')]/text()")
 _CARD_LOGO = _xpath(".//div[contains(@class, 'fr-card__img')]//img/@alt")
+
+
+# A listing page is read as an offer page is: one lxml parse of its bytes and compiled queries (CSS selectors
+# translated as parsel translates them). A parsel selector would wrap each node it gives in an object of its
+# own, and stay in a reference cycle with the response (the page, its text and its tree left to the cyclic
+# collector).
+_LISTING_CARDS = _xpath(HTMLTranslator().css_to_xpath("li.item .fr-card--offer"))
+_NEXT_PAGE = _xpath(HTMLTranslator().css_to_xpath("a.fr-pagination__link--next::attr(href)"))
+_PAGE_TEXT = _xpath("//main//text() | //body//text()")
+
+
+def listing_cards(tree) -> list:
+    """The offer cards of a listing page (``page_tree``), in page order."""
+    return _LISTING_CARDS(tree) if tree is not None else []
+
+
+def next_page_link(tree) -> str | None:
+    """The listing's link to its next page, as written."""
+    return _first(_NEXT_PAGE(tree)) if tree is not None else None
+
+
+def page_text(tree, limit: int = 2000) -> str:
+    """The first ``limit`` texts of the page's ``<main>`` and ``<body>``, as one string."""
+    return " ".join(_PAGE_TEXT(tree)[:limit]) if tree is not None else ""
 
 
 def _text(texts: list[str]) -> str | None:
@@ -238,8 +263,9 @@ def _blocks(main) -> dict[str, list]:
     return found
 
 
-def _tree(response):
-    """The whole page, parsed once: JSON-LD and hidden inputs may be anywhere, ``<head>`` included."""
+def page_tree(response):
+    """The whole page, parsed once (None when it is no HTML): JSON-LD and hidden inputs may be anywhere,
+    ``<head>`` included."""
     encoding = response.encoding or "utf-8"
     parser = _PARSERS.get(encoding)
     if parser is None:
@@ -354,7 +380,7 @@ def _sections(blocks: dict[str, list]) -> dict:
 
 def parse_offer(response) -> OfferItem | None:
     """Every field of an offer page; None when the page has none of its markers."""
-    tree = _tree(response)
+    tree = page_tree(response)
     if tree is None:
         return None
     # One walk over the page for what may be anywhere in it (the tag filter runs in C).
