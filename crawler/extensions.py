@@ -155,9 +155,16 @@ class QuietCollector:
     crawl, they were a tenth of its CPU. Once the crawl's engine starts, what is alive is collected once,
     then frozen (``gc.freeze``: left out of later collections); the last crawl of the process to stop
     unfreezes it, so that a process that crawls again and again (``veille schedule``) frees what it no
-    longer uses."""
+    longer uses.
 
+    While crawls run, a young-generation collection waits for ``YOUNG_THRESHOLD`` new objects instead of 700:
+    a page makes hundreds that live until their offer's batch is stored (the item, its raw, the response's
+    bookkeeping), which a collection every 700 walked again and again (0.15 ms a page); the pages themselves
+    leave no reference cycle, so memory does not grow (measured: the same peak RSS)."""
+
+    YOUNG_THRESHOLD = 10_000
     running = 0  # crawls of this process between engine start and stop
+    thresholds: tuple[int, int, int] | None = None  # the collector's, before the first crawl started
 
     def __init__(self, crawler):
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
@@ -171,9 +178,15 @@ class QuietCollector:
         if QuietCollector.running == 0:
             gc.collect()
             gc.freeze()
+            QuietCollector.thresholds = gc.get_threshold()
+            young, *older = QuietCollector.thresholds
+            gc.set_threshold(max(young, self.YOUNG_THRESHOLD), *older)
         QuietCollector.running += 1
 
     def engine_stopped(self):
         QuietCollector.running = max(0, QuietCollector.running - 1)
         if QuietCollector.running == 0:
             gc.unfreeze()
+            if QuietCollector.thresholds:
+                gc.set_threshold(*QuietCollector.thresholds)
+                QuietCollector.thresholds = None
