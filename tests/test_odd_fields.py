@@ -197,8 +197,14 @@ KEPT = ("response", True)
         (_refresh_page("/ailleurs/", before="<!-- é -->" * 300, encoding="cp1252"), "cp1252", MOVED),
         (b"<html><body><p>" + b"x" * 50_000 + b"</p></body></html>", "utf-8", KEPT),
         (_refresh_page("/ailleurs/")[:3_000], "utf-8", MOVED),  # a page shorter than what is read of one
+        (_refresh_page("/ailleurs/").replace(b'"refresh"', b'"REFRESH"'), "utf-8", MOVED),
+        (_refresh_page("/ailleurs/").replace(b'"refresh"', b'"&#114;efresh"'), "utf-8", KEPT),
+        (_refresh_page("/ailleurs/", encoding="utf-16").replace(b"\0r\0e\0f", b"\0R\0e\0F"), "utf-16", MOVED),
     ],
-    ids=["head", "before-4096", "after-4096", "cjk-before", "cjk-after", "utf-16", "cp1252", "no-refresh", "short"],
+    ids=[
+        *("head", "before-4096", "after-4096", "cjk-before", "cjk-after", "utf-16", "cp1252", "no-refresh", "short"),
+        *("upper-case", "entity", "utf-16-upper-case"),
+    ],
 )
 def test_meta_refresh_read_from_the_page_s_head_is_scrapy_s(body, encoding, expected):
     """veille reads meta refresh from a page's first bytes only (not decoding a whole offer page for
