@@ -1,4 +1,5 @@
-"""Downloader middlewares: polite retries, block pages recognised as blocks, charsets checked."""
+"""Downloader middlewares: polite retries, block pages recognised as blocks, charsets checked, meta refresh
+read from a page's head."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import codecs
 import random
 import re
 
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
@@ -133,3 +135,34 @@ class CharsetMiddleware:
             if encoding:
                 return response.replace(encoding=encoding)
         return response
+
+
+# Scrapy's meta refresh looks at a page's first 4,096 characters: 4 bytes a character at most, and a BOM.
+_META_REFRESH_BYTES = 4 * 4096 + 4
+# Encodings in which every ASCII character is its own byte: a word absent from the bytes is absent from the text.
+_ASCII_AS_BYTES = {"utf-8", "cp1252", "iso8859-1", "iso8859-15", "ascii"}
+
+
+def _ascii_as_bytes(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in _ASCII_AS_BYTES
+    except LookupError:
+        return False
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh, without decoding the whole page to read its first 4,096 characters (Scrapy
+    decodes all 213 KB of an offer page, and keeps the text as long as the response: veille's parsers read
+    the bytes). The same answer: the same characters, in the encoding the whole page was found to be in, and
+    a page whose first bytes do not say "refresh" has none."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if not isinstance(response, HtmlResponse) or len(response.body) <= _META_REFRESH_BYTES:
+            return super().process_response(request, response)
+        head = response.body[:_META_REFRESH_BYTES]
+        # A meta refresh names itself ("refresh" in the tag, in any case): most pages have none.
+        if b"refresh" not in head.lower() and _ascii_as_bytes(response.encoding):
+            return response
+        head = response.replace(body=head, encoding=response.encoding)
+        followed = super().process_response(request, head)
+        return response if followed is head else followed

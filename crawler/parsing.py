@@ -106,10 +106,14 @@ def is_truncated_html(body: bytes) -> bool:
 
 # C0 controls but tab, line feed, form feed and carriage return, and DEL: no text has them.
 _CONTROL_BYTES = bytes([*range(0, 9), 0x0B, *range(0x0E, 0x20), 0x7F])
+_EACH_CONTROL_BYTE = tuple(bytes([byte]) for byte in _CONTROL_BYTES)
 
 
 def control_bytes(body: bytes) -> int:
     """How many control bytes a page has (NUL, ESC...): a few are noise to clean, many are garbage."""
+    # Most pages have none: a search for each byte (memchr) answers that in half the time of counting them.
+    if not any(byte in body for byte in _EACH_CONTROL_BYTE):
+        return 0
     return len(body) - len(body.translate(None, _CONTROL_BYTES))
 
 

@@ -48,6 +48,8 @@ VEILLE_MAX_RETRY_AFTER = 300.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.BlockPageMiddleware": 560,
     "crawler.middlewares.CharsetMiddleware": 570,

@@ -2,8 +2,8 @@
 without the copies, compressed. Readers get back exactly the dict the spider gave.
 
 ``offer_raw.raw`` is either plain JSON text (what migration m012 moved out of ``offers``, until
-storage/upkeep.py converts it), or a blob: ``FORMAT`` then zlib, with a preset dictionary of the labels
-boards use, of the JSON where a string
+storage/upkeep.py converts it), or a blob: a format byte then zlib, with a preset dictionary of the labels
+boards use and the shape their raws have, of the JSON where a string
 
 - equal to one of the offer's columns is ``COLUMN`` + the column's name (the missions section and the
   missions column were the same text twice);
@@ -32,7 +32,12 @@ REFERABLE_COLUMNS = (*KEY_FIELDS, *(name for name in OFFER_COLUMNS if name not i
 # What a query of offers joins to read their raw (``offer_raw.raw``).
 RAW_JOIN = "left join offer_raw on offer_raw.offer_id = offers.id"
 
-FORMAT = b"\x01"
+# The format of a raw blob: its first byte, which says the zlib dictionary it was compressed with. Readers
+# read every format; raw is written in the last one.
+FORMAT_V1, FORMAT_V2 = b"\x01", b"\x02"
+FORMAT = FORMAT_V2
+# A long text of raw_texts, compressed (no dictionary).
+TEXT_FORMAT = b"\x01"
 # Marks: Unicode private-use characters, three UTF-8 bytes each (JSON would spell a control character in six).
 COLUMN, TEXT, PATCH, ESCAPE = "\ue000", "\ue001", "\ue002", "\ue003"
 _MARKS = (COLUMN, TEXT, PATCH, ESCAPE)
@@ -130,6 +135,148 @@ _DICTIONARY_V1 += "".join(
 ).encode("utf-8")
 
 
+def _shape(tree: dict) -> bytes:
+    return json.dumps(tree, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# Version 2 adds the shape an encoded raw has on each board, taken from the real recorded pages: its labels in
+# page order, the columns it refers to, the values every offer of the board repeats (what one raw shares with
+# all the others of its board), the most frequent board last (nearest, cheapest to refer to). Frozen with
+# FORMAT_V2, as version 1 is with FORMAT_V1.
+_C = COLUMN
+_DICTIONARY_V2 = (
+    _DICTIONARY_V1
+    + _shape(
+        {
+            "ID": _C + "source_id",
+            "NATURE": "AVIS",
+            "JORFCONT": "JORFCONT",
+            "TITREFULL": "Avis de vacance d'emploi",
+            "MINISTERE": _C + "organisation",
+            "poste": _C + "title",
+            "texte": TEXT,
+            "html": TEXT,
+            "annonce": TEXT,
+        }
+    )
+    + _shape(
+        {
+            "Référence": _C + "source_id",
+            "Date de début de publication": "",
+            "Date limite d'envoi des candidatures": "",
+            "Documents requis pour postuler": "Cv et lettre de motivation",
+            "Directions et Services": _C + "employer",
+            "Domaine et métier": _C + "domain",
+            "Intitulé du poste": _C + "title",
+            "Versant": "Fonction publique de l'Etat",
+            "Catégorie": "Catégorie A (cadre)",
+            "Statut du poste": "Vacant",
+            "Nature de l'emploi": _C + "contract",
+            "Descriptif de l'employeur": TEXT,
+            "Description du poste": _C + "missions",
+            "Description du profil recherché": _C + "profile",
+            "Temps Plein": "Oui",
+            "Compétences": TEXT,
+            "Niveau d'études min. souhaité": "",
+            "Niveau d'expérience min. requis": "Confirmé",
+            "Télétravail possible": "Oui",
+            "Management": "Non",
+            "Localisation du poste": "France, ",
+            "Lieu d'affectation": _C + "location",
+            "Date de vacance de l'emploi": "",
+            "sections": ["Détail de l'offre", "Informations générales", "Description du poste"],
+            "board": "passerelles",
+            "listing_card": {"title": _C + "title", "description": "Offre publiée sur Passerelles."},
+        }
+    )
+    + _shape(
+        {
+            "page_name": _C + "title",
+            "content_categorie": "Catégorie A (cadre)",
+            "content_versant": "Fonction Publique de l'Etat",
+            "content_dept": _C + "location",
+            "content_reg": _C + "region",
+            "content_metier": "",
+            "content_domaine": _C + "domain",
+            "content_entite": _C + "employer",
+            "content_ref": _C + "source_id",
+            "content_startPublicationDate_day": "",
+            "content_startPublicationDate_month": "",
+            "content_startPublicationDate_year": "2026",
+            "content_modificationDate_day": "",
+            "content_modificationDate_month": "",
+            "content_modificationDate_year": "2026",
+            "Fonction publique": "Fonction publique de l'État",
+            "Employeur": _C + "employer",
+            "Localisation": _C + "location",
+            "logo": "",
+            "Nature de l’emploi": _C + "contract",
+            "Expérience souhaitée": "Débutant",
+            "Rémunération - Fourchette indicative pour les contractuels": "Non renseignée",
+            "Rémunération - Fourchette indicative pour les fonctionnaires": "Non renseignée",
+            "Catégorie": "Catégorie A (cadre)",
+            "Management": "Non",
+            "Télétravail possible": "Oui",
+            "Candidature": "Postuler par mail: mailto:?subject= - ",
+            "Vos missions en quelques mots": _C + "missions",
+            "Profil recherché": _C + "profile",
+            "Documents à transmettre": "Pour postuler à cette offre, l'envoi du CV est obligatoire",
+            "Personnes à contacter": "",
+            "Qui sommes-nous ?": TEXT,
+            "Descriptif du service": TEXT,
+            "Informations complémentaires": TEXT,
+            "Conditions particulières d’exercice": TEXT,
+            "Statut du poste": "Vacant à partir du ",
+            "Métier de référence": "",
+            "json_ld": {
+                "@context": "https://schema.org/",
+                "@type": "JobPosting",
+                "title": _C + "title",
+                "addressLocality": ", France",
+                "jobLocation": {
+                    "@type": "Place",
+                    "address": {
+                        "@type": "PostalAddress",
+                        "streetAddress": ", France",
+                        "addressLocality": ", France",
+                        "addressRegion": _C + "region",
+                        "addressCountry": "France",
+                        "postalCode": "",
+                    },
+                },
+                "hiringOrganization": _C + "employer",
+                "baseSalary": "Non renseigné",
+                "experienceRequirements": "Débutant",
+                "Description": [PATCH, "missions", []],
+                "skills": "",
+                "datePosted": "",
+                "industry": _C + "domain",
+                "educationRequirements": "",
+            },
+            "listing_card": {
+                "url": _C + "url",
+                "source_id": _C + "source_id",
+                "title": _C + "title",
+                "domain": _C + "domain",
+                "location": _C + "location",
+                "department": _C + "department",
+                "versant": _C + "versant",
+                "employer": _C + "employer",
+                "published_on": _C + "published_on",
+                "logo": "",
+            },
+        }
+    )
+)
+_DICTIONARIES = {FORMAT_V1: _DICTIONARY_V1, FORMAT_V2: _DICTIONARY_V2}
+
+
+def inflated(blob: bytes) -> bytes:
+    """The JSON of a raw blob, with the dictionary of its format."""
+    decompressor = zlib.decompressobj(zdict=_DICTIONARIES[blob[:1]])
+    return decompressor.decompress(blob[1:]) + decompressor.flush()
+
+
 def _digest(text: str) -> int:
     """A shared text's digest, to find its copy: 63 bits of its SHA-1 (the texts are compared too)."""
     return int.from_bytes(hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).digest()[:8], "big") >> 1
@@ -209,7 +356,7 @@ class _Encoding:
 
     def packed(self) -> bytes:
         encoded = json.dumps(self.tree, ensure_ascii=False, separators=(",", ":"), default=_shared_reference)
-        compressor = zlib.compressobj(6, zdict=_DICTIONARY_V1)
+        compressor = zlib.compressobj(6, zdict=_DICTIONARIES[FORMAT])
         return FORMAT + compressor.compress(encoded.encode("utf-8")) + compressor.flush()
 
 
@@ -257,7 +404,7 @@ def _identify(db: Database, shared: list[_Shared]) -> None:
 
 def _encode_text(text: str) -> str | bytes:
     packed = zlib.compress(text.encode("utf-8"), 6)
-    return FORMAT + packed if len(packed) + 1 < len(text.encode("utf-8")) else text
+    return TEXT_FORMAT + packed if len(packed) + 1 < len(text.encode("utf-8")) else text
 
 
 def _decode_text(stored) -> str:
@@ -275,8 +422,7 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         elif isinstance(stored, str):
             row["raw"] = json.loads(stored)
         else:
-            decompressor = zlib.decompressobj(zdict=_DICTIONARY_V1)
-            row["raw"] = json.loads(decompressor.decompress(stored[1:]) + decompressor.flush())
+            row["raw"] = json.loads(inflated(stored))
             encoded.append(row)
     if not encoded:
         return

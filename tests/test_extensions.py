@@ -14,18 +14,24 @@ def test_what_exists_when_crawls_start_is_frozen_until_the_last_one_stops():
     QuietCollector.running = 0
     first, second = get_crawler(), get_crawler()
     extensions = [QuietCollector.from_crawler(crawler) for crawler in (first, second)]  # signals hold weak refs
+    before = gc.get_threshold()
     try:
         first.signals.send_catch_log(signals.engine_started)
         assert gc.get_freeze_count() > 10_000  # the modules, Scrapy, pydantic...
+        assert gc.get_threshold() == (QuietCollector.YOUNG_THRESHOLD, *before[1:])  # young objects collected less often
         second.signals.send_catch_log(signals.engine_started)  # a second crawl of the same process
         first.signals.send_catch_log(signals.engine_stopped)
         assert gc.get_freeze_count() > 10_000  # the other crawl still runs
+        assert gc.get_threshold()[0] == QuietCollector.YOUNG_THRESHOLD
         second.signals.send_catch_log(signals.engine_stopped)
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == before
     finally:
         del extensions
         gc.unfreeze()
+        gc.set_threshold(*before)
         QuietCollector.running = 0
+        QuietCollector.thresholds = None
 
 
 def test_a_crawl_of_the_project_runs_with_it():

@@ -9,8 +9,12 @@ bounded; every field is checked against what the page shows.
 import json
 
 import pytest
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
 from crawler.items import LONG_TEXT, SHORT_TEXT, validate_offer
+from crawler.middlewares import HeadMetaRefreshMiddleware
 from spiders.dinum import parse_offer as parse_dinum_offer
 from storage import open_db
 from storage.offers import get_offer
@@ -168,3 +172,60 @@ def test_long_texts_are_cut_at_a_word_and_raw_is_bounded():
     assert offer["apply_url"] is None
     assert len(offer["raw"]["many"]) < 5_000 and len(offer["raw"]["long"]) < 1_000_000
     assert "fond" not in json.dumps(offer["raw"])
+
+
+def _refresh_page(target: str, before: str = "", encoding: str = "utf-8") -> bytes:
+    """An HTML page whose meta refresh sends to ``target`` after ``before``, padded to 40 KB of text."""
+    head = f'<html><head><title>Déplacée</title>{before}<meta http-equiv="refresh" content="0; url={target}"></head>'
+    return (head + "<body>" + "<p>Cette offre a été déplacée.</p>" * 1_200 + "</body></html>").encode(encoding)
+
+
+MOVED = "https://choisirleservicepublic.gouv.fr/ailleurs/"
+KEPT = ("response", True)
+
+
+@pytest.mark.parametrize(
+    "body, encoding, expected",
+    [
+        (_refresh_page("/ailleurs/"), "utf-8", MOVED),
+        # The refresh ends before the 4,096th character (what Scrapy reads), or starts after it.
+        (_refresh_page("/ailleurs/", before="<!-- é -->" * 380), "utf-8", MOVED),
+        (_refresh_page("/ailleurs/", before="<!-- é -->" * 420), "utf-8", KEPT),
+        (_refresh_page("/ailleurs/", before="<!-- 職 -->" * 380), "utf-8", MOVED),  # 3 bytes a character
+        (_refresh_page("/ailleurs/", before="<!-- 職 -->" * 420), "utf-8", KEPT),
+        (_refresh_page("/ailleurs/", before="<!-- é -->" * 300, encoding="utf-16"), "utf-16", MOVED),
+        (_refresh_page("/ailleurs/", before="<!-- é -->" * 300, encoding="cp1252"), "cp1252", MOVED),
+        (b"<html><body><p>" + b"x" * 50_000 + b"</p></body></html>", "utf-8", KEPT),
+        (_refresh_page("/ailleurs/")[:3_000], "utf-8", MOVED),  # a page shorter than what is read of one
+        (_refresh_page("/ailleurs/").replace(b'"refresh"', b'"REFRESH"'), "utf-8", MOVED),
+        (_refresh_page("/ailleurs/").replace(b'"refresh"', b'"&#114;efresh"'), "utf-8", KEPT),
+        (_refresh_page("/ailleurs/", encoding="utf-16").replace(b"\0r\0e\0f", b"\0R\0e\0F"), "utf-16", MOVED),
+    ],
+    ids=[
+        *("head", "before-4096", "after-4096", "cjk-before", "cjk-after", "utf-16", "cp1252", "no-refresh", "short"),
+        *("upper-case", "entity", "utf-16-upper-case"),
+    ],
+)
+def test_meta_refresh_read_from_the_page_s_head_is_scrapy_s(body, encoding, expected):
+    """veille reads meta refresh from a page's first bytes only (not decoding a whole offer page for
+    it); what it follows is what Scrapy's own middleware follows, on the same page."""
+
+    def outcome(middleware_class):
+        request = Request("https://choisirleservicepublic.gouv.fr/offre-emploi/x-reference-1/")
+        response = HtmlResponse(
+            request.url, body=body, headers={"Content-Type": f"text/html; charset={encoding}"}, request=request
+        )
+        result = middleware_class.from_crawler(get_crawler()).process_response(request, response)
+        return result.url if isinstance(result, Request) else ("response", result is response)
+
+    assert outcome(HeadMetaRefreshMiddleware) == outcome(MetaRefreshMiddleware) == expected
+
+
+def test_an_offer_url_answering_a_meta_refresh_is_followed_to_the_offer(crawl):
+    moved = "/ailleurs" + REAL_OFFER
+    crawl.sites[CSP].add(REAL_OFFER, _refresh_page(moved))
+    crawl.sites[CSP].add(moved, real_offer_page())
+    db, run = crawl(CSP)
+    assert (run["status"], json.loads(run["errors"]), run["new"]) == ("ok", {}, 26)
+    offer = get_offer(db, CSP, REFERENCE)
+    assert (offer["title"], offer["employer"]) == (TITLE, EMPLOYER)

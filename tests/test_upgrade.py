@@ -18,7 +18,7 @@ from storage import open_db, upkeep
 from storage.jobs import place_offers
 from storage.migrations import migrations
 from storage.offers import get_offer, search_offers, store_offers, upsert_offers
-from storage.raw import COLUMN, ESCAPE, FORMAT
+from storage.raw import _DICTIONARY_V1, COLUMN, ESCAPE, FORMAT, FORMAT_V1, inflated
 from storage.rows import to_row
 from tests.conftest import FIXTURES, run_veille, write_config
 from tests.corpus import betagouv_offers
@@ -82,10 +82,23 @@ def test_raw_is_stored_without_the_copies_of_columns_and_compressed(fresh_db):
 
 
 def _inflated(blob: bytes) -> bytes:
-    from storage.raw import _DICTIONARY_V1
+    return inflated(blob)
 
-    decompressor = zlib.decompressobj(zdict=_DICTIONARY_V1)
-    return decompressor.decompress(blob[1:]) + decompressor.flush()
+
+def test_raw_written_in_the_first_format_is_read_back_as_it_was(fresh_db):
+    """Raw is written with a larger zlib dictionary (the shape of each board's raw) since format 2; what
+    format 1 wrote (its own dictionary, labels only) is read as before."""
+    offers = real_pages()
+    store_offers(fresh_db, offers, seen_at=SEEN)
+    for offer_id, blob in fresh_db.execute("select offer_id, raw from offer_raw").fetchall():
+        assert blob.startswith(FORMAT) and FORMAT != FORMAT_V1
+        compressor = zlib.compressobj(6, zdict=_DICTIONARY_V1)
+        older = FORMAT_V1 + compressor.compress(inflated(blob)) + compressor.flush()
+        fresh_db.execute("update offer_raw set raw = ? where offer_id = ?", [older, offer_id])
+    fresh_db.conn.commit()
+    for offer in offers:
+        stored = get_offer(fresh_db, offer["source"], offer["source_id"])
+        assert {name: stored[name] for name in offer} == offer, offer["source_id"]
 
 
 def test_a_long_text_many_offers_carry_is_stored_once(fresh_db):

@@ -24,6 +24,7 @@ import re
 from urllib.parse import quote
 
 from lxml import etree
+from parsel.csstranslator import HTMLTranslator
 
 from crawler.boards.jsonld import text_value
 from crawler.items import OfferItem
@@ -96,23 +97,69 @@ def employer_and_kind(value: str | None, versant: str | None, title: str | None,
     return next((name for name in names if name and name != value), None), value
 
 
-def _text(nodes) -> str | None:
-    return clean(" ".join(nodes.getall())) if nodes else None
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, smart_strings=False)
+
+
+# A card is read with lxml's compiled XPath on the card's element: parsel's selectors would wrap every
+# text node of every card in an object of their own (20 cards a page, a dozen queries a card).
+_CARD_LINKS = _xpath(".//h3[contains(@class, 'fr-card__title')]//a")
+_HREF = _xpath("@href")
+_ALL_TEXT = _xpath(".//text()")
+_CARD_FACTS = _xpath(".//ul[contains(@class, 'fr-card__desc')]/li")
+_FACT_LABEL = _xpath("./span[@class='sr-only']/text()")
+_FACT_VALUE = _xpath("./text() | ./strong/text()")
+_CARD_DOMAIN = _xpath(".//p[contains(@class, 'fr-tag')]/text()")
+_CARD_LOGO = _xpath(".//div[contains(@class, 'fr-card__img')]//img/@alt")
+
+
+# A listing page is read as an offer page is: one lxml parse of its bytes and compiled queries (CSS selectors
+# translated as parsel translates them). A parsel selector would wrap each node it gives in an object of its
+# own, and stay in a reference cycle with the response (the page, its text and its tree left to the cyclic
+# collector).
+_LISTING_CARDS = _xpath(HTMLTranslator().css_to_xpath("li.item .fr-card--offer"))
+_NEXT_PAGE = _xpath(HTMLTranslator().css_to_xpath("a.fr-pagination__link--next::attr(href)"))
+_PAGE_TEXT = _xpath("//main//text() | //body//text()")
+
+
+def listing_cards(tree) -> list:
+    """The offer cards of a listing page (``page_tree``), in page order."""
+    return _LISTING_CARDS(tree) if tree is not None else []
+
+
+def next_page_link(tree) -> str | None:
+    """The listing's link to its next page, as written."""
+    return _first(_NEXT_PAGE(tree)) if tree is not None else None
+
+
+def page_text(tree, limit: int = 2000) -> str:
+    """The first ``limit`` texts of the page's ``<main>`` and ``<body>``, as one string."""
+    return " ".join(_PAGE_TEXT(tree)[:limit]) if tree is not None else ""
+
+
+def _text(texts: list[str]) -> str | None:
+    return clean(" ".join(texts)) if texts else None
+
+
+def _first(values: list[str]) -> str | None:
+    return values[0] if values else None
 
 
 def parse_card(card) -> dict:
-    """One listing card as a dict of what it shows (the detail page says more)."""
-    link = card.xpath(".//h3[contains(@class, 'fr-card__title')]//a")
-    url = link.xpath("@href").get()
+    """One listing card (an lxml element, or a parsel selector of one) as a dict of what it shows (the detail
+    page says more)."""
+    card = getattr(card, "root", card)
+    links = _CARD_LINKS(card)
+    url = next((href for link in links for href in _HREF(link)), None)
     facts = {}
-    for li in card.xpath(".//ul[contains(@class, 'fr-card__desc')]/li"):
-        label = label_key(li.xpath("./span[@class='sr-only']/text()").get()).rstrip(" :")
-        value = clean(" ".join(li.xpath("./text() | ./strong/text()").getall()))
-        if "calendar" in (li.attrib.get("class") or ""):
+    for li in _CARD_FACTS(card):
+        label = label_key(_first(_FACT_LABEL(li))).rstrip(" :")
+        value = clean(" ".join(_FACT_VALUE(li)))
+        if "calendar" in (li.get("class") or ""):
             label = "en ligne depuis"
         facts[label] = value
     place = facts.get("localisation")
-    title = _text(link.xpath(".//text()"))
+    title = _text([text for link in links for text in _ALL_TEXT(link)])
     versant = normalize_versant(facts.get("fonction publique"))
     employer, kind = employer_and_kind(facts.get("employeur"), versant, title)
     located = locate(place)
@@ -120,7 +167,7 @@ def parse_card(card) -> dict:
         "url": url,
         "source_id": reference_from_url(url) if url else None,
         "title": title,
-        "domain": _text(card.xpath(".//p[contains(@class, 'fr-tag')]/text()")),
+        "domain": _text(_CARD_DOMAIN(card)),
         "location": place,
         "department": located.department if located else None,
         "versant": versant,
@@ -128,7 +175,7 @@ def parse_card(card) -> dict:
         "employer_kind": kind,
         "published_on": parse_date(facts.get("en ligne depuis")),
         # A logo's alt text is what the recruiter typed, or a generic image's: kept for reference, no field.
-        "logo": clean(card.xpath(".//div[contains(@class, 'fr-card__img')]//img/@alt").get()),
+        "logo": clean(_first(_CARD_LOGO(card))),
     }
 
 
@@ -160,19 +207,21 @@ def _visible_texts(element) -> list[str]:
     """``.//text()[not(parent::span[@class='sr-only'])]``: the text of ``element``, in document order, but
     what a screen reader alone is given."""
     texts: list[str] = []
-
-    def visit(node) -> None:
-        hidden = node.tag == "span" and node.get("class") == "sr-only"
-        if node.text and not hidden:
-            texts.append(node.text)
-        for child in node:
-            if child.tag.__class__ is str:  # a comment's text is not text of the page; its tail is
-                visit(child)
-            if child.tail and not hidden:
-                texts.append(child.tail)
-
-    visit(element)
+    _visit_visible(element, texts)
     return texts
+
+
+# A module function, not a closure: a recursive closure is a reference cycle, left to the cyclic collector
+# at every call (several a page).
+def _visit_visible(node, texts: list[str]) -> None:
+    hidden = node.tag == "span" and node.get("class") == "sr-only"
+    if node.text and not hidden:
+        texts.append(node.text)
+    for child in node:
+        if child.tag.__class__ is str:  # a comment's text is not text of the page; its tail is
+            _visit_visible(child, texts)
+        if child.tail and not hidden:
+            texts.append(child.tail)
 
 
 def _sr_only(element) -> list:
@@ -214,12 +263,14 @@ def _blocks(main) -> dict[str, list]:
     return found
 
 
-def _tree(response):
-    """The whole page, parsed once: JSON-LD and hidden inputs may be anywhere, ``<head>`` included."""
+def page_tree(response):
+    """The whole page, parsed once (None when it is no HTML): JSON-LD and hidden inputs may be anywhere,
+    ``<head>`` included."""
     encoding = response.encoding or "utf-8"
     parser = _PARSERS.get(encoding)
     if parser is None:
-        parser = _PARSERS[encoding] = etree.HTMLParser(encoding=encoding)
+        # No table of ids (nothing here looks an element up by its id): 5 % of the parse.
+        parser = _PARSERS[encoding] = etree.HTMLParser(encoding=encoding, collect_ids=False)
     try:
         return etree.fromstring(response.body, parser)
     except (etree.XMLSyntaxError, ValueError):
@@ -329,7 +380,7 @@ def _sections(blocks: dict[str, list]) -> dict:
 
 def parse_offer(response) -> OfferItem | None:
     """Every field of an offer page; None when the page has none of its markers."""
-    tree = _tree(response)
+    tree = page_tree(response)
     if tree is None:
         return None
     # One walk over the page for what may be anywhere in it (the tag filter runs in C).
