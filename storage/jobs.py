@@ -35,6 +35,7 @@ from storage.grouping import (
     Comparison,
     Profile,
     Thresholds,
+    alike_titles,
     cited_issue_match,
     compare,
     departments_may_agree,
@@ -280,8 +281,9 @@ def _decide(
     if len(nearest) > MAX_COMPARED:
         nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
     shingles = None
-    for member in nearest:
-        comparison = compare(p, member.profile, thresholds)
+    for index, title_score in alike_titles(p.title, [member.profile.title for member in nearest], thresholds):
+        member = nearest[index]
+        comparison = compare(p, member.profile, thresholds, title_score)
         if comparison is None:
             continue
         if comparison.published_twice and title_as_written(offer["title"]) != _written_title(db, batch, member):
