@@ -189,6 +189,7 @@ def employer_keys(offer: dict, named: tuple[str, ...] | None = None) -> tuple[st
     return tuple(keys)
 
 
+@lru_cache(maxsize=65536)  # the same names recur in many employers' tuples
 def _employer_pair_score(left: str, right: str) -> int:
     if left == right:
         return 100
