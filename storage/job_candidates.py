@@ -14,12 +14,14 @@ from sqlite_utils import Database
 
 from storage.grouping import NEVER_TWICE, Profile, Thresholds, day_number
 from storage.job_members import MEMBER_COLUMNS, Batch, Hashes, Member, member_from_row, name_hash
-from storage.rows import chunks
+from storage.rows import padded_chunks
 
 # A title block with more offers than this in its date range is too common to tell offers apart.
 MAX_BLOCK = 200
 # At most this many offers sharing a block with a new offer are scored, the nearest in time first.
 MAX_COMPARED = 100
+# A (block, département) that no offer has (départements are codes): what pads a list of pairs.
+_NO_PAIR = (0, "-")
 
 
 def stored_candidates(
@@ -37,7 +39,7 @@ def stored_candidates(
         for key, meaning in keys.lookups.items():
             by_hash[key].append((index, meaning))
     strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
-    for chunk in chunks(list(by_hash)):
+    for chunk in padded_chunks(list(by_hash)):
         for key, member in db.conn.execute(
             f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk
         ):
@@ -108,7 +110,7 @@ def stored_candidates(
         # others add, so counted in SQLite and never read (a common block would be read again every batch).
         overfull: set[tuple[int, str]] = set()
         for hint, condition, params in conditions:
-            for chunk in chunks(sorted(wanted - overfull), 400):
+            for chunk in padded_chunks(sorted(wanted - overfull), 256, _NO_PAIR):
                 values = [value for pair in chunk for value in pair] + params
                 joined = (
                     f"from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
@@ -122,8 +124,9 @@ def stored_candidates(
                         values,
                     )
                 )
-                chunk = [pair for pair in chunk if pair not in overfull]
-                if not chunk:
+                # (Of the same length: one compiled query.)
+                chunk = [pair if pair not in overfull else _NO_PAIR for pair in chunk]
+                if all(pair == _NO_PAIR for pair in chunk):
                     continue
                 sql = (
                     f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
@@ -131,7 +134,7 @@ def stored_candidates(
                 )
                 for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
                     found[row[0]][row[4]] = row
-            for chunk in chunks(sorted(anywhere), 800):
+            for chunk in padded_chunks(sorted(anywhere)):
                 marks = ",".join("?" * len(chunk))
                 sql = f"select {columns} from job_blocks b {hint} where b.key in ({marks}) and {condition}"
                 for row in db.conn.execute(sql, [*chunk, *params]):
@@ -192,7 +195,7 @@ class StoredMembers:
 
     def __init__(self, db: Database, ids: set[int]):
         self.rows = {}
-        for chunk in chunks(sorted(ids)):
+        for chunk in padded_chunks(sorted(ids)):
             for row in db.conn.execute(
                 f"select {MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk
             ):
