@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from itertools import chain
 
 from sqlite_utils import Database
 
@@ -40,6 +41,7 @@ from storage.grouping import (
     compare,
     departments_may_agree,
     profile,
+    published_twice,
     text_overlap,
     text_shingles,
     title_as_written,
@@ -280,6 +282,18 @@ def _decide(
     nearest = list({member.id: member for member in block_hits}.values())
     if len(nearest) > MAX_COMPARED:
         nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
+    arrives_open = _is_open(offer, as_of)
+    compared_hits = (member for member, _ in strong_hits)
+    if not (arrives_open and any(_may_be_closed(batch, member, as_of) for member in chain(nearest, compared_hits))):
+        # No job here may have closed: there is no re-post to look for, and an offer of the same board that is only
+        # alike decides nothing (two references of one board are one job only when published twice): only another
+        # board's offers and this board's published twice are scored (a first crawl, or before deadlines pass).
+        nearest = [
+            member
+            for member in nearest
+            if member.profile.board != p.board
+            or (member.profile.reference != p.reference and published_twice(p, member.profile))
+        ]
     shingles = None
     for index, title_score in alike_titles(p.title, [member.profile.title for member in nearest], thresholds):
         member = nearest[index]
@@ -300,7 +314,6 @@ def _decide(
             same.append((comparison.score, member, comparison))
         elif comparison.similar and 0 <= p.day - member.profile.day <= thresholds.repost_window_days:
             earlier.append((comparison.score, member, comparison))
-    arrives_open = _is_open(offer, as_of)
     same.sort(key=lambda item: (-item[0], item[1].id))
     for score, member, comparison in same:
         if arrives_open and _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):
