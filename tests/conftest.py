@@ -34,6 +34,12 @@ TEST_SETTINGS = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked ``long`` first: with parallel workers (``-n auto``) the one-minute campaign then runs
+    beside the others instead of alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def file_response(path: str | Path, url: str):
     """A recorded page as Scrapy hands it to a parser: ``path`` is under tests/fixtures unless
     absolute; an .xml file is an XmlResponse, anything else an HtmlResponse."""

@@ -295,6 +295,7 @@ def campaign(tmp_path, replay_site, smtp_server, webhook_sink, monkeypatch):
     return site, smtp, webhook_sink, config, db_path
 
 
+@pytest.mark.long
 def test_nothing_lost_nothing_leaked_whatever_the_pages_and_the_kills(campaign, tmp_path):
     site, smtp, sink, config_path, db_path = campaign
     rng = random.Random(SEED)
