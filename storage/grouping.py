@@ -33,7 +33,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from storage.clock import paris_day
 from storage.evidence import board_of, citations, reference_of, url_key
@@ -189,6 +189,7 @@ def employer_keys(offer: dict, named: tuple[str, ...] | None = None) -> tuple[st
     return tuple(keys)
 
 
+@lru_cache(maxsize=65536)  # the same names recur in many employers' tuples
 def _employer_pair_score(left: str, right: str) -> int:
     if left == right:
         return 100
@@ -383,56 +384,98 @@ def places_agree(a: Profile, b: Profile) -> bool:
     return not (a.regions and b.regions) or bool(a.regions & b.regions)
 
 
-@dataclass(slots=True)
 class Comparison:
-    title: int
-    employer: int | None
-    similar: bool  # titles, employers and places agree (dates and boards aside)
-    same_job: bool  # similar, on two boards, published within the window
-    reason: str
-    # Everything agrees but the employers: the texts decide (see :func:`text_overlap`).
-    ask_texts: bool = False
-    # Two references of one board, everything else identical: one post published twice if the titles as
-    # written agree too (:func:`title_as_written`; the caller has them, profiles keep only normalised words).
-    published_twice: bool = False
+    """How two offers compare by score: ``similar`` when titles, employers and places agree (dates and boards
+    aside), ``same_job`` when similar, on two boards, published within the window.
+
+    ``ask_texts``: everything agrees but the employers, the texts decide (see :func:`text_overlap`).
+    ``published_twice``: two references of one board, everything else identical: one post published twice if
+    the titles as written agree too (:func:`title_as_written`; the caller has them, profiles keep only
+    normalised words). ``reason`` is written when first read: most comparisons are never given as one."""
+
+    __slots__ = ("title", "employer", "similar", "same_job", "ask_texts", "published_twice", "_reason", "_pair")
+
+    def __init__(
+        self,
+        title: int,
+        employer: int | None,
+        similar: bool,
+        same_job: bool,
+        reason: str | None,
+        ask_texts: bool = False,
+        published_twice: bool = False,
+    ):
+        self.title, self.employer, self.similar, self.same_job = title, employer, similar, same_job
+        self.ask_texts, self.published_twice = ask_texts, published_twice
+        self._reason = reason
+        self._pair: tuple[Profile, Profile, bool] | None = None
+
+    @property
+    def reason(self) -> str:
+        if self._reason is None:
+            self._reason = _score_reason(self, *self._pair)
+        return self._reason
+
+    @reason.setter
+    def reason(self, value: str) -> None:
+        self._reason = value
 
     @property
     def score(self) -> float:
         return (2 * self.title + (self.employer if self.employer is not None else 0)) / 3
 
 
-def compare(a: Profile, b: Profile, thresholds: Thresholds) -> Comparison | None:
-    """How two offers compare by score (not by strong evidence); None when their titles or places differ."""
-    title = round(fuzz.token_sort_ratio(a.title, b.title, score_cutoff=thresholds.title_threshold))
+def alike_titles(title: str, others: list[str], thresholds: Thresholds) -> list[tuple[int, float]]:
+    """(index, score) of the ``others`` whose score with ``title`` reaches ``title_threshold``, in the order of
+    ``others``: the title scores :func:`compare` makes, for many offers in one call (those below the
+    threshold, most of them in a real crawl, are never compared)."""
+    found = process.extract(
+        title, others, scorer=fuzz.token_sort_ratio, score_cutoff=thresholds.title_threshold, limit=None
+    )
+    return sorted((index, score) for _, score, index in found)
+
+
+def compare(a: Profile, b: Profile, thresholds: Thresholds, title_score: float | None = None) -> Comparison | None:
+    """How two offers compare by score (not by strong evidence); None when their titles or places differ.
+    ``title_score``: their titles' score, when :func:`alike_titles` gave it."""
+    if title_score is None:
+        title_score = fuzz.token_sort_ratio(a.title, b.title, score_cutoff=thresholds.title_threshold)
+    title = round(title_score)
     if not title or not places_agree(a, b):
         return None
     employer = employer_score(a.employers, b.employers)
-    titles_and_places = True
     similar = employer is not None and employer >= thresholds.employer_threshold
-    apart_days = abs(a.day - b.day)
-    reason = f"title {title}, employer {employer if employer is not None else '-'}, {apart_days} days apart"
-    in_window = a.board != b.board and apart_days <= thresholds.date_window_days
-    twice = False
-    if similar and a.board == b.board and a.reference != b.reference:
-        twice = published_twice(a, b)
-        if twice:
-            # A board publishing one post twice (for civil servants, for contract staff) is one job, said so.
-            first, second = (reference.removeprefix(f"{a.board}:") for reference in (b.reference, a.reference))
-            reason = (
-                f"title, employer, place and dates identical: one post published twice on {a.board} "
-                f"(references {first} and {second})"
-            )
-        else:
-            reason += f", two references on {a.board}"
-    return Comparison(
+    one_board = a.board == b.board
+    in_window = not one_board and abs(a.day - b.day) <= thresholds.date_window_days
+    # A board publishing one post twice (for civil servants, for contract staff) is one job.
+    twice = similar and one_board and a.reference != b.reference and published_twice(a, b)
+    comparison = Comparison(
         title,
         employer,
         similar,
         similar and (in_window or twice),
-        reason,
-        ask_texts=titles_and_places and in_window and not similar,
+        None,
+        ask_texts=in_window and not similar,
         published_twice=twice,
     )
+    comparison._pair = (a, b, twice)
+    return comparison
+
+
+def _score_reason(comparison: Comparison, a: Profile, b: Profile, twice: bool) -> str:
+    """Why :func:`compare` says what it says, in words (job_offers.reason)."""
+    if twice:
+        first, second = (reference.removeprefix(f"{a.board}:") for reference in (b.reference, a.reference))
+        return (
+            f"title, employer, place and dates identical: one post published twice on {a.board} "
+            f"(references {first} and {second})"
+        )
+    employer = comparison.employer
+    reason = f"title {comparison.title}, employer {employer if employer is not None else '-'}, "
+    reason += f"{abs(a.day - b.day)} days apart"
+    if comparison.similar and a.board == b.board and a.reference != b.reference:
+        reason += f", two references on {a.board}"
+    return reason
 
 
 @lru_cache(maxsize=65536)

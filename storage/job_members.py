@@ -34,6 +34,8 @@ class Member:
 
 
 def member_from_row(row) -> Member:
+    """A stored member (a row of MEMBER_COLUMNS), as grouping compares it. Its profile has none of the keys a
+    new offer's has: those are in job_keys and job_blocks."""
     member_id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline = row
     return Member(
         member_id,
@@ -41,16 +43,50 @@ def member_from_row(row) -> Member:
         source,
         source_id,
         Profile(
-            board=board,
-            reference=reference,
-            title=title,
-            employers=tuple(employers.split("|")) if employers else (),
-            department=department,
-            regions=frozenset(regions.split("|")) if regions else frozenset(),
-            day=day,
-            deadline=deadline,
+            board,
+            reference,
+            title,
+            _names(employers),
+            department,
+            _regions(regions),
+            day,
+            deadline,
+            _NO_KEYS,
+            _NO_KEYS,
+            _NO_KEYS,
+            _NO_BLOCKS,
         ),
     )
+
+
+_NO_KEYS: frozenset = frozenset()
+_NO_BLOCKS: tuple = ()
+# The same few employers and regions on many members: one tuple and one set each, split once (whose strings
+# keep their hashes, for storage.grouping.employer_score's cache).
+_EMPLOYERS: dict[str, tuple[str, ...]] = {}
+_REGIONS: dict[str, frozenset[str]] = {}
+
+
+def _names(employers: str | None) -> tuple[str, ...]:
+    if not employers:
+        return ()
+    found = _EMPLOYERS.get(employers)
+    if found is None:
+        if len(_EMPLOYERS) > 50_000:
+            _EMPLOYERS.clear()
+        found = _EMPLOYERS[employers] = tuple(employers.split("|"))
+    return found
+
+
+def _regions(regions: str | None) -> frozenset[str]:
+    if not regions:
+        return _NO_KEYS
+    found = _REGIONS.get(regions)
+    if found is None:
+        if len(_REGIONS) > 10_000:
+            _REGIONS.clear()
+        found = _REGIONS[regions] = frozenset(regions.split("|"))
+    return found
 
 
 def member_values(member: Member, reason: str, joined_at: str) -> tuple:

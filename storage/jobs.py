@@ -24,8 +24,8 @@ offer joins it, so it grows in commit order and a dispatch never skips a job.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
+from itertools import chain
 
 from sqlite_utils import Database
 
@@ -36,15 +36,17 @@ from storage.grouping import (
     Comparison,
     Profile,
     Thresholds,
+    alike_titles,
     cited_issue_match,
     compare,
-    day_number,
     departments_may_agree,
     profile,
+    published_twice,
     text_overlap,
     text_shingles,
     title_as_written,
 )
+from storage.job_candidates import MAX_BLOCK, MAX_COMPARED, StoredMembers, nearest_members, stored_candidates
 from storage.job_members import (
     INSERT_BLOCK,
     INSERT_KEY,
@@ -55,7 +57,6 @@ from storage.job_members import (
     bump_position,
     member_from_row,
     member_values,
-    name_hash,
     note_boards,
     open_batch,
     store_keys,
@@ -67,10 +68,6 @@ from storage.raw import RAW_JOIN, decoded_offers
 from storage.rows import chunks
 
 FIRST_OFFER = "first offer of the job"
-# A title block with more offers than this in its date range is too common to tell offers apart.
-MAX_BLOCK = 200
-# At most this many offers sharing a block with a new offer are scored, the nearest in time first.
-MAX_COMPARED = 100
 
 
 def _is_open(offer: dict, on: dt.date) -> bool:
@@ -97,8 +94,8 @@ def place_offers(
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
         hashes = [Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
         as_of = [on or paris_day(seen_at) for _, seen_at in offers]
-        strong, blocks = _stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
-        stored = _Stored(
+        strong, blocks = stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
+        stored = StoredMembers(
             db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits}
         )
         batch.existing_jobs = stored.jobs
@@ -143,7 +140,7 @@ def place_offers(
                         if p.day - back <= member.profile.day <= p.day + ahead
                         and departments_may_agree(member.profile, p)
                     ]
-            block_hits = _nearest(stored, stored_hits, block_hits, p.day)
+            block_hits = nearest_members(stored, stored_hits, block_hits, p.day)
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
             if strong_hits or block_hits:
@@ -203,206 +200,6 @@ def _already_placed(db: Database, offers: list[tuple[dict, str]]) -> dict[tuple[
             update_member(db, found[key][0], p)
             store_keys(db, found[key][0], p, offer["source"])
     return {key: job_id for key, (_, job_id) in found.items()}
-
-
-def _stored_candidates(
-    db: Database,
-    batch: Batch,
-    profiles: list[Profile],
-    hashes: list[Hashes],
-    as_of: list[dt.date],
-    thresholds: Thresholds,
-):
-    """For each new offer: the stored offers it has evidence with, (member, what it means), and
-    the stored offers worth scoring among those sharing one of its title blocks."""
-    by_hash: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for index, keys in enumerate(hashes):
-        for key, meaning in keys.lookups.items():
-            by_hash[key].append((index, meaning))
-    strong: list[list[tuple[int, str]]] = [[] for _ in profiles]
-    for chunk in chunks(list(by_hash)):
-        for key, member in db.conn.execute(
-            f"select key, member from job_keys where key in ({','.join('?' * len(chunk))})", chunk
-        ):
-            for index, meaning in by_hash[key]:
-                strong[index].append((member, meaning))
-
-    blocks: list[list[int]] = [[] for _ in profiles]
-    by_board: dict[int, list[int]] = defaultdict(list)
-    for index, keys in enumerate(hashes):
-        by_board[keys.board].append(index)
-    back, ahead, window = (
-        max(thresholds.date_window_days, thresholds.repost_window_days),
-        thresholds.date_window_days,
-        thresholds.date_window_days,
-    )
-    closable = [name_hash(source) for source in batch.closable_sources]
-    closable_set = set(closable)
-    columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
-    for board, indexes in by_board.items():
-        # What to look up: (block, département) for offers placed in one, with the offers placed in
-        # none (''); an offer placed nowhere may be the same job as an offer of any département.
-        wanted: set[tuple[int, str]] = set()
-        anywhere: set[int] = set()
-        for index in indexes:
-            department = profiles[index].department
-            for key in hashes[index].blocks:
-                if department:
-                    wanted.add((key, department))
-                    wanted.add((key, ""))
-                else:
-                    anywhere.add(key)
-        wanted = {(key, department) for key, department in wanted if key not in anywhere}
-        if not wanted and not anywhere:
-            continue
-        first, last = min(profiles[i].day for i in indexes), max(profiles[i].day for i in indexes)
-        low, high = first - back, last + ahead
-        latest = max(day_number(as_of[i].isoformat()) for i in indexes)
-        conditions = []
-        others = any(other != board for other in batch.boards)
-        twice = board in batch.boards and profiles[indexes[0]].board not in NEVER_TWICE
-        if others and twice:
-            # Every board's offers of the date window: another board's, the same job? this board's of the same
-            # day, one post published twice? (the loop below keeps those); one range, not three.
-            conditions.append(("", "b.day between ? and ?", [first - window, last + window]))
-        elif others:
-            # Other boards' offers of the date window: the same job? (Re-posts are looked for on the same board.)
-            conditions.append(("", "b.board < ? and b.day between ? and ?", [board, first - window, last + window]))
-            conditions.append(("", "b.board > ? and b.day between ? and ?", [board, first - window, last + window]))
-        elif twice:
-            # This board's offers of the same days: one post published twice under two references?
-            conditions.append(("", "b.board = ? and b.day between ? and ?", [board, first, last]))
-        if batch.boards.get(board):
-            # This board's offers whose deadline passed within the re-post window: their job may have closed.
-            conditions.append(
-                (
-                    "indexed by job_blocks_deadline",
-                    "b.board = ? and b.deadline between ? and ? and b.day between ? and ?",
-                    [board, low, latest - 1, low, high],
-                )
-            )
-        if closable:
-            # Sources whose offers close by absence or by a later notice.
-            conditions.append(
-                ("", f"b.source in ({','.join('?' * len(closable))}) and b.day between ? and ?", [*closable, low, high])
-            )
-        found: dict[int, dict[int, tuple]] = defaultdict(dict)
-        # (block, département) pairs with more than MAX_BLOCK offers under one condition: too common whatever the
-        # others add, so counted in SQLite and never read (a common block would be read again every batch).
-        overfull: set[tuple[int, str]] = set()
-        for hint, condition, params in conditions:
-            for chunk in chunks(sorted(wanted - overfull), 400):
-                values = [value for pair in chunk for value in pair] + params
-                joined = (
-                    f"from wanted cross join job_blocks b {hint} on b.key = wanted.key and "
-                    f"b.department = wanted.department where {condition}"
-                )
-                common = f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
-                overfull.update(
-                    db.conn.execute(
-                        f"{common} select b.key, b.department {joined} group by b.key, b.department "
-                        f"having count(*) > {MAX_BLOCK}",
-                        values,
-                    )
-                )
-                chunk = [pair for pair in chunk if pair not in overfull]
-                if not chunk:
-                    continue
-                sql = (
-                    f"with wanted (key, department) as (values {','.join(['(?, ?)'] * len(chunk))}) "
-                    f"select {columns} {joined}"
-                )
-                for row in db.conn.execute(sql, [value for pair in chunk for value in pair] + params):
-                    found[row[0]][row[4]] = row
-            for chunk in chunks(sorted(anywhere), 800):
-                marks = ",".join("?" * len(chunk))
-                sql = f"select {columns} from job_blocks b {hint} where b.key in ({marks}) and {condition}"
-                for row in db.conn.execute(sql, [*chunk, *params]):
-                    found[row[0]][row[4]] = row
-        today_numbers = {index: day_number(as_of[index].isoformat()) for index in indexes}
-        by_department: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-        for key, rows in found.items():
-            for row in rows.values():
-                by_department[key, row[1]].append(row)
-        # Offers of a batch often share a block, a day and a département: each block's rows are filtered once.
-        filtered: dict[tuple, list[int]] = {}
-        for index in indexes:
-            p = profiles[index]
-            day_here, today_number, hits, department = p.day, today_numbers[index], blocks[index], p.department
-            for key in hashes[index].blocks:
-                cache_key = (key, department or "", day_here, today_number, p.board)
-                kept = filtered.get(cache_key)
-                if kept is None and department and ((key, department) in overfull or (key, "") in overfull):
-                    kept = filtered[cache_key] = []  # too common to tell offers apart
-                elif kept is None:
-                    kept = filtered[cache_key] = _block_hits(
-                        by_department.get((key, department), []) + by_department.get((key, ""), [])
-                        if department
-                        else list(found.get(key, {}).values()),
-                        board,
-                        p,
-                        today_number,
-                        (back, ahead, window),
-                        closable_set,
-                    )
-                hits.extend(kept)
-    return strong, blocks
-
-
-def _block_hits(candidates: list[tuple], board: int, p: Profile, today_number: int, windows, closable) -> list[int]:
-    """The stored offers of one block worth scoring against ``p`` (an offer of ``board``)."""
-    if len(candidates) > MAX_BLOCK:
-        return []  # too common to tell offers apart
-    back, ahead, window = windows
-    day_here, twice = p.day, p.board not in NEVER_TWICE
-    hits = []
-    for _, _, row_board, day, member, source, deadline in candidates:
-        if row_board != board:
-            if -window <= day - day_here <= window:
-                hits.append(member)
-        elif (day == day_here and twice) or (
-            -back <= day - day_here <= ahead
-            and ((deadline is not None and deadline < today_number) or source in closable)
-        ):
-            hits.append(member)
-    return hits
-
-
-class _Stored:
-    """Stored members by id, read in one query and turned into Members when first used."""
-
-    DAY = MEMBER_COLUMNS.split(", ").index("day")
-
-    def __init__(self, db: Database, ids: set[int]):
-        self.rows = {}
-        for chunk in chunks(sorted(ids)):
-            for row in db.conn.execute(
-                f"select {MEMBER_COLUMNS} from job_offers where id in ({','.join('?' * len(chunk))})", chunk
-            ):
-                self.rows[row[0]] = row
-        self.jobs = {row[1] for row in self.rows.values()}
-        self.members: dict[int, Member] = {}
-
-    def __getitem__(self, member_id: int) -> Member:
-        member = self.members.get(member_id)
-        if member is None:
-            member = self.members[member_id] = member_from_row(self.rows[member_id])
-        return member
-
-
-def _nearest(stored: _Stored, stored_ids, local: list[Member], day: int) -> list[Member]:
-    """The offers sharing a block worth scoring: at most MAX_COMPARED, the nearest in time first (what _decide
-    keeps), chosen on the stored rows' days so that only those become Members."""
-    local_by_id = {member.id: member for member in local}
-    if len(stored_ids) + len(local_by_id) <= MAX_COMPARED:
-        return [stored[member_id] for member_id in stored_ids] + list(local_by_id.values())
-    day_column = _Stored.DAY
-    ranked = [(abs(stored.rows[member_id][day_column] - day), member_id) for member_id in stored_ids]
-    ranked += [(abs(member.profile.day - day), member.id) for member in local_by_id.values()]
-    return [
-        local_by_id[member_id] if member_id in local_by_id else stored[member_id]
-        for _, member_id in heapq.nsmallest(MAX_COMPARED, ranked)
-    ]
 
 
 def _replaced_notices(db: Database, source_id: str) -> list[tuple[Member, str]]:
@@ -485,9 +282,22 @@ def _decide(
     nearest = list({member.id: member for member in block_hits}.values())
     if len(nearest) > MAX_COMPARED:
         nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
+    arrives_open = _is_open(offer, as_of)
+    compared_hits = (member for member, _ in strong_hits)
+    if not (arrives_open and any(_may_be_closed(batch, member, as_of) for member in chain(nearest, compared_hits))):
+        # No job here may have closed: there is no re-post to look for, and an offer of the same board that is only
+        # alike decides nothing (two references of one board are one job only when published twice): only another
+        # board's offers and this board's published twice are scored (a first crawl, or before deadlines pass).
+        nearest = [
+            member
+            for member in nearest
+            if member.profile.board != p.board
+            or (member.profile.reference != p.reference and published_twice(p, member.profile))
+        ]
     shingles = None
-    for member in nearest:
-        comparison = compare(p, member.profile, thresholds)
+    for index, title_score in alike_titles(p.title, [member.profile.title for member in nearest], thresholds):
+        member = nearest[index]
+        comparison = compare(p, member.profile, thresholds, title_score)
         if comparison is None:
             continue
         if comparison.published_twice and title_as_written(offer["title"]) != _written_title(db, batch, member):
@@ -504,7 +314,6 @@ def _decide(
             same.append((comparison.score, member, comparison))
         elif comparison.similar and 0 <= p.day - member.profile.day <= thresholds.repost_window_days:
             earlier.append((comparison.score, member, comparison))
-    arrives_open = _is_open(offer, as_of)
     same.sort(key=lambda item: (-item[0], item[1].id))
     for score, member, comparison in same:
         if arrives_open and _may_be_closed(batch, member, as_of) and _job_closed(db, batch, member.job_id, as_of):

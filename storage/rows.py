@@ -60,3 +60,15 @@ def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     """``values`` in slices small enough to bind as query parameters."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def padded_chunks(values: list, size: int = 512, filler=None) -> Iterator[list]:
+    """``values`` in slices of at most ``size`` (a power of two), each lengthened to the next power of two with
+    ``filler`` (None: its own first value again, for ``in (...)`` lists, where a repeated value changes
+    nothing). A query made for a slice then has one of a few lengths, compiled once and reused from the
+    connection's statement cache: compiling a query of hundreds of parameters costs more than running it."""
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        length = max(8, 1 << (len(chunk) - 1).bit_length())
+        chunk += [chunk[0] if filler is None else filler] * (length - len(chunk))
+        yield chunk

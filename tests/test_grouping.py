@@ -2,10 +2,12 @@
 and how two offers compare. Pure functions, no database."""
 
 import pytest
+from rapidfuzz import fuzz
 
 from storage.evidence import citations, reference_of, url_key
 from storage.grouping import (
     Thresholds,
+    alike_titles,
     compare,
     employer_key,
     employer_score,
@@ -16,6 +18,7 @@ from storage.grouping import (
     title_score,
     title_words,
 )
+from tests.corpus import csp_card_offers
 
 THRESHOLDS = Thresholds()
 PASSERELLES_URL = (
@@ -397,6 +400,26 @@ def test_two_references_on_one_board_that_differ_in_anything_stay_two_jobs(diffe
     assert comparison is None or not comparison.same_job
     if comparison is not None and comparison.similar:
         assert "two references on choisirleservicepublic" in comparison.reason
+
+
+@pytest.mark.parametrize("threshold", [90, 70, 0])
+def test_alike_titles_scores_many_titles_as_each_is_scored_alone(threshold):
+    """Real CSP card titles: the scores of one call for all are those of one call each, with the same cutoff."""
+    titles = [profile(card).title for card in csp_card_offers().values()]
+    titles += [f"{title} numerique" for title in titles[:5]] + ["", "chef projet"]
+    thresholds = Thresholds(title_threshold=threshold)
+    for title in titles:
+        alone = [
+            (index, score)
+            for index, other in enumerate(titles)
+            if (score := fuzz.token_sort_ratio(title, other, score_cutoff=threshold)) >= threshold
+        ]
+        assert alike_titles(title, titles, thresholds) == alone
+        for index, score in alone:
+            a, b = profile(offer("dinum", "a", "x")), profile(offer("hellowork", "b", "x"))
+            a.title, b.title = title, titles[index]
+            from_one_call, from_scoring = compare(a, b, thresholds, score), compare(a, b, thresholds)
+            assert (from_one_call and from_one_call.title) == (from_scoring and from_scoring.title)
 
 
 def test_places_must_agree():

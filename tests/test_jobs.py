@@ -371,6 +371,46 @@ def test_a_second_reference_while_the_first_is_open_is_no_repost(fresh_db):
     assert get_job(fresh_db, job_of(fresh_db, second))["reposted_from"] is None
 
 
+def test_a_repost_is_found_among_alike_offers_of_the_board_still_open(fresh_db):
+    """Alike offers of one board whose job cannot have closed are compared too (they rank among the candidates
+    for a re-post): with one of them published later than the closed one, the re-post still finds its job."""
+    first = csp_offer(
+        "2026-1001",
+        "Chargé(e) de mission transformation et innovation publique (H/F)",
+        published_on="2026-01-05",
+        deadline="2026-02-05",
+    )
+    open_one = csp_offer(
+        "2026-1002", "Chargé de mission transformation et innovation publique H/F", published_on="2026-01-20"
+    )
+    store_offers(fresh_db, [first], seen_at=seen("2026-01-05"))
+    store_offers(fresh_db, [open_one], seen_at=seen("2026-01-20"))
+    assert job_of(fresh_db, open_one) != job_of(fresh_db, first)  # the first was still open: no re-post
+    again = csp_offer(
+        "2026-1450",
+        "Chargé de mission transformation et innovation publique",
+        published_on="2026-03-02",
+        deadline="2026-04-02",
+    )
+    store_offers(fresh_db, [again], seen_at=seen("2026-03-02"))
+    assert get_job(fresh_db, job_of(fresh_db, again))["reposted_from"] == job_of(fresh_db, first)
+
+
+def test_alike_offers_of_one_board_none_closed_stay_apart(fresh_db):
+    """Two references of one board, alike but not one post published twice, every job open: two jobs, each
+    offer the first of its own (what grouping skips scoring when no job may have closed)."""
+    offers = [
+        csp_offer("2026-2001", "Chargé de mission transformation publique", published_on="2026-01-05"),
+        csp_offer("2026-2002", "Chargé de mission transformation publique (H/F)", published_on="2026-01-06"),
+        csp_offer("2026-2003", "Chargée de mission transformation publique", published_on="2026-01-07"),
+    ]
+    store_offers(fresh_db, offers[:1], seen_at=seen("2026-01-05"))
+    store_offers(fresh_db, offers[1:], seen_at=seen("2026-01-07"))
+    assert len({job_of(fresh_db, offer) for offer in offers}) == 3
+    for offer in offers:
+        assert job_offers(fresh_db, job_of(fresh_db, offer))[0]["reason"] == "first offer of the job"
+
+
 def test_a_post_published_again_long_after_is_not_linked(fresh_db):
     first = csp_offer(
         "2025-1001",

@@ -16,6 +16,7 @@ from storage.offers import (
     upsert_offers,
     versions_of,
 )
+from storage.rows import padded_chunks
 from storage.runs import FAILED, INTERRUPTED, finish_run, get_run, last_runs, start_run
 from tests.conftest import store_before_jobs
 
@@ -232,3 +233,24 @@ def test_offers_stored_before_the_employer_kind_and_origin_columns_are_not_updat
     assert again.unchanged == [("choisirleservicepublic", "2026-1")]
     assert again.updated == [("choisirleservicepublic", "2026-2")]
     assert get_offer(db, "choisirleservicepublic", "2026-2")["employer_kind"] == "Communes"
+
+
+def test_padded_chunks_have_few_lengths_and_the_values_in_order():
+    values = list(range(1, 1300))
+    chunks = list(padded_chunks(values))
+    assert [len(chunk) for chunk in chunks] == [512, 512, 512]
+    assert chunks[2][:275] == values[1024:] and set(chunks[2][275:]) == {1025}  # an "in" list: its first again
+    assert [value for chunk in chunks for value in chunk[: min(512, len(values) - 512 * chunks.index(chunk))]] == values
+    pairs = [(key, "75") for key in range(3)]
+    assert list(padded_chunks(pairs, 256, (0, "-"))) == [pairs + [(0, "-")] * 5]
+    assert list(padded_chunks([], 256)) == []
+
+
+def test_padded_chunks_find_the_same_rows(fresh_db):
+    upsert_offers(fresh_db, [offer(f"2026-{number}") for number in range(20)])
+    ids = [row[0] for row in fresh_db.execute("select id from offers order by id")][:13]
+    found = set()
+    for chunk in padded_chunks(ids):
+        assert len(chunk) == 16
+        found.update(fresh_db.execute(f"select id from offers where id in ({','.join('?' * len(chunk))})", chunk))
+    assert found == {(offer_id,) for offer_id in ids}
