@@ -67,26 +67,22 @@ _EMPLOYERS: dict[str, tuple[str, ...]] = {}
 _REGIONS: dict[str, frozenset[str]] = {}
 
 
-def _names(employers: str | None) -> tuple[str, ...]:
-    if not employers:
-        return ()
-    found = _EMPLOYERS.get(employers)
+def _split_once(cache: dict, joined: str, make, most: int):
+    """``make(joined.split("|"))``, made once while ``cache`` holds fewer than ``most`` of them."""
+    found = cache.get(joined)
     if found is None:
-        if len(_EMPLOYERS) > 50_000:
-            _EMPLOYERS.clear()
-        found = _EMPLOYERS[employers] = tuple(employers.split("|"))
+        if len(cache) > most:
+            cache.clear()
+        found = cache[joined] = make(joined.split("|"))
     return found
+
+
+def _names(employers: str | None) -> tuple[str, ...]:
+    return _split_once(_EMPLOYERS, employers, tuple, 50_000) if employers else ()
 
 
 def _regions(regions: str | None) -> frozenset[str]:
-    if not regions:
-        return _NO_KEYS
-    found = _REGIONS.get(regions)
-    if found is None:
-        if len(_REGIONS) > 10_000:
-            _REGIONS.clear()
-        found = _REGIONS[regions] = frozenset(regions.split("|"))
-    return found
+    return _split_once(_REGIONS, regions, frozenset, 10_000) if regions else _NO_KEYS
 
 
 def member_values(member: Member, reason: str, joined_at: str) -> tuple:
