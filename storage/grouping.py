@@ -404,11 +404,12 @@ class Comparison:
         reason: str | None,
         ask_texts: bool = False,
         published_twice: bool = False,
+        pair: tuple[Profile, Profile, bool] | None = None,
     ):
         self.title, self.employer, self.similar, self.same_job = title, employer, similar, same_job
         self.ask_texts, self.published_twice = ask_texts, published_twice
         self._reason = reason
-        self._pair: tuple[Profile, Profile, bool] | None = None
+        self._pair = pair  # what the reason is written from, when it is not given
 
     @property
     def reason(self) -> str:
@@ -449,7 +450,7 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds, title_score: float |
     in_window = not one_board and abs(a.day - b.day) <= thresholds.date_window_days
     # A board publishing one post twice (for civil servants, for contract staff) is one job.
     twice = similar and one_board and a.reference != b.reference and published_twice(a, b)
-    comparison = Comparison(
+    return Comparison(
         title,
         employer,
         similar,
@@ -457,9 +458,8 @@ def compare(a: Profile, b: Profile, thresholds: Thresholds, title_score: float |
         None,
         ask_texts=in_window and not similar,
         published_twice=twice,
+        pair=(a, b, twice),
     )
-    comparison._pair = (a, b, twice)
-    return comparison
 
 
 def _score_reason(comparison: Comparison, a: Profile, b: Profile, twice: bool) -> str:
