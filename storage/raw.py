@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import zlib
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -355,15 +356,25 @@ class _Encoding:
         return value
 
     def packed(self) -> bytes:
-        encoded = json.dumps(self.tree, ensure_ascii=False, separators=(",", ":"), default=_shared_reference)
-        compressor = zlib.compressobj(6, zdict=_DICTIONARIES[FORMAT])
+        encoded = _ENCODE_TREE(self.tree)
+        compressor = _primed_compressor().copy()
         return FORMAT + compressor.compress(encoded.encode("utf-8")) + compressor.flush()
+
+
+@lru_cache(maxsize=1)
+def _primed_compressor():
+    """A compressor given FORMAT's dictionary once, copied for each raw: priming one costs more than
+    compressing a small raw (a copy makes the same bytes)."""
+    return zlib.compressobj(6, zdict=_DICTIONARIES[FORMAT])
 
 
 def _shared_reference(value):
     if isinstance(value, _Shared):
         return TEXT + str(value.id) if value.id is not None else value.text
     raise TypeError(f"{type(value).__name__} in raw")
+
+
+_ENCODE_TREE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_shared_reference).encode
 
 
 def encode_raws(db: Database, raws: list[tuple[dict | None, dict]]) -> list[bytes | None]:
