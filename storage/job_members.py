@@ -15,6 +15,10 @@ from storage.grouping import Profile, day_number, key_hash, stored_keys, strong_
 from storage.lifecycle import MISSED_COMPLETE_CRAWLS
 
 MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
+# Where a row of MEMBER_COLUMNS holds what grouping looks at before it makes the row a Member.
+SOURCE, BOARD, REFERENCE, TITLE, DAY, DEADLINE = (
+    MEMBER_COLUMNS.split(", ").index(name) for name in ("source", "board", "reference", "title", "day", "deadline")
+)
 
 
 @dataclass(slots=True)
