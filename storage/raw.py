@@ -386,6 +386,12 @@ def _shared_reference(value):
 _ENCODE_TREE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_shared_reference).encode
 
 
+def packed_alone(raw: dict, row: dict) -> bytes:
+    """``raw`` encoded and compressed as :func:`encode_raws` stores it, its long texts left in it (no database):
+    what encoding costs, for bench/storage.py."""
+    return _Encoding(raw, row).packed()
+
+
 def encode_raws(db: Database, raws: list[tuple[dict | None, dict]]) -> list[bytes | None]:
     """Each (raw, row) as stored in offer_raw beside ``row``, the offer's stored columns (None: nothing
     to store), its long texts found in raw_texts, or added to it."""
