@@ -69,7 +69,7 @@ from storage.job_members import (
 )
 from storage.lifecycle import open_jobs
 from storage.raw import RAW_JOIN, decoded_offers
-from storage.rows import chunks, padded_chunks
+from storage.rows import chunks
 
 FIRST_OFFER = "first offer of the job"
 
@@ -103,7 +103,6 @@ def place_offers(
             db, {member for hits in strong for member, _ in hits} | {member for hits in blocks for member in hits}
         )
         batch.existing_jobs = stored.jobs
-        _read_written_titles(db, batch, stored, profiles)
         local_evidence: dict[int, list[Member]] = {}
         # This batch's offers by block, and those that may be closed apart.
         local_blocks: dict[int, list[Member]] = {}
@@ -227,20 +226,6 @@ def _stored_title(db: Database, member: Member) -> str | None:
         "select title from offers where source = ? and source_id = ?", [member.source, member.source_id]
     ).fetchone()
     return row[0] if row else None
-
-
-def _read_written_titles(db: Database, batch: Batch, stored: StoredMembers, profiles: list[Profile]) -> None:
-    """The titles as written of the stored offers that may be one post published twice with a new offer (the same
-    board and normalised title), read in one query, not one a comparison."""
-    wanted = {(p.board, p.title) for p in profiles}
-    ids = [member_id for member_id, row in stored.rows.items() if (row[BOARD], row[TITLE]) in wanted]
-    for chunk in padded_chunks(ids):
-        for member_id, title in db.conn.execute(
-            "select m.id, o.title from job_offers m join offers o on o.source = m.source and o.source_id = m.source_id "
-            f"where m.id in ({','.join('?' * len(chunk))})",
-            chunk,
-        ):
-            batch.written_titles[member_id] = title_as_written(title)
 
 
 def _written_title(db: Database, batch: Batch, member: Member) -> str:

@@ -321,24 +321,15 @@ class _Encoding:
     def __init__(self, raw: dict, row: dict):
         self.row = row
         self.by_value: dict[str, str] = {}
-        self._by_words: dict[str, str] | None = None  # made when a long text is not a column's exact copy
+        self.by_words: dict[str, str] = {}
         for name in REFERABLE_COLUMNS:
             value = row.get(name)
             if isinstance(value, str) and len(value) >= _SHORTEST_REFERENCE:
                 self.by_value.setdefault(value, name)
+                if len(value) >= _NEAR_COPY:
+                    self.by_words.setdefault(" ".join(value.split()), name)
         self.shared: list[_Shared] = []
         self.tree = self._encode(raw)
-
-    @property
-    def by_words(self) -> dict[str, str]:
-        """The long columns by their words: a text equal to one but for its whitespace is a near copy."""
-        if self._by_words is None:
-            self._by_words = {}
-            for name in REFERABLE_COLUMNS:
-                value = self.row.get(name)
-                if isinstance(value, str) and len(value) >= _NEAR_COPY:
-                    self._by_words.setdefault(" ".join(value.split()), name)
-        return self._by_words
 
     def _encode(self, value):
         if isinstance(value, dict):
