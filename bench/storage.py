@@ -217,6 +217,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 offers")
     arguments = parser.parse_args()
     count = 2_000 if arguments.quick else arguments.count
+    # First, on other offers alike (other title words, new to grouping's caches as the pipeline's will be), let go
+    # of before the pipeline runs.
+    floor = python_floor(make_offers(count, seed=8))
     offers = make_offers(count)
     with tempfile.TemporaryDirectory() as directory:
         offers_s = raw_offers_rows(offers, open_db(Path(directory) / "raw-offers.db"))
@@ -228,8 +231,6 @@ def main() -> None:
         again_s, again_stats = through_pipeline(offers, db, start_run(db, "choisirleservicepublic"))
         alone_db = open_db(Path(directory) / "alone.db")
         alone_s = one_per_transaction(offers, alone_db, start_run(alone_db, "choisirleservicepublic"))
-    # Other offers (other title words): their titles are as new to grouping's caches as the pipeline's were.
-    floor = python_floor(make_offers(count, seed=8))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"offers: {count:,} (from {len(real_cards())} real CSP cards, perturbed)")
     print(f"raw executemany of the offers rows alone:  {offers_s:6.2f} s  ({count / offers_s:,.0f} offers/s)")
