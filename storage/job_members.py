@@ -213,6 +213,8 @@ class Batch:
     blocks: list[tuple] = field(default_factory=list)
     placed: dict[int, list[Member]] = field(default_factory=lambda: defaultdict(list))  # job -> members of this batch
     closed_cache: dict[tuple, bool] = field(default_factory=dict)
+    # The stored members compared whose job may have closed by a day (storage.jobs._may_be_closed), by day.
+    may_have_closed: dict = field(default_factory=dict)
     # Titles as written (storage.grouping.title_as_written) of the members compared, by member id.
     written_titles: dict[int, str] = field(default_factory=dict)
 

@@ -265,9 +265,17 @@ def _deadline_passed_or_closable(batch: Batch, deadline: str | None, source: str
     return bool(deadline and deadline < as_of.isoformat()) or source in batch.closable_sources
 
 
-def _stored_may_be_closed(batch: Batch, row: tuple, as_of: dt.date) -> bool:
-    """:func:`_may_be_closed` of a stored member, on its row."""
-    return _deadline_passed_or_closable(batch, row[DEADLINE], row[SOURCE], as_of)
+def _stored_may_be_closed(batch: Batch, stored: StoredMembers, as_of: dt.date) -> set[int]:
+    """The stored members read for this batch whose job may be closed (:func:`_may_be_closed`, on their rows),
+    found once a day of the batch: many new offers are compared with the same members."""
+    found = batch.may_have_closed.get(as_of)
+    if found is None:
+        found = batch.may_have_closed[as_of] = {
+            member_id
+            for member_id, row in stored.rows.items()
+            if _deadline_passed_or_closable(batch, row[DEADLINE], row[SOURCE], as_of)
+        }
+    return found
 
 
 def _scored_when_none_closed(p: Profile, other: Profile) -> bool:
@@ -309,7 +317,7 @@ def _decide(
     if not (
         arrives_open
         and (
-            any(_stored_may_be_closed(batch, rows[member_id], as_of) for member_id in stored_ids)
+            not _stored_may_be_closed(batch, stored, as_of).isdisjoint(stored_ids)
             or any(_may_be_closed(batch, member, as_of) for member in chain(local, compared_hits))
         )
     ):
