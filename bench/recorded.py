@@ -55,16 +55,17 @@ def pages_by_name(path: Path) -> dict[str, tuple[int, int]]:
     return {name: (pages, unused) for name, pages, unused in rows}
 
 
-def checkpointed(path: Path) -> tuple[int, dict[str, int], int]:
-    """(bytes of the file once its WAL is checkpointed, offers by source, page size)."""
+def checkpointed(path: Path) -> tuple[int, dict[str, int], int, int]:
+    """(bytes of the file once its WAL is checkpointed, offers by source, page size, free pages)."""
     conn = sqlite3.connect(path)
     try:
         conn.execute("pragma wal_checkpoint(truncate)")
         by_source = dict(conn.execute("select source, count(*) from offers group by source order by 2 desc"))
         page_size = conn.execute("pragma page_size").fetchone()[0]
+        free = conn.execute("pragma freelist_count").fetchone()[0]
     finally:
         conn.close()
-    return path.stat().st_size, by_source, page_size
+    return path.stat().st_size, by_source, page_size, free
 
 
 def run_demo(directory: Path, now: str, log: Path) -> None:
@@ -99,33 +100,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         empty_path = Path(temporary) / "empty.db"
         open_db(empty_path).conn.close()
-        empty_size, _, empty_page_size = checkpointed(empty_path)
+        empty_size, _, empty_page_size, empty_free = checkpointed(empty_path)
         empty_tables = pages_by_name(empty_path)
 
         runs = []
         for number in range(arguments.runs):
             directory = Path(temporary) / f"demo-{number}"
             run_demo(directory, arguments.now, Path(temporary) / f"demo-{number}.log")
-            size, by_source, page_size = checkpointed(directory / "demo.db")
-            runs.append((size, number, by_source, page_size, directory))
+            size, by_source, page_size, free = checkpointed(directory / "demo.db")
+            runs.append((size - free * page_size, number, by_source, page_size, directory, size))
         runs.sort()
-        size, _, by_source, page_size, directory = runs[len(runs) // 2]
+        used, _, by_source, page_size, directory, size = runs[len(runs) // 2]
         tables = pages_by_name(directory / "demo.db")
         listed = offers_as_json(directory)
         if arguments.keep:
             shutil.copytree(directory, arguments.keep)
 
     offers = sum(by_source.values())
-    beyond = size - empty_size
+    # Pages in use: a new database has some free already (what its migrations dropped), used by the first offers.
+    empty_used = empty_size - empty_free * empty_page_size
+    beyond = used - empty_used
     print(
         f"the demo's crawl of the recorded sites at {arguments.now}: {offers} offers "
         f"({', '.join(f'{count} {source}' for source, count in by_source.items())})"
     )
-    print(f"database: {size:,} bytes ({page_size:,}-byte pages); an empty one: {empty_size:,} ({empty_page_size:,})")
+    print(
+        f"database: {size:,} bytes ({page_size:,}-byte pages, {used:,} in use); an empty one: {empty_size:,} "
+        f"({empty_used:,} in use)"
+    )
     sizes = [run[0] for run in runs]
     print(
-        f"bytes per offer in all: {size / offers:,.0f}; beyond an empty database: {beyond / offers:,.0f} (median of "
-        f"{len(runs)} runs: {', '.join(f'{(run_size - empty_size) / offers:,.0f}' for run_size in sizes)})"
+        f"bytes per offer in all: {size / offers:,.0f}; beyond an empty database (pages in use): "
+        f"{beyond / offers:,.0f} "
+        f"(median of {len(runs)} runs: {', '.join(f'{(run_used - empty_used) / offers:,.0f}' for run_used in sizes)})"
     )
     print(f"the same offers as `veille offers --json`: {len(listed) / offers:,.0f} bytes per offer")
     print("beyond an empty database, by table and index (bytes per offer; unused bytes of their pages):")

@@ -40,7 +40,7 @@ from storage.raw_format import (
     TEXT,
     context,
 )
-from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, from_row
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, from_row
 
 # The offer's fields that are columns of the offers table (raw is in offer_raw).
 OFFER_COLUMNS = tuple(name for name in CONTENT_FIELDS if name != "raw")
@@ -268,6 +268,16 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         texts.update((text_id, _decode_text(text)) for text_id, text in cursor)
     for row in encoded:
         row["raw"] = _resolve(row["raw"], row, texts)
+
+
+def referenced_texts(db: Database) -> set[int]:
+    """The ids of the shared texts (raw_texts) that a stored raw refers to."""
+    found: set[int] = set()
+    cursor = db.conn.execute("select offers.*, offer_raw.raw as raw from offer_raw join offers on offers.id = offer_id")
+    for row in dict_rows(cursor):
+        stored = row["raw"]
+        _text_ids(json.loads(stored if isinstance(stored, str) else inflated(stored, row)), found)
+    return found
 
 
 def decoded_offers(db: Database, rows: list[dict]) -> list[dict]:

@@ -15,6 +15,7 @@ from alerts.search import search
 from crawler.boards import csp, hellowork, passerelles
 from crawler.items import validate_offer
 from storage import open_db, upkeep
+from storage.grouping import key_hash
 from storage.jobs import place_offers
 from storage.migrations import migrations
 from storage.offers import get_offer, search_offers, store_offers, upsert_offers
@@ -189,7 +190,21 @@ def older_database(path: Path, offers: list[dict]) -> None:
                 f"insert into offers ({', '.join(names)}) values ({', '.join('?' * len(names))})",
                 [row[name] for name in names],
             )
+        # Grouped by today's code, its board and source ids then written as the 64-bit hashes of their names
+        # that job_blocks and job_boards held before m013.
+        db.conn.execute("create table job_names (id integer primary key, name text not null unique)")
         place_offers(db, [(offer, SEEN) for offer in offers])
+        hashed = {name_id: key_hash(name) for name_id, name in db.conn.execute("select id, name from job_names")}
+        blocks = db.conn.execute("select key, department, board, day, member, source, deadline from job_blocks")
+        blocks = [(*row[:2], hashed[row[2]], *row[3:5], hashed[row[5]], row[6]) for row in blocks.fetchall()]
+        db.conn.execute("delete from job_blocks")
+        db.conn.executemany("insert into job_blocks values (?, ?, ?, ?, ?, ?, ?)", blocks)
+        boards = [
+            (hashed[board], name, deadlines) for board, name, deadlines in db.conn.execute("select * from job_boards")
+        ]
+        db.conn.execute("delete from job_boards")
+        db.conn.executemany("insert into job_boards values (?, ?, ?)", boards)
+        db.conn.execute("drop table job_names")
     db.conn.close()
 
 
