@@ -13,7 +13,7 @@ from collections import defaultdict
 from sqlite_utils import Database
 
 from storage.grouping import NEVER_TWICE, Profile, Thresholds, day_number
-from storage.job_members import DAY, MEMBER_COLUMNS, Batch, Hashes, Member, member_from_row, name_hash
+from storage.job_members import DAY, MEMBER_COLUMNS, Batch, Hashes, Member, member_from_row
 from storage.rows import padded_chunks
 
 # A title block with more offers than this in its date range is too common to tell offers apart.
@@ -55,7 +55,7 @@ def stored_candidates(
         thresholds.date_window_days,
         thresholds.date_window_days,
     )
-    closable = [name_hash(source) for source in batch.closable_sources]
+    closable = [batch.names.known(source) for source in batch.closable_sources if batch.names.known(source)]
     closable_set = set(closable)
     columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
     for board, indexes in by_board.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -139,6 +138,26 @@ def update_member(db: Database, member_id: int, p: Profile) -> None:
     )
 
 
+class NameIds:
+    """The small integer id of each board and source name (job_names), given to a name the first time it is
+    stored: job_blocks holds a byte or two for each where a 64-bit hash of the name took eight."""
+
+    def __init__(self, db: Database):
+        self.conn = db.conn
+        self.ids: dict[str, int] = dict(db.conn.execute("select name, id from job_names"))
+
+    def __call__(self, name: str) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.conn.execute("insert into job_names (name) values (?)", [name]).lastrowid
+            self.ids[name] = found
+        return found
+
+    def known(self, name: str) -> int | None:
+        """The name's id, None when no offer was stored under it."""
+        return self.ids.get(name)
+
+
 @dataclass(slots=True)
 class Hashes:
     """A profile's keys, hashed once: what to look up (with what it means), what to store."""
@@ -151,15 +170,15 @@ class Hashes:
     deadline: int | None
 
     @classmethod
-    def of(cls, p: Profile, source: str) -> Hashes:
+    def of(cls, p: Profile, source: str, names: NameIds) -> Hashes:
         meanings = strong_lookups(p)
         lookups = {key: key_hash(key) for key in meanings}
         return cls(
             {lookups[key]: meaning for key, meaning in meanings.items()},
             [lookups.get(key) or key_hash(key) for key in stored_keys(p)],
             p.blocks,
-            name_hash(p.board),
-            name_hash(source),
+            names(p.board),
+            names(source),
             day_number(p.deadline) if p.deadline else None,
         )
 
@@ -170,13 +189,8 @@ class Hashes:
         return [(key, department or "", self.board, day, member_id, self.source, self.deadline) for key in self.blocks]
 
 
-@lru_cache(maxsize=1024)
-def name_hash(name: str) -> int:
-    return key_hash(name)
-
-
 def store_keys(db: Database, member_id: int, p: Profile, source: str) -> None:
-    hashes = Hashes.of(p, source)
+    hashes = Hashes.of(p, source, NameIds(db))
     db.conn.executemany(INSERT_KEY, hashes.key_rows(member_id))
     db.conn.executemany(INSERT_BLOCK, hashes.block_rows(member_id, p.day, p.department))
     note_boards(db, {hashes.board: (p.board, hashes.deadline is not None)})
@@ -200,6 +214,7 @@ class Batch:
     next_member: int
     next_job: int
     next_position: int
+    names: NameIds
     # Sources whose offers may be closed otherwise than by their deadline (missing, superseded).
     closable_sources: set[str] = field(default_factory=set)
     # The boards of stored offers (hashed): whether any of their offers has a deadline.
@@ -250,7 +265,7 @@ def open_batch(db: Database) -> Batch:
         )
     }
     boards = {board: bool(deadlines) for board, deadlines in db.conn.execute("select board, deadlines from job_boards")}
-    return Batch(member, job, position, closable_sources=closable, boards=boards)
+    return Batch(member, job, position, NameIds(db), closable_sources=closable, boards=boards)
 
 
 def write_batch(db: Database, batch: Batch) -> None:

@@ -58,6 +58,7 @@ from storage.job_members import (
     Batch,
     Hashes,
     Member,
+    NameIds,
     bump_position,
     member_from_row,
     member_values,
@@ -96,7 +97,7 @@ def place_offers(
             return placed
         batch = open_batch(db)
         profiles = [profile(offer, seen_at) for offer, seen_at in offers]
-        hashes = [Hashes.of(p, offer["source"]) for p, (offer, _) in zip(profiles, offers)]
+        hashes = [Hashes.of(p, offer["source"], batch.names) for p, (offer, _) in zip(profiles, offers)]
         as_of = [on or paris_day(seen_at) for _, seen_at in offers]
         strong, blocks = stored_candidates(db, batch, profiles, hashes, as_of, thresholds)
         stored = StoredMembers(
@@ -377,6 +378,7 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
     day = (on or paris_today()).isoformat()
     with write_transaction(db):
         reopened = set()
+        names = NameIds(db)
         for old, new in changed:
             found = db.conn.execute(
                 "select id, job_id, day from job_offers where source = ? and source_id = ?",
@@ -389,7 +391,7 @@ def refresh_offers(db: Database, changed: list[tuple[dict, dict]], *, on: dt.dat
             # Without a publication date, an offer keeps the day it was first seen.
             before.day = before.day if old.get("published_on") else stored_day
             after.day = after.day if new.get("published_on") else stored_day
-            old_hashes, new_hashes = Hashes.of(before, old["source"]), Hashes.of(after, new["source"])
+            old_hashes, new_hashes = Hashes.of(before, old["source"], names), Hashes.of(after, new["source"], names)
             gone_keys = set(old_hashes.key_rows(member_id)) - set(new_hashes.key_rows(member_id))
             db.conn.executemany("delete from job_keys where key = ? and member = ?", list(gone_keys))
             db.conn.executemany(

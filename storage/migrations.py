@@ -559,3 +559,45 @@ def m012_offer_ids_raw_apart(db: Database) -> None:
     conn.execute("CREATE TABLE storage_state (\n    name TEXT PRIMARY KEY,\n    value\n)")
     conn.execute("INSERT INTO storage_state (name, value) VALUES ('raw_compressed_through', 0)")
     conn.execute("INSERT INTO storage_state (name, value) VALUES ('match_keys_through', 0)")
+
+
+@migrations()
+def m013_raw_once_small_keys(db: Database) -> None:
+    """Each text stored once (storage/raw.py's format 3), board and source names as small integers in
+    job_blocks, and two indexes no query uses.
+
+    A frozen step: every raw is encoded again by today's code after it, in batches that each commit (the
+    state m012 started, storage/upkeep.py), then the shared texts no raw refers to any more (a JO notice's
+    text and HTML, now in its own raw) are removed."""
+    conn = db.conn
+    # Each board and source name once, with an id of its own: job_blocks holds ids of a byte or two where
+    # 64-bit hashes of the names took eight each (five rows an offer, one for each of its title blocks).
+    conn.execute("CREATE TABLE job_names (\n    id INTEGER PRIMARY KEY,\n    name TEXT NOT NULL UNIQUE\n)")
+    conn.execute(
+        "INSERT INTO job_names (name) SELECT board FROM job_offers UNION SELECT source FROM job_offers "
+        "UNION SELECT name FROM job_boards ORDER BY 1"
+    )
+    # A block's board and source are its member's (grouping writes them together); a block whose member is
+    # gone is found by no lookup.
+    conn.execute("DELETE FROM job_blocks WHERE member NOT IN (SELECT id FROM job_offers)")
+    conn.execute(
+        """UPDATE job_blocks SET
+    board = (SELECT n.id FROM job_offers m JOIN job_names n ON n.name = m.board WHERE m.id = job_blocks.member),
+    source = (SELECT n.id FROM job_offers m JOIN job_names n ON n.name = m.source WHERE m.id = job_blocks.member)"""
+    )
+    conn.execute('ALTER TABLE job_boards RENAME TO "job_boards_before_m013"')
+    conn.execute(
+        "CREATE TABLE job_boards (board INTEGER PRIMARY KEY REFERENCES job_names (id), name TEXT NOT NULL, "
+        "deadlines INTEGER NOT NULL DEFAULT 0)"
+    )
+    conn.execute(
+        "INSERT INTO job_boards (board, name, deadlines) SELECT n.id, old.name, max(old.deadlines) FROM "
+        '"job_boards_before_m013" old JOIN job_names n ON n.name = old.name GROUP BY n.id'
+    )
+    conn.execute('DROP TABLE "job_boards_before_m013"')
+    # No query reads offers by first_seen or status alone (listings order by the publication day, pages read
+    # idx_offers_published_on and the place and category indexes; lifecycle updates status row by row).
+    conn.execute("DROP INDEX IF EXISTS idx_offers_first_seen")
+    conn.execute("DROP INDEX IF EXISTS offers_status")
+    conn.execute("INSERT OR REPLACE INTO storage_state (name, value) VALUES ('raw_compressed_through', 0)")
+    conn.execute("INSERT OR REPLACE INTO storage_state (name, value) VALUES ('raw_texts_unreferenced', 1)")

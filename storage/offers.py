@@ -200,8 +200,8 @@ def _upsert(db: Database, offers: Iterable[dict], *, run_id: int | None, seen_at
                 updates.append(
                     (*(row[name] for name in OFFER_COLUMNS), row["content_hash"], seen_at, seen_at, run_id, offer_id)
                 )
-                if "raw" in changes:
-                    raws.append((offer_id, new.get("raw"), row))
+                # Raw again, changed or not: it may be compressed against the columns that changed.
+                raws.append((offer_id, new.get("raw"), row))
                 versions.append((*key, run_id, seen_at, row["content_hash"], json.dumps(changes, ensure_ascii=False)))
                 result.updated.append(key)
         if inserts:

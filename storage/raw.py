@@ -9,9 +9,14 @@ boards use and the shape their raws have, of the JSON where a string
   missions column were the same text twice);
 - equal to a column but for its whitespace is ``[PATCH, column, [[run, spaces], ...]]``: the column's
   text with the whitespace runs that differ put back (a JSON-LD description of the missions, a third copy);
-- long is ``TEXT`` + the id of its one copy in ``raw_texts``, however many offers carry it (an employer's
-  "Qui sommes-nous ?" on each of its offers);
+- long and repeating none of the offer's own text is ``TEXT`` + the id of its one copy in ``raw_texts``,
+  however many offers carry it (an employer's "Qui sommes-nous ?" on each of its offers);
 - that happens to start with one of these marks (private-use characters) is ``ESCAPE`` + itself.
+
+A long text that repeats the offer's own text (a JO notice's whole text, its HTML and each of its sections,
+the missions column made of some of them) stays in the JSON, and the blob is compressed against the
+offer's columns as well (format 3: zlib's dictionary ends with them): zlib stores each copy as references
+to the text it repeats, in the columns or earlier in the JSON. storage/raw_format.py fixes the formats.
 """
 
 from __future__ import annotations
@@ -24,7 +29,19 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, from_row
+from storage.raw_format import (
+    COLUMN,
+    CONTEXT_COLUMNS,
+    DICTIONARIES,
+    ESCAPE,
+    FORMAT_V2,
+    FORMAT_V3,
+    MARKS,
+    PATCH,
+    TEXT,
+    context,
+)
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, from_row
 
 # The offer's fields that are columns of the offers table (raw is in offer_raw).
 OFFER_COLUMNS = tuple(name for name in CONTENT_FIELDS if name != "raw")
@@ -33,249 +50,32 @@ REFERABLE_COLUMNS = (*KEY_FIELDS, *(name for name in OFFER_COLUMNS if name not i
 # What a query of offers joins to read their raw (``offer_raw.raw``).
 RAW_JOIN = "left join offer_raw on offer_raw.offer_id = offers.id"
 
-# The format of a raw blob: its first byte, which says the zlib dictionary it was compressed with. Readers
-# read every format; raw is written in the last one.
-FORMAT_V1, FORMAT_V2 = b"\x01", b"\x02"
+# Raw is written in format 2, or 3 when compressed against some of the offer's columns; every format is read.
 FORMAT = FORMAT_V2
 # A long text of raw_texts, compressed (no dictionary).
 TEXT_FORMAT = b"\x01"
-# Marks: Unicode private-use characters, three UTF-8 bytes each (JSON would spell a control character in six).
-COLUMN, TEXT, PATCH, ESCAPE = "\ue000", "\ue001", "\ue002", "\ue003"
-_MARKS = (COLUMN, TEXT, PATCH, ESCAPE)
-# Texts at least this long are stored once in raw_texts.
+_MARKS = MARKS
+# Texts at least this long are stored once in raw_texts, unless they repeat the offer's own text.
 SHARED_TEXT = 128
+# Whether a long text repeats another: any of three pieces of it this long (a quarter, half and three
+# quarters through it) found in the other.
+_SAMPLE = 32
 # Column values shorter than this are not worth a reference; near copies are looked for from _NEAR_COPY.
 _SHORTEST_REFERENCE = 4
 _NEAR_COPY = 64
 _RUNS = re.compile(r"\s+")
 
-# What raw holds, so that a small raw compresses as well as a large one: zlib's preset dictionary. Frozen
-# with FORMAT: another dictionary is another format byte, and both stay readable.
-_DICTIONARY_V1 = json.dumps(
-    {
-        "page_name": "",
-        "content_categorie": "Catégorie A (cadre)",
-        "content_versant": "Fonction Publique de l'Etat",
-        "content_dept": "",
-        "content_reg": "",
-        "content_metier": "",
-        "content_domaine": "",
-        "content_entite": "",
-        "content_ref": "",
-        "content_startPublicationDate_day": "",
-        "content_startPublicationDate_month": "",
-        "content_startPublicationDate_year": "",
-        "content_modificationDate_day": "",
-        "content_modificationDate_month": "",
-        "content_modificationDate_year": "",
-        "Fonction publique": "Fonction publique de l'État",
-        "Employeur": "",
-        "Localisation": "",
-        "Nature de l’emploi": "Emploi ouvert aux titulaires et aux contractuels",
-        "Expérience souhaitée": "",
-        "Rémunération - Fourchette indicative pour les contractuels": "Non renseignée",
-        "Rémunération - Fourchette indicative pour les fonctionnaires": "Non renseignée",
-        "Catégorie": "",
-        "Management": "",
-        "Télétravail possible": "",
-        "Date limite de candidature": "",
-        "Candidature": "Postuler par mail: mailto:",
-        "Vos missions en quelques mots": "",
-        "Profil recherché": "",
-        "Documents à transmettre": "Pour postuler à cette offre, l'envoi du CV est obligatoire",
-        "Personnes à contacter": "",
-        "Qui sommes-nous ?": "",
-        "Descriptif du service": "",
-        "Informations complémentaires": "",
-        "Conditions particulières d’exercice": "",
-        "Statut du poste": "Vacant à partir du ",
-        "Métier de référence": "",
-        "board": "",
-        "listing_card": {
-            "url": "",
-            "source_id": "",
-            "title": "",
-            "domain": "",
-            "location": "",
-            "department": "",
-            "versant": "",
-            "employer": "",
-            "published_on": "",
-            "organisation": "",
-        },
-        "json_ld": {
-            "@context": "https://schema.org/",
-            "@type": "JobPosting",
-            "title": "",
-            "addressLocality": "",
-            "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressCountry": "France"}},
-            "hiringOrganization": "",
-            "baseSalary": "",
-            "experienceRequirements": "",
-            "Description": "",
-            "description": "",
-            "skills": "",
-            "datePosted": "",
-            "validThrough": "",
-            "employmentType": "",
-            "industry": "",
-            "educationRequirements": "",
-        },
-    },
-    ensure_ascii=False,
-    separators=(",", ":"),
-).encode("utf-8")
 
-_DICTIONARY_V1 += "".join(
-    f'"{COLUMN}{name}"'
-    for name in (
-        *("source", "source_id", "url", "title", "employer", "organisation", "versant", "category", "contract"),
-        *("location", "department", "region", "remote", "published_on", "deadline", "vacancy_date", "domain"),
-        *("missions", "profile", "apply_url"),
-    )
-).encode("utf-8")
-
-
-def _shape(tree: dict) -> bytes:
-    return json.dumps(tree, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-# Version 2 adds the shape an encoded raw has on each board, taken from the real recorded pages: its labels in
-# page order, the columns it refers to, the values every offer of the board repeats (what one raw shares with
-# all the others of its board), the most frequent board last (nearest, cheapest to refer to). Frozen with
-# FORMAT_V2, as version 1 is with FORMAT_V1.
-_C = COLUMN
-_DICTIONARY_V2 = (
-    _DICTIONARY_V1
-    + _shape(
-        {
-            "ID": _C + "source_id",
-            "NATURE": "AVIS",
-            "JORFCONT": "JORFCONT",
-            "TITREFULL": "Avis de vacance d'emploi",
-            "MINISTERE": _C + "organisation",
-            "poste": _C + "title",
-            "texte": TEXT,
-            "html": TEXT,
-            "annonce": TEXT,
-        }
-    )
-    + _shape(
-        {
-            "Référence": _C + "source_id",
-            "Date de début de publication": "",
-            "Date limite d'envoi des candidatures": "",
-            "Documents requis pour postuler": "Cv et lettre de motivation",
-            "Directions et Services": _C + "employer",
-            "Domaine et métier": _C + "domain",
-            "Intitulé du poste": _C + "title",
-            "Versant": "Fonction publique de l'Etat",
-            "Catégorie": "Catégorie A (cadre)",
-            "Statut du poste": "Vacant",
-            "Nature de l'emploi": _C + "contract",
-            "Descriptif de l'employeur": TEXT,
-            "Description du poste": _C + "missions",
-            "Description du profil recherché": _C + "profile",
-            "Temps Plein": "Oui",
-            "Compétences": TEXT,
-            "Niveau d'études min. souhaité": "",
-            "Niveau d'expérience min. requis": "Confirmé",
-            "Télétravail possible": "Oui",
-            "Management": "Non",
-            "Localisation du poste": "France, ",
-            "Lieu d'affectation": _C + "location",
-            "Date de vacance de l'emploi": "",
-            "sections": ["Détail de l'offre", "Informations générales", "Description du poste"],
-            "board": "passerelles",
-            "listing_card": {"title": _C + "title", "description": "Offre publiée sur Passerelles."},
-        }
-    )
-    + _shape(
-        {
-            "page_name": _C + "title",
-            "content_categorie": "Catégorie A (cadre)",
-            "content_versant": "Fonction Publique de l'Etat",
-            "content_dept": _C + "location",
-            "content_reg": _C + "region",
-            "content_metier": "",
-            "content_domaine": _C + "domain",
-            "content_entite": _C + "employer",
-            "content_ref": _C + "source_id",
-            "content_startPublicationDate_day": "",
-            "content_startPublicationDate_month": "",
-            "content_startPublicationDate_year": "2026",
-            "content_modificationDate_day": "",
-            "content_modificationDate_month": "",
-            "content_modificationDate_year": "2026",
-            "Fonction publique": "Fonction publique de l'État",
-            "Employeur": _C + "employer",
-            "Localisation": _C + "location",
-            "logo": "",
-            "Nature de l’emploi": _C + "contract",
-            "Expérience souhaitée": "Débutant",
-            "Rémunération - Fourchette indicative pour les contractuels": "Non renseignée",
-            "Rémunération - Fourchette indicative pour les fonctionnaires": "Non renseignée",
-            "Catégorie": "Catégorie A (cadre)",
-            "Management": "Non",
-            "Télétravail possible": "Oui",
-            "Candidature": "Postuler par mail: mailto:?subject= - ",
-            "Vos missions en quelques mots": _C + "missions",
-            "Profil recherché": _C + "profile",
-            "Documents à transmettre": "Pour postuler à cette offre, l'envoi du CV est obligatoire",
-            "Personnes à contacter": "",
-            "Qui sommes-nous ?": TEXT,
-            "Descriptif du service": TEXT,
-            "Informations complémentaires": TEXT,
-            "Conditions particulières d’exercice": TEXT,
-            "Statut du poste": "Vacant à partir du ",
-            "Métier de référence": "",
-            "json_ld": {
-                "@context": "https://schema.org/",
-                "@type": "JobPosting",
-                "title": _C + "title",
-                "addressLocality": ", France",
-                "jobLocation": {
-                    "@type": "Place",
-                    "address": {
-                        "@type": "PostalAddress",
-                        "streetAddress": ", France",
-                        "addressLocality": ", France",
-                        "addressRegion": _C + "region",
-                        "addressCountry": "France",
-                        "postalCode": "",
-                    },
-                },
-                "hiringOrganization": _C + "employer",
-                "baseSalary": "Non renseigné",
-                "experienceRequirements": "Débutant",
-                "Description": [PATCH, "missions", []],
-                "skills": "",
-                "datePosted": "",
-                "industry": _C + "domain",
-                "educationRequirements": "",
-            },
-            "listing_card": {
-                "url": _C + "url",
-                "source_id": _C + "source_id",
-                "title": _C + "title",
-                "domain": _C + "domain",
-                "location": _C + "location",
-                "department": _C + "department",
-                "versant": _C + "versant",
-                "employer": _C + "employer",
-                "published_on": _C + "published_on",
-                "logo": "",
-            },
-        }
-    )
-)
-_DICTIONARIES = {FORMAT_V1: _DICTIONARY_V1, FORMAT_V2: _DICTIONARY_V2}
-
-
-def inflated(blob: bytes) -> bytes:
-    """The JSON of a raw blob, with the dictionary of its format."""
-    decompressor = zlib.decompressobj(zdict=_DICTIONARIES[blob[:1]])
-    return decompressor.decompress(blob[1:]) + decompressor.flush()
+def inflated(blob: bytes, row: dict | None = None) -> bytes:
+    """The JSON of a raw blob, with the dictionary of its format (and the columns of ``row``, the offer's
+    stored row, that format 3 names)."""
+    if blob[:1] == FORMAT_V3:
+        decompressor = zlib.decompressobj(zdict=DICTIONARIES[FORMAT_V2] + context(row, blob[1]))
+        packed = blob[2:]
+    else:
+        decompressor = zlib.decompressobj(zdict=DICTIONARIES[blob[:1]])
+        packed = blob[1:]
+    return decompressor.decompress(packed) + decompressor.flush()
 
 
 def _digest(text: str) -> int:
@@ -307,12 +107,13 @@ def _apply_patch(column: str, patch: list) -> str:
 
 
 class _Shared:
-    """A long text in an encoded raw, until its id in raw_texts is known."""
+    """A long text in an encoded raw: stored in raw_texts once its id there is known, or kept in the
+    JSON (no id) when it repeats the offer's own text."""
 
     __slots__ = ("text", "digest", "id")
 
     def __init__(self, text: str):
-        self.text, self.digest, self.id = text, _digest(text), None
+        self.text, self.digest, self.id = text, None, None
 
 
 class _Encoding:
@@ -328,8 +129,9 @@ class _Encoding:
                 self.by_value.setdefault(value, name)
                 if len(value) >= _NEAR_COPY:
                     self.by_words.setdefault(" ".join(value.split()), name)
-        self.shared: list[_Shared] = []
+        self.long: list[_Shared] = []
         self.tree = self._encode(raw)
+        self.shared, self.context = self._long_texts_apart()
 
     def _encode(self, value):
         if isinstance(value, dict):
@@ -351,21 +153,52 @@ class _Encoding:
                 return [PATCH, column, _whitespace_patch(value, self.row[column])]
         if len(value) >= SHARED_TEXT:
             shared = _Shared(value)
-            self.shared.append(shared)
+            self.long.append(shared)
             return shared
         return value
 
+    def _long_texts_apart(self) -> tuple[list[_Shared], int]:
+        """The long texts that go to raw_texts, and the mask of the columns (CONTEXT_COLUMNS) the blob is
+        compressed against (0: none, format 2). A long text that repeats one of those columns, or another
+        long text of this raw, stays in the JSON: compressed with what it repeats, it costs little more
+        than a reference, and no other offer has it (a JO notice's text, its HTML and sections)."""
+        if not self.long:
+            return [], 0
+        texts = list(dict.fromkeys(text.text for text in self.long))
+        every_text = "\0".join(texts)
+        columns = [self.row.get(name) for name in CONTEXT_COLUMNS]
+        column_text = "\0".join(value for value in columns if isinstance(value, str))
+        repeating, in_columns, start = set(), False, 0
+        for text in texts:
+            end = start + len(text)
+            samples = [text[at : at + _SAMPLE] for at in (len(text) // 4, len(text) // 2, len(text) * 3 // 4)]
+            if any(sample in column_text for sample in samples):
+                repeating.add(text)
+                in_columns = True
+            elif any(every_text.find(sample, 0, start) >= 0 or every_text.find(sample, end) >= 0 for sample in samples):
+                repeating.add(text)
+            start = end + 1
+        shared = [text for text in self.long if text.text not in repeating]
+        for text in shared:
+            text.digest = _digest(text.text)
+        if not in_columns:
+            return shared, 0
+        return shared, sum(1 << bit for bit, value in enumerate(columns) if isinstance(value, str) and value)
+
     def packed(self) -> bytes:
-        encoded = _ENCODE_TREE(self.tree)
-        compressor = _primed_compressor().copy()
-        return FORMAT + compressor.compress(encoded.encode("utf-8")) + compressor.flush()
+        encoded = _ENCODE_TREE(self.tree).encode("utf-8")
+        if not self.context:
+            compressor = _primed_compressor().copy()
+            return FORMAT_V2 + compressor.compress(encoded) + compressor.flush()
+        compressor = zlib.compressobj(6, zdict=DICTIONARIES[FORMAT_V2] + context(self.row, self.context))
+        return FORMAT_V3 + bytes([self.context]) + compressor.compress(encoded) + compressor.flush()
 
 
 @lru_cache(maxsize=1)
 def _primed_compressor():
-    """A compressor given FORMAT's dictionary once, copied for each raw: priming one costs more than
-    compressing a small raw (a copy makes the same bytes)."""
-    return zlib.compressobj(6, zdict=_DICTIONARIES[FORMAT])
+    """A compressor given format 2's dictionary once, copied for each raw compressed without the offer's columns:
+    priming one costs more than compressing a small raw (a copy makes the same bytes)."""
+    return zlib.compressobj(6, zdict=DICTIONARIES[FORMAT_V2])
 
 
 def _shared_reference(value):
@@ -439,7 +272,7 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         elif isinstance(stored, str):
             row["raw"] = json.loads(stored)
         else:
-            row["raw"] = json.loads(inflated(stored))
+            row["raw"] = json.loads(inflated(stored, row))
             encoded.append(row)
     if not encoded:
         return
@@ -452,6 +285,16 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         texts.update((text_id, _decode_text(text)) for text_id, text in cursor)
     for row in encoded:
         row["raw"] = _resolve(row["raw"], row, texts)
+
+
+def referenced_texts(db: Database) -> set[int]:
+    """The ids of the shared texts (raw_texts) that a stored raw refers to."""
+    found: set[int] = set()
+    cursor = db.conn.execute("select offers.*, offer_raw.raw as raw from offer_raw join offers on offers.id = offer_id")
+    for row in dict_rows(cursor):
+        stored = row["raw"]
+        _text_ids(json.loads(stored if isinstance(stored, str) else inflated(stored, row)), found)
+    return found
 
 
 def decoded_offers(db: Database, rows: list[dict]) -> list[dict]:
