@@ -86,7 +86,8 @@ def fold(text: str) -> str:
     for char, replacement in _SPECIAL:
         if char in text:
             text = text.replace(char, replacement)
-    return strip_accents(text).encode("ascii", "ignore").decode("ascii")
+    # Accents are combining marks once decomposed: not ASCII, so dropped with the rest.
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def _stem(word: str) -> str:

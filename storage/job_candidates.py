@@ -13,7 +13,7 @@ from collections import defaultdict
 from sqlite_utils import Database
 
 from storage.grouping import NEVER_TWICE, Profile, Thresholds, day_number
-from storage.job_members import MEMBER_COLUMNS, Batch, Hashes, Member, member_from_row
+from storage.job_members import DAY, MEMBER_COLUMNS, Batch, Hashes, Member, member_from_row
 from storage.rows import padded_chunks
 
 # A title block with more offers than this in its date range is too common to tell offers apart.
@@ -189,9 +189,8 @@ def _block_hits(candidates: list[tuple], board: int, p: Profile, today_number: i
 
 
 class StoredMembers:
-    """Stored members by id, read in one query and turned into Members when first used."""
-
-    DAY = MEMBER_COLUMNS.split(", ").index("day")
+    """Stored members by id, read in one query; each row turned into a Member only when scored (most rows
+    are ruled out on a few of their columns: see storage.jobs._decide)."""
 
     def __init__(self, db: Database, ids: set[int]):
         self.rows = {}
@@ -210,16 +209,17 @@ class StoredMembers:
         return member
 
 
-def nearest_members(stored: StoredMembers, stored_ids, local: list[Member], day: int) -> list[Member]:
+def nearest_members(stored: StoredMembers, stored_ids, local: list[Member], day: int) -> tuple[list[int], list[Member]]:
     """The offers sharing a block worth scoring: at most MAX_COMPARED, the nearest in time first (what _decide
-    keeps), chosen on the stored rows' days so that only those become Members."""
+    keeps), chosen on the stored rows' days; the stored ones as ids (Members only once scored), this batch's
+    as Members."""
     local_by_id = {member.id: member for member in local}
     if len(stored_ids) + len(local_by_id) <= MAX_COMPARED:
-        return [stored[member_id] for member_id in stored_ids] + list(local_by_id.values())
-    day_column = StoredMembers.DAY
-    ranked = [(abs(stored.rows[member_id][day_column] - day), member_id) for member_id in stored_ids]
+        return list(stored_ids), list(local_by_id.values())
+    ranked = [(abs(stored.rows[member_id][DAY] - day), member_id) for member_id in stored_ids]
     ranked += [(abs(member.profile.day - day), member.id) for member in local_by_id.values()]
-    return [
-        local_by_id[member_id] if member_id in local_by_id else stored[member_id]
-        for _, member_id in heapq.nsmallest(MAX_COMPARED, ranked)
-    ]
+    nearest = [member_id for _, member_id in heapq.nsmallest(MAX_COMPARED, ranked)]
+    return (
+        [member_id for member_id in nearest if member_id not in local_by_id],
+        [local_by_id[member_id] for member_id in nearest if member_id in local_by_id],
+    )

@@ -14,6 +14,10 @@ from storage.grouping import Profile, day_number, key_hash, stored_keys, strong_
 from storage.lifecycle import MISSED_COMPLETE_CRAWLS
 
 MEMBER_COLUMNS = "id, job_id, source, source_id, board, reference, title, employers, department, regions, day, deadline"
+# Where a row of MEMBER_COLUMNS holds what grouping looks at before it makes the row a Member.
+SOURCE, BOARD, REFERENCE, TITLE, DAY, DEADLINE = (
+    MEMBER_COLUMNS.split(", ").index(name) for name in ("source", "board", "reference", "title", "day", "deadline")
+)
 
 
 @dataclass(slots=True)
@@ -224,6 +228,8 @@ class Batch:
     blocks: list[tuple] = field(default_factory=list)
     placed: dict[int, list[Member]] = field(default_factory=lambda: defaultdict(list))  # job -> members of this batch
     closed_cache: dict[tuple, bool] = field(default_factory=dict)
+    # The stored members compared whose job may have closed by a day (storage.jobs._may_be_closed), by day.
+    may_have_closed: dict = field(default_factory=dict)
     # Titles as written (storage.grouping.title_as_written) of the members compared, by member id.
     written_titles: dict[int, str] = field(default_factory=dict)
 

@@ -46,11 +46,15 @@ from storage.grouping import (
     text_shingles,
     title_as_written,
 )
-from storage.job_candidates import MAX_BLOCK, MAX_COMPARED, StoredMembers, nearest_members, stored_candidates
+from storage.job_candidates import MAX_BLOCK, StoredMembers, nearest_members, stored_candidates
 from storage.job_members import (
+    BOARD,
+    DEADLINE,
     INSERT_BLOCK,
     INSERT_KEY,
     MEMBER_COLUMNS,
+    SOURCE,
+    TITLE,
     Batch,
     Hashes,
     Member,
@@ -141,11 +145,13 @@ def place_offers(
                         if p.day - back <= member.profile.day <= p.day + ahead
                         and departments_may_agree(member.profile, p)
                     ]
-            block_hits = nearest_members(stored, stored_hits, block_hits, p.day)
+            nearest_stored, nearest_local = nearest_members(stored, stored_hits, block_hits, p.day)
             if offer["source"] == "jorf":
                 strong_hits += _replaced_notices(db, offer["source_id"])
-            if strong_hits or block_hits:
-                job_id, reason = _decide(db, batch, offer, p, strong_hits, block_hits, thresholds, day, seen_at)
+            if strong_hits or nearest_stored or nearest_local:
+                job_id, reason = _decide(
+                    db, batch, offer, p, strong_hits, (stored, nearest_stored, nearest_local), thresholds, day, seen_at
+                )
             else:
                 job_id, reason = batch.new_job(seen_at, None), FIRST_OFFER
             batch.next_member += 1
@@ -253,8 +259,32 @@ def _may_be_closed(batch: Batch, member: Member, as_of: dt.date) -> bool:
     """Whether an offer's job may be closed: only then is the database asked (see _job_closed)."""
     if member.open_now is not None:
         return not member.open_now
-    deadline = member.profile.deadline
-    return bool(deadline and deadline < as_of.isoformat()) or member.source in batch.closable_sources
+    return _deadline_passed_or_closable(batch, member.profile.deadline, member.source, as_of)
+
+
+def _deadline_passed_or_closable(batch: Batch, deadline: str | None, source: str, as_of: dt.date) -> bool:
+    return bool(deadline and deadline < as_of.isoformat()) or source in batch.closable_sources
+
+
+def _stored_may_be_closed(batch: Batch, stored: StoredMembers, as_of: dt.date) -> set[int]:
+    """The stored members read for this batch whose job may be closed (:func:`_may_be_closed`, on their rows),
+    found once a day of the batch: many new offers are compared with the same members."""
+    found = batch.may_have_closed.get(as_of)
+    if found is None:
+        found = batch.may_have_closed[as_of] = {
+            member_id
+            for member_id, row in stored.rows.items()
+            if _deadline_passed_or_closable(batch, row[DEADLINE], row[SOURCE], as_of)
+        }
+    return found
+
+
+def _scored_when_none_closed(p: Profile, other: Profile) -> bool:
+    """When no job compared may have closed there is no re-post to look for, and an offer of the same board that
+    is only alike decides nothing (two references of one board are one job only when published twice): only
+    another board's offers and this board's published twice are scored (a first crawl, or before deadlines
+    pass)."""
+    return other.board != p.board or (other.reference != p.reference and published_twice(p, other))
 
 
 def _decide(
@@ -263,12 +293,13 @@ def _decide(
     offer: dict,
     p: Profile,
     strong_hits,
-    block_hits,
+    block_hits: tuple[StoredMembers, list[int], list[Member]],
     thresholds: Thresholds,
     as_of: dt.date,
     seen_at: str,
 ) -> tuple[int, str]:
-    """The job a new offer joins (an existing one, or a new one) and why."""
+    """The job a new offer joins (an existing one, or a new one) and why. ``block_hits``: the offers sharing a
+    title block (job_candidates.nearest_members): stored ones by id, made Members only when scored."""
     strong = [(member, meaning) for member, meaning in strong_hits if "JO issue" not in meaning]
     if strong:
         member, meaning = min(strong, key=lambda hit: hit[0].id)
@@ -280,24 +311,29 @@ def _decide(
         comparison = cited_issue_match(p, member.profile, thresholds)
         if comparison.same_job:
             same.append((comparison.score + 100, member, comparison))
-    nearest = list({member.id: member for member in block_hits}.values())
-    if len(nearest) > MAX_COMPARED:
-        nearest = sorted(nearest, key=lambda member: (abs(member.profile.day - p.day), member.id))[:MAX_COMPARED]
+    stored, stored_ids, local = block_hits
+    rows = stored.rows
     arrives_open = _is_open(offer, as_of)
     compared_hits = (member for member, _ in strong_hits)
-    if not (arrives_open and any(_may_be_closed(batch, member, as_of) for member in chain(nearest, compared_hits))):
-        # No job here may have closed: there is no re-post to look for, and an offer of the same board that is only
-        # alike decides nothing (two references of one board are one job only when published twice): only another
-        # board's offers and this board's published twice are scored (a first crawl, or before deadlines pass).
-        nearest = [
-            member
-            for member in nearest
-            if member.profile.board != p.board
-            or (member.profile.reference != p.reference and published_twice(p, member.profile))
+    if not (
+        arrives_open
+        and (
+            not _stored_may_be_closed(batch, stored, as_of).isdisjoint(stored_ids)
+            or any(_may_be_closed(batch, member, as_of) for member in chain(local, compared_hits))
+        )
+    ):
+        local = [member for member in local if _scored_when_none_closed(p, member.profile)]
+        # Another board's on its row; published twice needs the same normalised title.
+        stored_ids = [
+            member_id
+            for member_id in stored_ids
+            if rows[member_id][BOARD] != p.board
+            or (rows[member_id][TITLE] == p.title and _scored_when_none_closed(p, stored[member_id].profile))
         ]
+    titles = [rows[member_id][TITLE] for member_id in stored_ids] + [member.profile.title for member in local]
     shingles = None
-    for index, title_score in alike_titles(p.title, [member.profile.title for member in nearest], thresholds):
-        member = nearest[index]
+    for index, title_score in alike_titles(p.title, titles, thresholds):
+        member = stored[stored_ids[index]] if index < len(stored_ids) else local[index - len(stored_ids)]
         comparison = compare(p, member.profile, thresholds, title_score)
         if comparison is None:
             continue

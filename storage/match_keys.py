@@ -42,7 +42,25 @@ def fingerprint() -> str:
 
 def keys_of(offer: dict) -> tuple[str, ...]:
     """The offer's keys, one space-separated string per searchable field."""
-    return tuple(" ".join(tokens(offer.get(name))) for name in SEARCHABLE_FIELDS)
+    return tuple(map(_keys, map(offer.get, SEARCHABLE_FIELDS)))
+
+
+# Short values (employers, places, domains, contracts) recur across offers: their keys are made once.
+_SHORT = 100
+_SHORT_KEYS: dict[str, str] = {}
+
+
+def _keys(text: str | None) -> str:
+    if not text:
+        return ""
+    if len(text) > _SHORT:
+        return " ".join(tokens(text))
+    found = _SHORT_KEYS.get(text)
+    if found is None:
+        if len(_SHORT_KEYS) >= 20_000:
+            _SHORT_KEYS.clear()
+        found = _SHORT_KEYS[text] = " ".join(tokens(text))
+    return found
 
 
 def indexed_through(db: Database) -> int | None:

@@ -27,7 +27,7 @@ from storage.grouping import Thresholds
 from storage.jobs import place_offers, refresh_offers
 from storage.match_keys import index_offers, indexed_through, matching_ids_sql, reindex_offers
 from storage.raw import OFFER_COLUMNS, RAW_JOIN, decoded_offers, encode_raws
-from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, to_row
+from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, json_column, to_row
 from storage.runs import RUNNING
 
 # SQLite's default limit on bound parameters is 32766 on recent builds, 999 on old ones.
@@ -76,17 +76,11 @@ def _changes(db: Database, offer_id: int, row: dict) -> dict[str, list]:
     for name in CONTENT_FIELDS:
         old_value = old.get(name)
         if name in JSON_FIELDS:
-            if _json(name, old_value) != row[name]:
+            if json_column(name, old_value) != row[name]:
                 changes[name] = [old_value, json.loads(row[name])]
         elif old_value != row[name]:
             changes[name] = [old_value, row[name]]
     return changes
-
-
-def _json(name: str, value) -> str:
-    """A decoded JSON field as to_row writes it (so an unchanged one compares equal)."""
-    empty = [] if name == "contacts" else {}
-    return json.dumps(value if value is not None else empty, ensure_ascii=False, sort_keys=True)
 
 
 _INSERT_COLUMNS = (

@@ -19,22 +19,30 @@ KEY_FIELDS = ("source", "source_id")
 CHUNK = 900
 
 
-def _column_value(name: str, value):
-    if name in JSON_FIELDS:
-        empty = [] if name == "contacts" else {}
-        return json.dumps(value if value is not None else empty, ensure_ascii=False, sort_keys=True)
-    return value
+# One encoder, made once (json.dumps with options makes a new one at each call).
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+def json_column(name: str, value) -> str:
+    """A JSON field as stored: serialised with sorted keys, [] or {} for none (so that an unchanged one
+    compares equal)."""
+    if value is None:
+        value = [] if name == "contacts" else {}
+    return _ENCODE_JSON(value)
 
 
 def to_row(offer: dict) -> dict:
     """The offer's stored columns (JSON fields serialised) and its content hash."""
+    get = offer.get
     row = {name: offer[name] for name in KEY_FIELDS}
     for name in CONTENT_FIELDS:
-        row[name] = _column_value(name, offer.get(name)) if name in JSON_FIELDS else offer.get(name)
+        row[name] = get(name)
+    for name in JSON_FIELDS:
+        row[name] = json_column(name, row[name])
     # Each field's text (\x1f for none) followed by \x1e, hashed in one call: the same bytes,
     # so the same hashes, as fed one field at a time.
-    text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in OFFER_CONTENT_COLUMNS)
-    text += "".join(f"{name}={row[name]}\x1e" for name in LATER_CONTENT_FIELDS if row[name] is not None)
+    text = "\x1e".join(["\x1f" if value is None else str(value) for value in map(row.get, OFFER_CONTENT_COLUMNS)])
+    text += "\x1e" + "".join([f"{name}={row[name]}\x1e" for name in LATER_CONTENT_FIELDS if row[name] is not None])
     row["content_hash"] = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
     return row
 

@@ -52,3 +52,19 @@ def test_add_to_date():
 def test_words_are_found_back_as_the_text_writes_them(text, keys, written):
     # What an explanation shows of a term: the offer's own words, never match keys.
     assert find_words(text, keys) == written
+
+
+def test_fold_drops_what_strip_accents_drops_then_what_is_not_ascii():
+    """fold() decomposes and drops everything not ASCII in one pass: the same as taking accents off with
+    strip_accents() first, for every Latin letter, ligature, quote, dash and space of French text."""
+    from storage.french import _SPECIAL, fold, strip_accents
+
+    def by_strip_accents(text: str) -> str:
+        text = text.lower()
+        for char, replacement in _SPECIAL:
+            text = text.replace(char, replacement)
+        return strip_accents(text).encode("ascii", "ignore").decode("ascii")
+
+    characters = [chr(code) for code in (*range(0x20, 0x250), *range(0x1E00, 0x1F00), *range(0x2000, 0x2070))]
+    texts = [*characters, "".join(characters), "Chargé·e de mission « Transformation » – Île-de-France, Œuvre, ½"]
+    assert [fold(text) for text in texts] == [by_strip_accents(text) for text in texts]

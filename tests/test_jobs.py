@@ -689,15 +689,20 @@ def test_two_references_of_a_board_that_differ_stay_two_jobs(fresh_db):
     assert job_count(fresh_db) == 2
 
 
-def test_two_references_whose_titles_differ_only_by_a_number_stay_two_jobs(fresh_db):
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "two-crawls"])
+def test_two_references_whose_titles_differ_only_by_a_number_stay_two_jobs(fresh_db, together):
     """Normalised titles drop one-character words ("Chef de projet 2" and "… 3" score alike): one post published
-    twice needs the titles as written to agree too."""
-    store_offers(
-        fresh_db,
-        [
-            ccas_card("O038261001000890", title="Chargé de recrutement 2 - C.C.A.S DE GRENOBLE"),
-            ccas_card("O038261001001474", title="Chargé de recrutement 3 - C.C.A.S DE GRENOBLE"),
-        ],
-        seen_at=seen("2026-10-01"),
-    )
+    twice needs the titles as written to agree too, whether the first is in the same batch or stored before (its
+    title as written read from the database)."""
+    first = ccas_card("O038261001000890", title="Chargé de recrutement 2 - C.C.A.S DE GRENOBLE")
+    second = ccas_card("O038261001001474", title="Chargé de recrutement 3 - C.C.A.S DE GRENOBLE")
+    if together:
+        store_offers(fresh_db, [first, second], seen_at=seen("2026-10-01"))
+    else:
+        store_offers(fresh_db, [first], seen_at=seen("2026-10-01"))
+        store_offers(fresh_db, [second], seen_at=seen("2026-10-02"))
     assert job_count(fresh_db) == 2
+    [member] = [
+        offer for offer in job_offers(fresh_db, job_of(fresh_db, second)) if offer["source_id"] == second["source_id"]
+    ]
+    assert member["reason"] == "first offer of the job"

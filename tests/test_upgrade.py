@@ -342,3 +342,54 @@ def test_the_first_command_after_the_upgrade_says_how_far_it_is(tmp_path):
     assert found == ids(search(open_db(path), '"chargé de recrutement"'))[: len(found)] and len(found) >= 20
     again = run_veille("--config", str(config), "offers", "--search", '"chargé de recrutement"', "--json")
     assert (again.stderr, again.stdout) == ("", result.stdout)
+
+
+def test_raw_blobs_are_what_a_compressor_primed_for_each_raw_makes(fresh_db):
+    """Raw compressed without the offer's columns (format 2) is compressed by copies of one compressor given the
+    dictionary once: the same bytes as a compressor made for each raw."""
+    from storage.raw_format import DICTIONARIES, FORMAT_V2
+
+    store_offers(fresh_db, real_pages(), seen_at=SEEN)
+    blobs = [blob for (blob,) in fresh_db.execute("select raw from offer_raw order by offer_id")]
+    assert len(blobs) == len(real_pages())
+    format_2 = [blob for blob in blobs if blob.startswith(FORMAT_V2)]
+    assert format_2
+    for blob in format_2:
+        compressor = zlib.compressobj(6, zdict=DICTIONARIES[FORMAT_V2])
+        assert blob == FORMAT_V2 + compressor.compress(inflated(blob)) + compressor.flush()
+
+
+def test_content_hash_and_json_columns_are_those_of_their_definition():
+    """Each content field's text (\\x1f for none, JSON sorted and unescaped for contacts and raw) followed by
+    \\x1e, then the later fields that hold a value as name=value\\x1e, hashed with SHA-1: what every stored hash
+    was made of, on offers with raw, contacts, an employer kind and an origin."""
+    import hashlib
+
+    from storage.migrations import OFFER_CONTENT_COLUMNS
+    from storage.rows import LATER_CONTENT_FIELDS
+
+    offers = real_pages() + list(betagouv_offers().values())[:5]
+    assert any(offer.get("contacts") for offer in offers) and any(offer.get("employer_kind") for offer in offers)
+    for offer in offers:
+        row = to_row(offer)
+        for name, empty in (("contacts", []), ("raw", {})):
+            value = offer.get(name)
+            assert row[name] == json.dumps(value if value is not None else empty, ensure_ascii=False, sort_keys=True)
+        text = "".join(("\x1f" if row[name] is None else str(row[name])) + "\x1e" for name in OFFER_CONTENT_COLUMNS)
+        text += "".join(f"{name}={row[name]}\x1e" for name in LATER_CONTENT_FIELDS if row[name] is not None)
+        assert row["content_hash"] == hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def test_match_keys_are_each_fields_tokens_whether_made_again_or_remembered(monkeypatch):
+    """keys_of remembers the keys of short values (employers, places): what it gives is each field's tokens,
+    the first time, the next, and once its memory was emptied for being full."""
+    from storage import match_keys
+    from storage.french import tokens
+
+    offers = real_pages() + list(betagouv_offers().values())
+    expected = [tuple(" ".join(tokens(offer.get(name))) for name in match_keys.SEARCHABLE_FIELDS) for offer in offers]
+    assert [match_keys.keys_of(offer) for offer in offers] == expected
+    assert [match_keys.keys_of(offer) for offer in offers] == expected
+    monkeypatch.setattr(match_keys, "_SHORT_KEYS", {f"filler {index}": "" for index in range(20_000)})
+    assert [match_keys.keys_of(offer) for offer in offers] == expected
+    assert len(match_keys._SHORT_KEYS) < 20_000
