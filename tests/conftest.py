@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse, XmlResponse
 
 from cli.demo import manifests
 from cli.demo.replay import ReplaySite
-from storage import open_db
+from storage import open_db, upkeep
 from storage.raw import RAW_JOIN, decode_raws
 
 # Loopback SMTP server and webhook sink fixtures for the alert tests; `veille web` on loopback.
@@ -70,6 +70,30 @@ def frozen_clock(monkeypatch):
 @pytest.fixture
 def fresh_db(tmp_path):
     return open_db(tmp_path / "veille.db")
+
+
+@pytest.fixture
+def upkeep_interrupted(monkeypatch):
+    """``upkeep_interrupted(n)``: the raw upkeep is stopped by Ctrl-C in its ``n``-th batch (batches of 20);
+    returns the list of offer ids each batch started after, and ``restore()`` gives the upkeep back."""
+
+    compress = upkeep._compress_raw
+    monkeypatch.setattr(upkeep, "BATCH", 20)
+
+    def interrupt_in(batch_number: int) -> list:
+        calls = []
+
+        def interrupted(db, through, batch):
+            calls.append(through)
+            if len(calls) == batch_number:
+                raise KeyboardInterrupt
+            return compress(db, through, batch)
+
+        monkeypatch.setattr(upkeep, "_compress_raw", interrupted)
+        return calls
+
+    interrupt_in.restore = lambda: monkeypatch.setattr(upkeep, "_compress_raw", compress)
+    return interrupt_in
 
 
 @pytest.fixture

@@ -253,24 +253,14 @@ def test_an_older_database_is_converted_in_place(tmp_path, old_offers, monkeypat
     ]
 
 
-def test_an_interrupted_upgrade_goes_on_where_it_stopped(tmp_path, old_offers, monkeypatch):
+def test_an_interrupted_upgrade_goes_on_where_it_stopped(tmp_path, old_offers, upkeep_interrupted):
     path = tmp_path / "old.db"
     older_database(path, old_offers)
     before = _snapshot(path)
-    compress = upkeep._compress_raw
-    calls = []
-
-    def interrupted(db, through, batch):
-        calls.append(through)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # Ctrl-C in the third batch
-        return compress(db, through, batch)
-
-    monkeypatch.setattr(upkeep, "_compress_raw", interrupted)
-    monkeypatch.setattr(upkeep, "BATCH", 20)
+    calls = upkeep_interrupted(3)  # Ctrl-C in the third batch
     with pytest.raises(KeyboardInterrupt):
         open_db(path)
-    monkeypatch.setattr(upkeep, "_compress_raw", compress)
+    upkeep_interrupted.restore()
     db = open_db(path, migrate=False)
     # The first two batches are done and kept; nothing is lost of the others.
     assert db.execute("select value from storage_state where name = 'raw_compressed_through'").fetchone()[0] == 40

@@ -118,18 +118,9 @@ def test_grouping_finds_offers_stored_before_the_upgrade(old_database):
     assert db.execute("select count(*) from job_names where name = 'hellowork'").fetchone()[0] == 1
 
 
-def test_an_interrupted_upgrade_finishes_on_the_next_open(old_database, monkeypatch):
+def test_an_interrupted_upgrade_finishes_on_the_next_open(old_database, monkeypatch, upkeep_interrupted):
     expected = {(offer["source"], offer["source_id"]): offer["raw"] for offer in old_offers()}
-    monkeypatch.setattr(upkeep, "BATCH", 20)
-    compress, calls = upkeep._compress_raw, []
-
-    def interrupted(db, through, batch):
-        calls.append(through)
-        if len(calls) == 4:
-            raise KeyboardInterrupt  # Ctrl-C in the fourth batch
-        return compress(db, through, batch)
-
-    monkeypatch.setattr(upkeep, "_compress_raw", interrupted)
+    upkeep_interrupted(4)  # Ctrl-C in the fourth batch
     with pytest.raises(KeyboardInterrupt):
         open_db(old_database)
     db = open_db(old_database, migrate=False)
@@ -138,7 +129,7 @@ def test_an_interrupted_upgrade_finishes_on_the_next_open(old_database, monkeypa
     # Both formats read back meanwhile, and every text is still there.
     for (source, source_id), raw in expected.items():
         assert get_offer(db, source, source_id)["raw"] == raw
-    monkeypatch.setattr(upkeep, "_compress_raw", compress)
+    upkeep_interrupted.restore()
 
     # Interrupted again while removing the texts no raw refers to: nothing is removed, and it is done next time.
     def no_texts(db):
