@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import zlib
 from functools import lru_cache
@@ -42,6 +43,8 @@ from storage.raw_format import (
     context,
 )
 from storage.rows import CONTENT_FIELDS, JSON_FIELDS, KEY_FIELDS, chunks, dict_rows, from_row
+
+log = logging.getLogger(__name__)
 
 # The offer's fields that are columns of the offers table (raw is in offer_raw).
 OFFER_COLUMNS = tuple(name for name in CONTENT_FIELDS if name != "raw")
@@ -272,7 +275,14 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         elif isinstance(stored, str):
             row["raw"] = json.loads(stored)
         else:
-            row["raw"] = json.loads(inflated(stored, row))
+            try:
+                row["raw"] = json.loads(inflated(stored, row))
+            except zlib.error:
+                # A format-3 raw is compressed against the offer's columns: one changed outside veille (by
+                # hand) leaves it unreadable. The offer is read without it, never with another text.
+                log.warning("offer %s: raw unreadable (a column changed outside veille), read without it", row["id"])
+                row["raw"] = {}
+                continue
             encoded.append(row)
     if not encoded:
         return

@@ -110,3 +110,17 @@ def test_raw_compressed_against_columns_reads_back_when_only_a_column_changes(fr
     assert result.updated == [("jorf", "JORFTEXT000054246502")]
     stored = get_offer(fresh_db, "jorf", "JORFTEXT000054246502")
     assert (stored["raw"], stored["missions"], stored["title"]) == (offer["raw"], changed["missions"], changed["title"])
+
+
+def test_a_column_changed_by_hand_leaves_the_offer_readable_without_its_raw(fresh_db, caplog):
+    """A format-3 raw cannot be read once a column it was compressed against is changed outside veille (an
+    operator's edit with sqlite3): the offer is read without it, never with another text, and never a traceback."""
+    offer = next(offer for offer in real_notices() if offer["source_id"] == "JORFTEXT000054246502")
+    other = next(offer for offer in real_notices() if offer["source_id"] != "JORFTEXT000054246502")
+    store_offers(fresh_db, [offer, other], seen_at=SEEN)
+    assert _stored_blob(fresh_db, offer).startswith(FORMAT_V3)
+    fresh_db.execute("update offers set missions = missions || ' (corrigé)' where source_id = ?", [offer["source_id"]])
+    stored = get_offer(fresh_db, "jorf", "JORFTEXT000054246502")
+    assert stored["raw"] == {} and stored["missions"] == offer["missions"] + " (corrigé)"
+    assert "raw unreadable (a column changed outside veille)" in caplog.text
+    assert get_offer(fresh_db, "jorf", other["source_id"])["raw"] == other["raw"]
