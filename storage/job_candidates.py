@@ -55,7 +55,7 @@ def stored_candidates(
         thresholds.date_window_days,
         thresholds.date_window_days,
     )
-    closable = [batch.names.known(source) for source in batch.closable_sources if batch.names.known(source)]
+    closable = [known for source in batch.closable_sources if (known := batch.names.known(source))]
     closable_set = set(closable)
     columns = "b.key, b.department, b.board, b.day, b.member, b.source, b.deadline"
     for board, indexes in by_board.items():

@@ -53,11 +53,8 @@ REFERABLE_COLUMNS = (*KEY_FIELDS, *(name for name in OFFER_COLUMNS if name not i
 # What a query of offers joins to read their raw (``offer_raw.raw``).
 RAW_JOIN = "left join offer_raw on offer_raw.offer_id = offers.id"
 
-# Raw is written in format 2, or 3 when compressed against some of the offer's columns; every format is read.
-FORMAT = FORMAT_V2
 # A long text of raw_texts, compressed (no dictionary).
 TEXT_FORMAT = b"\x01"
-_MARKS = MARKS
 # Texts at least this long are stored once in raw_texts, unless they repeat the offer's own text.
 SHARED_TEXT = 128
 # Whether a long text repeats another: any of three pieces of it this long (a quarter, half and three
@@ -143,7 +140,7 @@ class _Encoding:
             return [self._encode(item) for item in value]
         if not isinstance(value, str):
             return value
-        if value.startswith(_MARKS):
+        if value.startswith(MARKS):
             return ESCAPE + value
         if len(value) < _SHORTEST_REFERENCE:
             return value
@@ -326,7 +323,7 @@ def _text_ids(value, found: set[int]) -> None:
 
 def _resolve(value, row: dict, texts: dict[int, str]):
     if isinstance(value, str):
-        if not value.startswith(_MARKS):
+        if not value.startswith(MARKS):
             return value
         mark, rest = value[0], value[1:]
         if mark == COLUMN:

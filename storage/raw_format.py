@@ -16,7 +16,7 @@ COLUMN, TEXT, PATCH, ESCAPE = "\ue000", "\ue001", "\ue002", "\ue003"
 MARKS = (COLUMN, TEXT, PATCH, ESCAPE)
 
 # What raw holds, so that a small raw compresses as well as a large one: zlib's preset dictionary. Frozen
-# with FORMAT: another dictionary is another format byte, and both stay readable.
+# with FORMAT_V1: another dictionary is another format byte, and both stay readable.
 DICTIONARY_V1 = json.dumps(
     {
         "page_name": "",
