@@ -261,28 +261,37 @@ def _decode_text(stored) -> str:
     return zlib.decompress(stored[1:]).decode("utf-8") if isinstance(stored, bytes) else stored
 
 
-def decode_raws(db: Database, rows: list[dict]) -> None:
+def _stored_json(stored: str | bytes, row: dict):
+    """The JSON of a stored raw (plain text or a blob), its marks still in it; None when a blob cannot be
+    read: a format-3 raw is compressed against the offer's columns, and one changed outside veille (by hand)
+    leaves it unreadable."""
+    if isinstance(stored, str):
+        return json.loads(stored)
+    try:
+        return json.loads(inflated(stored, row))
+    except zlib.error:
+        return None
+
+
+def decode_raws(db: Database, rows: list[dict]) -> set[int]:
     """Turn each row's stored ``raw`` (read from offer_raw beside the offer's columns) back into the
-    dict the spider gave, in place; {} when there is none."""
-    encoded = []
+    dict the spider gave, in place; {} when there is none. Returns the ids of the offers whose raw could not
+    be read: those are read without it (a warning says so), never with another text."""
+    encoded, unreadable = [], set()
     for row in rows:
-        stored = row.get("raw")
+        stored, row["raw"] = row.get("raw"), {}
         if stored is None:
-            row["raw"] = {}
-        elif isinstance(stored, str):
-            row["raw"] = json.loads(stored)
-        else:
-            try:
-                row["raw"] = json.loads(inflated(stored, row))
-            except zlib.error:
-                # A format-3 raw is compressed against the offer's columns: one changed outside veille (by
-                # hand) leaves it unreadable. The offer is read without it, never with another text.
-                log.warning("offer %s: raw unreadable (a column changed outside veille), read without it", row["id"])
-                row["raw"] = {}
-                continue
+            continue
+        decoded = _stored_json(stored, row)
+        if decoded is None:
+            log.warning("offer %s: raw unreadable (a column changed outside veille), read without it", row["id"])
+            unreadable.add(row["id"])
+            continue
+        row["raw"] = decoded
+        if isinstance(stored, bytes):
             encoded.append(row)
     if not encoded:
-        return
+        return unreadable
     wanted: set[int] = set()
     for row in encoded:
         _text_ids(row["raw"], wanted)
@@ -292,15 +301,19 @@ def decode_raws(db: Database, rows: list[dict]) -> None:
         texts.update((text_id, _decode_text(text)) for text_id, text in cursor)
     for row in encoded:
         row["raw"] = _resolve(row["raw"], row, texts)
+    return unreadable
 
 
 def referenced_texts(db: Database) -> set[int]:
-    """The ids of the shared texts (raw_texts) that a stored raw refers to."""
+    """The ids of the shared texts (raw_texts) that a stored raw refers to; every text's when a raw cannot be
+    read (which it refers to cannot be told: none may be removed)."""
     found: set[int] = set()
     cursor = db.conn.execute("select offers.*, offer_raw.raw as raw from offer_raw join offers on offers.id = offer_id")
     for row in dict_rows(cursor):
-        stored = row["raw"]
-        _text_ids(json.loads(stored if isinstance(stored, str) else inflated(stored, row)), found)
+        decoded = _stored_json(row["raw"], row)
+        if decoded is None:
+            return {text_id for (text_id,) in db.conn.execute("select id from raw_texts")}
+        _text_ids(decoded, found)
     return found
 
 

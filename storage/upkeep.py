@@ -92,7 +92,9 @@ def _compress_raw(db: Database, through: int, batch: int) -> tuple[int | None, i
     rows = list(dict_rows(cursor))
     stored = {row["id"]: row["raw"] for row in rows}
     with_raw = [row for row in rows if row["raw"] is not None]
-    decode_raws(db, with_raw)
+    unreadable = decode_raws(db, with_raw)
+    # A raw that cannot be read (a column changed by hand) is left as it is stored, never written empty.
+    with_raw = [row for row in with_raw if row["id"] not in unreadable]
     encoded = encode_raws(db, [(row["raw"], row) for row in with_raw])
     changed = [(value, row["id"]) for row, value in zip(with_raw, encoded) if value != stored[row["id"]]]
     db.conn.executemany("update offer_raw set raw = ? where offer_id = ?", [pair for pair in changed if pair[0]])

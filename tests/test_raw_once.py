@@ -12,6 +12,7 @@ from crawler.jorf.notice import notice_offer
 from crawler.jorf.texts import parse_texte
 from crawler.jorf.toc import is_wanted
 from spiders.dinum import parse_offer as parse_dinum_offer
+from storage import upkeep
 from storage.offers import get_offer, store_offers
 from storage.raw_format import FORMAT_V3
 from tests.conftest import FIXTURES
@@ -124,3 +125,27 @@ def test_a_column_changed_by_hand_leaves_the_offer_readable_without_its_raw(fres
     assert stored["raw"] == {} and stored["missions"] == offer["missions"] + " (corrigé)"
     assert "raw unreadable (a column changed outside veille)" in caplog.text
     assert get_offer(fresh_db, "jorf", other["source_id"])["raw"] == other["raw"]
+
+
+def test_the_upgrade_leaves_an_unreadable_raw_as_stored_and_its_texts_in_place(fresh_db, caplog):
+    """The upkeep that writes every raw again (after m013) and removes the shared texts no raw refers to meets a
+    raw made unreadable by a column changed by hand: it keeps the blob as it is (the column put back makes it
+    readable again) and removes no shared text, since which ones it refers to cannot be told."""
+    notice = next(offer for offer in real_notices() if offer["source_id"] == "JORFTEXT000054246502")
+    pages = [offer for offer in real_pages() if offer["source"] == "choisirleservicepublic"]
+    store_offers(fresh_db, [notice, *pages], seen_at=SEEN)
+    texts = fresh_db.execute("select count(*) from raw_texts").fetchone()[0]
+    assert texts > 0
+    blob = _stored_blob(fresh_db, notice)
+    fresh_db.execute("update offers set missions = missions || ' (corrigé)' where source_id = ?", [notice["source_id"]])
+    fresh_db.execute("insert into raw_texts (digest, text) values (1, 'un texte que plus rien ne cite')")
+    fresh_db.execute("insert or replace into storage_state (name, value) values ('raw_compressed_through', 0)")
+    fresh_db.execute("insert or replace into storage_state (name, value) values ('raw_texts_unreferenced', 1)")
+    upkeep.catch_up(fresh_db)
+    assert _stored_blob(fresh_db, notice) == blob
+    assert fresh_db.execute("select count(*) from raw_texts").fetchone()[0] == texts + 1
+    assert "raw unreadable (a column changed outside veille)" in caplog.text
+    for offer in pages:
+        assert get_offer(fresh_db, offer["source"], offer["source_id"])["raw"] == offer["raw"]
+    fresh_db.execute("update offers set missions = ? where source_id = ?", [notice["missions"], notice["source_id"]])
+    assert get_offer(fresh_db, "jorf", notice["source_id"])["raw"] == notice["raw"]
