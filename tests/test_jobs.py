@@ -329,13 +329,18 @@ def test_references_naming_nothing_are_unknown(fresh_db):
 # -- re-posts ---------------------------------------------------------------------------------------
 
 
-def test_a_post_published_again_after_its_job_closed_is_a_new_job_linked_to_it(fresh_db):
-    first = csp_offer(
+def first_posting(*, deadline: str):
+    """The post the re-post tests start from: its first reference, published on 5 January."""
+    return csp_offer(
         "2026-1001",
         "Chargé(e) de mission transformation et innovation publique (H/F)",
         published_on="2026-01-05",
-        deadline="2026-02-05",
+        deadline=deadline,
     )
+
+
+def test_a_post_published_again_after_its_job_closed_is_a_new_job_linked_to_it(fresh_db):
+    first = first_posting(deadline="2026-02-05")
     store_offers(fresh_db, [first], seen_at=seen("2026-01-05"))
     # after the deadline, the same post under a new reference
     again = csp_offer(
@@ -353,12 +358,7 @@ def test_a_post_published_again_after_its_job_closed_is_a_new_job_linked_to_it(f
 
 
 def test_a_second_reference_while_the_first_is_open_is_no_repost(fresh_db):
-    first = csp_offer(
-        "2026-1001",
-        "Chargé(e) de mission transformation et innovation publique (H/F)",
-        published_on="2026-01-05",
-        deadline="2026-04-05",
-    )
+    first = first_posting(deadline="2026-04-05")
     second = csp_offer(
         "2026-1002",
         "Chargé de mission transformation et innovation publique H/F",
@@ -374,12 +374,7 @@ def test_a_second_reference_while_the_first_is_open_is_no_repost(fresh_db):
 def test_a_repost_is_found_among_alike_offers_of_the_board_still_open(fresh_db):
     """Alike offers of one board whose job cannot have closed are compared too (they rank among the candidates
     for a re-post): with one of them published later than the closed one, the re-post still finds its job."""
-    first = csp_offer(
-        "2026-1001",
-        "Chargé(e) de mission transformation et innovation publique (H/F)",
-        published_on="2026-01-05",
-        deadline="2026-02-05",
-    )
+    first = first_posting(deadline="2026-02-05")
     open_one = csp_offer(
         "2026-1002", "Chargé de mission transformation et innovation publique H/F", published_on="2026-01-20"
     )
